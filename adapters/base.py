@@ -1,0 +1,244 @@
+"""The adapter contract: plain values in, plain values out, typed errors (see errors.py).
+
+Adapters talk to one platform each. They import nothing from Warta's core, never touch the
+database or Flask, and never sleep or poll: a platform that processes media asynchronously
+returns ``Pending`` and the worker calls ``poll`` later. Everything an adapter needs from the
+outside world arrives in an ``AdapterContext`` so tests can point it at a local fake server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import requests
+
+MediaKind = Literal["image", "video"]
+METRIC_NAMES = ("likes", "comments", "shares", "views", "impressions", "reach", "saves")
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """One media asset as the adapter sees it: a local file plus what Warta knows of it.
+
+    ``public_url`` is set when the platform must fetch the file itself (Instagram Graph);
+    it is an unguessable, expiring URL under ``WARTA_PUBLIC_URL``.
+    """
+
+    path: str
+    kind: MediaKind
+    mime: str
+    size: int
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    public_url: str | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingPost:
+    """What to publish on one channel: the post with that channel's override already applied.
+
+    ``key`` is Warta's stable identity for this publication (``warta-<publication id>``); an
+    adapter may embed it where the platform allows hidden data, and ``lookup`` may use it.
+    ``options`` carries platform fields (YouTube privacy, Instagram feed/reel …); each adapter
+    validates its own.
+    """
+
+    key: str
+    body: str
+    media: tuple[MediaFile, ...] = ()
+    link: str | None = None
+    title: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    scheduled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """The platform has the post: its id and public link."""
+
+    external_id: str
+    permalink: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Accepted, still processing on the platform's side; the worker polls again later.
+
+    ``state`` must be JSON-serialisable: the worker stores it and hands it back to ``poll``,
+    possibly in another process after a restart. ``poll_after`` is the suggested wait in seconds.
+    """
+
+    state: Mapping[str, Any]
+    poll_after: float = 10.0
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Engagement numbers for one published item. ``None`` means the platform gave no number,
+    which reports show as "not available" — never as 0."""
+
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    impressions: int | None = None
+    reach: int | None = None
+    saves: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in METRIC_NAMES}
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """Who the credentials belong to, as verified by the platform."""
+
+    external_id: str
+    name: str
+    username: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a post cannot go to this platform as it is (found without any I/O)."""
+
+    field: str
+    code: str
+    message_id: str
+    message_en: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a platform accepts and gives back, declared as data so the UI and validation agree.
+
+    ``metrics`` lists the metric names the platform can return at all; reports show the others
+    as "not available". ``metrics_batch_size`` is how many ids one ``fetch_metrics`` call takes.
+    """
+
+    max_text: int
+    media_kinds: frozenset[str] = frozenset({"image", "video"})
+    max_media: int = 1
+    requires_media: bool = False
+    max_caption: int | None = None
+    max_title: int | None = None
+    max_image_bytes: int | None = None
+    max_video_bytes: int | None = None
+    metrics: frozenset[str] = frozenset(METRIC_NAMES)
+    metrics_batch_size: int = 50
+    supports_lookup: bool = True
+    supports_link: bool = True
+    option_names: frozenset[str] = frozenset()
+
+
+Credentials = Mapping[str, Any]
+
+
+@dataclass
+class AdapterContext:
+    """Everything an adapter gets from outside.
+
+    ``state`` is a small per-channel JSON dict the worker persists after every call (quota
+    counters, a cached username …). ``save_credentials`` persists rotated tokens or a refreshed
+    session (encrypted by the core). ``progress(done, total)`` reports upload progress.
+    ``settings`` holds platform-specific knobs read from ``WARTA_<PLATFORM>_*`` variables.
+    """
+
+    credentials: Credentials
+    base_url: str | None = None
+    http: requests.Session = field(default_factory=requests.Session)
+    timeout: float = 30.0
+    state: MutableMapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    save_credentials: Callable[[Credentials], None] = lambda creds: None
+    progress: Callable[[int, int], None] = lambda done, total: None
+    now: Callable[[], datetime] | None = None
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    platform: ClassVar[str]
+    caps: ClassVar[Capabilities]
+
+    def validate(self, post: OutgoingPost) -> list[Problem]: ...
+    def publish(self, post: OutgoingPost) -> Published | Pending: ...
+    def poll(self, pending: Pending) -> Published | Pending: ...
+    def lookup(self, post: OutgoingPost, since: datetime) -> Published | None: ...
+    def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]: ...
+    def account(self) -> AccountInfo: ...
+    def refresh(self) -> Credentials | None: ...
+
+
+class BaseAdapter:
+    """Shared plumbing: the context, and a ``validate`` that checks the declared capabilities.
+
+    Subclasses extend ``validate`` with platform rules (call ``super().validate(post)``).
+    """
+
+    platform: ClassVar[str] = ""
+    caps: ClassVar[Capabilities]
+    #: Human-readable labels, for the UI.
+    label: ClassVar[str] = ""
+    #: Credential fields the connect form asks for: (name, label, secret?).
+    credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
+    #: Default production base URL; ``WARTA_<PLATFORM>_API_URL`` overrides it.
+    default_base_url: ClassVar[str | None] = None
+
+    def __init__(self, ctx: AdapterContext) -> None:
+        self.ctx = ctx
+        self.base_url = (ctx.base_url or self.default_base_url or "").rstrip("/")
+
+    # -- validation shared by all platforms -------------------------------------------------
+    def validate(self, post: OutgoingPost) -> list[Problem]:
+        caps = self.caps
+        problems: list[Problem] = []
+        limit = caps.max_caption if (post.media and caps.max_caption) else caps.max_text
+        if len(post.body) > limit:
+            problems.append(Problem(
+                "body", "too_long",
+                f"Teks terlalu panjang untuk {self.label or self.platform}: "
+                f"{len(post.body)} dari maksimal {limit} karakter.",
+                f"Text is too long for {self.label or self.platform}: "
+                f"{len(post.body)} of at most {limit} characters."))
+        if caps.requires_media and not post.media:
+            problems.append(Problem(
+                "media", "media_required",
+                f"{self.label or self.platform} memerlukan foto atau video.",
+                f"{self.label or self.platform} needs a photo or a video."))
+        if len(post.media) > caps.max_media:
+            problems.append(Problem(
+                "media", "too_many_media",
+                f"Paling banyak {caps.max_media} berkas media untuk {self.label or self.platform}.",
+                f"At most {caps.max_media} media files for {self.label or self.platform}."))
+        for m in post.media:
+            if m.kind not in caps.media_kinds:
+                problems.append(Problem(
+                    "media", "media_kind",
+                    f"{self.label or self.platform} tidak menerima media jenis {m.kind}.",
+                    f"{self.label or self.platform} does not accept {m.kind} media."))
+            cap = caps.max_image_bytes if m.kind == "image" else caps.max_video_bytes
+            if cap is not None and m.size > cap:
+                problems.append(Problem(
+                    "media", "media_too_large",
+                    f"Berkas terlalu besar ({m.size // 1_000_000} MB, maks {cap // 1_000_000} MB).",
+                    f"File too large ({m.size // 1_000_000} MB, max {cap // 1_000_000} MB)."))
+        unknown = set(post.options) - set(caps.option_names)
+        if unknown:
+            problems.append(Problem(
+                "options", "unknown_option",
+                f"Opsi tidak dikenal untuk {self.label or self.platform}: {', '.join(sorted(unknown))}.",
+                f"Unknown option for {self.label or self.platform}: {', '.join(sorted(unknown))}."))
+        return problems
+
+    def poll(self, pending: Pending) -> Published | Pending:  # pragma: no cover - default
+        raise NotImplementedError(f"{self.platform} never returns Pending")
+
+    def refresh(self) -> Credentials | None:
+        return None

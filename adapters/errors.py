@@ -1,0 +1,127 @@
+"""Typed adapter errors: each one tells the worker *what to do next*, and the operator why.
+
+A bare ``bool`` or a generic exception cannot say whether to retry, re-authorise or give up, so
+every failure an adapter reports is one of these four kinds (plus ``NotSupported`` for a
+capability the platform lacks). Each carries a message in Bahasa Indonesia and in English,
+written for the operator, and a ``detail`` (the platform's own response) cut to a safe length
+with secrets removed, for the publish-attempt log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+DETAIL_LIMIT = 2000
+
+_SECRET_PATTERNS = [
+    re.compile(r"(access_token|refresh_token|client_secret|password|token|sessionid|"
+               r"authorization|api_key|secret)([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)", re.I),
+    re.compile(r"(Bearer\s+)([A-Za-z0-9._~+/=-]+)", re.I),
+    re.compile(r"(/bot)(\d+:[A-Za-z0-9_-]+)"),
+]
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove known secret values and anything shaped like a credential from ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + (m.group(2) if m.lastindex == 3 else "") + "***",
+                           text)
+    return text
+
+
+def safe_detail(text: str | bytes | None, secrets: Iterable[str] = (),
+                limit: int = DETAIL_LIMIT) -> str:
+    """A platform response made safe to store and show: secrets removed, length capped."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = redact(text, secrets)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter raises on purpose.
+
+    ``message_id`` / ``message_en`` are for the operator (what happened, what to do);
+    ``detail`` is the platform's response for the attempt log; ``code`` is a short
+    machine-readable reason (``"duplicate"``, ``"invalid_media"``, ``"rate_limited"`` …).
+    """
+
+    kind: str = "error"
+
+    def __init__(self, platform: str, message_id: str, message_en: str, *, detail: str = "",
+                 code: str = "", http_status: int | None = None) -> None:
+        super().__init__(message_en)
+        self.platform = platform
+        self.message_id = message_id
+        self.message_en = message_en
+        self.detail = safe_detail(detail)
+        self.code = code
+        self.http_status = http_status
+
+    def message(self, locale: str = "id") -> str:
+        return self.message_id if locale.startswith("id") else self.message_en
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.platform!r}, {self.code!r}, {self.message_en!r})"
+
+
+class RetryLater(AdapterError):
+    """The platform asked us to wait; nothing was published.
+
+    ``retry_after`` is seconds from now (``None``: use the queue's backoff). ``scope`` is
+    ``"post"`` for an ordinary transient failure or ``"channel"`` when the whole account must
+    wait (daily quota spent, credits depleted, feedback_required): the worker then pauses every
+    publication of the channel until ``retry_after`` instead of retrying each one every minute.
+    """
+
+    kind = "retry"
+
+    def __init__(self, platform: str, message_id: str, message_en: str, *,
+                 retry_after: float | None = None, scope: str = "post", **kw: object) -> None:
+        super().__init__(platform, message_id, message_en, **kw)  # type: ignore[arg-type]
+        if scope not in ("post", "channel"):
+            raise ValueError(f"scope must be 'post' or 'channel', not {scope!r}")
+        self.retry_after = retry_after
+        self.scope = scope
+
+
+class AuthExpired(AdapterError):
+    """The credentials no longer work; a person must reconnect the account.
+
+    The worker tries ``refresh()`` once; if that fails the channel becomes ``needs_reauth`` and
+    its publications wait (they do not fail) until it is reconnected.
+    """
+
+    kind = "auth"
+
+
+class Rejected(AdapterError):
+    """The platform refused this post for good (invalid media, policy, duplicate). Never retried."""
+
+    kind = "rejected"
+
+
+class OutcomeUnknown(AdapterError):
+    """The create call was sent but we do not know whether the platform took it.
+
+    Raised for a timeout or 5xx *after* the irreversible request. The worker must not publish
+    again blindly: it reconciles through ``lookup`` or marks the publication ``unconfirmed``.
+    """
+
+    kind = "unknown"
+
+
+class NotSupported(AdapterError):
+    """The platform cannot do this at all (e.g. Telegram bots cannot list a channel's posts)."""
+
+    kind = "unsupported"
+
+
+__all__ = ["AdapterError", "AuthExpired", "NotSupported", "OutcomeUnknown", "Rejected",
+           "RetryLater", "redact", "safe_detail"]

@@ -1,0 +1,222 @@
+"""A real adapter that publishes into a local outbox directory instead of a social network.
+
+It serves training workshops (operators can practise the whole flow), the demo, and the tests.
+Each channel is a folder ``<outbox>/<account>/``; each published post is one JSON file there,
+with its media copied beside it, so "published exactly once" can be checked by counting files.
+
+A trainer or a test steers a channel by writing ``<outbox>/<account>/control.json``::
+
+    {"mode": "ok" | "throttle" | "transient" | "reject" | "auth_expired" | "timeout_after_accept"
+             | "pending",
+     "times": 2,              # how many calls misbehave before it behaves again (default: forever)
+     "retry_after": 30,       # seconds, for "throttle"
+     "refresh_ok": true}      # whether refresh() can mend an "auth_expired"
+
+The file is read on every call, so behaviour can be changed while a worker runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from adapters.base import (
+    AccountInfo,
+    AdapterContext,
+    BaseAdapter,
+    Capabilities,
+    Credentials,
+    Metrics,
+    OutgoingPost,
+    Pending,
+    Published,
+)
+from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater
+
+_ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+
+
+class SandboxAdapter(BaseAdapter):
+    platform: ClassVar[str] = "sandbox"
+    label: ClassVar[str] = "Sandbox (latihan)"
+    caps: ClassVar[Capabilities] = Capabilities(
+        max_text=5000, max_media=10, metrics_batch_size=100,
+        max_image_bytes=30_000_000, max_video_bytes=500_000_000,
+        option_names=frozenset({"note"}),
+    )
+    credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
+        ("account", "Nama akun (huruf kecil, angka, titik, garis bawah)", False),
+        ("token", "Token (bebas, untuk latihan)", True),
+    )
+
+    def __init__(self, ctx: AdapterContext) -> None:
+        super().__init__(ctx)
+        account = str(ctx.credentials.get("account", ""))
+        if not _ACCOUNT_RE.match(account):
+            raise Rejected(self.platform, "Nama akun sandbox tidak valid.",
+                           "The sandbox account name is not valid.", code="bad_credentials")
+        root = ctx.settings.get("outbox") or self.base_url or "var/outbox"
+        self.root = Path(str(root).removeprefix("file://"))
+        self.dir = self.root / account
+        self.account_name = account
+
+    # -- behaviour control ------------------------------------------------------------------
+    def _control(self) -> dict[str, Any]:
+        path = self.dir / "control.json"
+        try:
+            control = json.loads(path.read_text("utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {"mode": "ok"}
+        mode = control.get("mode", "ok")
+        times = control.get("times")
+        if mode != "ok" and times is not None:
+            used = int(self.ctx.state.get("misbehaved", 0))
+            if used >= int(times):
+                return {"mode": "ok"}
+            self.ctx.state["misbehaved"] = used + 1
+        return control
+
+    def _check_auth(self, control: dict[str, Any]) -> None:
+        if control.get("mode") == "auth_expired" or self.ctx.credentials.get("token") == "expired":
+            raise AuthExpired(self.platform,
+                              "Sesi akun sandbox berakhir. Sambungkan ulang akun ini.",
+                              "The sandbox account session expired. Reconnect this account.",
+                              code="auth_expired", http_status=401)
+
+    def _now(self) -> datetime:
+        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
+
+    # -- contract ---------------------------------------------------------------------------
+    def publish(self, post: OutgoingPost) -> Published | Pending:
+        control = self._control()
+        mode = control.get("mode", "ok")
+        self._check_auth(control)
+        if mode == "throttle":
+            raise RetryLater(self.platform, "Terlalu banyak permintaan; dicoba lagi otomatis.",
+                             "Too many requests; retrying automatically.",
+                             retry_after=float(control.get("retry_after", 30)),
+                             code="rate_limited", http_status=429)
+        if mode == "transient":
+            raise RetryLater(self.platform, "Gangguan sementara di platform; dicoba lagi otomatis.",
+                             "Temporary platform failure; retrying automatically.",
+                             code="server_error", http_status=503)
+        if mode == "reject":
+            raise Rejected(self.platform,
+                           str(control.get("message", "Platform menolak unggahan ini.")),
+                           str(control.get("message", "The platform rejected this post.")),
+                           code=str(control.get("code", "rejected")), http_status=400,
+                           detail=json.dumps(control))
+        published = self._write(post)
+        if mode == "timeout_after_accept":
+            raise OutcomeUnknown(self.platform,
+                                 "Waktu habis setelah unggahan dikirim; belum pasti sudah terbit.",
+                                 "Timed out after the post was sent; not sure it was published.",
+                                 code="timeout")
+        if mode == "pending":
+            return Pending({"external_id": published.external_id}, poll_after=5)
+        return published
+
+    def _write(self, post: OutgoingPost) -> Published:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        external_id = uuid.uuid4().hex[:16]
+        media_names = []
+        if post.media:
+            media_dir = self.dir / "media"
+            media_dir.mkdir(exist_ok=True)
+            for m in post.media:
+                target = media_dir / f"{m.sha256[:16]}{Path(m.path).suffix}"
+                if not target.exists():
+                    shutil.copyfile(m.path, target)
+                media_names.append(target.name)
+        published_at = self._now()
+        record = {
+            "id": external_id, "key": post.key, "body": post.body, "link": post.link,
+            "title": post.title, "options": dict(post.options), "media": media_names,
+            "published_at": published_at.isoformat(),
+        }
+        tmp = self.dir / f".{external_id}.tmp"
+        tmp.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+        os.replace(tmp, self.dir / f"{external_id}.json")
+        return Published(external_id, self._permalink(external_id), published_at)
+
+    def _permalink(self, external_id: str) -> str:
+        return f"sandbox://{self.account_name}/{external_id}"
+
+    def poll(self, pending: Pending) -> Published | Pending:
+        external_id = str(pending.state["external_id"])
+        record = self._read(external_id)
+        if record is None:
+            raise Rejected(self.platform, "Unggahan hilang dari sandbox.",
+                           "The post disappeared from the sandbox.", code="gone")
+        return Published(external_id, self._permalink(external_id),
+                         datetime.fromisoformat(record["published_at"]))
+
+    def _read(self, external_id: str) -> dict[str, Any] | None:
+        try:
+            return json.loads((self.dir / f"{external_id}.json").read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every post in this channel's outbox (for lookup, tests and the bench)."""
+        if not self.dir.is_dir():
+            return []
+        out = []
+        for path in self.dir.glob("*.json"):
+            if path.name == "control.json":
+                continue
+            try:
+                out.append(json.loads(path.read_text("utf-8")))
+            except (json.JSONDecodeError, FileNotFoundError):
+                continue
+        return out
+
+    def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
+        """Match on Warta's key; a real platform would match body and media since ``since``."""
+        for record in self.records():
+            if record.get("key") == post.key:
+                when = datetime.fromisoformat(record["published_at"])
+                return Published(record["id"], self._permalink(record["id"]), when)
+        return None
+
+    def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
+        if len(ids) > self.caps.metrics_batch_size:
+            raise ValueError("batch larger than metrics_batch_size")
+        self.ctx.state["metrics_calls"] = int(self.ctx.state.get("metrics_calls", 0)) + 1
+        now = self._now()
+        out: dict[str, Metrics] = {}
+        for external_id in ids:
+            record = self._read(external_id)
+            if record is None:
+                continue
+            hours = max(0.0, (now - datetime.fromisoformat(record["published_at"]))
+                        .total_seconds() / 3600)
+            seed = int(hashlib.sha256(external_id.encode()).hexdigest()[:6], 16)
+            base = 20 + seed % 200
+            growth = math.log1p(hours)
+            views = int(base * 10 * growth)
+            out[external_id] = Metrics(
+                likes=int(base * growth), comments=int(base * growth / 8),
+                shares=int(base * growth / 12), views=views, impressions=int(views * 1.4),
+                reach=int(views * 0.8), saves=int(base * growth / 20))
+        return out
+
+    def account(self) -> AccountInfo:
+        self._check_auth(self._control())
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return AccountInfo(self.account_name, f"Sandbox {self.account_name}", self.account_name)
+
+    def refresh(self) -> Credentials | None:
+        control = self._control()
+        if control.get("refresh_ok"):
+            return {**self.ctx.credentials, "token": uuid.uuid4().hex}
+        return None
