@@ -136,6 +136,12 @@ class Capabilities:
     supports_lookup: bool = True
     supports_link: bool = True
     option_names: frozenset[str] = frozenset()
+    #: If set, images are converted by the core to one of these MIME types before publishing.
+    image_mimes: frozenset[str] | None = None
+    #: If set, (min, max) width/height ratio; the core pads images into it before publishing.
+    image_aspect: tuple[float, float] | None = None
+    #: The platform fetches media itself from ``MediaFile.public_url`` (needs WARTA_PUBLIC_URL).
+    needs_public_urls: bool = False
 
 
 Credentials = Mapping[str, Any]
