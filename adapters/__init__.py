@@ -13,6 +13,7 @@ from adapters.base import BaseAdapter
 
 #: platform name -> "module:Class". One line per platform; keep it sorted.
 REGISTRY: dict[str, str] = {
+    "facebook": "adapters.facebook:FacebookAdapter",
     "sandbox": "adapters.sandbox:SandboxAdapter",
 }
 
