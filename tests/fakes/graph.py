@@ -399,6 +399,8 @@ class GraphFake:
                                  + ",".join(missing))
         out = {}
         for i in ids:
+            if self.objects[i].get("kind") == "container":
+                self._advance_container(self.objects[i])
             status, body = self._render(self.objects[i], rec.query.get("fields", ""))
             if status != 200:
                 return status, body
