@@ -1,0 +1,1 @@
+"""Pure helpers for connecting accounts through each platform's OAuth flow (no Flask)."""
