@@ -14,6 +14,7 @@ from adapters.base import BaseAdapter
 #: platform name -> "module:Class". One line per platform; keep it sorted.
 REGISTRY: dict[str, str] = {
     "sandbox": "adapters.sandbox:SandboxAdapter",
+    "telegram": "adapters.telegram:TelegramAdapter",
 }
 
 
