@@ -15,6 +15,7 @@ from adapters.base import BaseAdapter
 REGISTRY: dict[str, str] = {
     "sandbox": "adapters.sandbox:SandboxAdapter",
     "telegram": "adapters.telegram:TelegramAdapter",
+    "x": "adapters.x:XAdapter",
 }
 
 
