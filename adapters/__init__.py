@@ -16,6 +16,7 @@ REGISTRY: dict[str, str] = {
     "sandbox": "adapters.sandbox:SandboxAdapter",
     "telegram": "adapters.telegram:TelegramAdapter",
     "x": "adapters.x:XAdapter",
+    "youtube": "adapters.youtube:YouTubeAdapter",
 }
 
 
