@@ -110,7 +110,6 @@ def test_100_mb_upload_streams_from_disk(fake: FakeYouTube, tmp_path: Path) -> N
     assert isinstance(result, Published)
     assert fake.videos[result.external_id]["sha256"] == big.sha256
     assert len(fake.calls("/upload/youtube/v3/videos", "PUT")) == 13  # ceil(100 / 8)
-    print(f"peak {peak / 1e6:.2f} MB")
     assert peak < 20 * 1024 * 1024, f"peak Python memory {peak / 1e6:.1f} MB"
 
 
