@@ -1,0 +1,78 @@
+"""The one table of jobs, with its own metadata: the queue depends on nothing of Warta's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class _UTC(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the job queue")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JobBase(DeclarativeBase):
+    pass
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Job(JobBase):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED)
+    run_at: Mapped[datetime] = mapped_column(_UTC())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(_UTC())
+    lock_key: Mapped[str | None] = mapped_column(String(80))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(_UTC())
+    updated_at: Mapped[datetime] = mapped_column(_UTC())
+    finished_at: Mapped[datetime | None] = mapped_column(_UTC())
+
+    __table_args__ = (
+        # "What is due": only queued rows are indexed, so a million finished jobs cost nothing.
+        Index("ix_jobs_due", "run_at", "id",
+              postgresql_where=text("status = 'queued'"), sqlite_where=text("status = 'queued'")),
+        # Lease recovery scans running rows only.
+        Index("ix_jobs_lease", "lease_expires_at",
+              postgresql_where=text("status = 'running'"), sqlite_where=text("status = 'running'")),
+        # One running job per lock key (one publish at a time per channel).
+        Index("uq_jobs_running_lock", "lock_key", unique=True,
+              postgresql_where=text("status = 'running' AND lock_key IS NOT NULL"),
+              sqlite_where=text("status = 'running' AND lock_key IS NOT NULL")),
+        # One live job per dedupe key: periodic enqueues from many workers are idempotent.
+        Index("uq_jobs_live_dedupe", "dedupe_key", unique=True,
+              postgresql_where=text("status IN ('queued', 'running') AND dedupe_key IS NOT NULL"),
+              sqlite_where=text("status IN ('queued', 'running') AND dedupe_key IS NOT NULL")),
+    )

@@ -1,0 +1,220 @@
+"""Enqueue, claim with a lease, finish, retry, cancel and recover jobs.
+
+Every state change is a conditional UPDATE (``WHERE status = 'running' AND lease_owner = :me``),
+never a blind write, so a worker whose lease was taken over cannot overwrite the new owner's
+result. A claim is one ``WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING``;
+on PostgreSQL concurrent workers skip each other's rows, on SQLite the writer lock serialises
+claims and SQLAlchemy drops the lock clause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from postqueue.models import Job, JobStatus
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A detached snapshot of a claimed job, safe to hand to another thread."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    run_at: datetime
+    lock_key: str | None
+    lease_owner: str
+    lease_expires_at: datetime
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, *,
+            run_at: datetime | None = None, dedupe_key: str | None = None,
+            lock_key: str | None = None, now: datetime | None = None) -> int | None:
+    """Add a job inside the caller's transaction (so it commits with the caller's change).
+
+    Returns the new job's id, or ``None`` when a live job with the same ``dedupe_key`` exists.
+    """
+    now = now or _utcnow()
+    values = dict(kind=kind, payload=payload or {}, status=JobStatus.QUEUED,
+                  run_at=run_at or now, attempts=0, lock_key=lock_key, dedupe_key=dedupe_key,
+                  created_at=now, updated_at=now)
+    if dedupe_key is None:
+        return session.execute(insert(Job).values(**values).returning(Job.id)).scalar_one()
+    dialect = session.get_bind().dialect.name
+    ins = pg_insert(Job) if dialect == "postgresql" else sqlite_insert(Job)
+    stmt = ins.values(**values).on_conflict_do_nothing().returning(Job.id)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+class JobQueue:
+    """The queue's operations, each in its own short transaction.
+
+    ``clock`` is injectable so tests move time instead of waiting for it.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock = _utcnow) -> None:
+        self.factory = factory
+        self.clock = clock
+
+    # -- writing ------------------------------------------------------------------------------
+    def enqueue(self, kind: str, payload: dict[str, Any] | None = None, *,
+                run_at: datetime | None = None, dedupe_key: str | None = None,
+                lock_key: str | None = None) -> int | None:
+        with self.factory.begin() as session:
+            return enqueue(session, kind, payload, run_at=run_at, dedupe_key=dedupe_key,
+                           lock_key=lock_key, now=self.clock())
+
+    def claim(self, worker_id: str, *, lease_seconds: float, limit: int = 1,
+              kinds: Iterable[str] | None = None) -> list[ClaimedJob]:
+        """Claim up to ``limit`` due jobs, one conditional UPDATE per job.
+
+        Claiming one row per statement keeps the lock-key rule simple: the subquery skips jobs
+        whose lock key is already held by a running job, and a race on PostgreSQL between two
+        workers picking different jobs of one lock key ends in a unique-index violation for
+        one of them, which just means "nothing for you this time".
+        """
+        claimed: list[ClaimedJob] = []
+        kinds = list(kinds) if kinds else None
+        for _ in range(limit):
+            job = self._claim_one(worker_id, lease_seconds, kinds)
+            if job is None:
+                break
+            claimed.append(job)
+        return claimed
+
+    def _claim_one(self, worker_id: str, lease_seconds: float,
+                   kinds: list[str] | None) -> ClaimedJob | None:
+        now = self.clock()
+        # The candidate is an alias so the subquery cannot auto-correlate to the UPDATE's own
+        # table (that would turn "pick one due row" into "every due row").
+        cand = aliased(Job, name="cand")
+        holder = aliased(Job, name="holder")
+        lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
+                                         holder.status == JobStatus.RUNNING))
+        pick = (select(cand.id)
+                .where(cand.status == JobStatus.QUEUED, cand.run_at <= now,
+                       (cand.lock_key.is_(None)) | lock_free)
+                .order_by(cand.run_at, cand.id).limit(1)
+                .with_for_update(skip_locked=True, of=cand))
+        if kinds:
+            pick = pick.where(cand.kind.in_(kinds))
+        # A CTE is evaluated once; an IN (subquery) may be re-run per row by PostgreSQL, and
+        # with SKIP LOCKED each re-run can pick another row.
+        picked = pick.cte("picked")
+        lease_until = now + timedelta(seconds=lease_seconds)
+        stmt = (update(Job)
+                .where(Job.id == picked.c.id, Job.status == JobStatus.QUEUED)
+                .values(status=JobStatus.RUNNING, lease_owner=worker_id,
+                        lease_expires_at=lease_until, attempts=Job.attempts + 1, updated_at=now)
+                .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at,
+                           Job.lock_key))
+        try:
+            with self.factory.begin() as session:
+                rows = session.execute(stmt).all()
+                assert len(rows) <= 1, "a claim must take at most one job"
+                row = rows[0] if rows else None
+        except IntegrityError:
+            return None
+        except OperationalError as exc:  # SQLite "database is locked" after the busy timeout
+            if "locked" in str(exc).lower():
+                return None
+            raise
+        if row is None:
+            return None
+        return ClaimedJob(row.id, row.kind, dict(row.payload or {}), row.attempts, row.run_at,
+                          row.lock_key, worker_id, lease_until)
+
+    def _finish(self, job_id: int, worker_id: str, **values: Any) -> bool:
+        now = self.clock()
+        values.setdefault("updated_at", now)
+        with self.factory.begin() as session:
+            result = session.execute(
+                update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
+                                  Job.lease_owner == worker_id).values(**values))
+            return result.rowcount == 1
+
+    def complete(self, job_id: int, worker_id: str) -> bool:
+        """Mark done; ``False`` means the lease was lost and someone else owns the job now."""
+        return self._finish(job_id, worker_id, status=JobStatus.DONE, finished_at=self.clock(),
+                            lease_owner=None, lease_expires_at=None)
+
+    def retry(self, job_id: int, worker_id: str, *, run_at: datetime,
+              error: str | None = None) -> bool:
+        return self._finish(job_id, worker_id, status=JobStatus.QUEUED, run_at=run_at,
+                            last_error=error, lease_owner=None, lease_expires_at=None)
+
+    def fail(self, job_id: int, worker_id: str, error: str) -> bool:
+        return self._finish(job_id, worker_id, status=JobStatus.FAILED, last_error=error,
+                            finished_at=self.clock(), lease_owner=None, lease_expires_at=None)
+
+    def extend(self, job_id: int, worker_id: str, lease_seconds: float) -> bool:
+        """Renew a lease for a long job (a big video upload) so it is not taken over."""
+        return self._finish(job_id, worker_id,
+                            lease_expires_at=self.clock() + timedelta(seconds=lease_seconds))
+
+    def recover_expired(self) -> list[int]:
+        """Put running jobs whose lease expired back in the queue; return their ids.
+
+        The job's handler, not the queue, decides what a re-run means: a publish handler that
+        finds its publication already "submitted" reconciles instead of posting again.
+        """
+        now = self.clock()
+        with self.factory.begin() as session:
+            rows = session.execute(
+                update(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < now)
+                .values(status=JobStatus.QUEUED, run_at=now, lease_owner=None,
+                        lease_expires_at=None, updated_at=now,
+                        last_error="lease expired: the worker stopped during this job")
+                .returning(Job.id)).scalars().all()
+        return list(rows)
+
+    # -- reading ------------------------------------------------------------------------------
+    def next_due(self) -> datetime | None:
+        """When the earliest queued job is due (cheap: served by the partial due index)."""
+        with self.factory() as session:
+            return session.execute(
+                select(Job.run_at).where(Job.status == JobStatus.QUEUED)
+                .order_by(Job.run_at, Job.id).limit(1)).scalar_one_or_none()
+
+    def counts(self) -> dict[str, int]:
+        with self.factory() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+        return {status: n for status, n in rows}
+
+
+def cancel(session: Session, job_ids: Sequence[int], now: datetime | None = None) -> int:
+    """Cancel queued jobs inside the caller's transaction; running jobs are left to finish
+    (their handlers re-check what they act on with conditional updates)."""
+    if not job_ids:
+        return 0
+    now = now or _utcnow()
+    result = session.execute(
+        update(Job).where(Job.id.in_(list(job_ids)), Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now))
+    return result.rowcount
+
+
+def reschedule(session: Session, job_id: int, run_at: datetime,
+               now: datetime | None = None) -> bool:
+    """Move a queued job to another time inside the caller's transaction."""
+    now = now or _utcnow()
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(run_at=run_at, updated_at=now))
+    return result.rowcount == 1

@@ -1,0 +1,172 @@
+"""One frozen settings object read from the environment (``WARTA_`` prefix, ``.env`` honoured).
+
+Parsing is strict: a bad value stops Warta at start-up with a sentence naming the variable,
+instead of being guessed at and failing later in the middle of a publish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+
+class SettingsError(ValueError):
+    """A WARTA_* variable has a value Warta refuses to guess about."""
+
+
+#: name -> (default, description). The README and .env.example mirror this table.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "WARTA_DATABASE_URL": ("sqlite:///var/warta.db", "SQLAlchemy URL (SQLite or postgresql+psycopg://)"),
+    "WARTA_SECRET_KEY": ("", "Flask session signing key; generated into var/ when empty"),
+    "WARTA_ENCRYPTION_KEY": ("", "Fernet key for channel credentials; generated into var/ when empty"),
+    "WARTA_MEDIA_DIR": ("var/media", "where uploaded media are stored, by content hash"),
+    "WARTA_MAX_UPLOAD_MB": ("512", "largest accepted upload, in MB"),
+    "WARTA_TIMEZONE": ("Asia/Jakarta", "zone for times given without an offset, and new units"),
+    "WARTA_POLL_SECONDS": ("1", "worker tick: how often it claims due jobs"),
+    "WARTA_WORKER_THREADS": ("4", "jobs run at once per worker process"),
+    "WARTA_LEASE_SECONDS": ("300", "how long a claimed job may run before others consider it lost"),
+    "WARTA_MAX_ATTEMPTS": ("8", "publish attempts before a publication is failed"),
+    "WARTA_MISSED_AFTER": ("6h", "a publication not out this long after its time becomes missed"),
+    "WARTA_ALLOW_SELF_APPROVAL": ("0", "1 lets an author approve their own post"),
+    "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
+    "WARTA_SANDBOX_OUTBOX": ("var/outbox", "where the sandbox adapter writes published posts"),
+    "WARTA_LOG_LEVEL": ("INFO", "logging level"),
+}
+
+
+def parse_duration(text: str, name: str) -> timedelta:
+    """Parse ``90``, ``90s``, ``15m``, ``6h`` or ``2d`` into a timedelta."""
+    raw = text.strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if raw and raw[-1] in units:
+            return timedelta(seconds=float(raw[:-1]) * units[raw[-1]])
+        return timedelta(seconds=float(raw))
+    except ValueError:
+        raise SettingsError(f"{name}={text!r} is not a duration (use e.g. 90s, 15m, 6h, 2d).") \
+            from None
+
+
+def _int(env: Mapping[str, str], name: str, minimum: int = 0) -> int:
+    raw = env[name]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} must be a whole number.") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, minimum: float) -> float:
+    raw = env[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} must be a number.") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env[name].strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}={env[name]!r} must be 0 or 1.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    encryption_key: str
+    media_dir: Path
+    max_upload_bytes: int
+    timezone: str
+    poll_seconds: float
+    worker_threads: int
+    lease_seconds: int
+    max_attempts: int
+    missed_after: timedelta
+    allow_self_approval: bool
+    public_url: str
+    sandbox_outbox: Path
+    log_level: str
+    #: every WARTA_<PLATFORM>_* variable, for adapters (see platform_settings()).
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def platform_settings(self, platform: str) -> tuple[str | None, dict[str, str]]:
+        """The base URL and the other knobs of one platform's adapter.
+
+        ``WARTA_YOUTUBE_API_URL`` is the base URL; ``WARTA_YOUTUBE_UPLOAD_URL`` becomes
+        ``{"upload_url": ...}``.
+        """
+        prefix = f"WARTA_{platform.upper()}_"
+        knobs = {k[len(prefix):].lower(): v for k, v in self.extra.items()
+                 if k.startswith(prefix)}
+        # instagram_ must not swallow instagram_graph_ variables
+        if platform == "instagram":
+            knobs = {k: v for k, v in knobs.items() if not k.startswith("graph_")}
+        base = knobs.pop("api_url", None) or None
+        if platform == "sandbox":
+            knobs.setdefault("outbox", str(self.sandbox_outbox))
+        return base, knobs
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = ".env") -> Settings:
+    """Read settings from ``env`` (default: ``.env`` then the process environment)."""
+    merged: dict[str, str] = {}
+    if env is None:
+        if dotenv and Path(dotenv).is_file():
+            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        merged.update(os.environ)
+    else:
+        merged.update(env)
+    full = {name: merged.get(name, default) for name, (default, _) in VARIABLES.items()}
+    tz = full["WARTA_TIMEZONE"]
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"WARTA_TIMEZONE={tz!r} is not a known time zone "
+                            "(e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura).") from None
+    level = full["WARTA_LOG_LEVEL"].upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise SettingsError(f"WARTA_LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING or ERROR.")
+    public_url = full["WARTA_PUBLIC_URL"].rstrip("/")
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise SettingsError(f"WARTA_PUBLIC_URL={public_url!r} must start with https://.")
+    extra = {k: v for k, v in merged.items() if k.startswith("WARTA_") and k not in VARIABLES}
+    return Settings(
+        database_url=full["WARTA_DATABASE_URL"],
+        secret_key=full["WARTA_SECRET_KEY"],
+        encryption_key=full["WARTA_ENCRYPTION_KEY"],
+        media_dir=Path(full["WARTA_MEDIA_DIR"]),
+        max_upload_bytes=_int(full, "WARTA_MAX_UPLOAD_MB", 1) * 1024 * 1024,
+        timezone=tz,
+        poll_seconds=_float(full, "WARTA_POLL_SECONDS", 0.05),
+        worker_threads=_int(full, "WARTA_WORKER_THREADS", 1),
+        lease_seconds=_int(full, "WARTA_LEASE_SECONDS", 5),
+        max_attempts=_int(full, "WARTA_MAX_ATTEMPTS", 1),
+        missed_after=parse_duration(full["WARTA_MISSED_AFTER"], "WARTA_MISSED_AFTER"),
+        allow_self_approval=_bool(full, "WARTA_ALLOW_SELF_APPROVAL"),
+        public_url=public_url,
+        sandbox_outbox=Path(full["WARTA_SANDBOX_OUTBOX"]),
+        log_level=level,
+        extra=extra,
+    )

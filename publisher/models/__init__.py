@@ -1,0 +1,25 @@
+"""The domain model, one module per aggregate; this module only re-exports them."""
+
+from publisher.db import Base
+from publisher.models.audit import AuditEvent, Pause, WorkerHeartbeat
+from publisher.models.campaign import Campaign, CampaignUnit
+from publisher.models.channel import Channel
+from publisher.models.enums import (
+    ATTENTION_STATES,
+    OPEN_PUBLICATION_STATES,
+    ChannelStatus,
+    PauseScope,
+    PostStatus,
+    PublicationStatus,
+    Role,
+)
+from publisher.models.media import MediaAsset
+from publisher.models.metrics import MetricSnapshot
+from publisher.models.org import ApiToken, Unit, User
+from publisher.models.post import Post, PostChannel, PostMedia
+from publisher.models.publication import Publication, PublishAttempt
+
+__all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
+           "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "MediaAsset", "MetricSnapshot",
+           "Pause", "PauseScope", "Post", "PostChannel", "PostMedia", "PostStatus", "Publication",
+           "PublicationStatus", "PublishAttempt", "Role", "Unit", "User", "WorkerHeartbeat"]

@@ -1,0 +1,79 @@
+"""Posts: the content an operator writes once, with its channels, media and approval."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from publisher.db import Base, utcnow
+from publisher.models.campaign import Campaign
+from publisher.models.channel import Channel
+from publisher.models.enums import PostStatus
+from publisher.models.media import MediaAsset
+from publisher.models.org import Unit, User
+
+
+class PostChannel(Base):
+    __tablename__ = "post_channels"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+
+
+class PostMedia(Base):
+    __tablename__ = "post_media"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(ForeignKey("media_assets.id"))
+
+    media: Mapped[MediaAsset] = relationship(lazy="joined")
+
+
+class Post(Base):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(12), default=PostStatus.DRAFT, index=True)
+    #: ``None`` means "as soon as approved".
+    scheduled_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: {"<channel id>": {"body": ..., "title": ..., "options": {...}}}
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column()
+    #: SHA-256 of exactly what was approved; any edit voids it (see services/approval.py).
+    approval_hash: Mapped[str | None] = mapped_column(String(64))
+    rejection_comment: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    campaign: Mapped[Campaign | None] = relationship(lazy="joined")
+    channel_links: Mapped[list[PostChannel]] = relationship(cascade="all, delete-orphan",
+                                                            lazy="selectin")
+    media_links: Mapped[list[PostMedia]] = relationship(cascade="all, delete-orphan",
+                                                        order_by=PostMedia.position,
+                                                        lazy="selectin")
+
+    @property
+    def channel_ids(self) -> list[int]:
+        return sorted(link.channel_id for link in self.channel_links)
+
+    @property
+    def media(self) -> list[MediaAsset]:
+        return [link.media for link in self.media_links]
+
+
+__all__ = ["Channel", "Post", "PostChannel", "PostMedia"]

@@ -1,0 +1,74 @@
+"""Turning database rows into what an adapter takes: its context and the outgoing post."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from adapters import get_adapter_class
+from adapters.base import AdapterContext, BaseAdapter, MediaFile, OutgoingPost
+from publisher.core import Core
+from publisher.mediafiles import convert_image, sign_media_path
+from publisher.models import Channel, Post, Publication
+
+
+def channel_credentials(core: Core, channel: Channel) -> dict[str, Any]:
+    return core.box.open(channel.credentials_encrypted)
+
+
+def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
+                  state: dict[str, Any] | None = None, save_credentials=None,  # type: ignore[no-untyped-def]
+                  progress=None) -> BaseAdapter:  # type: ignore[no-untyped-def]
+    cls = get_adapter_class(platform)
+    base_url, knobs = core.settings.platform_settings(platform)
+    ctx = AdapterContext(credentials=credentials, base_url=base_url, settings=knobs,
+                         state=state if state is not None else {}, now=core.clock)
+    if save_credentials is not None:
+        ctx.save_credentials = save_credentials
+    if progress is not None:
+        ctx.progress = progress
+    return cls(ctx)
+
+
+def effective_content(post: Post, channel_id: int) -> tuple[str, str | None, dict[str, Any]]:
+    """Body, title and options for one channel: the post's, with that channel's override."""
+    override = (post.overrides or {}).get(str(channel_id)) or {}
+    body = override.get("body") or post.body
+    return body, override.get("title"), dict(override.get("options") or {})
+
+
+def outgoing_post(core: Core, publication: Publication, adapter_cls: type[BaseAdapter]) -> OutgoingPost:
+    post = publication.post
+    body, title, options = effective_content(post, publication.channel_id)
+    caps = adapter_cls.caps
+    media_dir = core.settings.media_dir
+    files: list[MediaFile] = []
+    for asset in post.media:
+        path = media_dir / asset.path
+        mime, width, height, size = asset.mime, asset.width, asset.height, asset.size
+        rel = asset.path
+        if asset.kind == "image" and (caps.image_mimes or caps.image_aspect):
+            path, mime, width, height = convert_image(path, media_dir, caps.image_mimes,
+                                                      caps.image_aspect)
+            size = path.stat().st_size
+            rel = str(Path(path).relative_to(media_dir))
+        public_url = None
+        if caps.needs_public_urls and core.settings.public_url:
+            token = sign_media_path(core.settings.secret_key, rel)
+            public_url = f"{core.settings.public_url}/m/{token}{Path(rel).suffix}"
+        files.append(MediaFile(path=str(path), kind=asset.kind, mime=mime, size=size,  # type: ignore[arg-type]
+                               sha256=asset.sha256, width=width, height=height,
+                               duration=asset.duration, public_url=public_url))
+    return OutgoingPost(key=f"warta-{publication.id}", body=body, media=tuple(files),
+                        link=post.link, title=title, options=options,
+                        scheduled_at=publication.scheduled_at)
+
+
+def preview_post(post: Post, channel: Channel, media_dir: Path) -> OutgoingPost:
+    """The outgoing post for validation before approval (no conversion, no URLs)."""
+    body, title, options = effective_content(post, channel.id)
+    files = tuple(MediaFile(path=str(media_dir / a.path), kind=a.kind, mime=a.mime,  # type: ignore[arg-type]
+                            size=a.size, sha256=a.sha256, width=a.width, height=a.height,
+                            duration=a.duration) for a in post.media)
+    return OutgoingPost(key=f"warta-preview-{post.id}", body=body, media=files, link=post.link,
+                        title=title, options=options, scheduled_at=post.scheduled_at)

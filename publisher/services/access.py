@@ -1,0 +1,48 @@
+"""Unit scoping in one place: a user sees only their unit's objects; admins see all.
+
+An object of another unit is reported as *not found*, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from publisher.models import Role, User
+from publisher.services.errors import Forbidden, NotFound
+
+T = TypeVar("T")
+
+_NAMES = {"Channel": ("Akun", "Channel"), "Post": ("Unggahan", "Post"),
+          "MediaAsset": ("Media", "Media"), "Publication": ("Penayangan", "Publication"),
+          "Campaign": ("Kampanye", "Campaign"), "Unit": ("Unit", "Unit"),
+          "User": ("Pengguna", "User")}
+
+
+def can_see_unit(user: User, unit_id: int | None) -> bool:
+    return user.role == Role.ADMIN or (unit_id is not None and unit_id == user.unit_id)
+
+
+def get_scoped(session: Session, model: type[T], object_id: int, user: User,
+               unit_attr: str = "unit_id") -> T:
+    obj = session.get(model, object_id)
+    if obj is None or not can_see_unit(user, getattr(obj, unit_attr)):
+        id_name, en_name = _NAMES.get(model.__name__, (model.__name__, model.__name__))
+        raise NotFound(f"{id_name} #{object_id} tidak ditemukan.",
+                       f"{en_name} #{object_id} was not found.")
+    return obj
+
+
+def scope(query: Select, user: User, unit_column: object) -> Select:
+    """Restrict a query to what ``user`` may see."""
+    if user.role == Role.ADMIN:
+        return query
+    return query.where(unit_column == user.unit_id)  # type: ignore[operator]
+
+
+def require_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        raise Forbidden("Peran Anda tidak mengizinkan tindakan ini.",
+                        "Your role does not allow this action.", code="wrong_role")

@@ -1,0 +1,19 @@
+"""Every user action and every publication state change leaves an audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from publisher.db import utcnow
+from publisher.models import AuditEvent, User
+
+
+def record(session: Session, action: str, object_type: str, object_id: int | None, *,
+           actor: User | None = None, unit_id: int | None = None,
+           data: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+    session.add(AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
+                           unit_id=unit_id, action=action, object_type=object_type,
+                           object_id=object_id, data=data or {}))

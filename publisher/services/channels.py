@@ -1,0 +1,149 @@
+"""Connecting, reconnecting, disabling and moving channels (a unit's social accounts).
+
+Credentials are verified with the platform (the adapter's ``account()``) before anything is
+saved, then sealed with Fernet; they are never returned, logged or rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import postqueue
+from adapters import AdapterUnavailable, get_adapter_class, platforms
+from adapters.base import AccountInfo
+from adapters.errors import AdapterError
+from publisher.core import Core
+from publisher.models import (
+    Channel,
+    ChannelStatus,
+    Publication,
+    PublicationStatus,
+    Role,
+    Unit,
+    User,
+)
+from publisher.runtime import build_adapter
+from publisher.services import audit
+from publisher.services.access import get_scoped, require_role
+from publisher.services.errors import Invalid
+
+
+def verify_credentials(core: Core, platform: str, credentials: dict[str, Any]) -> AccountInfo:
+    """Ask the platform who these credentials belong to; any failure is a field error."""
+    if platform not in platforms():
+        raise Invalid(f"Platform '{platform}' tidak dikenal.", f"Unknown platform '{platform}'.",
+                      fields={"platform": f"one of {', '.join(platforms())}"})
+    try:
+        get_adapter_class(platform)
+        adapter = build_adapter(core, platform, credentials)
+        return adapter.account()
+    except AdapterUnavailable as exc:
+        raise Invalid(str(exc), str(exc), fields={"platform": "unavailable"}) from None
+    except AdapterError as exc:
+        raise Invalid(f"Kredensial ditolak oleh platform: {exc.message_id}",
+                      f"The platform refused the credentials: {exc.message_en}",
+                      fields={"credentials": exc.message_id}, code="bad_credentials") from None
+    except requests.RequestException:
+        raise Invalid("Platform tidak dapat dihubungi untuk memeriksa kredensial; coba lagi.",
+                      "Could not reach the platform to check the credentials; try again.",
+                      fields={"credentials": "unreachable"}, code="unreachable") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Invalid(f"Kredensial tidak lengkap: {exc}", f"Incomplete credentials: {exc}",
+                      fields={"credentials": "incomplete"}) from None
+
+
+def create_channel(core: Core, session: Session, actor: User, *, platform: str, name: str,
+                   credentials: dict[str, Any], unit_id: int | None = None) -> Channel:
+    require_role(actor, Role.APPROVER, Role.ADMIN, Role.OPERATOR)
+    errors = {}
+    if not name or not name.strip():
+        errors["name"] = "Nama akun wajib diisi. / A name is required."
+    if not isinstance(credentials, dict) or not credentials:
+        errors["credentials"] = "Kredensial wajib diisi. / Credentials are required."
+    target_unit = unit_id if (unit_id is not None and actor.role == Role.ADMIN) else actor.unit_id
+    if unit_id is not None and actor.role != Role.ADMIN and unit_id != actor.unit_id:
+        errors["unit"] = f"Unit #{unit_id} tidak ditemukan."
+    if target_unit is None or session.get(Unit, target_unit) is None:
+        errors["unit"] = "Pilih unit pemilik akun. / Choose the owning unit."
+    if errors:
+        raise Invalid("Periksa kembali isian akun.", "Please check the channel's fields.",
+                      fields=errors)
+    info = verify_credentials(core, platform, credentials)
+    channel = Channel(unit_id=target_unit, platform=platform, name=name.strip(),
+                      external_id=info.external_id, username=info.username,
+                      status=ChannelStatus.ACTIVE, credentials_encrypted=core.box.seal(credentials),
+                      state={}, created_at=core.now())
+    session.add(channel)
+    session.flush()
+    audit.record(session, "channel.create", "channel", channel.id, actor=actor,
+                 unit_id=target_unit, data={"platform": platform, "account": info.name})
+    return channel
+
+
+def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int,
+                      credentials: dict[str, Any]) -> Channel:
+    """New credentials for a channel; publications waiting for them resume at once."""
+    channel = get_scoped(session, Channel, channel_id, actor)
+    verify_credentials(core, channel.platform, credentials)
+    channel.credentials_encrypted = core.box.seal(credentials)
+    channel.status = ChannelStatus.ACTIVE
+    channel.reconnected_at = core.now()
+    channel.last_error = None
+    resumed = resume_waiting(core, session, channel)
+    audit.record(session, "channel.reconnect", "channel", channel.id, actor=actor,
+                 unit_id=channel.unit_id, data={"resumed": resumed})
+    return channel
+
+
+def resume_waiting(core: Core, session: Session, channel: Channel) -> int:
+    now = core.now()
+    pubs = session.execute(select(Publication).where(
+        Publication.channel_id == channel.id,
+        Publication.status == PublicationStatus.NEEDS_REAUTH)).scalars().all()
+    for pub in pubs:
+        pub.status = PublicationStatus.QUEUED
+        pub.updated_at = now
+        pub.job_id = postqueue.enqueue(session, "publish", {"publication_id": pub.id},
+                                       run_at=now, lock_key=f"channel:{channel.id}", now=now)
+        audit.record(session, "publication.resumed", "publication", pub.id,
+                     unit_id=channel.unit_id)
+    return len(pubs)
+
+
+def set_channel_disabled(core: Core, session: Session, actor: User, channel_id: int,
+                         disabled: bool) -> Channel:
+    require_role(actor, Role.APPROVER, Role.ADMIN)
+    channel = get_scoped(session, Channel, channel_id, actor)
+    channel.status = ChannelStatus.DISABLED if disabled else ChannelStatus.ACTIVE
+    audit.record(session, "channel.disable" if disabled else "channel.enable", "channel",
+                 channel.id, actor=actor, unit_id=channel.unit_id)
+    return channel
+
+
+def move_channel(core: Core, session: Session, actor: User, channel_id: int,
+                 unit_id: int) -> Channel:
+    require_role(actor, Role.ADMIN)
+    channel = get_scoped(session, Channel, channel_id, actor)
+    if session.get(Unit, unit_id) is None:
+        raise Invalid("Unit tujuan tidak ditemukan.", "Target unit not found.",
+                      fields={"unit": "not found"})
+    old = channel.unit_id
+    channel.unit_id = unit_id
+    audit.record(session, "channel.move", "channel", channel.id, actor=actor, unit_id=unit_id,
+                 data={"from_unit": old, "to_unit": unit_id})
+    return channel
+
+
+def public_view(channel: Channel) -> dict[str, Any]:
+    """What may be shown of a channel: everything but its credentials."""
+    return {"id": channel.id, "platform": channel.platform, "name": channel.name,
+            "unit": channel.unit_id, "external_id": channel.external_id,
+            "username": channel.username, "status": channel.status,
+            "paused_until": channel.paused_until.isoformat() if channel.paused_until else None,
+            "last_published_at": (channel.last_published_at.isoformat()
+                                   if channel.last_published_at else None),
+            "last_error": channel.last_error}

@@ -1,0 +1,43 @@
+"""Errors a use case reports to its caller (API, UI, CLI), each with a sentence for a person.
+
+``fields`` maps an input field to its message, so a form or a JSON client can point at it.
+Messages are Indonesian first; ``message_en`` is the English twin.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, message_en: str | None = None, *,
+                 fields: dict[str, str] | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en or message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class Invalid(ServiceError):
+    status = 400
+    code = "invalid"
+
+
+class NotFound(ServiceError):
+    """Also used for objects of another unit: they must look absent, not forbidden."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"

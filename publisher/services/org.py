@@ -1,0 +1,115 @@
+"""Units, users and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from publisher.core import Core
+from publisher.models import ApiToken, Role, Unit, User
+from publisher.services import audit
+from publisher.services.errors import Conflict, Invalid, NotFound
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "wrt_"
+
+
+def create_unit(session: Session, *, name: str, slug: str, timezone: str = "Asia/Jakarta",
+                actor: User | None = None) -> Unit:
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Nama unit wajib diisi."
+    if not _SLUG.match(slug or ""):
+        errors["slug"] = "Slug hanya huruf kecil, angka dan tanda hubung (mis. dinas-sosial)."
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = f"Zona waktu '{timezone}' tidak dikenal (mis. Asia/Jakarta)."
+    if errors:
+        raise Invalid("Periksa kembali isian unit.", "Please check the unit's fields.",
+                      fields=errors)
+    if session.execute(select(Unit).where(Unit.slug == slug)).scalar_one_or_none():
+        raise Conflict(f"Unit dengan slug '{slug}' sudah ada.", f"Unit '{slug}' already exists.",
+                       fields={"slug": "taken"})
+    unit = Unit(name=name.strip(), slug=slug, timezone=timezone)
+    session.add(unit)
+    session.flush()
+    audit.record(session, "unit.create", "unit", unit.id, actor=actor, unit_id=unit.id)
+    return unit
+
+
+def unit_by_slug(session: Session, slug: str) -> Unit:
+    unit = session.execute(select(Unit).where(Unit.slug == slug)).scalar_one_or_none()
+    if unit is None:
+        raise NotFound(f"Unit '{slug}' tidak ditemukan.", f"Unit '{slug}' was not found.",
+                       fields={"unit": "not found"})
+    return unit
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, unit: Unit | None,
+                password: str | None = None, actor: User | None = None) -> User:
+    errors = {}
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email):
+        errors["email"] = "Alamat surel tidak valid."
+    if not (name or "").strip():
+        errors["name"] = "Nama wajib diisi."
+    if role not in set(Role):
+        errors["role"] = "Peran harus operator, approver atau admin."
+    elif role != Role.ADMIN and unit is None:
+        errors["unit"] = "Operator dan penyetuju harus punya unit."
+    if password is not None and len(password) < 8:
+        errors["password"] = "Kata sandi minimal 8 karakter."
+    if errors:
+        raise Invalid("Periksa kembali isian pengguna.", "Please check the user's fields.",
+                      fields=errors)
+    if session.execute(select(User).where(User.email == email)).scalar_one_or_none():
+        raise Conflict(f"Pengguna {email} sudah ada.", f"User {email} already exists.",
+                       fields={"email": "taken"})
+    user = User(email=email, name=name.strip(), role=role, unit_id=unit.id if unit else None,
+                password_hash=generate_password_hash(password) if password else None)
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.create", "user", user.id, actor=actor,
+                 unit_id=user.unit_id, data={"role": role})
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password) < 8:
+        raise Invalid("Kata sandi minimal 8 karakter.", "Passwords need at least 8 characters.",
+                      fields={"password": "min 8"})
+    user.password_hash = generate_password_hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str = "") -> str:
+    """Create an API token and return it; only its hash is kept, so this is the only time
+    anyone sees it."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
+    audit.record(session, "token.create", "user", user.id, actor=user, unit_id=user.unit_id)
+    return token
+
+
+def user_for_token(core: Core, session: Session, token: str) -> User | None:
+    row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                                 ApiToken.revoked.is_(False))).scalar_one_or_none()
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = core.now()
+    return row.user

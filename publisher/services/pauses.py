@@ -1,0 +1,71 @@
+"""Pauses and freeze windows: whether a channel may publish now, and until when it must wait."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from publisher.models import Channel, Pause, PauseScope, User
+from publisher.services import audit
+from publisher.services.access import require_role
+from publisher.models.enums import Role
+from publisher.services.errors import Invalid
+
+
+def active_pause(session: Session, channel: Channel, now: datetime) -> Pause | None:
+    """The pause that holds this channel now, if any (the one ending last wins)."""
+    rows = session.execute(
+        select(Pause).where(
+            Pause.lifted.is_(False), Pause.starts_at <= now,
+            or_(Pause.ends_at.is_(None), Pause.ends_at > now),
+            or_(Pause.scope == PauseScope.GLOBAL,
+                (Pause.scope == PauseScope.UNIT) & (Pause.unit_id == channel.unit_id),
+                (Pause.scope == PauseScope.CHANNEL) & (Pause.channel_id == channel.id)))
+    ).scalars().all()
+    if not rows:
+        return None
+    return max(rows, key=lambda p: (p.ends_at is None, p.ends_at or now))
+
+
+def create_pause(session: Session, actor: User, *, scope: str, starts_at: datetime,
+                 ends_at: datetime | None = None, unit_id: int | None = None,
+                 channel_id: int | None = None, reason: str = "") -> Pause:
+    require_role(actor, Role.ADMIN)
+    if scope not in set(PauseScope):
+        raise Invalid("Cakupan jeda tidak dikenal.", "Unknown pause scope.",
+                      fields={"scope": "global | unit | channel"})
+    if scope == PauseScope.UNIT and unit_id is None:
+        raise Invalid("Pilih unit yang dijeda.", "Choose the unit to pause.",
+                      fields={"unit": "required"})
+    if scope == PauseScope.CHANNEL and channel_id is None:
+        raise Invalid("Pilih akun yang dijeda.", "Choose the channel to pause.",
+                      fields={"channel": "required"})
+    if ends_at is not None and ends_at <= starts_at:
+        raise Invalid("Akhir masa tenang harus setelah awalnya.",
+                      "A freeze window must end after it starts.", fields={"ends_at": "order"})
+    pause = Pause(scope=scope, unit_id=unit_id if scope == PauseScope.UNIT else None,
+                  channel_id=channel_id if scope == PauseScope.CHANNEL else None,
+                  starts_at=starts_at, ends_at=ends_at, reason=reason, created_by=actor.id)
+    session.add(pause)
+    session.flush()
+    audit.record(session, "pause.create", "pause", pause.id, actor=actor, unit_id=unit_id,
+                 data={"scope": scope, "reason": reason})
+    return pause
+
+
+def lift_pause(session: Session, actor: User, pause_id: int) -> None:
+    require_role(actor, Role.ADMIN)
+    pause = session.get(Pause, pause_id)
+    if pause is None:
+        raise Invalid("Jeda tidak ditemukan.", "Pause not found.")
+    pause.lifted = True
+    audit.record(session, "pause.lift", "pause", pause.id, actor=actor)
+
+
+def current_pauses(session: Session, now: datetime) -> list[Pause]:
+    return list(session.execute(
+        select(Pause).where(Pause.lifted.is_(False),
+                            or_(Pause.ends_at.is_(None), Pause.ends_at > now))
+        .order_by(Pause.starts_at)).scalars())

@@ -1,0 +1,327 @@
+"""The life of a post: compose, edit, submit, approve or reject, cancel, reschedule.
+
+Every transition is checked here, not in the routes, so the API, the UI and the CLI obey the
+same rules. Approval creates one publication per channel and its publish job in the same
+transaction, so an approved post is never left without its jobs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import postqueue
+from publisher.core import Core
+from publisher.models import (
+    OPEN_PUBLICATION_STATES,
+    Campaign,
+    Channel,
+    ChannelStatus,
+    MediaAsset,
+    Post,
+    PostChannel,
+    PostMedia,
+    PostStatus,
+    Publication,
+    PublicationStatus,
+    Role,
+    User,
+)
+from publisher.runtime import build_adapter, channel_credentials, preview_post
+from publisher.services import audit
+from publisher.services.access import can_see_unit, get_scoped, require_role
+from publisher.services.approval import content_hash
+from publisher.services.errors import Conflict, Forbidden, Invalid
+
+MAX_BODY = 63_000
+
+
+@dataclass
+class PostInput:
+    """What a person submits; ``None`` fields are left unchanged by an edit."""
+
+    body: str | None = None
+    channels: list[int] | None = None
+    media: list[int] | None = None
+    scheduled_at: datetime | None = None
+    clear_schedule: bool = False
+    link: str | None = None
+    campaign: int | None = None
+    overrides: dict[str, Any] | None = None
+    fields_set: set[str] = field(default_factory=set)
+
+
+def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
+                 creating: bool) -> tuple[list[Channel], list[MediaAsset]]:
+    errors: dict[str, str] = {}
+    channels: list[Channel] = []
+    media: list[MediaAsset] = []
+    if creating or data.body is not None:
+        if data.body is None or not data.body.strip():
+            errors["body"] = "Isi unggahan wajib diisi. / The post body is required."
+        elif len(data.body) > MAX_BODY:
+            errors["body"] = f"Isi unggahan paling banyak {MAX_BODY} karakter."
+    if data.channels is not None:
+        if not data.channels:
+            errors["channels"] = "Pilih minimal satu akun. / Choose at least one channel."
+        for cid in dict.fromkeys(data.channels):
+            ch = session.get(Channel, cid) if isinstance(cid, int) else None
+            if ch is None or ch.unit_id != unit_id or not can_see_unit(actor, ch.unit_id):
+                errors["channels"] = f"Akun #{cid} tidak ditemukan. / Channel #{cid} not found."
+                break
+            if ch.status == ChannelStatus.DISABLED:
+                errors["channels"] = f"Akun '{ch.name}' dinonaktifkan. / Channel is disabled."
+                break
+            channels.append(ch)
+    if data.media is not None:
+        for mid in dict.fromkeys(data.media):
+            asset = session.get(MediaAsset, mid) if isinstance(mid, int) else None
+            if asset is None or asset.unit_id != unit_id:
+                errors["media"] = f"Media #{mid} tidak ditemukan. / Media #{mid} not found."
+                break
+            media.append(asset)
+    if data.link is not None and data.link and not data.link.startswith(("http://", "https://")):
+        errors["link"] = "Tautan harus diawali http:// atau https://."
+    if data.campaign is not None:
+        camp = session.get(Campaign, data.campaign)
+        if camp is None or (camp.unit_id is not None and camp.unit_id != unit_id):
+            errors["campaign"] = f"Kampanye #{data.campaign} tidak ditemukan."
+    if data.overrides is not None:
+        allowed = {str(c) for c in (data.channels or [])}
+        for key, value in data.overrides.items():
+            if not isinstance(value, dict) or set(value) - {"body", "title", "options"}:
+                errors["overrides"] = ("Pengaturan per akun hanya boleh berisi body, title, "
+                                       "options.")
+            elif data.channels is not None and str(key) not in allowed:
+                errors["overrides"] = f"Pengaturan untuk akun #{key} yang tidak dipilih."
+    if errors:
+        raise Invalid("Periksa kembali isian unggahan.", "Please check the post's fields.",
+                      fields=errors)
+    return channels, media
+
+
+def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[MediaAsset]) -> None:
+    if data.body is not None:
+        post.body = data.body
+    if data.link is not None:
+        post.link = data.link or None
+    if data.campaign is not None or "campaign" in data.fields_set:
+        post.campaign_id = data.campaign
+    if data.scheduled_at is not None:
+        post.scheduled_at = data.scheduled_at
+    elif data.clear_schedule:
+        post.scheduled_at = None
+    if data.overrides is not None:
+        post.overrides = {str(k): v for k, v in data.overrides.items()}
+    if data.channels is not None:
+        post.channel_links = [PostChannel(channel_id=c.id) for c in channels]
+        keep = {str(c.id) for c in channels}
+        post.overrides = {k: v for k, v in (post.overrides or {}).items() if k in keep}
+    if data.media is not None:
+        post.media_links = [PostMedia(position=i, media_id=m.id, media=m)
+                            for i, m in enumerate(media)]
+
+
+def create_post(core: Core, session: Session, actor: User, data: PostInput,
+                unit_id: int | None = None) -> Post:
+    unit_id = unit_id if (unit_id is not None and actor.role == Role.ADMIN) else actor.unit_id
+    if unit_id is None:
+        raise Invalid("Pilih unit untuk unggahan ini.", "Choose a unit for this post.",
+                      fields={"unit": "required"})
+    if data.channels is None:
+        data.channels = []
+    channels, media = _check_input(session, actor, unit_id, data, creating=True)
+    now = core.now()
+    post = Post(unit_id=unit_id, author_id=actor.id, body="", status=PostStatus.DRAFT,
+                overrides={}, created_at=now, updated_at=now)
+    _apply(post, data, channels, media)
+    session.add(post)
+    session.flush()
+    audit.record(session, "post.create", "post", post.id, actor=actor, unit_id=unit_id)
+    return post
+
+
+def update_post(core: Core, session: Session, actor: User, post_id: int, data: PostInput) -> Post:
+    """Edit a post. Any edit of a submitted, rejected or approved post returns it to draft,
+    and an approval is voided: its not-yet-published publications are cancelled."""
+    post = get_scoped(session, Post, post_id, actor)
+    if post.status == PostStatus.CANCELLED:
+        raise Conflict("Unggahan yang dibatalkan tidak dapat diubah.",
+                       "A cancelled post cannot be edited.", code="cancelled")
+    if any(p.status == PublicationStatus.PUBLISHING for p in _publications(session, post.id)):
+        raise Conflict("Unggahan sedang diterbitkan; tunggu sampai selesai.",
+                       "The post is being published right now; wait until it finishes.",
+                       code="publishing")
+    channels, media = _check_input(session, actor, post.unit_id, data, creating=False)
+    before = content_hash(post)
+    _apply(post, data, channels, media)
+    session.flush()
+    if content_hash(post) == before:
+        return post
+    post.updated_at = core.now()
+    previous = post.status
+    if previous == PostStatus.APPROVED:
+        _void_approval(core, session, post, actor, reason="edited")
+    post.status = PostStatus.DRAFT
+    audit.record(session, "post.update", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"previous_status": previous})
+    return post
+
+
+def _publications(session: Session, post_id: int) -> list[Publication]:
+    return list(session.execute(select(Publication).where(Publication.post_id == post_id))
+                .scalars())
+
+
+def _void_approval(core: Core, session: Session, post: Post, actor: User | None,
+                   reason: str) -> None:
+    post.approval_hash = None
+    post.approved_at = None
+    post.approved_by = None
+    cancel_open_publications(core, session, post, actor, reason=reason)
+
+
+def cancel_open_publications(core: Core, session: Session, post: Post, actor: User | None,
+                             reason: str) -> int:
+    cancelled = 0
+    for pub in _publications(session, post.id):
+        if pub.status in OPEN_PUBLICATION_STATES:
+            pub.status = PublicationStatus.CANCELLED
+            pub.updated_at = core.now()
+            if pub.job_id:
+                postqueue.queue.cancel(session, [pub.job_id], now=core.now())
+            audit.record(session, "publication.cancelled", "publication", pub.id, actor=actor,
+                         unit_id=post.unit_id, data={"reason": reason})
+            cancelled += 1
+    return cancelled
+
+
+def validation_problems(core: Core, session: Session, post: Post) -> dict[str, list[str]]:
+    """Platform problems per channel name, found without any network call."""
+    out: dict[str, list[str]] = {}
+    for link in post.channel_links:
+        ch = session.get(Channel, link.channel_id)
+        if ch is None:
+            continue
+        try:
+            adapter = build_adapter(core, ch.platform, channel_credentials(core, ch),
+                                    state=dict(ch.state or {}))
+            problems = adapter.validate(preview_post(post, ch, core.settings.media_dir))
+        except Exception as exc:  # noqa: BLE001 - a broken channel must not hide the post
+            out[ch.name] = [f"Akun tidak dapat diperiksa: {exc}"]
+            continue
+        if problems:
+            out[ch.name] = [f"{p.message_id} / {p.message_en}" for p in problems]
+    return out
+
+
+def submit_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+    post = get_scoped(session, Post, post_id, actor)
+    if post.status not in (PostStatus.DRAFT, PostStatus.REJECTED):
+        raise Conflict(f"Unggahan berstatus '{post.status}' tidak dapat diajukan.",
+                       f"A post in status '{post.status}' cannot be submitted.",
+                       code="bad_status")
+    if not post.channel_links:
+        raise Invalid("Pilih minimal satu akun sebelum mengajukan.",
+                      "Choose at least one channel before submitting.",
+                      fields={"channels": "required"})
+    problems = validation_problems(core, session, post)
+    if problems:
+        raise Invalid("Unggahan belum memenuhi syarat platform.",
+                      "The post does not meet the platforms' rules yet.",
+                      fields={f"channel:{k}": "; ".join(v) for k, v in problems.items()},
+                      code="platform_rules")
+    post.status = PostStatus.SUBMITTED
+    post.submitted_at = core.now()
+    post.rejection_comment = None
+    audit.record(session, "post.submit", "post", post.id, actor=actor, unit_id=post.unit_id)
+    return post
+
+
+def approve_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+    require_role(actor, Role.APPROVER, Role.ADMIN)
+    post = get_scoped(session, Post, post_id, actor)
+    if post.status != PostStatus.SUBMITTED:
+        raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat disetujui.",
+                       "Only a post awaiting approval can be approved.", code="bad_status")
+    if post.author_id == actor.id and not core.settings.allow_self_approval:
+        raise Forbidden("Anda tidak dapat menyetujui unggahan Anda sendiri.",
+                        "You cannot approve your own post.", code="self_approval")
+    now = core.now()
+    existing = {p.channel_id for p in _publications(session, post.id)
+                if p.status != PublicationStatus.CANCELLED}
+    when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
+    for link in post.channel_links:
+        if link.channel_id in existing:
+            continue  # already published there before an edit; never twice
+        pub = Publication(post_id=post.id, channel_id=link.channel_id,
+                          status=PublicationStatus.QUEUED, scheduled_at=post.scheduled_at or now,
+                          created_at=now, updated_at=now)
+        session.add(pub)
+        session.flush()
+        pub.job_id = postqueue.enqueue(session, "publish", {"publication_id": pub.id},
+                                       run_at=when, lock_key=f"channel:{link.channel_id}",
+                                       now=now)
+        audit.record(session, "publication.queued", "publication", pub.id, actor=actor,
+                     unit_id=post.unit_id, data={"scheduled_at": when.isoformat()})
+    post.status = PostStatus.APPROVED
+    post.approved_by = actor.id
+    post.approved_at = now
+    post.approval_hash = content_hash(post)
+    audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"hash": post.approval_hash})
+    return post
+
+
+def reject_post(core: Core, session: Session, actor: User, post_id: int, comment: str) -> Post:
+    require_role(actor, Role.APPROVER, Role.ADMIN)
+    post = get_scoped(session, Post, post_id, actor)
+    if not comment or not comment.strip():
+        raise Invalid("Alasan penolakan wajib diisi.", "A reason for rejection is required.",
+                      fields={"comment": "required"})
+    if post.status != PostStatus.SUBMITTED:
+        raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat ditolak.",
+                       "Only a post awaiting approval can be rejected.", code="bad_status")
+    post.status = PostStatus.REJECTED
+    post.rejection_comment = comment.strip()
+    audit.record(session, "post.reject", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"comment": post.rejection_comment})
+    return post
+
+
+def cancel_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+    post = get_scoped(session, Post, post_id, actor)
+    if post.status == PostStatus.CANCELLED:
+        return post
+    n = cancel_open_publications(core, session, post, actor, reason="post cancelled")
+    post.status = PostStatus.CANCELLED
+    audit.record(session, "post.cancel", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"publications_cancelled": n})
+    return post
+
+
+def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
+                    when: datetime) -> Post:
+    """Move a post in time. An approved post keeps its approval (its content is unchanged):
+    the approval hash is re-bound to the new time and the open publications move with it."""
+    post = get_scoped(session, Post, post_id, actor)
+    if post.status == PostStatus.CANCELLED:
+        raise Conflict("Unggahan yang dibatalkan tidak dapat dijadwalkan ulang.",
+                       "A cancelled post cannot be rescheduled.", code="cancelled")
+    was_approved = post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
+    post.scheduled_at = when
+    post.updated_at = core.now()
+    if was_approved:
+        post.approval_hash = content_hash(post)
+        for pub in _publications(session, post.id):
+            if pub.status == PublicationStatus.QUEUED:
+                pub.scheduled_at = when
+                if pub.job_id:
+                    postqueue.queue.reschedule(session, pub.job_id, max(when, core.now()))
+    audit.record(session, "post.reschedule", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"scheduled_at": when.isoformat(), "kept_approval": was_approved})
+    return post

@@ -1,0 +1,99 @@
+"""What a person can do to one publication: retry it, resolve an unconfirmed one, reschedule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+import postqueue
+from publisher.core import Core
+from publisher.models import PostStatus, Publication, PublicationStatus, User
+from publisher.services import audit
+from publisher.services.access import get_scoped
+from publisher.services.approval import content_hash
+from publisher.services.errors import Conflict, Invalid, NotFound
+
+RETRYABLE = (PublicationStatus.FAILED, PublicationStatus.UNCONFIRMED, PublicationStatus.MISSED,
+             PublicationStatus.NEEDS_REAUTH)
+
+
+def get_publication(session: Session, actor: User, publication_id: int) -> Publication:
+    pub = session.get(Publication, publication_id)
+    if pub is None:
+        raise NotFound(f"Penayangan #{publication_id} tidak ditemukan.",
+                       f"Publication #{publication_id} was not found.")
+    get_scoped(session, type(pub.post), pub.post_id, actor)
+    return pub
+
+
+def _requeue(core: Core, session: Session, pub: Publication, when: datetime) -> None:
+    post = pub.post
+    if post.status != PostStatus.APPROVED or post.approval_hash != content_hash(post):
+        raise Conflict("Unggahan ini tidak lagi disetujui; ajukan dan setujui ulang.",
+                       "This post is no longer approved; submit and approve it again.",
+                       code="not_approved")
+    pub.status = PublicationStatus.QUEUED
+    pub.submitted_at = None
+    pub.pending_state = None
+    pub.attempts = 0
+    pub.updated_at = core.now()
+    pub.job_id = postqueue.enqueue(session, "publish", {"publication_id": pub.id}, run_at=when,
+                                   lock_key=f"channel:{pub.channel_id}", now=core.now())
+
+
+def retry_publication(core: Core, session: Session, actor: User, publication_id: int) -> Publication:
+    """Publish again. For an *unconfirmed* one the person confirms they checked the account."""
+    pub = get_publication(session, actor, publication_id)
+    if pub.status not in RETRYABLE:
+        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat dicoba lagi.",
+                       f"A publication in status '{pub.status}' cannot be retried.",
+                       code="bad_status")
+    previous = pub.status
+    _requeue(core, session, pub, core.now())
+    audit.record(session, "publication.retry", "publication", pub.id, actor=actor,
+                 unit_id=pub.post.unit_id, data={"previous_status": previous})
+    return pub
+
+
+def reschedule_publication(core: Core, session: Session, actor: User, publication_id: int,
+                           when: datetime) -> Publication:
+    pub = get_publication(session, actor, publication_id)
+    if pub.status not in (PublicationStatus.MISSED, PublicationStatus.QUEUED,
+                          PublicationStatus.FAILED):
+        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat dijadwalkan ulang.",
+                       f"A publication in status '{pub.status}' cannot be rescheduled.",
+                       code="bad_status")
+    if pub.job_id:
+        postqueue.queue.cancel(session, [pub.job_id], now=core.now())
+    pub.scheduled_at = when
+    _requeue(core, session, pub, max(when, core.now()))
+    audit.record(session, "publication.reschedule", "publication", pub.id, actor=actor,
+                 unit_id=pub.post.unit_id, data={"scheduled_at": when.isoformat()})
+    return pub
+
+
+def mark_published(core: Core, session: Session, actor: User, publication_id: int,
+                   permalink: str, external_id: str | None = None) -> Publication:
+    """A person checked the account and found the post there: record it, with its link."""
+    pub = get_publication(session, actor, publication_id)
+    if pub.status not in (PublicationStatus.UNCONFIRMED, PublicationStatus.FAILED,
+                          PublicationStatus.MISSED):
+        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat ditandai terbit.",
+                       f"A publication in status '{pub.status}' cannot be marked published.",
+                       code="bad_status")
+    if not permalink or not permalink.startswith(("http://", "https://", "sandbox://")):
+        raise Invalid("Tautan unggahan di platform wajib diisi (https://…).",
+                      "The post's link on the platform is required (https://…).",
+                      fields={"permalink": "required"})
+    now = core.now()
+    pub.status = PublicationStatus.PUBLISHED
+    pub.permalink = permalink
+    pub.external_id = external_id or pub.external_id or permalink.rstrip("/").rsplit("/", 1)[-1]
+    pub.published_at = pub.published_at or now
+    pub.error = pub.error_en = pub.error_code = None
+    pub.next_metrics_at = now
+    pub.updated_at = now
+    audit.record(session, "publication.mark_published", "publication", pub.id, actor=actor,
+                 unit_id=pub.post.unit_id, data={"permalink": permalink})
+    return pub

@@ -1,0 +1,205 @@
+"""Shared fixtures, in the style of Flask's tutorial: ``core``, ``app``, ``client``, ``session``,
+``make_user``, ``login_as``, ``api`` — on SQLite and, when WARTA_TEST_DATABASE_URL is set (CI
+always sets it), on PostgreSQL too: every database test runs on both."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from publisher.config import load_settings
+from publisher.core import Core, build_core
+from publisher.db import make_engine
+from publisher.migrate import upgrade
+from publisher.models import Role, Unit, User
+from publisher.services import org
+
+PG_URL = os.environ.get("WARTA_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+if os.environ.get("CI") and not PG_URL:
+    raise RuntimeError("CI must set WARTA_TEST_DATABASE_URL: database tests run on PostgreSQL too.")
+
+
+class Clock:
+    """A controllable clock: tests move time instead of waiting for it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC).replace(microsecond=0)
+        self.frozen = True
+
+    def __call__(self) -> datetime:
+        return self.now if self.frozen else datetime.now(UTC)
+
+    def advance(self, **kw: float) -> datetime:
+        self.now += timedelta(**kw)
+        return self.now
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    """Migrate once into a template database; each test copies it (fast, isolated)."""
+    if not PG_URL:
+        yield None
+        return
+    import psycopg
+
+    url = make_url(PG_URL)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"warta_tpl_{os.getpid()}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(url.set(database=name, drivername="postgresql+psycopg")
+                         .render_as_string(hide_password=False))
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for (db,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                  (f"warta_t_{os.getpid()}_%",)).fetchall():
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def new_database_url(backend: str, tmp_path: Path, pg_template: str | None) -> str:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'warta.db'}"
+        upgrade(make_engine(url))
+        return url
+    import psycopg
+
+    url = make_url(PG_URL)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"warta_t_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    return url.set(database=name, drivername="postgresql+psycopg").render_as_string(
+        hide_password=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def test_env(backend: str, tmp_path: Path, pg_template: str | None) -> dict[str, str]:
+    """The WARTA_* environment of one isolated installation (database, media, outbox)."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "WARTA_DATABASE_URL": new_database_url(backend, tmp_path, pg_template),
+        "WARTA_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "WARTA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WARTA_MEDIA_DIR": str(tmp_path / "media"),
+        "WARTA_SANDBOX_OUTBOX": str(tmp_path / "outbox"),
+        "WARTA_MAX_UPLOAD_MB": "5",
+        "WARTA_LEASE_SECONDS": "60",
+    }
+
+
+@pytest.fixture
+def core(test_env: dict[str, str], clock: Clock) -> Iterator[Core]:
+    c = build_core(load_settings(test_env), clock=clock)
+    yield c
+    c.engine.dispose()
+
+
+@pytest.fixture
+def session(core: Core) -> Iterator:
+    s = core.sessions()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def units(core: Core) -> dict[str, Unit]:
+    with core.sessions.begin() as s:
+        a = org.create_unit(s, name="Dinas Sosial", slug="dinsos")
+        b = org.create_unit(s, name="Bappeda", slug="bappeda")
+    return {"a": a, "b": b}
+
+
+@pytest.fixture
+def make_user(core: Core, units: dict[str, Unit]) -> Callable[..., User]:
+    def make(role: str = Role.OPERATOR, unit: str | None = "a", password: str = "rahasia123",
+             email: str | None = None) -> User:
+        with core.sessions.begin() as s:
+            u = units[unit] if unit else None
+            return org.create_user(s, email=email or f"{role}{next(_counter)}@example.go.id",
+                                   name=f"{role.title()} {unit}", role=role, unit=u,
+                                   password=password)
+    return make
+
+
+@pytest.fixture
+def app(core: Core):  # type: ignore[no-untyped-def]
+    from web.app import create_app
+
+    application = create_app(core=core)
+    application.config.update(TESTING=True)
+    return application
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def token_for(core: Core) -> Callable[[User], str]:
+    def make(user: User) -> str:
+        with core.sessions.begin() as s:
+            return org.create_token(s, s.get(User, user.id))
+    return make
+
+
+class Api:
+    """A JSON client for /api/v1 acting as one user."""
+
+    def __init__(self, client, token: str) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def __getattr__(self, method: str):  # type: ignore[no-untyped-def]
+        def call(path: str, **kw):  # type: ignore[no-untyped-def]
+            return getattr(self.client, method)("/api/v1" + path, headers=self.headers, **kw)
+        return call
+
+
+@pytest.fixture
+def api_as(client, token_for) -> Callable[[User], Api]:  # type: ignore[no-untyped-def]
+    return lambda user: Api(client, token_for(user))
+
+
+@pytest.fixture
+def login_as(client, make_user):  # type: ignore[no-untyped-def]
+    """Log the test client into the browser UI as a new user of a role and unit."""
+    def login(role: str = Role.OPERATOR, unit: str | None = "a") -> User:
+        user = make_user(role, unit)
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user.id)
+            sess["_fresh"] = True
+        return user
+    return login

@@ -1,0 +1,1 @@
+from web.api import bp  # noqa: F401

@@ -1,0 +1,124 @@
+"""The application factory. Importing this module builds nothing; ``create_app`` does."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from publisher.config import Settings
+from publisher.core import Core, build_core
+from publisher.models import User
+from web.extensions import babel, csrf, login_manager
+
+log = logging.getLogger(__name__)
+
+
+def get_core() -> Core:
+    from flask import current_app
+
+    return current_app.extensions["warta.core"]
+
+
+def db():  # type: ignore[no-untyped-def]
+    """The request's database session (closed at teardown)."""
+    if "db" not in g:
+        g.db = get_core().sessions()
+    return g.db
+
+
+def select_locale() -> str:
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in ("id", "en"):
+        return current_user.locale
+    return request.cookies.get("lang", "id") if request else "id"
+
+
+def create_app(settings: Settings | None = None, *, core: Core | None = None) -> Flask:
+    core = core or build_core(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=core.settings.secret_key,
+        MAX_CONTENT_LENGTH=core.settings.max_upload_bytes + 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE="id",
+        BABEL_DEFAULT_TIMEZONE=core.settings.timezone,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.extensions["warta.core"] = core
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Silakan masuk terlebih dahulu."
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = db().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @app.teardown_appcontext
+    def _close_db(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    from web.api import bp as api_bp
+
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    _register_ui(app)
+    _register_errors(app)
+    return app
+
+
+def _register_ui(app: Flask) -> None:
+    """The browser UI's blueprints (each optional, so the API stands on its own)."""
+    import importlib
+
+    for name in ("web.ui", "web.reports", "web.public"):
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if _wants_json():
+            code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
+                    400: "bad_request", 401: "unauthorized", 403: "forbidden"}.get(
+                        exc.code or 500, "error")
+            message = {413: "Berkas terlalu besar. / The upload is too large."}.get(
+                exc.code or 0, exc.description)
+            return jsonify(error={"code": code, "message": message, "fields": {}}), exc.code
+        try:
+            return render_template("error.html", code=exc.code, exc=exc), exc.code
+        except Exception:  # noqa: BLE001 - never let an error page raise
+            return f"{exc.code} {exc.name}", exc.code
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return jsonify(error={"code": "internal", "message": "Terjadi kesalahan di server; "
+                                  "kejadian ini sudah dicatat. / Server error; it has been logged.",
+                                  "fields": {}}), 500
+        try:
+            return render_template("error.html", code=500, exc=None), 500
+        except Exception:  # noqa: BLE001
+            return "500 Internal Server Error", 500
