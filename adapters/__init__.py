@@ -17,6 +17,9 @@ REGISTRY: dict[str, str] = {
     "instagram": "adapters.instagram:InstagramAdapter",
     "instagram_graph": "adapters.instagram_graph:InstagramGraphAdapter",
     "sandbox": "adapters.sandbox:SandboxAdapter",
+    "telegram": "adapters.telegram:TelegramAdapter",
+    "x": "adapters.x:XAdapter",
+    "youtube": "adapters.youtube:YouTubeAdapter",
 }
 
 
