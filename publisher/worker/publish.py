@@ -87,6 +87,8 @@ class _Call:
         """Try the adapter's token refresh once; rebuild the adapter on success."""
         try:
             creds = self.adapter.refresh()
+        except RetryLater:
+            raise
         except AdapterError:
             return False
         if not creds:
@@ -193,7 +195,12 @@ def _publish(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost, p
         try:
             result = call.adapter.publish(post_out)
         except AuthExpired as exc:
-            if not refreshed and call.refreshed():
+            try:
+                renewed = not refreshed and call.refreshed()
+            except RetryLater as wait:  # the token server is unreachable: not the user's fault
+                call.persist_state()
+                return _retry_later(core, job, pub_id, attempt_id, wait)
+            if renewed:
                 refreshed = True
                 continue
             call.persist_state()
