@@ -53,5 +53,6 @@ def seed_demo(core: Core) -> list[str]:
     lines.append("Demo siap / demo ready: unit 'Dinas Sosial (Demo)', 2 akun sandbox, 3 unggahan.")
     for email, _, role in USERS:
         lines.append(f"  {role:9} {email}  kata sandi / password: {DEMO_PASSWORD}")
-    lines.append(f"Unggahan sandbox ditulis ke / sandbox posts go to: {core.settings.sandbox_outbox}")
+    lines.append("Unggahan sandbox ditulis ke / sandbox posts go to: "
+                 f"{core.settings.sandbox_outbox}")
     return lines

@@ -41,7 +41,8 @@ def test_scheduled_post_is_published_at_its_time_then_metrics_collected(core, cl
     clock.advance(hours=6)
     run_once(core)
     with core.sessions() as s:
-        snaps = s.execute(select(MetricSnapshot).order_by(MetricSnapshot.collected_at)).scalars().all()
+        snaps = s.execute(select(MetricSnapshot)
+                          .order_by(MetricSnapshot.collected_at)).scalars().all()
         assert len(snaps) == 4  # two publications × two collections
         first = [x for x in snaps if x.publication_id == snaps[0].publication_id]
         assert first[1].views > first[0].views > 0

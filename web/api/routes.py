@@ -16,11 +16,11 @@ from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import Invalid
 from publisher.timeutil import BadTime, parse_time
+from web.api import bp
 from web.api import schemas as S
 from web.api.auth import current_user, require_token
 from web.api.spec import endpoint, openapi_document
 from web.app import db, get_core
-from web.api import bp
 
 
 def _iso(dt):  # type: ignore[no-untyped-def]
