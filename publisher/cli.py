@@ -5,7 +5,6 @@ Every error prints one sentence and exits non-zero; no traceback reaches the ope
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -15,13 +14,13 @@ import click
 
 from publisher.config import SettingsError, load_settings
 from publisher.core import Core, build_core
+from publisher.logs import configure_logging
 from publisher.services.errors import ServiceError
 
 
 def make_core() -> Core:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     return build_core(settings)
 
 
