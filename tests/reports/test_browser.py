@@ -44,7 +44,7 @@ def test_period_change_updates_chart_and_table(app, core, clock, make_user, data
             canvas = page.locator("#chart-time")
             expect(canvas).to_have_attribute("data-points", "31")  # Chart.js drew December
             expect(canvas).to_have_attribute("data-series", "0")
-            expect(page.locator("#table-platform")).to_contain_text("No published posts")
+            expect(page.locator("#table-platform")).to_contain_text("Tidak ada unggahan terbit")
             page.select_option("#period", "last_month")
             expect(canvas).to_have_attribute("data-points", "30")  # November
             expect(canvas).to_have_attribute("data-series", "2")   # facebook, telegram
@@ -53,7 +53,7 @@ def test_period_change_updates_chart_and_table(app, core, clock, make_user, data
             assert page.evaluate("window.wartaCharts.length") == 1
             page.screenshot(path=str(SHOTS / "reports-last-month-phone.png"), full_page=True)
             # sorting a breakdown by a number column
-            page.locator("#table-unit thead th", has_text="Engagement").first.click()
+            page.locator("#table-unit thead th", has_text="Interaksi").first.click()
             expect(page.locator("#table-unit tbody tr").first).to_contain_text("Dinas Sosial")
             assert not errors, errors
             browser.close()
