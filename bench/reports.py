@@ -160,7 +160,8 @@ def run(url: str) -> dict[str, float]:
     with core.sessions.begin() as s:
         admin = s.query(User).filter_by(email="admin@bench.go.id").one_or_none()
         if admin is None:
-            admin = User(email="admin@bench.go.id", name="Admin", role="admin", unit_id=None)
+            admin = User(id=1000, email="admin@bench.go.id", name="Admin", role="admin",
+                         unit_id=None)  # explicit id: bulk inserts bypass sequences
             s.add(admin)
     s = core.sessions()
     admin = s.query(User).filter_by(email="admin@bench.go.id").one()
