@@ -44,6 +44,22 @@ class User(Base):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    # The user protocol Flask-Login expects, written out so the domain does not import Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class ApiToken(Base):
     """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
