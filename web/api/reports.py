@@ -14,8 +14,8 @@ from flask import jsonify, request
 from pydantic import BaseModel, Field
 
 from publisher.reports.report import engagement_report
-from publisher.services.errors import ServiceError
-from web.api import bp
+from web.api.auth import current_user, require_token
+from web.api.spec import endpoint
 
 
 class EngagementFigures(BaseModel):
@@ -54,33 +54,17 @@ class EngagementReport(BaseModel):
     rows: list[EngagementRow]
 
 
-def _api_user():  # type: ignore[no-untyped-def]
-    """Bearer-token user. TEMPORARY: replaced by the lead's auth decorator at merge."""
-    from publisher.services import org
-    from web.app import db, get_core
-
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    return org.user_for_token(get_core(), db(), header[7:].strip())
-
-
-def _error(exc: ServiceError):  # type: ignore[no-untyped-def]
-    return jsonify(error={"code": exc.code, "message": exc.message,
-                          "message_en": exc.message_en, "fields": exc.fields}), exc.status
-
-
-@bp.get("/reports/engagement")
+@endpoint("GET", "/reports/engagement", "Engagement report (same figures as the reports page)",
+          response=EngagementReport,
+          query={"from": "first local day (YYYY-MM-DD)", "to": "last local day (YYYY-MM-DD)",
+                 "group_by": "platform | channel | unit | campaign | day",
+                 "unit": "unit id filter", "platform": "platform filter",
+                 "channel": "channel id filter", "campaign": "campaign id filter"})
+@require_token
 def reports_engagement():  # type: ignore[no-untyped-def]
     from web.app import db, get_core
 
-    user = _api_user()
-    if user is None:
-        return jsonify(error={"code": "unauthorized", "message": "Token tidak sah.",
-                              "message_en": "Invalid or missing token.", "fields": {}}), 401
     core = get_core()
-    try:
-        data = engagement_report(db(), user, request.args, core.now(), core.settings.timezone)
-    except ServiceError as exc:
-        return _error(exc)
+    data = engagement_report(db(), current_user(), request.args, core.now(),
+                             core.settings.timezone)
     return jsonify(EngagementReport.model_validate(data).model_dump(mode="json", by_alias=True))
