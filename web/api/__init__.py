@@ -6,5 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from web.api import routes  # noqa: E402,F401  (registers the routes on bp)
-from web.api import reports  # noqa: E402,F401  (GET /reports/engagement)
+# Importing the route modules registers their routes on ``bp``.
+from web.api import reports, routes  # noqa: E402,F401,I001
