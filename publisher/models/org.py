@@ -36,6 +36,8 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="id")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+    #: When the user last opened their notifications; newer events count as unread.
+    notifications_seen_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
@@ -43,6 +45,18 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    # The session-login protocol (Flask-Login's), spelled out here so the model needs no
+    # web import: a deactivated user is not an active one and cannot stay logged in.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
 class ApiToken(Base):
