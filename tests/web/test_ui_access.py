@@ -139,6 +139,7 @@ def test_operator_cannot_approve_and_approver_not_own(client, login_as, make_use
     client.post(f"/persetujuan/{own}/setujui")
     session.expire_all()
     assert session.get(Post, own).status == PostStatus.SUBMITTED
+    session.rollback()  # end the read so the app can write (SQLite locks the file)
     r = client.post(f"/persetujuan/{post}/tolak", data={"comment": ""}, follow_redirects=True)
     assert "Alasan penolakan wajib diisi" in r.get_data(as_text=True)
     client.post(f"/persetujuan/{post}/setujui")
@@ -166,11 +167,13 @@ def test_compose_submit_reject_and_author_sees_comment(client, login_as, make_us
     post = session.query(Post).filter_by(author_id=author.id).one()
     assert post.status == PostStatus.SUBMITTED
     assert post.scheduled_at.isoformat().startswith("2030-01-02T02:00")  # 09.00 WIB
+    post_id = post.id
+    session.rollback()  # SQLite: the test's transaction would lock the app out
     login_as(Role.APPROVER, "a")
-    client.post(f"/persetujuan/{post.id}/tolak", data={"comment": "Tambahkan <b>sumber</b>"})
+    client.post(f"/persetujuan/{post_id}/tolak", data={"comment": "Tambahkan <b>sumber</b>"})
     with client.session_transaction() as sess:
         sess["_user_id"] = str(author.id)
-    html = client.get(f"/unggahan/{post.id}").get_data(as_text=True)
+    html = client.get(f"/unggahan/{post_id}").get_data(as_text=True)
     assert "Tambahkan &lt;b&gt;sumber&lt;/b&gt;" in html
     html = client.get("/notifikasi").get_data(as_text=True)
     assert "ditolak" in html.lower()
@@ -189,17 +192,17 @@ def test_xss_renders_as_text(client, login_as, make_user, make_channel, make_pos
         assert "<img src=x" not in html, path
 
 
-def test_error_pages_styled_and_no_traceback(client, login_as, app):
-    login_as(Role.OPERATOR, "a")
-    r = client.get("/tidak-ada")
-    assert r.status_code == 404
-    assert "Halaman tidak ditemukan" in r.get_data(as_text=True)
-
+def test_error_pages_styled_and_no_traceback(app):
     @app.route("/_boom")
     def _boom():  # type: ignore[no-untyped-def]
         raise RuntimeError("secret detail")
 
     app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    client.get("/masuk")
+    r = client.get("/tidak-ada")
+    assert r.status_code == 404
+    assert "Halaman tidak ditemukan" in r.get_data(as_text=True)
     r = client.get("/_boom")
     assert r.status_code == 500
     assert "secret detail" not in r.get_data(as_text=True)
@@ -211,6 +214,7 @@ def test_english_locale(client, login_as, session):
     client.post("/profil", data={"loc-locale": "en"})
     session.expire_all()
     assert session.get(User, user.id).locale == "en"
+    session.rollback()
     html = client.get("/").get_data(as_text=True)
     assert "Dashboard" in html and "Health board" in html
 
