@@ -13,7 +13,13 @@ from adapters.base import BaseAdapter
 
 #: platform name -> "module:Class". One line per platform; keep it sorted.
 REGISTRY: dict[str, str] = {
+    "facebook": "adapters.facebook:FacebookAdapter",
+    "instagram": "adapters.instagram:InstagramAdapter",
+    "instagram_graph": "adapters.instagram_graph:InstagramGraphAdapter",
     "sandbox": "adapters.sandbox:SandboxAdapter",
+    "telegram": "adapters.telegram:TelegramAdapter",
+    "x": "adapters.x:XAdapter",
+    "youtube": "adapters.youtube:YouTubeAdapter",
 }
 
 

@@ -239,7 +239,8 @@ class BaseAdapter:
         if unknown:
             problems.append(Problem(
                 "options", "unknown_option",
-                f"Opsi tidak dikenal untuk {self.label or self.platform}: {', '.join(sorted(unknown))}.",
+                f"Opsi tidak dikenal untuk {self.label or self.platform}: "
+                f"{', '.join(sorted(unknown))}.",
                 f"Unknown option for {self.label or self.platform}: {', '.join(sorted(unknown))}."))
         return problems
 

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 DETAIL_LIMIT = 2000
 
 _SECRET_PATTERNS = [
-    re.compile(r"(access_token|refresh_token|client_secret|password|token|sessionid|"
-               r"authorization|api_key|secret)([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)", re.I),
+    # Bearer first, so "Authorization: Bearer x" loses the token, not the word "Bearer".
     re.compile(r"(Bearer\s+)([A-Za-z0-9._~+/=-]+)", re.I),
     re.compile(r"(/bot)(\d+:[A-Za-z0-9_-]+)"),
+    re.compile(r"(access_token|refresh_token|client_secret|password|token|sessionid|"
+               r"authorization|api_key|secret)([\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)"
+               r"([^\s\"'&,}]+)", re.I),
 ]
 
 

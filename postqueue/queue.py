@@ -2,7 +2,7 @@
 
 Every state change is a conditional UPDATE (``WHERE status = 'running' AND lease_owner = :me``),
 never a blind write, so a worker whose lease was taken over cannot overwrite the new owner's
-result. A claim is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``;
+result. A claim is one ``WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING``;
 on PostgreSQL concurrent workers skip each other's rows, on SQLite the writer lock serialises
 claims and SQLAlchemy drops the lock clause.
 """
@@ -101,26 +101,34 @@ class JobQueue:
     def _claim_one(self, worker_id: str, lease_seconds: float,
                    kinds: list[str] | None) -> ClaimedJob | None:
         now = self.clock()
-        holder = aliased(Job)
-        lock_free = ~exists().where(and_(holder.lock_key == Job.lock_key,
+        # The candidate is an alias so the subquery cannot auto-correlate to the UPDATE's own
+        # table (that would turn "pick one due row" into "every due row").
+        cand = aliased(Job, name="cand")
+        holder = aliased(Job, name="holder")
+        lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
                                          holder.status == JobStatus.RUNNING))
-        pick = (select(Job.id)
-                .where(Job.status == JobStatus.QUEUED, Job.run_at <= now,
-                       (Job.lock_key.is_(None)) | lock_free)
-                .order_by(Job.run_at, Job.id).limit(1)
-                .with_for_update(skip_locked=True))
+        pick = (select(cand.id)
+                .where(cand.status == JobStatus.QUEUED, cand.run_at <= now,
+                       (cand.lock_key.is_(None)) | lock_free)
+                .order_by(cand.run_at, cand.id).limit(1)
+                .with_for_update(skip_locked=True, of=cand))
         if kinds:
-            pick = pick.where(Job.kind.in_(kinds))
+            pick = pick.where(cand.kind.in_(kinds))
+        # A CTE is evaluated once; an IN (subquery) may be re-run per row by PostgreSQL, and
+        # with SKIP LOCKED each re-run can pick another row.
+        picked = pick.cte("picked")
         lease_until = now + timedelta(seconds=lease_seconds)
         stmt = (update(Job)
-                .where(Job.id.in_(pick.scalar_subquery()), Job.status == JobStatus.QUEUED)
+                .where(Job.id == picked.c.id, Job.status == JobStatus.QUEUED)
                 .values(status=JobStatus.RUNNING, lease_owner=worker_id,
                         lease_expires_at=lease_until, attempts=Job.attempts + 1, updated_at=now)
                 .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at,
                            Job.lock_key))
         try:
             with self.factory.begin() as session:
-                row = session.execute(stmt).first()
+                rows = session.execute(stmt).all()
+                assert len(rows) <= 1, "a claim must take at most one job"
+                row = rows[0] if rows else None
         except IntegrityError:
             return None
         except OperationalError as exc:  # SQLite "database is locked" after the busy timeout

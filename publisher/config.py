@@ -22,9 +22,11 @@ class SettingsError(ValueError):
 
 #: name -> (default, description). The README and .env.example mirror this table.
 VARIABLES: dict[str, tuple[str, str]] = {
-    "WARTA_DATABASE_URL": ("sqlite:///var/warta.db", "SQLAlchemy URL (SQLite or postgresql+psycopg://)"),
+    "WARTA_DATABASE_URL": ("sqlite:///var/warta.db",
+                           "SQLAlchemy URL (SQLite or postgresql+psycopg://)"),
     "WARTA_SECRET_KEY": ("", "Flask session signing key; generated into var/ when empty"),
-    "WARTA_ENCRYPTION_KEY": ("", "Fernet key for channel credentials; generated into var/ when empty"),
+    "WARTA_ENCRYPTION_KEY": ("", "Fernet key for channel credentials; generated into var/ "
+                                 "when empty"),
     "WARTA_MEDIA_DIR": ("var/media", "where uploaded media are stored, by content hash"),
     "WARTA_MAX_UPLOAD_MB": ("512", "largest accepted upload, in MB"),
     "WARTA_TIMEZONE": ("Asia/Jakarta", "zone for times given without an offset, and new units"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from adapters import get_adapter_class
-from adapters.base import AdapterContext, BaseAdapter, MediaFile, OutgoingPost
+from adapters.base import AdapterContext, BaseAdapter, Credentials, MediaFile, OutgoingPost
 from publisher.core import Core
 from publisher.mediafiles import convert_image, sign_media_path
 from publisher.models import Channel, Post, Publication
@@ -17,8 +18,9 @@ def channel_credentials(core: Core, channel: Channel) -> dict[str, Any]:
 
 
 def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
-                  state: dict[str, Any] | None = None, save_credentials=None,  # type: ignore[no-untyped-def]
-                  progress=None) -> BaseAdapter:  # type: ignore[no-untyped-def]
+                  state: dict[str, Any] | None = None,
+                  save_credentials: Callable[[Credentials], None] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> BaseAdapter:
     cls = get_adapter_class(platform)
     base_url, knobs = core.settings.platform_settings(platform)
     ctx = AdapterContext(credentials=credentials, base_url=base_url, settings=knobs,
@@ -37,7 +39,8 @@ def effective_content(post: Post, channel_id: int) -> tuple[str, str | None, dic
     return body, override.get("title"), dict(override.get("options") or {})
 
 
-def outgoing_post(core: Core, publication: Publication, adapter_cls: type[BaseAdapter]) -> OutgoingPost:
+def outgoing_post(core: Core, publication: Publication,
+                  adapter_cls: type[BaseAdapter]) -> OutgoingPost:
     post = publication.post
     body, title, options = effective_content(post, publication.channel_id)
     caps = adapter_cls.caps

@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
 
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from web.media_public import bp as media_bp
+
+    app.register_blueprint(media_bp)
     _register_ui(app)
     _register_errors(app)
     return app

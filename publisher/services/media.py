@@ -22,7 +22,8 @@ def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
     stored = store_upload(stream, filename or "upload", core.settings.media_dir,
                           core.settings.max_upload_bytes)
     existing = session.execute(select(MediaAsset).where(
-        MediaAsset.unit_id == actor.unit_id, MediaAsset.sha256 == stored.sha256)).scalar_one_or_none()
+        MediaAsset.unit_id == actor.unit_id, MediaAsset.sha256 == stored.sha256)
+    ).scalar_one_or_none()
     if existing:
         return existing
     asset = MediaAsset(unit_id=actor.unit_id, sha256=stored.sha256, kind=stored.kind,

@@ -8,9 +8,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from publisher.models import Channel, Pause, PauseScope, User
+from publisher.models.enums import Role
 from publisher.services import audit
 from publisher.services.access import require_role
-from publisher.models.enums import Role
 from publisher.services.errors import Invalid
 
 

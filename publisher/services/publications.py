@@ -42,7 +42,8 @@ def _requeue(core: Core, session: Session, pub: Publication, when: datetime) -> 
                                    lock_key=f"channel:{pub.channel_id}", now=core.now())
 
 
-def retry_publication(core: Core, session: Session, actor: User, publication_id: int) -> Publication:
+def retry_publication(core: Core, session: Session, actor: User,
+                      publication_id: int) -> Publication:
     """Publish again. For an *unconfirmed* one the person confirms they checked the account."""
     pub = get_publication(session, actor, publication_id)
     if pub.status not in RETRYABLE:

@@ -7,3 +7,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from web.api import routes  # noqa: E402,F401  (registers the routes on bp)
+from web.api import reports  # noqa: E402,F401  (GET /reports/engagement)

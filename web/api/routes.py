@@ -1,1 +1,258 @@
-from web.api import bp  # noqa: F401
+"""The API's routes: parse, authorise, call a service, serialise. No business rule lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from sqlalchemy import func, or_, select
+
+from adapters import get_adapter_class
+from publisher.models import MetricSnapshot, Post, Publication, PublishAttempt
+from publisher.services import channels as channel_svc
+from publisher.services import media as media_svc
+from publisher.services import posts as post_svc
+from publisher.services import publications as pub_svc
+from publisher.services.access import get_scoped, scope
+from publisher.services.errors import Invalid
+from publisher.timeutil import BadTime, parse_time
+from web.api import bp
+from web.api import schemas as S
+from web.api.auth import current_user, require_token
+from web.api.spec import endpoint, openapi_document
+from web.app import db, get_core
+
+
+def _iso(dt):  # type: ignore[no-untyped-def]
+    return dt.isoformat() if dt else None
+
+
+def publication_out(pub: Publication) -> dict[str, Any]:
+    return {"id": pub.id, "channel": pub.channel_id, "platform": pub.channel.platform,
+            "status": pub.status, "scheduled_at": _iso(pub.scheduled_at),
+            "external_id": pub.external_id, "permalink": pub.permalink, "error": pub.error,
+            "error_en": pub.error_en, "attempts": pub.attempts,
+            "published_at": _iso(pub.published_at),
+            "progress": ({"done": pub.progress_done, "total": pub.progress_total}
+                         if pub.progress_total else None),
+            "next_metrics_at": _iso(pub.next_metrics_at)}
+
+
+def post_out(post: Post) -> dict[str, Any]:
+    pubs = db().execute(select(Publication).where(Publication.post_id == post.id)
+                        .order_by(Publication.id)).scalars().all()
+    return {"id": post.id, "unit": post.unit_id, "author": post.author_id, "status": post.status,
+            "body": post.body, "link": post.link, "campaign": post.campaign_id,
+            "channels": post.channel_ids, "media": [m.id for m in post.media],
+            "scheduled_at": _iso(post.scheduled_at), "overrides": post.overrides or {},
+            "rejection_comment": post.rejection_comment, "approved_by": post.approved_by,
+            "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
+            "updated_at": _iso(post.updated_at),
+            "publications": [publication_out(p) for p in pubs]}
+
+
+def _time(value: str | None, field: str):  # type: ignore[no-untyped-def]
+    if value is None or value == "":
+        return None
+    try:
+        return parse_time(value, get_core().settings.timezone)
+    except BadTime as exc:
+        raise Invalid("Format waktu tidak dikenali.", str(exc), fields={field: str(exc)}) from None
+
+
+def _post_input(data: S.PostCreate | S.PostPatch) -> post_svc.PostInput:
+    fields = data.model_fields_set
+    return post_svc.PostInput(
+        body=data.body, channels=data.channels, media=data.media,
+        scheduled_at=_time(data.scheduled_at, "scheduled_at"),
+        clear_schedule="scheduled_at" in fields and not data.scheduled_at,
+        link=data.link, campaign=data.campaign,
+        overrides=({k: v.model_dump(exclude_none=True) for k, v in data.overrides.items()}
+                   if data.overrides is not None else None),
+        fields_set=set(fields))
+
+
+# -- channels ---------------------------------------------------------------------------------
+@endpoint("GET", "/channels", "List the caller's unit's channels", response=S.ChannelList)
+@require_token
+def list_channels():  # type: ignore[no-untyped-def]
+    from publisher.models import Channel
+
+    rows = db().execute(scope(select(Channel), current_user(), Channel.unit_id)
+                        .order_by(Channel.id)).scalars().all()
+    return jsonify(channels=[channel_svc.public_view(c) for c in rows])
+
+
+@endpoint("POST", "/channels", "Create a channel (credentials verified, never returned)",
+          body=S.ChannelCreate, response=S.ChannelOut)
+@require_token
+def create_channel(data: S.ChannelCreate):  # type: ignore[no-untyped-def]
+    s = db()
+    ch = channel_svc.create_channel(get_core(), s, current_user(), platform=data.platform,
+                                    name=data.name, credentials=data.credentials,
+                                    unit_id=data.unit)
+    s.commit()
+    return jsonify(channel_svc.public_view(ch)), 201
+
+
+# -- media ------------------------------------------------------------------------------------
+@endpoint("POST", "/media", "Create a media asset (multipart upload, field 'file')",
+          response=S.MediaOut, multipart=True)
+@require_token
+def upload_media():  # type: ignore[no-untyped-def]
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid("Sertakan berkas pada kolom 'file'.", "Attach the file as field 'file'.",
+                      fields={"file": "required"})
+    s = db()
+    asset = media_svc.upload_media(get_core(), s, current_user(), upload.stream,
+                                   upload.filename or "")
+    s.commit()
+    return jsonify(id=asset.id, kind=asset.kind, mime=asset.mime, size=asset.size,
+                   width=asset.width, height=asset.height, sha256=asset.sha256), 201
+
+
+# -- posts ------------------------------------------------------------------------------------
+@endpoint("GET", "/posts", "List posts", response=S.PostList,
+          query={"status": "filter by status", "q": "text search", "page": "page number",
+                 "per_page": "page size (max 100)"})
+@require_token
+def list_posts():  # type: ignore[no-untyped-def]
+    user = current_user()
+    query = scope(select(Post), user, Post.unit_id)
+    if status := request.args.get("status"):
+        query = query.where(Post.status == status)
+    if text := request.args.get("q"):
+        query = query.where(or_(Post.body.ilike(f"%{text}%")))
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(100, max(1, int(request.args.get("per_page", 20))))
+    except ValueError:
+        raise Invalid("page dan per_page harus angka.", "page and per_page must be numbers.",
+                      fields={"page": "integer"}) from None
+    s = db()
+    total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = s.execute(query.order_by(Post.id.desc()).limit(per_page)
+                     .offset((page - 1) * per_page)).scalars().all()
+    return jsonify(posts=[post_out(p) for p in rows], total=total, page=page, per_page=per_page)
+
+
+@endpoint("POST", "/posts", "Create a post (a draft)", body=S.PostCreate, response=S.PostOut)
+@require_token
+def create_post(data: S.PostCreate):  # type: ignore[no-untyped-def]
+    s = db()
+    post = post_svc.create_post(get_core(), s, current_user(), _post_input(data))
+    s.commit()
+    return jsonify(post_out(post)), 201
+
+
+@endpoint("GET", "/posts/{id}", "Read a post with its publications", response=S.PostOut)
+@require_token
+def get_post(id: int):  # type: ignore[no-untyped-def]
+    return jsonify(post_out(get_scoped(db(), Post, id, current_user())))
+
+
+@endpoint("PATCH", "/posts/{id}", "Edit a post (voids an approval)", body=S.PostPatch,
+          response=S.PostOut)
+@require_token
+def patch_post(id: int, data: S.PostPatch):  # type: ignore[no-untyped-def]
+    s = db()
+    post = post_svc.update_post(get_core(), s, current_user(), id, _post_input(data))
+    s.commit()
+    return jsonify(post_out(post))
+
+
+def _transition(fn, id: int, *args: Any):  # type: ignore[no-untyped-def]
+    s = db()
+    post = fn(get_core(), s, current_user(), id, *args)
+    s.commit()
+    return jsonify(post_out(post))
+
+
+@endpoint("POST", "/posts/{id}/submit", "Submit for approval", response=S.PostOut)
+@require_token
+def submit_post(id: int):  # type: ignore[no-untyped-def]
+    return _transition(post_svc.submit_post, id)
+
+
+@endpoint("POST", "/posts/{id}/approve", "Approve (another user than the author)",
+          response=S.PostOut)
+@require_token
+def approve_post(id: int):  # type: ignore[no-untyped-def]
+    return _transition(post_svc.approve_post, id)
+
+
+@endpoint("POST", "/posts/{id}/reject", "Reject with a comment", body=S.RejectBody,
+          response=S.PostOut)
+@require_token
+def reject_post(id: int, data: S.RejectBody):  # type: ignore[no-untyped-def]
+    return _transition(post_svc.reject_post, id, data.comment)
+
+
+@endpoint("POST", "/posts/{id}/cancel", "Cancel; open publications are cancelled",
+          response=S.PostOut)
+@require_token
+def cancel_post(id: int):  # type: ignore[no-untyped-def]
+    return _transition(post_svc.cancel_post, id)
+
+
+# -- publications -----------------------------------------------------------------------------
+@endpoint("POST", "/publications/{id}/retry", "Retry a failed/unconfirmed/missed publication",
+          response=S.PublicationOut)
+@require_token
+def retry_publication(id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    pub = pub_svc.retry_publication(get_core(), s, current_user(), id)
+    s.commit()
+    return jsonify(publication_out(pub))
+
+
+@endpoint("POST", "/publications/{id}/mark-published",
+          "Resolve an unconfirmed publication: it is there, here is its link",
+          body=S.MarkPublishedBody, response=S.PublicationOut)
+@require_token
+def mark_published(id: int, data: S.MarkPublishedBody):  # type: ignore[no-untyped-def]
+    s = db()
+    pub = pub_svc.mark_published(get_core(), s, current_user(), id, data.permalink,
+                                 data.external_id)
+    s.commit()
+    return jsonify(publication_out(pub))
+
+
+@endpoint("GET", "/publications/{id}/attempts", "Publish attempts, for debugging",
+          response=S.AttemptList)
+@require_token
+def publication_attempts(id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    pub = pub_svc.get_publication(s, current_user(), id)
+    rows = s.execute(select(PublishAttempt).where(PublishAttempt.publication_id == pub.id)
+                     .order_by(PublishAttempt.id)).scalars().all()
+    return jsonify(attempts=[{"id": a.id, "started_at": _iso(a.started_at),
+                              "ended_at": _iso(a.ended_at), "outcome": a.outcome,
+                              "http_status": a.http_status, "detail": a.detail,
+                              "worker": a.worker} for a in rows])
+
+
+@endpoint("GET", "/publications/{id}/metrics", "Engagement history (null = not available)",
+          response=S.MetricsOut)
+@require_token
+def publication_metrics(id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    pub = pub_svc.get_publication(s, current_user(), id)
+    rows = s.execute(select(MetricSnapshot).where(MetricSnapshot.publication_id == pub.id)
+                     .order_by(MetricSnapshot.collected_at)).scalars().all()
+    try:
+        available = sorted(get_adapter_class(pub.channel.platform).caps.metrics)
+    except LookupError:
+        available = []
+    return jsonify(publication=pub.id, available=available, snapshots=[
+        {"collected_at": _iso(r.collected_at), "likes": r.likes, "comments": r.comments,
+         "shares": r.shares, "views": r.views, "impressions": r.impressions, "reach": r.reach,
+         "saves": r.saves} for r in rows])
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(openapi_document())
+
+

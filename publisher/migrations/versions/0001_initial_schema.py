@@ -6,11 +6,11 @@ Create Date: 2026-11-29 10:33:55.111275
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import publisher.db
-import postqueue.models
+from alembic import op
 
+import postqueue.models
+import publisher.db
 
 revision = '0001'
 down_revision = None

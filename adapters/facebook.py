@@ -1,0 +1,223 @@
+"""Facebook Page adapter (Graph API): text, link, photo(s) and video posts on a Page.
+
+Credentials are a Page id and a Page access token (from ``GET /me/accounts``, see
+``adapters/oauth/meta.py`` or the manual form). Photos and videos are uploaded as bytes from
+the local file (streamed, never read whole), so Facebook needs no public URL.
+
+Metrics come from ONE multi-id read per batch (``GET /?ids=…&fields=reactions.summary(…),
+comments.summary(…),shares,insights.metric(…)``): counts from the object summaries and
+views/reach from post insights expanded in the same call, using the post-2025 metric names
+(``post_media_view``, ``post_total_media_view_unique``; ``post_impressions*`` were removed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from adapters._graph import GraphClient, MultipartFile, chunks, insight_values, summary_count
+from adapters.base import (
+    AccountInfo,
+    AdapterContext,
+    BaseAdapter,
+    Capabilities,
+    Metrics,
+    OutgoingPost,
+    Pending,
+    Problem,
+    Published,
+)
+from adapters.errors import AuthExpired, OutcomeUnknown, Rejected
+
+DEFAULT_INSIGHTS = "post_media_view,post_total_media_view_unique"
+COUNT_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(true).limit(0)"
+
+
+class FacebookAdapter(BaseAdapter):
+    platform: ClassVar[str] = "facebook"
+    label: ClassVar[str] = "Facebook (Halaman)"
+    caps: ClassVar[Capabilities] = Capabilities(
+        max_text=63_206, max_media=10, max_image_bytes=10_000_000,
+        max_video_bytes=1_000_000_000, metrics_batch_size=50,
+        metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
+    )
+    credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
+        ("page_id", "ID Halaman Facebook", False),
+        ("access_token", "Token akses Halaman (Page access token)", True),
+    )
+    default_base_url: ClassVar[str | None] = "https://graph.facebook.com/v25.0"
+
+    def __init__(self, ctx: AdapterContext) -> None:
+        super().__init__(ctx)
+        self.page_id = str(ctx.credentials.get("page_id", "")).strip()
+        token = str(ctx.credentials.get("access_token", "")).strip()
+        if not self.page_id or not token:
+            raise AuthExpired(self.platform,
+                              "ID Halaman atau token akses Facebook belum diisi. Sambungkan akun.",
+                              "The Facebook Page id or access token is missing. Connect the "
+                              "account.", code="missing_credentials")
+        self.graph = GraphClient(self.platform, self.base_url, token, ctx.http, ctx.timeout)
+        self.insight_metrics = str(ctx.settings.get("insight_metrics") or DEFAULT_INSIGHTS)
+        self.ids_per_request = int(ctx.settings.get("ids_per_request") or 50)
+        self.permalink_base = str(ctx.settings.get("permalink_base")
+                                  or "https://www.facebook.com").rstrip("/")
+
+    # -- validation -------------------------------------------------------------------------
+    def validate(self, post: OutgoingPost) -> list[Problem]:
+        problems = super().validate(post)
+        videos = [m for m in post.media if m.kind == "video"]
+        if videos and len(post.media) > 1:
+            problems.append(Problem(
+                "media", "video_not_alone",
+                "Video di Facebook harus diunggah sendiri, tanpa foto atau video lain.",
+                "A Facebook video must be posted on its own, without other photos or videos."))
+        return problems
+
+    # -- publishing -------------------------------------------------------------------------
+    def _message(self, post: OutgoingPost) -> str:
+        """The text Facebook will show: for media posts the link (if any) goes in the text,
+        because only ``/feed`` takes a ``link`` parameter. ``lookup`` compares with this."""
+        if post.media and post.link and post.link not in post.body:
+            return f"{post.body}\n\n{post.link}".strip()
+        return post.body
+
+    def _published(self, post_id: str) -> Published:
+        return Published(post_id, f"{self.permalink_base}/{post_id}", self._now())
+
+    def publish(self, post: OutgoingPost) -> Published | Pending:
+        message = self._message(post)
+        if not post.media:
+            data = {"message": message}
+            if post.link:
+                data["link"] = post.link
+            result = self.graph.call("POST", f"{self.page_id}/feed", data=data, after_create=True)
+            return self._published(self._id(result, "id"))
+        if len(post.media) == 1 and post.media[0].kind == "video":
+            m = post.media[0]
+            fields = {"description": message}
+            if post.title:
+                fields["title"] = post.title
+            body = MultipartFile(fields, "source", m.path, m.mime, self.ctx.progress)
+            result = self.graph.call("POST", f"{self.page_id}/videos", body=body,
+                                     after_create=True, timeout=max(self.ctx.timeout, 300))
+            video_id = self._id(result, "id")
+            link = f"{self.permalink_base}/{self.page_id}/videos/{video_id}/"
+            return Published(video_id, link, self._now())
+        if len(post.media) == 1:
+            m = post.media[0]
+            body = MultipartFile({"caption": message, "published": "true"}, "source", m.path,
+                                 m.mime, self.ctx.progress)
+            result = self.graph.call("POST", f"{self.page_id}/photos", body=body,
+                                     after_create=True)
+            return self._published(self._id(result, "post_id", "id"))
+        # Several photos: upload each unpublished (reversible, so failures here are RetryLater),
+        # then ONE feed post that attaches them (the irreversible call).
+        photo_ids = []
+        for m in post.media:
+            body = MultipartFile({"published": "false"}, "source", m.path, m.mime,
+                                 self.ctx.progress)
+            result = self.graph.call("POST", f"{self.page_id}/photos", body=body)
+            photo_ids.append(self._id(result, "id"))
+        data = {"message": message}
+        for i, pid in enumerate(photo_ids):
+            data[f"attached_media[{i}]"] = f'{{"media_fbid":"{pid}"}}'
+        result = self.graph.call("POST", f"{self.page_id}/feed", data=data, after_create=True)
+        return self._published(self._id(result, "id"))
+
+    def _id(self, result: Any, *keys: str) -> str:
+        for key in keys:
+            if isinstance(result, dict) and result.get(key):
+                return str(result[key])
+        raise OutcomeUnknown(self.platform,
+                             "Facebook menjawab tanpa ID unggahan; belum pasti sudah terbit.",
+                             "Facebook answered without a post id; it may or may not be "
+                             "published.", code="no_id", detail=str(result))
+
+    # -- reconciliation ---------------------------------------------------------------------
+    def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
+        """Find our post in the Page feed since ``since`` by its text and media count."""
+        result = self.graph.call("GET", f"{self.page_id}/feed", params={
+            "since": int(since.timestamp()), "limit": 50,
+            "fields": "id,message,permalink_url,created_time,"
+                      "attachments{media_type,subattachments.limit(20){media_type}}"})
+        want_text = self._message(post).strip()
+        for item in result.get("data", []) if isinstance(result, dict) else []:
+            if str(item.get("message") or "").strip() != want_text:
+                continue
+            if _media_count(item) != len(post.media):
+                continue
+            when = _parse_time(item.get("created_time"))
+            return Published(str(item["id"]),
+                             item.get("permalink_url") or f"{self.permalink_base}/{item['id']}",
+                             when)
+        return None
+
+    # -- metrics ----------------------------------------------------------------------------
+    def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
+        """One multi-id read per ``ids_per_request`` ids (normally one call per batch).
+
+        Videos (bare ids, no ``page_post`` underscore) have no ``shares`` or post insights, so
+        they go in their own read with the count fields only. If Meta rejects the read (a
+        deleted post makes the whole multi-id read fail, an insight metric may be renamed), a
+        single Graph batch request retries the ids one by one so the others still get numbers.
+        """
+        out: dict[str, Metrics] = {}
+        posts = [i for i in ids if "_" in i]
+        videos = [i for i in ids if "_" not in i]
+        post_fields = f"{COUNT_FIELDS},shares,insights.metric({self.insight_metrics})"
+        for group, fields in ((posts, post_fields), (videos, COUNT_FIELDS)):
+            for chunk in chunks(group, self.ids_per_request):
+                out.update(self._read_metrics(chunk, fields))
+        return out
+
+    def _read_metrics(self, ids: Sequence[str], fields: str) -> dict[str, Metrics]:
+        try:
+            result = self.graph.call("GET", "/", params={"ids": ",".join(ids), "fields": fields})
+        except Rejected:
+            subs = self.graph.batch([{"method": "GET", "relative_url": f"{i}?fields={fields}"}
+                                     for i in ids])
+            result = {i: s for i, s in zip(ids, subs, strict=True) if s is not None}
+        return {i: _metrics(obj) for i, obj in (result or {}).items()
+                if i in ids and isinstance(obj, dict)}
+
+    # -- account ----------------------------------------------------------------------------
+    def account(self) -> AccountInfo:
+        result = self.graph.call("GET", self.page_id, params={"fields": "id,name,link"})
+        return AccountInfo(str(result.get("id", self.page_id)), str(result.get("name", "")),
+                           None, {"link": result.get("link")} if result.get("link") else {})
+
+    def _now(self) -> datetime:
+        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
+
+
+def _metrics(obj: dict[str, Any]) -> Metrics:
+    shares = obj.get("shares")
+    insights = insight_values(obj.get("insights"))
+    # Meta omits "shares" on a post nobody shared (reference §1.4, UNCONFIRMED): without the
+    # field we cannot tell 0 from "not given", so it stays None ("not available").
+    share_count = shares.get("count") if isinstance(shares, dict) else None
+    return Metrics(likes=summary_count(obj, "reactions"), comments=summary_count(obj, "comments"),
+                   shares=share_count, views=insights.get("post_media_view"),
+                   reach=insights.get("post_total_media_view_unique"))
+
+
+def _media_count(item: dict[str, Any]) -> int:
+    count = 0
+    for att in (item.get("attachments") or {}).get("data", []):
+        subs = (att.get("subattachments") or {}).get("data")
+        if subs:
+            count += sum(1 for s in subs if s.get("media_type") in ("photo", "video"))
+        elif att.get("media_type") in ("photo", "video"):
+            count += 1
+    return count
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+

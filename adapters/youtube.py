@@ -1,0 +1,354 @@
+"""YouTube adapter (Data API v3): resumable video upload, batched statistics, uploads lookup.
+
+A video is sent with Google's resumable protocol straight from disk in chunks (multiples of
+256 KiB), so a 2 GB file never sits in memory. After a broken chunk the adapter asks the server
+how much it has (``Content-Range: bytes */total`` → 308 + ``Range``) and continues from there;
+if the break hit the final chunk, that status query tells whether the video already exists, so
+it is never uploaded twice. Only when even that cannot be known is it ``OutcomeUnknown``.
+
+Quota (10,000 units a day by default, reset at midnight Pacific) is tracked per channel in
+``ctx.state`` so an upload that cannot fit waits for the next day instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+
+from adapters._google import (
+    PLATFORM,
+    classify,
+    pacific_day,
+    quota_error,
+    seconds_to_pacific_midnight,
+)
+from adapters._stream import FileSlice
+from adapters._youtube_meta import check_options, video_resource
+from adapters.base import (
+    AccountInfo,
+    AdapterContext,
+    BaseAdapter,
+    Capabilities,
+    Credentials,
+    MediaFile,
+    Metrics,
+    OutgoingPost,
+    Pending,
+    Problem,
+    Published,
+)
+from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater, safe_detail
+
+KiB = 1024
+CHUNK_UNIT = 256 * KiB
+LIST_COST = 1
+THUMBNAIL_COST = 50
+
+
+class YouTubeAdapter(BaseAdapter):
+    platform: ClassVar[str] = PLATFORM
+    label: ClassVar[str] = "YouTube"
+    default_base_url: ClassVar[str | None] = "https://www.googleapis.com"
+    caps: ClassVar[Capabilities] = Capabilities(
+        max_text=5000, max_title=100, media_kinds=frozenset({"video", "image"}), max_media=2,
+        requires_media=True, max_image_bytes=2_000_000, max_video_bytes=256 * 1024 ** 3,
+        metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,
+        option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
+                                "tags", "category", "description"}),
+    )
+    credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
+        ("client_id", "Google OAuth Client ID", False),
+        ("client_secret", "Google OAuth Client Secret", True),
+        ("refresh_token", "Refresh token", True),
+    )
+
+    def __init__(self, ctx: AdapterContext) -> None:
+        super().__init__(ctx)
+        self.creds: dict[str, Any] = dict(ctx.credentials)
+        s = ctx.settings
+        self.api = f"{self.base_url}/youtube/v3"
+        self.upload_url = str(s.get("upload_url") or f"{self.base_url}/upload/youtube/v3/videos")
+        self.thumbnail_url = str(s.get("thumbnail_url")
+                                 or f"{self.base_url}/upload/youtube/v3/thumbnails/set")
+        self.token_url = str(s.get("token_url") or "https://oauth2.googleapis.com/token")
+        chunk = int(s.get("chunk_size") or 32 * CHUNK_UNIT)  # 8 MiB
+        self.chunk = max(CHUNK_UNIT, chunk - chunk % CHUNK_UNIT)
+        self.budget = int(s.get("daily_quota") or 10_000)
+        self.upload_cost = int(s.get("upload_cost") or 1600)
+        self.max_resumes = int(s.get("max_resumes") or 3)
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _now(self) -> datetime:
+        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
+
+    def _secrets(self) -> list[str]:
+        return [str(self.creds.get(k)) for k in ("client_secret", "refresh_token", "access_token")
+                if self.creds.get(k)]
+
+    def _quota_used(self) -> int:
+        quota = self.ctx.state.get("quota") or {}
+        return int(quota.get("used", 0)) if quota.get("day") == pacific_day(self._now()) else 0
+
+    def _spend(self, units: int) -> None:
+        self.ctx.state["quota"] = {"day": pacific_day(self._now()),
+                                   "used": self._quota_used() + units}
+
+    def _headers(self) -> dict[str, str]:
+        expires_at = float(self.creds.get("expires_at") or 0)
+        if not self.creds.get("access_token") or expires_at <= self._now().timestamp() + 60:
+            if self.refresh() is None:
+                raise AuthExpired(
+                    PLATFORM, "Google menolak token penyegaran kanal ini. Sambungkan ulang akun "
+                    "YouTube.", "Google refused this channel's refresh token. Reconnect the "
+                    "YouTube account.", code="invalid_grant")
+        return {"Authorization": f"Bearer {self.creds['access_token']}"}
+
+    def _call(self, method: str, url: str, *, stage: str = "read", cost: int = LIST_COST,
+              **kw: Any) -> requests.Response:
+        headers = {**self._headers(), **kw.pop("headers", {})}
+        try:
+            resp = self.ctx.http.request(method, url, headers=headers, timeout=self.ctx.timeout,
+                                         **kw)
+        except requests.RequestException as exc:
+            raise RetryLater(PLATFORM, "YouTube tidak dapat dihubungi; dicoba lagi otomatis.",
+                             "YouTube could not be reached; retrying automatically.",
+                             code="network", detail=safe_detail(str(exc), self._secrets())
+                             ) from None
+        self._spend(cost)  # Google charges failed requests too
+        if resp.status_code >= 400:
+            error = classify(resp, stage=stage, now=self._now(), secrets=self._secrets())
+            if error.code == "quota_exceeded":
+                self.ctx.state["quota"] = {"day": pacific_day(self._now()), "used": self.budget}
+            raise error
+        return resp
+
+    # -- validation ---------------------------------------------------------------------
+    def validate(self, post: OutgoingPost) -> list[Problem]:
+        problems = [p for p in super().validate(post) if p.code != "too_many_media"]
+        videos = [m for m in post.media if m.kind == "video"]
+        images = [m for m in post.media if m.kind == "image"]
+        if len(videos) != 1 or len(images) > 1:
+            problems.append(Problem(
+                "media", "one_video",
+                "YouTube memerlukan tepat satu video (dan boleh satu gambar sebagai thumbnail).",
+                "YouTube needs exactly one video (and optionally one image as the thumbnail)."))
+        problems += check_options(post, self._now())
+        scheduled = post.scheduled_at
+        same_day = scheduled is None or pacific_day(scheduled) == pacific_day(self._now())
+        need = self.upload_cost + (THUMBNAIL_COST if images else 0)
+        if same_day and self._quota_used() + need > self.budget:
+            problems.append(Problem(
+                "media", "quota",
+                f"Kuota YouTube hari ini tidak cukup ({self._quota_used()} dari {self.budget} "
+                f"unit terpakai, unggahan perlu {need}). Jadwalkan setelah tengah malam waktu "
+                "Pasifik (15.00 WIB).",
+                f"Today's YouTube quota is not enough ({self._quota_used()} of {self.budget} "
+                f"units used, an upload needs {need}). Schedule it after midnight Pacific time."))
+        return problems
+
+    # -- publishing ---------------------------------------------------------------------
+    def publish(self, post: OutgoingPost) -> Published | Pending:
+        video = next((m for m in post.media if m.kind == "video"), None)
+        if video is None or not isinstance(post.options.get("made_for_kids"), bool):
+            raise Rejected(PLATFORM, "Unggahan YouTube perlu satu video dan pilihan 'dibuat "
+                           "untuk anak-anak'.", "A YouTube upload needs one video and the "
+                           "'made for kids' choice.", code="invalid_post")
+        thumb = next((m for m in post.media if m.kind == "image"), None)
+        if self._quota_used() + self.upload_cost > self.budget:
+            raise quota_error(self._now())
+        location = self._initiate(post, video)
+        video_id = self._upload(location, video)
+        if thumb is not None:
+            self._thumbnail(video_id, thumb)
+        return Published(video_id, f"https://www.youtube.com/watch?v={video_id}", self._now())
+
+    def _initiate(self, post: OutgoingPost, video: MediaFile) -> str:
+        notify = post.options.get("notify_subscribers", True)
+        resp = self._call(
+            "POST", self.upload_url, cost=self.upload_cost,
+            params={"uploadType": "resumable", "part": "snippet,status",
+                    "notifySubscribers": "true" if notify else "false"},
+            json=video_resource(post, self.ctx.settings),
+            headers={"X-Upload-Content-Length": str(video.size),
+                     "X-Upload-Content-Type": video.mime or "application/octet-stream"})
+        location = resp.headers.get("Location")
+        if not location:
+            raise RetryLater(PLATFORM, "YouTube tidak memberi alamat unggahan; dicoba lagi.",
+                             "YouTube gave no upload address; retrying.", code="no_location",
+                             detail=safe_detail(resp.text))
+        return location
+
+    def _upload(self, location: str, video: MediaFile) -> str:
+        """Send the file chunk by chunk; resume from the server's ``Range`` after a break."""
+        total, offset, breaks = video.size, 0, 0
+        while True:
+            end = min(offset + self.chunk, total)
+            final = end == total
+            resp: requests.Response | None
+            try:
+                resp = self.ctx.http.put(
+                    location, data=FileSlice(video.path, offset, end - offset),
+                    headers={**self._headers(), "Content-Type": video.mime,
+                             "Content-Range": f"bytes {offset}-{end - 1}/{total}"},
+                    timeout=self.ctx.timeout)
+            except requests.RequestException:
+                resp = None
+            if resp is not None and resp.status_code in (200, 201):
+                self.ctx.progress(total, total)
+                return str(resp.json()["id"])
+            if resp is not None and resp.status_code == 308:
+                new = _next_offset(resp)
+                if new > offset:
+                    offset = new
+                    self.ctx.progress(offset, total)
+                    continue
+            elif resp is not None and resp.status_code < 500:
+                if resp.status_code in (404, 410):
+                    raise RetryLater(PLATFORM, "Sesi unggah YouTube kedaluwarsa; unggahan diulang "
+                                     "dari awal.", "The YouTube upload session expired; the "
+                                     "upload starts again.", code="session_expired",
+                                     http_status=resp.status_code, detail=safe_detail(resp.text))
+                raise classify(resp, stage="upload", now=self._now(), secrets=self._secrets())
+            breaks += 1
+            status = self._upload_status(location, total) if breaks <= self.max_resumes else None
+            if isinstance(status, str):
+                self.ctx.progress(total, total)
+                return status  # the break hit the end, but the video is there: not re-sent
+            if status is None:
+                detail = safe_detail(resp.text if resp is not None else "connection broken")
+                if final:
+                    raise OutcomeUnknown(
+                        PLATFORM, "Koneksi putus saat bagian terakhir video dikirim dan status "
+                        "unggahan tidak dapat dipastikan. Periksa YouTube Studio sebelum "
+                        "mengunggah ulang.", "The connection broke while the last part of the "
+                        "video was sent and the upload state is unknown. Check YouTube Studio "
+                        "before uploading again.", code="upload_unknown", detail=detail)
+                raise RetryLater(PLATFORM, "Unggahan video YouTube terputus; dicoba lagi "
+                                 "otomatis.", "The YouTube video upload broke off; retrying "
+                                 "automatically.", code="upload_broken", detail=detail)
+            offset = status
+            self.ctx.progress(offset, total)
+
+    def _upload_status(self, location: str, total: int) -> str | int | None:
+        """Ask how much arrived: the video id if complete, the next offset, or None."""
+        try:
+            resp = self.ctx.http.put(location, data=b"",
+                                     headers={**self._headers(),
+                                              "Content-Range": f"bytes */{total}"},
+                                     timeout=self.ctx.timeout)
+        except requests.RequestException:
+            return None
+        if resp.status_code in (200, 201):
+            return str(resp.json()["id"])
+        if resp.status_code == 308:
+            return _next_offset(resp)
+        return None
+
+    def _thumbnail(self, video_id: str, image: MediaFile) -> None:
+        """A failed thumbnail must not fail a published video: it is noted in ctx.state."""
+        try:
+            self._call("POST", self.thumbnail_url, cost=THUMBNAIL_COST,
+                       params={"videoId": video_id},
+                       data=FileSlice(image.path, 0, image.size),
+                       headers={"Content-Type": image.mime})
+        except (RetryLater, Rejected, AuthExpired, OutcomeUnknown) as exc:
+            self.ctx.state["thumbnail_failed"] = {"video_id": video_id, "code": exc.code,
+                                                  "detail": exc.detail}
+
+    # -- reading ------------------------------------------------------------------------
+    def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
+        if len(ids) > self.caps.metrics_batch_size:
+            raise ValueError("batch larger than metrics_batch_size")
+        if not ids:
+            return {}
+        body = self._call("GET", f"{self.api}/videos",
+                          params={"part": "statistics", "id": ",".join(ids),
+                                  "maxResults": 50}).json()
+        out: dict[str, Metrics] = {}
+        for item in body.get("items") or []:
+            stats = item.get("statistics") or {}
+
+            def num(name: str, stats: dict[str, Any] = stats) -> int | None:
+                value = stats.get(name)
+                return int(value) if value not in (None, "") else None
+
+            out[str(item["id"])] = Metrics(views=num("viewCount"), likes=num("likeCount"),
+                                           comments=num("commentCount"))
+        return out
+
+    def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
+        """Search the channel's uploads playlist (1 unit a page), never search.list (100)."""
+        playlist = self.ctx.state.get("uploads_playlist") or self._channel()["uploads"]
+        since = since - timedelta(minutes=5)
+        params: dict[str, Any] = {"part": "snippet", "playlistId": playlist, "maxResults": 50}
+        for _ in range(int(self.ctx.settings.get("lookup_max_pages") or 3)):
+            body = self._call("GET", f"{self.api}/playlistItems", params=params).json()
+            for item in body.get("items") or []:
+                snippet = item.get("snippet") or {}
+                when = datetime.fromisoformat(str(snippet.get("publishedAt")).replace("Z",
+                                                                                      "+00:00"))
+                if when < since:
+                    return None  # newest first: everything further is older
+                if (snippet.get("title") or "").strip() == (post.title or "").strip():
+                    vid = str((snippet.get("resourceId") or {}).get("videoId"))
+                    return Published(vid, f"https://www.youtube.com/watch?v={vid}", when)
+            if not body.get("nextPageToken"):
+                return None
+            params["pageToken"] = body["nextPageToken"]
+        return None
+
+    def _channel(self) -> dict[str, Any]:
+        body = self._call("GET", f"{self.api}/channels",
+                          params={"part": "snippet,contentDetails", "mine": "true"}).json()
+        items = body.get("items") or []
+        if not items:
+            raise Rejected(PLATFORM, "Akun Google ini belum memiliki kanal YouTube.",
+                           "This Google account has no YouTube channel.", code="no_channel")
+        item = items[0]
+        uploads = item["contentDetails"]["relatedPlaylists"]["uploads"]
+        self.ctx.state["uploads_playlist"] = uploads
+        snippet = item.get("snippet") or {}
+        return {"id": item["id"], "title": snippet.get("title"), "uploads": uploads,
+                "custom_url": snippet.get("customUrl")}
+
+    def account(self) -> AccountInfo:
+        channel = self._channel()
+        return AccountInfo(str(channel["id"]), str(channel["title"] or channel["id"]),
+                           channel["custom_url"],
+                           extra={"quota_used_today": self._quota_used(),
+                                  "quota_resets_in_s": seconds_to_pacific_midnight(self._now())})
+
+    def refresh(self) -> Credentials | None:
+        """A new access token from the refresh token; None when Google refuses it."""
+        session = OAuth2Session(self.creds.get("client_id"), self.creds.get("client_secret"),
+                                token_endpoint_auth_method="client_secret_post")
+        try:
+            token = session.refresh_token(self.token_url,
+                                          refresh_token=self.creds.get("refresh_token"),
+                                          timeout=self.ctx.timeout)
+        except requests.RequestException as exc:
+            raise RetryLater(PLATFORM, "Google tidak dapat dihubungi untuk memperbarui token.",
+                             "Google could not be reached to refresh the token.", code="network",
+                             detail=safe_detail(str(exc), self._secrets())) from None
+        except Exception:  # noqa: BLE001 - Authlib's OAuthError: invalid_grant, invalid_client
+            return None
+        finally:
+            session.close()
+        new = {**self.creds, "access_token": token["access_token"],
+               "refresh_token": token.get("refresh_token") or self.creds.get("refresh_token"),
+               "expires_at": int(self._now().timestamp() + int(token.get("expires_in") or 3600))}
+        self.creds = new
+        self.ctx.save_credentials(new)
+        return new
+
+
+def _next_offset(resp: requests.Response) -> int:
+    """308's ``Range: bytes=0-N`` means N+1 bytes arrived; no Range means none did."""
+    rng = resp.headers.get("Range", "")
+    if "-" not in rng:
+        return 0
+    return int(rng.rsplit("-", 1)[1]) + 1

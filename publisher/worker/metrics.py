@@ -1,0 +1,95 @@
+"""Engagement collection: a periodic sweep enqueues one job per channel, and that job fetches
+every due publication of the channel in as few adapter calls as the platform's batch allows."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+import postqueue
+from adapters.errors import AdapterError, AuthExpired, RetryLater
+from postqueue import ClaimedJob
+from publisher.core import Core
+from publisher.models import Channel, MetricSnapshot, Publication, PublicationStatus
+from publisher.runtime import build_adapter, channel_credentials
+from publisher.worker.outcome import next_metrics_time
+from publisher.worker.results import DONE, JobResult, RetryAt
+
+log = logging.getLogger(__name__)
+MAX_PER_JOB = 2000
+
+
+def sweep_metrics(core: Core) -> int:
+    """Enqueue a collection job for each channel with publications due; idempotent across
+    workers thanks to the dedupe key."""
+    now = core.now()
+    with core.sessions.begin() as s:
+        channel_ids = s.execute(
+            select(Publication.channel_id).where(Publication.next_metrics_at <= now,
+                                                 Publication.status == PublicationStatus.PUBLISHED)
+            .distinct()).scalars().all()
+        n = 0
+        for cid in channel_ids:
+            if postqueue.enqueue(s, "collect_metrics", {"channel_id": cid}, run_at=now,
+                                 dedupe_key=f"metrics:{cid}", now=now) is not None:
+                n += 1
+    return n
+
+
+def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
+    channel_id = int(job.payload["channel_id"])
+    now = core.now()
+    with core.sessions() as s:
+        channel = s.get(Channel, channel_id)
+        if channel is None:
+            return DONE
+        pubs = s.execute(
+            select(Publication.id, Publication.external_id, Publication.published_at)
+            .where(Publication.channel_id == channel_id,
+                   Publication.status == PublicationStatus.PUBLISHED,
+                   Publication.next_metrics_at <= now)
+            .order_by(Publication.next_metrics_at).limit(MAX_PER_JOB)).all()
+        if not pubs:
+            return DONE
+        state = dict(channel.state or {})
+        try:
+            adapter = build_adapter(core, channel.platform, channel_credentials(core, channel),
+                                    state=state)
+        except AdapterError:
+            return DONE
+    caps = type(adapter).caps
+    if not caps.metrics:
+        with core.sessions.begin() as s:
+            for pub_id, _ext, _at in pubs:
+                s.get(Publication, pub_id).next_metrics_at = None
+        return DONE
+    size = max(1, caps.metrics_batch_size)
+    by_ext = {ext: (pid, at) for pid, ext, at in pubs if ext}
+    ids = list(by_ext)
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        try:
+            found = adapter.fetch_metrics(chunk)
+        except RetryLater as exc:
+            return RetryAt(now + timedelta(seconds=exc.retry_after or 300), exc.message_en)
+        except (AuthExpired, AdapterError) as exc:
+            log.warning("metrics for channel %s failed: %s", channel_id, exc.message_en)
+            with core.sessions.begin() as s:
+                for ext in chunk:
+                    s.get(Publication, by_ext[ext][0]).next_metrics_at = now + timedelta(hours=1)
+            continue
+        with core.sessions.begin() as s:
+            for ext in chunk:
+                pub_id, published_at = by_ext[ext]
+                metrics = found.get(ext)
+                if metrics is not None:
+                    s.add(MetricSnapshot(publication_id=pub_id, collected_at=now,
+                                         **metrics.as_dict()))
+                pub = s.get(Publication, pub_id)
+                pub.next_metrics_at, pub.metrics_stage = next_metrics_time(
+                    published_at or now, now)
+    with core.sessions.begin() as s:
+        s.get(Channel, channel_id).state = state
+    return DONE

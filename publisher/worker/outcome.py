@@ -1,0 +1,118 @@
+"""Recording what happened at the platform: one function per outcome, each one transaction.
+
+Every state change of a publication writes an audit event, and every attempt a PublishAttempt
+row with the platform's response (already cut and redacted by the adapter's error).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from adapters.base import Published
+from adapters.errors import AdapterError
+from publisher.core import Core
+from publisher.models import (
+    Channel,
+    ChannelStatus,
+    Publication,
+    PublicationStatus,
+    PublishAttempt,
+)
+from publisher.services import audit
+
+METRIC_OFFSETS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
+                  timedelta(days=3), timedelta(days=7), timedelta(days=30))
+
+
+def next_metrics_time(published_at: datetime, after: datetime) -> tuple[datetime | None, int]:
+    """The next step of the decaying collection schedule strictly after ``after``."""
+    for stage, offset in enumerate(METRIC_OFFSETS):
+        when = published_at + offset
+        if when > after:
+            return when, stage
+    return None, len(METRIC_OFFSETS)
+
+
+def finish_attempt(session, attempt_id: int | None, outcome: str, now: datetime,  # type: ignore[no-untyped-def]
+                   error: AdapterError | None = None, detail: str | None = None) -> None:
+    if attempt_id is None:
+        return
+    attempt = session.get(PublishAttempt, attempt_id)
+    if attempt is None:
+        return
+    attempt.ended_at = now
+    attempt.outcome = outcome
+    if error is not None:
+        attempt.http_status = error.http_status
+        attempt.detail = (f"[{error.code}] {error.message_en}\n{error.detail}").strip()[:4000]
+    elif detail:
+        attempt.detail = detail[:4000]
+
+
+def set_error(pub: Publication, error: AdapterError | None, message_id: str = "",
+              message_en: str = "", code: str = "") -> None:
+    if error is not None:
+        pub.error, pub.error_en, pub.error_code = error.message_id, error.message_en, error.code
+    else:
+        pub.error, pub.error_en, pub.error_code = message_id, message_en, code
+
+
+def record_published(core: Core, pub_id: int, attempt_id: int | None, result: Published,
+                     *, collects_metrics: bool, outcome: str = "published") -> None:
+    now = core.now()
+    with core.sessions.begin() as s:
+        pub = s.get(Publication, pub_id)
+        if pub is None:
+            return
+        pub.status = PublicationStatus.PUBLISHED
+        pub.external_id = result.external_id
+        pub.permalink = result.permalink
+        pub.published_at = result.published_at or now
+        pub.pending_state = None
+        pub.progress_done = pub.progress_total
+        set_error(pub, None)
+        pub.error = pub.error_en = pub.error_code = None
+        if collects_metrics:
+            pub.next_metrics_at, pub.metrics_stage = next_metrics_time(pub.published_at, now)
+        pub.updated_at = now
+        s.execute(update(Channel).where(Channel.id == pub.channel_id)
+                  .values(last_published_at=now, last_error=None))
+        finish_attempt(s, attempt_id, outcome, now, detail=result.permalink or "")
+        audit.record(s, "publication.published", "publication", pub.id,
+                     unit_id=pub.post.unit_id,
+                     data={"permalink": pub.permalink, "external_id": pub.external_id,
+                           "post_id": pub.post_id, "author_id": pub.post.author_id,
+                           "via": outcome})
+
+
+def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,
+                 error: AdapterError | None, *, outcome: str, message_id: str = "",
+                 message_en: str = "", code: str = "", channel_status: str | None = None) -> None:
+    """A terminal-for-now state: failed, unconfirmed, needs_reauth, missed, queued again."""
+    now = core.now()
+    with core.sessions.begin() as s:
+        pub = s.get(Publication, pub_id)
+        if pub is None:
+            return
+        pub.status = status
+        if status in (PublicationStatus.QUEUED, PublicationStatus.NEEDS_REAUTH,
+                      PublicationStatus.MISSED):
+            pub.submitted_at = None
+        set_error(pub, error, message_id, message_en, code)
+        pub.updated_at = now
+        channel = s.get(Channel, pub.channel_id)
+        if channel is not None and status != PublicationStatus.QUEUED:
+            channel.last_error = pub.error
+        if channel is not None and channel_status and channel.status != channel_status:
+            channel.status = channel_status
+            if channel_status == ChannelStatus.NEEDS_REAUTH:
+                audit.record(s, "channel.needs_reauth", "channel", channel.id,
+                             unit_id=channel.unit_id, data={"message": pub.error})
+        finish_attempt(s, attempt_id, outcome, now, error,
+                       detail=None if error else f"{message_en}")
+        audit.record(s, f"publication.{status}", "publication", pub.id,
+                     unit_id=pub.post.unit_id,
+                     data={"message": pub.error, "code": pub.error_code, "post_id": pub.post_id,
+                           "author_id": pub.post.author_id})

@@ -1,0 +1,396 @@
+"""The publish and poll handlers: from a claimed job to one adapter call, safely.
+
+Never publish twice: "submitted" is committed just before the irreversible call. A job that
+finds its publication already submitted (its worker died, its lease expired) reconciles through
+``adapter.lookup`` instead of posting again; so does a timeout or 5xx after the create call.
+What cannot be settled becomes ``unconfirmed`` for a person to resolve.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+import postqueue
+from adapters.base import BaseAdapter, OutgoingPost, Pending, Published
+from adapters.errors import (
+    AdapterError,
+    AuthExpired,
+    NotSupported,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+)
+from postqueue import ClaimedJob, backoff_seconds
+from publisher.core import Core
+from publisher.models import (
+    Channel,
+    ChannelStatus,
+    PostStatus,
+    Publication,
+    PublicationStatus,
+    PublishAttempt,
+)
+from publisher.runtime import build_adapter, channel_credentials, outgoing_post
+from publisher.services.approval import content_hash
+from publisher.services.pauses import active_pause
+from publisher.worker.outcome import record_published, record_state
+from publisher.worker.results import DONE, JobResult, RetryAt
+
+log = logging.getLogger(__name__)
+S = PublicationStatus
+#: How far back ``lookup`` searches before the submit time (platform clocks differ).
+LOOKUP_MARGIN = timedelta(minutes=10)
+#: A platform still "processing" after this long is handed to a person.
+PENDING_GIVE_UP = timedelta(hours=24)
+
+
+class _Call:
+    """One publication's adapter, with credential saving, state persistence and progress."""
+
+    def __init__(self, core: Core, channel: Channel, job: ClaimedJob, pub_id: int) -> None:
+        self.core = core
+        self.channel_id = channel.id
+        self.platform = channel.platform
+        self.state: dict[str, Any] = dict(channel.state or {})
+        self.job = job
+        self.pub_id = pub_id
+        self._last_progress = 0.0
+        self.adapter = self._build(channel_credentials(core, channel))
+
+    def _build(self, credentials: dict[str, Any]) -> BaseAdapter:
+        return build_adapter(self.core, self.platform, credentials, state=self.state,
+                             save_credentials=self.save_credentials, progress=self.progress)
+
+    def save_credentials(self, credentials: Any) -> None:
+        # Own transaction: a rotated token must survive whatever happens next.
+        with self.core.sessions.begin() as s:
+            s.execute(update(Channel).where(Channel.id == self.channel_id)
+                      .values(credentials_encrypted=self.core.box.seal(dict(credentials))))
+
+    def progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < 1.0 and done < total:
+            return
+        self._last_progress = now
+        with self.core.sessions.begin() as s:
+            s.execute(update(Publication).where(Publication.id == self.pub_id)
+                      .values(progress_done=done, progress_total=total))
+        self.core.queue.extend(self.job.id, self.job.lease_owner,
+                               self.core.settings.lease_seconds)
+
+    def refreshed(self) -> bool:
+        """Try the adapter's token refresh once; rebuild the adapter on success."""
+        try:
+            creds = self.adapter.refresh()
+        except RetryLater:
+            raise
+        except AdapterError:
+            return False
+        if not creds:
+            return False
+        self.save_credentials(creds)
+        self.adapter = self._build(dict(creds))
+        return True
+
+    def persist_state(self) -> None:
+        with self.core.sessions.begin() as s:
+            s.execute(update(Channel).where(Channel.id == self.channel_id)
+                      .values(state=dict(self.state)))
+
+
+def handle_publish(core: Core, job: ClaimedJob) -> JobResult:
+    pub_id = int(job.payload["publication_id"])
+    now = core.now()
+    with core.sessions() as s:
+        pub = s.get(Publication, pub_id)
+        if pub is None or (pub.job_id is not None and pub.job_id != job.id):
+            return DONE  # stale job: the publication was re-queued under another job
+        if pub.status == S.PUBLISHING:
+            if pub.pending_state is not None:
+                return handle_poll(core, job)
+            return _reconcile(core, job, pub_id)
+        if pub.status != S.QUEUED:
+            return DONE
+        post, channel = pub.post, pub.channel
+        if post.status != PostStatus.APPROVED or post.approval_hash != content_hash(post):
+            record_state(core, pub_id, None, S.FAILED, None, outcome="error",
+                         message_id="Isi unggahan berubah setelah disetujui; ajukan ulang.",
+                         message_en="The post changed after approval; submit it again.",
+                         code="approval_mismatch")
+            return DONE
+        if now - pub.scheduled_at > core.settings.missed_after:
+            record_state(core, pub_id, None, S.MISSED, None, outcome="missed",
+                         message_id="Terlewat: tidak dapat terbit tepat waktu. Jadwalkan ulang "
+                                    "bila masih relevan.",
+                         message_en="Missed: it could not go out on time. Reschedule it if it "
+                                    "is still relevant.", code="missed")
+            return DONE
+        if channel.status == ChannelStatus.NEEDS_REAUTH:
+            record_state(core, pub_id, None, S.NEEDS_REAUTH, None, outcome="auth",
+                         message_id="Akun perlu disambung ulang; penayangan menunggu.",
+                         message_en="The account must be reconnected; the publication waits.",
+                         code="needs_reauth")
+            return DONE
+        if channel.status == ChannelStatus.DISABLED:
+            record_state(core, pub_id, None, S.FAILED, None, outcome="error",
+                         message_id="Akun dinonaktifkan; aktifkan lalu coba lagi.",
+                         message_en="The account is disabled; enable it and retry.",
+                         code="channel_disabled")
+            return DONE
+        wait = _wait_until(core, s, channel, now)
+        if wait is not None:
+            return RetryAt(min(wait, pub.scheduled_at + core.settings.missed_after
+                               + timedelta(seconds=1)), "paused")
+        try:
+            call = _Call(core, channel, job, pub_id)
+        except AdapterError as exc:
+            record_state(core, pub_id, None, S.FAILED, exc, outcome=exc.kind)
+            return DONE
+        post_out = outgoing_post(core, pub, type(call.adapter))
+        problems = call.adapter.validate(post_out)
+        if problems:
+            record_state(core, pub_id, None, S.FAILED, None, outcome="rejected",
+                         message_id="; ".join(p.message_id for p in problems),
+                         message_en="; ".join(p.message_en for p in problems), code="invalid")
+            return DONE
+    attempt_id = _mark_submitted(core, job, pub_id)
+    if attempt_id is None:
+        return DONE  # cancelled or taken meanwhile: the conditional update refused
+    return _publish(core, job, call, post_out, pub_id, attempt_id)
+
+
+def _wait_until(core: Core, s, channel: Channel, now: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
+    pause = active_pause(s, channel, now)
+    if pause is not None:
+        return pause.ends_at or now + timedelta(seconds=60)
+    if channel.paused_until and channel.paused_until > now:
+        return channel.paused_until
+    return None
+
+
+def _mark_submitted(core: Core, job: ClaimedJob, pub_id: int) -> int | None:
+    now = core.now()
+    with core.sessions.begin() as s:
+        done = s.execute(update(Publication)
+                         .where(Publication.id == pub_id, Publication.status == S.QUEUED)
+                         .values(status=S.PUBLISHING, submitted_at=now,
+                                 attempts=Publication.attempts + 1, updated_at=now))
+        if done.rowcount != 1:
+            return None
+        attempt = PublishAttempt(publication_id=pub_id, started_at=now, worker=job.lease_owner)
+        s.add(attempt)
+        s.flush()
+        return attempt.id
+
+
+def _publish(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost, pub_id: int,
+             attempt_id: int) -> JobResult:
+    refreshed = False
+    while True:
+        try:
+            result = call.adapter.publish(post_out)
+        except AuthExpired as exc:
+            try:
+                renewed = not refreshed and call.refreshed()
+            except RetryLater as wait:  # the token server is unreachable: not the user's fault
+                call.persist_state()
+                return _retry_later(core, job, pub_id, attempt_id, wait)
+            if renewed:
+                refreshed = True
+                continue
+            call.persist_state()
+            return _auth_expired(core, pub_id, attempt_id, exc)
+        except RetryLater as exc:
+            call.persist_state()
+            return _retry_later(core, job, pub_id, attempt_id, exc)
+        except Rejected as exc:
+            call.persist_state()
+            record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="rejected")
+            return DONE
+        except NotSupported as exc:
+            record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="rejected")
+            return DONE
+        except OutcomeUnknown as exc:
+            call.persist_state()
+            return _settle_unknown(core, call, post_out, pub_id, attempt_id, exc)
+        except Exception as exc:  # noqa: BLE001 - an adapter bug after submit: outcome unknown
+            log.exception("publish of publication %s raised unexpectedly", pub_id)
+            unknown = OutcomeUnknown(call.platform, "Terjadi kesalahan tak terduga saat "
+                                     "menerbitkan; periksa akun sebelum mencoba lagi.",
+                                     "Unexpected error while publishing; check the account "
+                                     "before retrying.", detail=repr(exc), code="unexpected")
+            return _settle_unknown(core, call, post_out, pub_id, attempt_id, unknown)
+        call.persist_state()
+        return _accepted(core, call, pub_id, attempt_id, result)
+
+
+def _accepted(core: Core, call: _Call, pub_id: int, attempt_id: int | None,
+              result: Published | Pending) -> JobResult:
+    if isinstance(result, Published):
+        record_published(core, pub_id, attempt_id, result,
+                         collects_metrics=bool(type(call.adapter).caps.metrics))
+        return DONE
+    now = core.now()
+    with core.sessions.begin() as s:
+        pub = s.get(Publication, pub_id)
+        pub.pending_state = dict(result.state)
+        pub.updated_at = now
+        from publisher.worker.outcome import finish_attempt
+
+        finish_attempt(s, attempt_id, "pending", now, detail="accepted; processing")
+        pub.job_id = postqueue.enqueue(s, "poll", {"publication_id": pub_id},
+                                       run_at=now + timedelta(seconds=result.poll_after), now=now)
+    return DONE
+
+
+def _auth_expired(core: Core, pub_id: int, attempt_id: int | None, exc: AuthExpired) -> JobResult:
+    record_state(core, pub_id, attempt_id, S.NEEDS_REAUTH, exc, outcome="auth",
+                 channel_status=ChannelStatus.NEEDS_REAUTH)
+    return DONE
+
+
+def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | None,
+                 exc: RetryLater) -> JobResult:
+    now = core.now()
+    with core.sessions() as s:
+        pub = s.get(Publication, pub_id)
+        attempts = pub.attempts if pub else job.attempts
+    if attempts >= core.settings.max_attempts:
+        record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="retry",
+                     message_id=f"{exc.message_id} Gagal setelah {attempts} percobaan; "
+                                "coba lagi nanti.")
+        return DONE
+    delay = backoff_seconds(attempts, retry_after=exc.retry_after)
+    record_state(core, pub_id, attempt_id, S.QUEUED, exc, outcome="retry")
+    if exc.scope == "channel":
+        with core.sessions.begin() as s:
+            channel_id = s.get(Publication, pub_id).channel_id
+            s.execute(update(Channel).where(Channel.id == channel_id).values(
+                paused_until=now + timedelta(seconds=exc.retry_after or delay),
+                pause_reason=exc.message_id))
+    return RetryAt(now + timedelta(seconds=delay), exc.message_en)
+
+
+def _settle_unknown(core: Core, call: _Call, post_out: OutgoingPost, pub_id: int,
+                    attempt_id: int | None, exc: OutcomeUnknown) -> JobResult:
+    """The create call was sent and we do not know its fate: look, never post again."""
+    with core.sessions() as s:
+        submitted = s.get(Publication, pub_id).submitted_at or core.now()
+    found = _lookup(call, post_out, submitted)
+    if isinstance(found, Published):
+        record_published(core, pub_id, attempt_id, found,
+                         collects_metrics=bool(type(call.adapter).caps.metrics),
+                         outcome="reconciled")
+        return DONE
+    record_state(core, pub_id, attempt_id, S.UNCONFIRMED, exc, outcome="unknown",
+                 message_id=f"{exc.message_id} Belum terkonfirmasi: periksa akun sebelum "
+                            "menerbitkan ulang.",
+                 message_en=f"{exc.message_en} Unconfirmed: check the account before "
+                            "publishing again.")
+    return DONE
+
+
+def _lookup(call: _Call, post_out: OutgoingPost, since: datetime) -> Published | None | str:
+    """``Published``, ``None`` (clearly absent) or ``"unknown"``."""
+    if not type(call.adapter).caps.supports_lookup:
+        return "unknown"
+    try:
+        return call.adapter.lookup(post_out, since - LOOKUP_MARGIN)
+    except Exception:  # noqa: BLE001 - any failure to look means we do not know
+        log.warning("lookup failed for %s", post_out.key, exc_info=True)
+        return "unknown"
+
+
+def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
+    """A previous worker submitted this publication and vanished before recording the result."""
+    with core.sessions() as s:
+        pub = s.get(Publication, pub_id)
+        channel = pub.channel
+        submitted = pub.submitted_at or core.now()
+        try:
+            call = _Call(core, channel, job, pub_id)
+        except AdapterError as exc:
+            record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")
+            return DONE
+        post_out = outgoing_post(core, pub, type(call.adapter))
+    found = _lookup(call, post_out, submitted)
+    if isinstance(found, Published):
+        record_published(core, pub_id, None, found,
+                         collects_metrics=bool(type(call.adapter).caps.metrics),
+                         outcome="reconciled")
+        return DONE
+    if found is None:
+        # Clearly absent: the previous worker died before the platform took it. Post now.
+        log.info("publication %s not found on %s after a crash; publishing", pub_id,
+                 channel.platform)
+        with core.sessions.begin() as s:
+            s.execute(update(Publication).where(Publication.id == pub_id,
+                                                Publication.status == S.PUBLISHING)
+                      .values(status=S.QUEUED, submitted_at=None))
+        attempt_id = _mark_submitted(core, job, pub_id)
+        if attempt_id is None:
+            return DONE
+        return _publish(core, job, call, post_out, pub_id, attempt_id)
+    record_state(core, pub_id, None, S.UNCONFIRMED, None, outcome="unknown",
+                 message_id="Pekerja berhenti saat menerbitkan dan platform tidak dapat "
+                            "memastikan apakah unggahan sudah terbit. Periksa akun sebelum "
+                            "menerbitkan ulang.",
+                 message_en="The worker stopped while publishing and the platform cannot tell "
+                            "whether the post went out. Check the account before publishing "
+                            "again.", code="crash_unconfirmed")
+    return DONE
+
+
+def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
+    """One read-only status call for a post the platform is still processing."""
+    pub_id = int(job.payload["publication_id"])
+    now = core.now()
+    with core.sessions() as s:
+        pub = s.get(Publication, pub_id)
+        if pub is None or pub.status != S.PUBLISHING or pub.pending_state is None:
+            return DONE
+        state = dict(pub.pending_state)
+        started = pub.submitted_at or now
+        try:
+            call = _Call(core, pub.channel, job, pub_id)
+        except AdapterError as exc:
+            record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")
+            return DONE
+    try:
+        result = call.adapter.poll(Pending(state))
+    except RetryLater as exc:
+        call.persist_state()
+        return RetryAt(now + timedelta(seconds=backoff_seconds(1, base=15,
+                                                               retry_after=exc.retry_after)))
+    except Rejected as exc:
+        record_state(core, pub_id, None, S.FAILED, exc, outcome="rejected")
+        return DONE
+    except AuthExpired as exc:
+        if call.refreshed():
+            return RetryAt(now)
+        return _auth_expired(core, pub_id, None, exc)
+    except AdapterError as exc:
+        record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")
+        return DONE
+    call.persist_state()
+    if isinstance(result, Pending):
+        if now - started > PENDING_GIVE_UP:
+            record_state(core, pub_id, None, S.UNCONFIRMED, None, outcome="unknown",
+                         message_id="Platform masih memproses setelah 24 jam; periksa akun.",
+                         message_en="The platform is still processing after 24 hours; check "
+                                    "the account.", code="pending_too_long")
+            return DONE
+        with core.sessions.begin() as s:
+            s.execute(update(Publication).where(Publication.id == pub_id)
+                      .values(pending_state=dict(result.state)))
+        return RetryAt(now + timedelta(seconds=result.poll_after))
+    record_published(core, pub_id, None, result,
+                     collects_metrics=bool(type(call.adapter).caps.metrics))
+    return DONE
+
+

@@ -1,0 +1,195 @@
+"""The worker process: APScheduler as the clock, a dispatcher that claims due jobs, and a
+bounded thread pool that runs them.
+
+APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics sweep,
+heartbeat); the queue table is the single source of truth. Between ticks the dispatcher also
+sleeps exactly until the next due job, so a publication starts within milliseconds of its
+time rather than within a tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from postqueue import ClaimedJob
+from publisher.core import Core
+from publisher.models import WorkerHeartbeat
+from publisher.worker.metrics import handle_collect, sweep_metrics
+from publisher.worker.publish import handle_poll, handle_publish
+from publisher.worker.results import Done, Fail, JobResult, RetryAt
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Core, ClaimedJob], JobResult]
+HANDLERS: dict[str, Handler] = {
+    "publish": handle_publish,
+    "poll": handle_poll,
+    "collect_metrics": handle_collect,
+}
+
+
+def run_job(core: Core, job: ClaimedJob) -> None:
+    """Run one claimed job and settle it in the queue; a handler crash retries the job."""
+    handler = HANDLERS.get(job.kind)
+    if handler is None:
+        core.queue.fail(job.id, job.lease_owner, f"no handler for job kind {job.kind!r}")
+        return
+    try:
+        result = handler(core, job)
+    except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker
+        log.exception("job %s (%s) crashed", job.id, job.kind)
+        if job.attempts >= core.settings.max_attempts:
+            core.queue.fail(job.id, job.lease_owner, repr(exc)[:1000])
+        else:
+            core.queue.retry(job.id, job.lease_owner,
+                             run_at=core.now() + timedelta(seconds=30 * job.attempts),
+                             error=repr(exc)[:1000])
+        return
+    if isinstance(result, Done):
+        core.queue.complete(job.id, job.lease_owner)
+    elif isinstance(result, RetryAt):
+        core.queue.retry(job.id, job.lease_owner, run_at=result.when, error=result.error)
+    elif isinstance(result, Fail):
+        core.queue.fail(job.id, job.lease_owner, result.error)
+
+
+def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) -> int:
+    """Do one worker's round synchronously: recover expired leases, sweep metrics, then run
+    every job due now. For tests, cron-style installs and ``warta worker --once``."""
+    core.queue.recover_expired()
+    sweep_metrics(core)
+    ran = 0
+    while ran < max_jobs:
+        jobs = core.queue.claim(worker_id, lease_seconds=core.settings.lease_seconds, limit=1)
+        if not jobs:
+            break
+        run_job(core, jobs[0])
+        ran += 1
+    return ran
+
+
+class Worker:
+    def __init__(self, core: Core, *, threads: int | None = None,
+                 worker_id: str | None = None) -> None:
+        self.core = core
+        self.threads = threads or core.settings.worker_threads
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._inflight = 0
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="warta-job")
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        poll = self.core.settings.poll_seconds
+        lease = self.core.settings.lease_seconds
+        sched = self._scheduler
+        sched.add_job(self._wake.set, "interval", seconds=poll, id="tick", max_instances=1,
+                      coalesce=True)
+        sched.add_job(self._safe(self.core.queue.recover_expired), "interval",
+                      seconds=max(2, min(30, lease / 4)), id="recover", max_instances=1,
+                      coalesce=True)
+        sched.add_job(self._safe(lambda: sweep_metrics(self.core)), "interval", seconds=60,
+                      id="metrics", max_instances=1, coalesce=True)
+        sched.add_job(self._safe(self.heartbeat), "interval", seconds=10, id="heartbeat",
+                      max_instances=1, coalesce=True)
+        self.heartbeat()
+        self._safe(self.core.queue.recover_expired)()
+        sched.start()
+        self._thread = threading.Thread(target=self._dispatch, name="warta-dispatch",
+                                        daemon=True)
+        self._thread.start()
+        log.info("worker %s started: %d threads, tick %.2fs", self.worker_id, self.threads, poll)
+
+    def stop(self, wait: bool = True) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._scheduler.shutdown(wait=False)
+        if self._thread:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=wait)
+
+    def run_forever(self) -> None:
+        self.start()
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            log.info("stopping worker %s", self.worker_id)
+        finally:
+            self.stop()
+
+    # -- the loop -----------------------------------------------------------------------------
+    def _safe(self, fn: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - maintenance must not kill the scheduler
+                log.exception("periodic task %s failed", getattr(fn, "__name__", fn))
+        return run
+
+    def _dispatch(self) -> None:
+        poll = self.core.settings.poll_seconds
+        while not self._stop.is_set():
+            claimed = 0
+            with self._lock:
+                free = self.threads - self._inflight
+            if free > 0:
+                try:
+                    jobs = self.core.queue.claim(self.worker_id,
+                                                 lease_seconds=self.core.settings.lease_seconds,
+                                                 limit=free)
+                except Exception:  # noqa: BLE001 - database away: try again next tick
+                    log.exception("claim failed")
+                    jobs = []
+                claimed = len(jobs)
+                for job in jobs:
+                    with self._lock:
+                        self._inflight += 1
+                    self._pool.submit(self._run, job)
+                if claimed and claimed == free:
+                    continue  # maybe more are due; slots will free up
+            wait = poll
+            if free > 0 and not claimed:
+                try:
+                    due = self.core.queue.next_due()
+                except Exception:  # noqa: BLE001
+                    due = None
+                if due is not None:
+                    ahead = (due - self.core.now()).total_seconds()
+                    if ahead > 0:
+                        wait = min(poll, ahead)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _run(self, job: ClaimedJob) -> None:
+        try:
+            run_job(self.core, job)
+        finally:
+            with self._lock:
+                self._inflight -= 1
+            self._wake.set()
+
+    def heartbeat(self) -> None:
+        now = self.core.now()
+        values = dict(worker_id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
+                      started_at=now, last_tick_at=now, info=f"threads={self.threads}")
+        with self.core.sessions.begin() as s:
+            dialect = s.get_bind().dialect.name
+            ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(WorkerHeartbeat)
+            s.execute(ins.values(**values).on_conflict_do_update(
+                index_elements=["worker_id"], set_={"last_tick_at": now}))

@@ -1,0 +1,99 @@
+"""YouTube through the real worker: a video post with its title and options → uploaded in
+chunks, progress recorded on the publication, published with a permalink, metrics batched."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from publisher.config import load_settings
+from publisher.core import Core, build_core
+from publisher.models import MetricSnapshot, Publication, PublicationStatus, Role, User
+from publisher.services import channels as channel_svc
+from publisher.services import media as media_svc
+from publisher.services import posts as post_svc
+from publisher.worker import run_once
+from tests.adapters.conftest import tiny_mp4
+from tests.fakes.youtube import FakeYouTube, serve
+
+
+@pytest.fixture
+def yt() -> Iterator[FakeYouTube]:
+    yield from serve()
+
+
+@pytest.fixture
+def yt_core(test_env, clock, yt) -> Iterator[Core]:  # type: ignore[no-untyped-def]
+    env = {**test_env, "WARTA_YOUTUBE_API_URL": yt.url,
+           "WARTA_YOUTUBE_TOKEN_URL": f"{yt.url}/token",
+           "WARTA_YOUTUBE_CHUNK_SIZE": str(256 * 1024)}
+    core = build_core(load_settings(env, dotenv=None), clock=clock)
+    yield core
+    core.engine.dispose()
+
+
+def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # type: ignore[no-untyped-def]
+    core = yt_core
+    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    with core.sessions.begin() as s:
+        ch = channel_svc.create_channel(core, s, s.get(User, op.id), platform="youtube",
+                                        name="Kanal Pemda", credentials={
+                                            "client_id": yt.client_id,
+                                            "client_secret": yt.client_secret,
+                                            "refresh_token": yt.refresh_token}).id
+    data = tiny_mp4(1280, 720, seconds=30) + os.urandom(700 * 1024)
+    with core.sessions.begin() as s:
+        media_id = media_svc.upload_media(core, s, s.get(User, op.id), io.BytesIO(data),
+                                          "rapat.mp4").id
+    with core.sessions.begin() as s:
+        user = s.get(User, op.id)
+        post = post_svc.create_post(core, s, user, post_svc.PostInput(
+            body="Rekaman rapat paripurna.", channels=[ch], media=[media_id],
+            overrides={str(ch): {"title": "Rapat Paripurna DPRD",
+                                 "options": {"made_for_kids": False, "privacy": "unlisted"}}}))
+        post_svc.submit_post(core, s, user, post.id)
+        post_id = post.id
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, ap.id), post_id)
+
+    run_once(core)
+    with core.sessions() as s:
+        pub = s.execute(select(Publication)).scalar_one()
+        assert pub.status == PublicationStatus.PUBLISHED, pub.error_en
+        assert pub.permalink == f"https://www.youtube.com/watch?v={pub.external_id}"
+        assert (pub.progress_done, pub.progress_total) == (len(data), len(data))
+        stored = yt.videos[pub.external_id]
+        assert stored["resource"]["snippet"]["title"] == "Rapat Paripurna DPRD"
+        assert stored["resource"]["status"]["privacyStatus"] == "unlisted"
+        assert len(yt.calls("/upload/youtube/v3/videos", "PUT")) >= 3, "chunked upload"
+        channel_state = pub.channel.state
+        assert channel_state["quota"]["used"] > 0, "quota use persisted per channel"
+
+    clock.advance(hours=1, minutes=1)
+    run_once(core)
+    with core.sessions() as s:
+        snap = s.execute(select(MetricSnapshot)).scalar_one()
+        assert snap.views is not None and snap.reach is None
+
+
+def test_youtube_post_without_made_for_kids_cannot_be_submitted(yt_core, make_user, yt):  # type: ignore[no-untyped-def]
+    core = yt_core
+    op = make_user(Role.OPERATOR)
+    with core.sessions.begin() as s:
+        ch = channel_svc.create_channel(core, s, s.get(User, op.id), platform="youtube",
+                                        name="Kanal", credentials={
+                                            "client_id": yt.client_id,
+                                            "client_secret": yt.client_secret,
+                                            "refresh_token": yt.refresh_token}).id
+    from publisher.services.errors import Invalid
+
+    with core.sessions.begin() as s:
+        user = s.get(User, op.id)
+        post = post_svc.create_post(core, s, user, post_svc.PostInput(body="x", channels=[ch]))
+        with pytest.raises(Invalid) as err:
+            post_svc.submit_post(core, s, user, post.id)
+    assert "Kanal" in " ".join(err.value.fields)

@@ -1,0 +1,227 @@
+"""Case table for the Facebook Page adapter against the fake Graph server."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters import get_adapter_class
+from adapters.base import AdapterContext, OutgoingPost, Published
+from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater
+from adapters.facebook import FacebookAdapter
+from tests.adapters.conftest import WORKER_STATE
+
+NOW = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)
+
+
+def make_adapter(fake, timeout: float = 5.0, **settings) -> FacebookAdapter:
+    ctx = AdapterContext(credentials={"page_id": fake.page_id, "access_token": fake.page_token},
+                         base_url=fake.url + "/v25.0", timeout=timeout, settings=settings,
+                         now=lambda: NOW)
+    return FacebookAdapter(ctx)
+
+
+def test_registry_knows_facebook():
+    assert get_adapter_class("facebook") is FacebookAdapter
+
+
+def test_text_post(graph_fake):
+    result = make_adapter(graph_fake).publish(OutgoingPost("warta-1", "Halo warga"))
+    assert isinstance(result, Published)
+    assert result.external_id.startswith(graph_fake.page_id + "_")
+    assert result.permalink == f"https://www.facebook.com/{result.external_id}"
+    (call,) = graph_fake.calls("POST", "/1000/feed")
+    assert call.form == {"message": "Halo warga"}
+    assert call.headers["Authorization"] == f"Bearer {graph_fake.page_token}"
+    assert "access_token" not in call.query
+
+
+def test_link_post(graph_fake):
+    make_adapter(graph_fake).publish(OutgoingPost("k", "Baca", link="https://kota.go.id/x"))
+    (call,) = graph_fake.calls("POST", "/1000/feed")
+    assert call.form == {"message": "Baca", "link": "https://kota.go.id/x"}
+
+
+def test_single_photo_is_multipart_upload(graph_fake, make_media):
+    img = make_media("image")
+    result = make_adapter(graph_fake).publish(
+        OutgoingPost("k", "Foto", media=(img,), link="https://kota.go.id"))
+    (call,) = graph_fake.calls("POST", "/1000/photos")
+    assert call.files["source"][1] == img.size
+    assert call.form["caption"] == "Foto\n\nhttps://kota.go.id"
+    assert call.form["published"] == "true"
+    assert result.external_id in graph_fake.objects  # the post id, not the photo id
+
+
+def test_several_photos_unpublished_then_attached(graph_fake, make_media):
+    media = tuple(make_media("image") for _ in range(3))
+    result = make_adapter(graph_fake).publish(OutgoingPost("k", "Album", media=media))
+    uploads = graph_fake.calls("POST", "/1000/photos")
+    assert [u.form["published"] for u in uploads] == ["false"] * 3
+    (feed,) = graph_fake.calls("POST", "/1000/feed")
+    assert sorted(k for k in feed.form if k.startswith("attached_media")) == [
+        "attached_media[0]", "attached_media[1]", "attached_media[2]"]
+    assert graph_fake.objects[result.external_id]["message"] == "Album"
+
+
+def test_video(graph_fake, make_media):
+    vid = make_media("video")
+    progress = []
+    adapter = make_adapter(graph_fake)
+    adapter.ctx.progress = lambda done, total: progress.append((done, total))
+    result = adapter.publish(OutgoingPost("k", "Video", media=(vid,), title="Judul"))
+    (call,) = graph_fake.calls("POST", "/1000/videos")
+    assert call.form == {"description": "Video", "title": "Judul"}
+    assert call.files["source"][1] == vid.size
+    assert progress[-1] == (vid.size, vid.size)
+    assert result.permalink.endswith(f"/videos/{result.external_id}/")
+
+
+def test_video_must_be_alone(graph_fake, make_media):
+    problems = make_adapter(graph_fake).validate(
+        OutgoingPost("k", "x", media=(make_media("video"), make_media("image"))))
+    assert [p.code for p in problems] == ["video_not_alone"]
+
+
+# fake behaviour → expected error, code, retry_after, scope, worker state
+ERROR_CASES = [
+    ("expired", AuthExpired, "auth_expired", None, None),
+    ("revoked", AuthExpired, "auth_expired", None, None),
+    ("checkpoint", AuthExpired, "auth_expired", None, None),
+    ("permission", AuthExpired, "permission_missing", None, None),
+    ("throttle", RetryLater, "rate_limited", 7 * 60, "channel"),
+    ("app_throttle", RetryLater, "rate_limited", 900, "channel"),
+    ("page_limit", RetryLater, "rate_limited", 900, "channel"),
+    ("user_limit", RetryLater, "rate_limited", 900, "channel"),
+    ("custom_limit", RetryLater, "rate_limited", 900, "channel"),
+    ("policy", RetryLater, "temporarily_blocked", 6 * 3600, "channel"),
+    ("too_fast", RetryLater, "temporarily_blocked", 6 * 3600, "channel"),
+    ("unknown", RetryLater, "transient", None, "post"),
+    ("duplicate", Rejected, "duplicate", None, None),
+    ("duplicate_photos", Rejected, "duplicate", None, None),
+    ("invalid", Rejected, "invalid_parameter", None, None),
+    ("bad_image", Rejected, "invalid_media", None, None),
+    ("bad_link", Rejected, "invalid_link", None, None),
+    ("server_error", OutcomeUnknown, "server_error_after_send", None, None),
+    ("after_accept", OutcomeUnknown, "server_error_after_send", None, None),
+]
+
+
+@pytest.mark.parametrize("mode,error,code,retry_after,scope", ERROR_CASES)
+def test_publish_error_table(graph_fake, mode, error, code, retry_after, scope):
+    graph_fake.fail(mode, path="/feed")
+    with pytest.raises(error) as info:
+        make_adapter(graph_fake).publish(OutgoingPost("k", "Teks"))
+    exc = info.value
+    assert exc.code == code
+    assert WORKER_STATE[type(exc).__name__]
+    if retry_after is not None:
+        assert exc.retry_after == retry_after
+    if scope is not None:
+        assert exc.scope == scope
+    for text in (exc.message_id, exc.message_en, exc.detail, str(exc)):
+        assert graph_fake.page_token not in text
+    assert exc.message_id and exc.message_en != exc.message_id
+
+
+def test_meta_message_reaches_operator(graph_fake):
+    graph_fake.fail("invalid", path="/feed")
+    with pytest.raises(Rejected) as info:
+        make_adapter(graph_fake).publish(OutgoingPost("k", "Teks"))
+    assert "Parameter pesan tidak valid." in info.value.message_id
+
+
+def test_timeout_after_create_is_outcome_unknown(graph_fake):
+    graph_fake.fail("timeout_after_accept", path="/feed")
+    with pytest.raises(OutcomeUnknown) as info:
+        make_adapter(graph_fake, timeout=0.2).publish(OutgoingPost("k", "Teks"))
+    assert info.value.code == "timeout_after_send"
+    assert WORKER_STATE["OutcomeUnknown"] == "unconfirmed"
+
+
+def test_failure_during_unpublished_upload_is_retry(graph_fake, make_media):
+    """Before the feed post nothing is public yet: a 5xx or timeout there is RetryLater."""
+    graph_fake.fail("server_error", path="/photos")
+    with pytest.raises(RetryLater):
+        make_adapter(graph_fake).publish(
+            OutgoingPost("k", "Album", media=(make_media(), make_media())))
+    assert graph_fake.calls("POST", "/1000/feed") == []
+    graph_fake.fail("timeout", path="/photos")
+    with pytest.raises(RetryLater) as info:
+        make_adapter(graph_fake, timeout=0.2).publish(
+            OutgoingPost("k", "Album", media=(make_media(), make_media())))
+    assert info.value.code == "network"
+
+
+def test_lookup_finds_post_after_unknown_outcome(graph_fake, make_media):
+    graph_fake.fail("after_accept", path="/photos")
+    post = OutgoingPost("k", "Foto lookup", media=(make_media(),))
+    adapter = make_adapter(graph_fake)
+    with pytest.raises(OutcomeUnknown):
+        adapter.publish(post)
+    found = adapter.lookup(post, NOW)
+    assert found is not None and found.permalink.startswith("https://www.facebook.com/")
+    (call,) = graph_fake.calls("GET", "/1000/feed")
+    assert call.query["since"] == str(int(NOW.timestamp()))
+    # different media count or text → not ours
+    assert adapter.lookup(OutgoingPost("k", "Foto lookup"), NOW) is None
+    assert adapter.lookup(OutgoingPost("k", "Lain", media=post.media), NOW) is None
+
+
+def test_account(graph_fake):
+    info = make_adapter(graph_fake).account()
+    assert (info.external_id, info.name) == (graph_fake.page_id, graph_fake.page_name)
+    graph_fake.fail("expired")
+    with pytest.raises(AuthExpired):
+        make_adapter(graph_fake).account()
+
+
+def test_metrics_200_posts_batched(graph_fake):
+    ids = [graph_fake.add_post(counts={"reactions": i, "comments": 2, "shares": 1},
+                               insights={"post_media_view": 100 + i,
+                                         "post_total_media_view_unique": 50})
+           for i in range(200)]
+    adapter = make_adapter(graph_fake)
+    batch = adapter.caps.metrics_batch_size
+    out = {}
+    for start in range(0, len(ids), batch):  # the core chunks like this
+        out.update(adapter.fetch_metrics(ids[start:start + batch]))
+    assert len(graph_fake.requests) <= math.ceil(200 / batch) + 1
+    assert len(graph_fake.calls("GET", "/")) == math.ceil(200 / batch)
+    m = out[ids[7]]
+    assert (m.likes, m.comments, m.shares, m.views, m.reach) == (7, 2, 1, 107, 50)
+    assert m.saves is None and m.impressions is None
+    fields = graph_fake.calls("GET", "/")[0].query["fields"]
+    assert "post_media_view" in fields and "post_impressions" not in fields
+
+
+def test_metrics_missing_values_are_none(graph_fake):
+    pid = graph_fake.add_post(counts={"reactions": 3})
+    m = make_adapter(graph_fake).fetch_metrics([pid])[pid]
+    assert m.likes == 3
+    assert (m.comments, m.shares, m.views, m.reach) == (None, None, None, None)
+
+
+def test_metrics_deleted_post_falls_back_to_batch(graph_fake):
+    good = graph_fake.add_post(counts={"reactions": 1, "comments": 0},
+                               insights={"post_media_view": 9})
+    out = make_adapter(graph_fake).fetch_metrics([good, "1000_999"])
+    assert set(out) == {good} and out[good].views == 9 and out[good].comments == 0
+    assert [r.method for r in graph_fake.requests] == ["GET", "POST"]
+
+
+def test_metrics_removed_metric_name_is_refused_by_fake(graph_fake):
+    """If someone configures the removed impressions metric, the read fails like Meta's."""
+    pid = graph_fake.add_post(counts={"reactions": 1})
+    out = make_adapter(graph_fake, insight_metrics="post_impressions").fetch_metrics([pid])
+    assert out == {}
+
+
+def test_metrics_throttled_is_retry(graph_fake):
+    pid = graph_fake.add_post(counts={"reactions": 1})
+    graph_fake.fail("throttle")
+    with pytest.raises(RetryLater) as info:
+        make_adapter(graph_fake).fetch_metrics([pid])
+    assert info.value.retry_after == 420

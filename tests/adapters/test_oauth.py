@@ -1,0 +1,72 @@
+"""Connect-account helpers against the fake X and Google token endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from adapters.base import AdapterContext
+from adapters.errors import AuthExpired
+from adapters.oauth import google as google_oauth
+from adapters.oauth import x as x_oauth
+from adapters.x import XAdapter
+from adapters.youtube import YouTubeAdapter
+from tests.fakes import x as x_fake
+from tests.fakes import youtube as yt_fake
+
+REDIRECT = "https://warta.example.go.id/channels/callback"
+
+
+@pytest.fixture
+def fx() -> Iterator[x_fake.FakeX]:
+    yield from x_fake.serve()
+
+
+@pytest.fixture
+def fy() -> Iterator[yt_fake.FakeYouTube]:
+    yield from yt_fake.serve()
+
+
+def test_x_pkce_flow(fx: x_fake.FakeX) -> None:
+    req = x_oauth.authorization_request(fx.client_id, REDIRECT)
+    query = parse_qs(urlsplit(req.url).query)
+    assert req.url.startswith(x_oauth.AUTHORIZE_URL)
+    assert query["code_challenge_method"] == ["S256"] and query["state"] == [req.state]
+    assert set(query["scope"][0].split()) >= {"offline.access", "media.write", "tweet.write"}
+    assert query["redirect_uri"] == [REDIRECT]
+    fx.codes["abc"] = query["code_challenge"][0]  # the user approved in X
+    creds = x_oauth.exchange_code(fx.client_id, fx.client_secret, REDIRECT, "abc",
+                                  req.code_verifier, token_url=f"{fx.url}/2/oauth2/token")
+    assert creds["access_token"] == fx.access_token and creds["refresh_token"]
+    assert fx.calls("/2/oauth2/token")[0].headers["authorization"].startswith("Basic ")
+    ctx = AdapterContext(credentials=creds, base_url=fx.url, timeout=5)
+    assert XAdapter(ctx).account().username == x_fake.USER["username"]
+
+
+def test_x_wrong_verifier_fails(fx: x_fake.FakeX) -> None:
+    req = x_oauth.authorization_request(fx.client_id, REDIRECT)
+    fx.codes["abc"] = parse_qs(urlsplit(req.url).query)["code_challenge"][0]
+    with pytest.raises(AuthExpired) as info:
+        x_oauth.exchange_code(fx.client_id, fx.client_secret, REDIRECT, "abc", "wrong" * 10,
+                              token_url=f"{fx.url}/2/oauth2/token")
+    assert fx.client_secret not in info.value.detail
+
+
+def test_google_flow(fy: yt_fake.FakeYouTube) -> None:
+    req = google_oauth.authorization_request(fy.client_id, REDIRECT)
+    query = parse_qs(urlsplit(req.url).query)
+    assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
+    assert "https://www.googleapis.com/auth/youtube.upload" in query["scope"][0]
+    fy.codes.add("4/code")
+    creds = google_oauth.exchange_code(fy.client_id, fy.client_secret, REDIRECT, "4/code",
+                                       req.code_verifier, token_url=f"{fy.url}/token")
+    assert creds["refresh_token"] == fy.refresh_token
+    assert fy.calls("/token")[0].form["client_secret"] == fy.client_secret
+    ctx = AdapterContext(credentials=creds, base_url=fy.url, timeout=5,
+                         settings={"token_url": f"{fy.url}/token"})
+    assert YouTubeAdapter(ctx).account().external_id == yt_fake.CHANNEL["id"]
+    with pytest.raises(AuthExpired):
+        google_oauth.exchange_code(fy.client_id, fy.client_secret, REDIRECT, "4/code",
+                                   req.code_verifier, token_url=f"{fy.url}/token")

@@ -1,0 +1,130 @@
+"""A fake Telegram Bot API server: ``/bot<TOKEN>/<method>`` with the documented envelopes.
+
+Switch it into a failure with ``fake.fail(method, mode, times=1)``; modes: ``throttle``
+(429 + ``parameters.retry_after``), ``unauthorized`` (401), ``kicked`` (403), ``bad_request``
+(400), ``server_error`` (502), ``drop`` (the post is stored, then the connection drops).
+``fake.member_status`` sets what getChatMember answers; ``fake.private`` hides the username.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from tests.fakes._wsgi_fake import FakeServer, Recorded, broken_response, json_response
+
+TOKEN = "123456789:AAFakeTokenValue_abcdefghijklmnopqrstu"
+CHAT_ID = -1001234567890
+BOT_ID = 123456789
+
+
+def error(code: int, description: str, **params: Any) -> Response:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if params:
+        body["parameters"] = params
+    return json_response(body, status=code)
+
+
+class FakeTelegram(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.token = TOKEN
+        self.username: str | None = "diskominfo_test"
+        self.member_status = "administrator"
+        self.can_post = True
+        self.failures: dict[str, list[str]] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.next_id = 100
+
+    def fail(self, method: str, mode: str, times: int = 1) -> None:
+        self.failures.setdefault(method, []).extend([mode] * times)
+
+    def _chat(self) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": CHAT_ID, "title": "Diskominfo Uji", "type": "channel"}
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+    def _message(self, **extra: Any) -> dict[str, Any]:
+        with self.lock:
+            self.next_id += 1
+            msg = {"message_id": self.next_id, "chat": self._chat(), "sender_chat": self._chat(),
+                   "date": 1760000000, **extra}
+            self.messages.append(msg)
+        return msg
+
+    def handle(self, request: Request, rec: Recorded) -> Response:
+        parts = request.path.strip("/").split("/")
+        if len(parts) != 2 or not parts[0].startswith("bot"):
+            return error(404, "Not Found")
+        token, method = parts[0][3:], parts[1]
+        if token != self.token:
+            return error(401, "Unauthorized")
+        pending = self.failures.get(method)
+        mode = pending.pop(0) if pending else None
+        if mode == "throttle":
+            return error(429, "Too Many Requests: retry after 35", retry_after=35)
+        if mode == "unauthorized":
+            return error(401, "Unauthorized")
+        if mode == "kicked":
+            return error(403, "Forbidden: bot was kicked from the channel chat")
+        if mode == "bad_request":
+            return error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        if mode == "server_error":
+            return error(502, "Bad Gateway")
+        args: dict[str, Any] = rec.json if rec.json is not None else dict(rec.form)
+        result = self._dispatch(method, args, rec)
+        if isinstance(result, Response):
+            return result
+        if mode == "drop":
+            return broken_response()
+        return json_response({"ok": True, "result": result})
+
+    def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
+        chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))
+        if method == "getMe":
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Warta", "username": "warta_bot"}
+        if not chat_ok:
+            return error(400, "Bad Request: chat not found")
+        if method == "getChat":
+            return self._chat()
+        if method == "getChatMember":
+            member: dict[str, Any] = {"status": self.member_status,
+                                      "user": {"id": BOT_ID, "is_bot": True}}
+            if self.member_status == "administrator":
+                member["can_post_messages"] = self.can_post
+            return member
+        if method == "sendMessage":
+            text = str(args.get("text", ""))
+            if not text or len(text) > 4096:
+                return error(400, "Bad Request: message is too long")
+            return self._message(text=text)
+        if method in ("sendPhoto", "sendVideo"):
+            part = "photo" if method == "sendPhoto" else "video"
+            if part not in rec.files:
+                return error(400, f"Bad Request: there is no {part} in the request")
+            if len(str(args.get("caption", ""))) > 1024:
+                return error(400, "Bad Request: message caption is too long")
+            return self._message(caption=args.get("caption"), **{part: {"size": rec.files[part]}})
+        if method == "sendMediaGroup":
+            items = json.loads(str(args.get("media", "[]")))
+            if not 2 <= len(items) <= 10:
+                return error(400, "Bad Request: wrong number of media in the group")
+            for item in items:
+                name = str(item["media"]).removeprefix("attach://")
+                if name not in rec.files:
+                    return error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            return [self._message(caption=item.get("caption")) for item in items]
+        return error(404, "Not Found: method not found")
+
+
+def serve() -> Iterator[FakeTelegram]:
+    """Generator for a pytest fixture: ``yield from serve()``."""
+    fake = FakeTelegram().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

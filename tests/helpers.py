@@ -1,0 +1,50 @@
+"""Small builders shared by tests: a unit with sandbox channels and an approved post."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from publisher.core import Core
+from publisher.models import Post, User
+from publisher.services import channels as channel_svc
+from publisher.services import posts as post_svc
+
+
+def sandbox_channel(core: Core, user: User, account: str, name: str | None = None) -> int:
+    with core.sessions.begin() as s:
+        ch = channel_svc.create_channel(core, s, s.get(User, user.id), platform="sandbox",
+                                        name=name or account,
+                                        credentials={"account": account, "token": "t"})
+        return ch.id
+
+
+def approved_post(core: Core, author: User, approver: User, channel_ids: list[int], *,
+                  body: str = "Bantuan sosial tahap 2 cair hari ini.",
+                  when: datetime | None = None) -> int:
+    with core.sessions.begin() as s:
+        post = post_svc.create_post(core, s, s.get(User, author.id),
+                                    post_svc.PostInput(body=body, channels=channel_ids,
+                                                       scheduled_at=when))
+        post_svc.submit_post(core, s, s.get(User, author.id), post.id)
+        post_id = post.id
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, approver.id), post_id)
+    return post_id
+
+
+def outbox_records(core: Core, account: str) -> list[dict]:
+    folder = Path(core.settings.sandbox_outbox) / account
+    return [json.loads(p.read_text()) for p in folder.glob("*.json") if p.name != "control.json"]
+
+
+def set_control(core: Core, account: str, **control: object) -> None:
+    folder = Path(core.settings.sandbox_outbox) / account
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "control.json").write_text(json.dumps(control))
+
+
+def post_of(core: Core, post_id: int) -> Post:
+    with core.sessions() as s:
+        return s.get(Post, post_id)

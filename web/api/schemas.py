@@ -1,0 +1,155 @@
+"""Request and response models of the JSON API (also the OpenAPI document's schemas)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelCreate(Strict):
+    platform: str = Field(description="sandbox, facebook, instagram, instagram_graph, x, …")
+    name: str
+    unit: int | None = Field(None, description="unit id; defaults to the caller's unit")
+    credentials: dict[str, Any] = Field(description="write-only; never returned")
+
+
+class ChannelOut(BaseModel):
+    id: int
+    platform: str
+    name: str
+    unit: int
+    external_id: str | None
+    username: str | None
+    status: str
+    paused_until: str | None
+    last_published_at: str | None
+    last_error: str | None
+
+
+class ChannelList(BaseModel):
+    channels: list[ChannelOut]
+
+
+class Override(Strict):
+    body: str | None = None
+    title: str | None = None
+    options: dict[str, Any] | None = None
+
+
+class PostCreate(Strict):
+    body: str
+    channels: list[int] = Field(default_factory=list)
+    media: list[int] = Field(default_factory=list)
+    scheduled_at: str | None = Field(None, description="ISO 8601; no offset = WARTA_TIMEZONE")
+    link: str | None = None
+    campaign: int | None = None
+    overrides: dict[str, Override] = Field(default_factory=dict)
+
+
+class PostPatch(Strict):
+    body: str | None = None
+    channels: list[int] | None = None
+    media: list[int] | None = None
+    scheduled_at: str | None = None
+    link: str | None = None
+    campaign: int | None = None
+    overrides: dict[str, Override] | None = None
+
+
+class RejectBody(Strict):
+    comment: str
+
+
+class MarkPublishedBody(Strict):
+    permalink: str
+    external_id: str | None = None
+
+
+class PublicationOut(BaseModel):
+    id: int
+    channel: int
+    platform: str
+    status: str
+    scheduled_at: datetime | None
+    external_id: str | None
+    permalink: str | None
+    error: str | None
+    error_en: str | None
+    attempts: int
+    published_at: datetime | None
+    progress: dict[str, int | None] | None = None
+    next_metrics_at: datetime | None = None
+
+
+class PostOut(BaseModel):
+    id: int
+    unit: int
+    author: int
+    status: str
+    body: str
+    link: str | None
+    campaign: int | None
+    channels: list[int]
+    media: list[int]
+    scheduled_at: datetime | None
+    overrides: dict[str, Any]
+    rejection_comment: str | None
+    approved_by: int | None
+    approved_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    publications: list[PublicationOut]
+
+
+class PostList(BaseModel):
+    posts: list[PostOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class MediaOut(BaseModel):
+    id: int
+    kind: str
+    mime: str
+    size: int
+    width: int | None
+    height: int | None
+    sha256: str
+
+
+class AttemptOut(BaseModel):
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    http_status: int | None
+    detail: str | None
+    worker: str | None
+
+
+class AttemptList(BaseModel):
+    attempts: list[AttemptOut]
+
+
+class SnapshotOut(BaseModel):
+    collected_at: datetime
+    likes: int | None
+    comments: int | None
+    shares: int | None
+    views: int | None
+    impressions: int | None
+    reach: int | None
+    saves: int | None
+
+
+class MetricsOut(BaseModel):
+    publication: int
+    available: list[str] = Field(description="metrics this platform can report at all")
+    snapshots: list[SnapshotOut]

@@ -1,0 +1,65 @@
+"""Per-post detail: snapshot history per channel, the collection schedule, "refresh now"."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from publisher.models import MediaAsset, Post
+from publisher.reports import engagement as e
+from publisher.reports.refresh import SCHEDULE_HOURS, refresh_metrics_now
+from publisher.reports.report import viewer_zone
+from publisher.services.access import get_scoped
+from publisher.services.errors import ServiceError
+from web.app import db, get_core
+from web.reports.routes import bp
+
+
+@bp.get("/unggahan/<int:post_id>")
+@login_required
+def post_detail(post_id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    try:
+        post = get_scoped(s, Post, post_id, current_user)
+    except ServiceError:
+        abort(404)
+    pubs = e.published_publications(s, post.id)
+    history = e.snapshot_history(s, [p.id for p in pubs])
+    chart = [{"label": f"{p.channel.platform} · {p.channel.name}",
+              "points": [{"x": h["collected_at"].isoformat(), "y": h["engagements"]}
+                         for h in history[p.id]]} for p in pubs]
+    return render_template("reports/post.html", post=post, pubs=pubs, history=history,
+                           chart=chart, schedule=SCHEDULE_HOURS,
+                           zone=viewer_zone(current_user, get_core().settings.timezone))
+
+
+@bp.post("/unggahan/<int:post_id>/segarkan")
+@login_required
+def refresh(post_id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    try:
+        n = refresh_metrics_now(s, current_user, post_id, get_core().now())
+        s.commit()
+    except ServiceError as exc:
+        s.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("reports.post_detail", post_id=post_id))
+    flash(_("Metrics of %(n)d publications will be collected at the next sweep.", n=n), "ok")
+    return redirect(url_for("reports.post_detail", post_id=post_id))
+
+
+@bp.get("/media/<int:media_id>")
+@login_required
+def thumbnail(media_id: int):  # type: ignore[no-untyped-def]
+    """A post's first image for the top-posts table (unit-scoped, images only)."""
+    try:
+        asset = get_scoped(db(), MediaAsset, media_id, current_user)
+    except ServiceError:
+        abort(404)
+    if asset.kind != "image":
+        abort(404)
+    return send_from_directory(get_core().settings.media_dir, asset.path, mimetype=asset.mime,
+                               max_age=3600)

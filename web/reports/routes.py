@@ -1,0 +1,132 @@
+"""Routes of the reports page, its exports and the printable report. Each parses the query,
+asks ``publisher.reports`` and renders; the numbers are computed only there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from publisher.models import Campaign, Channel, Role, Unit
+from publisher.reports import engagement as e
+from publisher.reports import exports
+from publisher.reports.period import PERIODS
+from publisher.reports.report import ReportRequest, page_report, parse_request
+from publisher.services.access import scope
+from publisher.services.errors import ServiceError
+from web.app import db, get_core
+
+bp = Blueprint("reports", __name__)
+
+BREAKDOWNS = ("unit", "platform", "channel", "campaign")
+
+
+def _request() -> ReportRequest:
+    core = get_core()
+    try:
+        return parse_request(request.args, current_user, core.now(), core.settings.timezone)
+    except ServiceError as exc:
+        abort(400, description=f"{exc.message} / {exc.message_en}")
+
+
+def filter_options() -> dict:
+    """Choices of the filter form, limited to what the viewer may see."""
+    s = db()
+    units = list(s.execute(scope(select(Unit).order_by(Unit.name), current_user, Unit.id))
+                 .scalars())
+    channels = list(s.execute(scope(select(Channel).order_by(Channel.name), current_user,
+                                    Channel.unit_id)).scalars())
+    q = select(Campaign).order_by(Campaign.name)
+    if current_user.role != Role.ADMIN:
+        q = q.where(Campaign.unit_id.is_(None) | (Campaign.unit_id == current_user.unit_id))
+    return {"units": units, "channels": channels,
+            "platforms": sorted({c.platform for c in channels}),
+            "campaigns": list(s.execute(q).scalars()), "periods": PERIODS}
+
+
+def chart_data(req: ReportRequest, report: dict) -> dict:
+    """The numbers the charts draw (the same rows the tables show)."""
+    days = [d.isoformat() for d in req.period.day_list()]
+    platforms = sorted({r["platform"] for r in report["over_time"]})
+    by = {(r["day"], r["platform"]): r["engagements"] for r in report["over_time"]}
+    return {"days": days,
+            "series": [{"platform": p, "values": [by.get((d, p)) for d in days]}
+                       for p in platforms]}
+
+
+@bp.get("/")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    req = _request()
+    report = page_report(db(), current_user, req)
+    return render_template("reports/index.html", req=req, report=report,
+                           chart=chart_data(req, report), opts=filter_options(),
+                           args=request.args, printing=False)
+
+
+@bp.get("/cetak")
+@login_required
+def printable():  # type: ignore[no-untyped-def]
+    """The monthly report for leadership: title, period, charts and tables, print styles."""
+    req = _request()
+    report = page_report(db(), current_user, req)
+    return render_template("reports/print.html", req=req, report=report,
+                           chart=chart_data(req, report), opts=filter_options(),
+                           args=request.args, printing=True,
+                           generated_at=get_core().now())
+
+
+def _filename(req: ReportRequest, what: str, ext: str) -> str:
+    return f"laporan-{what}-{req.period.first_day}-{req.period.last_day}.{ext}"
+
+
+@bp.get("/ekspor.csv")
+@login_required
+def export_csv():  # type: ignore[no-untyped-def]
+    req = _request()
+    table = request.args.get("table", "platform")
+    s = db()
+    if table == "publications":
+        header, rows = exports.publication_table(e.publication_rows(s, current_user, req.filter),
+                                                 req.zone)
+    elif table in BREAKDOWNS or table == "day":
+        header, rows = exports.breakdown_table(
+            e.breakdown(s, current_user, req.filter, table, req.zone), table)
+    else:
+        abort(400, description=_("Unknown table."))
+    body = exports.to_csv(header, rows)
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename={_filename(req, table, 'csv')}"})
+
+
+@bp.get("/ekspor.xlsx")
+@login_required
+def export_xlsx():  # type: ignore[no-untyped-def]
+    """One workbook: a sheet per breakdown and one with every publication."""
+    req = _request()
+    s = db()
+    sheets = []
+    for g in (*BREAKDOWNS, "day"):
+        header, rows = exports.breakdown_table(e.breakdown(s, current_user, req.filter, g,
+                                                           req.zone), g)
+        sheets.append((g, header, rows))
+    header, rows = exports.publication_table(e.publication_rows(s, current_user, req.filter),
+                                             req.zone)
+    sheets.append(("publications", header, rows))
+    title = _("Engagement report %(first)s – %(last)s", first=req.period.first_day.isoformat(),
+              last=req.period.last_day.isoformat())
+    data = exports.to_xlsx(sheets, title=title)
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet", headers={
+                        "Content-Disposition":
+                        f"attachment; filename={_filename(req, 'semua', 'xlsx')}"})
+
+
+def _now() -> datetime:
+    return get_core().now()
+
+
+from web.reports import campaigns, posts  # noqa: E402,F401  (more routes on bp)

@@ -1,0 +1,102 @@
+/* Reports page: draws the charts from the numbers embedded in the page, makes tables sortable,
+   and submits the filter form when the period changes. Without JS the tables still show every
+   number and the form still works with its button. */
+(function () {
+  "use strict";
+  var COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"];
+
+  function drawTime() {
+    var el = document.getElementById("report-data");
+    var canvas = document.getElementById("chart-time");
+    if (!el || !canvas || !window.Chart) return;
+    var data = JSON.parse(el.textContent);
+    var chart = new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: data.days,
+        datasets: data.series.map(function (s, i) {
+          return {label: s.platform, data: s.values, spanGaps: true,
+                  borderColor: COLORS[i % COLORS.length],
+                  backgroundColor: COLORS[i % COLORS.length]};
+        })
+      },
+      options: {responsive: true, maintainAspectRatio: false, animation: false,
+                scales: {y: {beginAtZero: true}}}
+    });
+    canvas.dataset.series = String(data.series.length);
+    canvas.dataset.points = String(data.days.length);
+    window.wartaCharts = (window.wartaCharts || []).concat([chart]);
+  }
+
+  function drawHistory() {
+    var el = document.getElementById("history-data");
+    var canvas = document.getElementById("chart-history");
+    if (!el || !canvas || !window.Chart) return;
+    var data = JSON.parse(el.textContent);
+    new Chart(canvas, {
+      type: "line",
+      data: {datasets: data.map(function (s, i) {
+        return {label: s.label, data: s.points.map(function (p) {
+                  return {x: Date.parse(p.x), y: p.y}; }),
+                borderColor: COLORS[i % COLORS.length], spanGaps: true};
+      })},
+      options: {responsive: true, maintainAspectRatio: false, animation: false,
+                parsing: false,
+                scales: {x: {type: "linear", ticks: {callback: function (v) {
+                  return new Date(v).toLocaleString(document.documentElement.lang || "id",
+                                                    {dateStyle: "short", timeStyle: "short"});
+                }}}, y: {beginAtZero: true}}}
+    });
+  }
+
+  function sortable(table) {
+    var heads = table.querySelectorAll("thead th");
+    heads.forEach(function (th, col) {
+      th.tabIndex = 0;
+      th.setAttribute("aria-sort", "none");
+      function sort() {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        heads.forEach(function (h) { h.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        var numeric = th.dataset.sort === "num";
+        rows.sort(function (a, b) {
+          var x = a.cells[col], y = b.cells[col];
+          if (!x || !y) return 0;
+          var vx = numeric ? x.dataset.value : x.textContent.trim();
+          var vy = numeric ? y.dataset.value : y.textContent.trim();
+          if (numeric) {
+            vx = vx === "" ? -Infinity : parseFloat(vx);
+            vy = vy === "" ? -Infinity : parseFloat(vy);
+            return asc ? vx - vy : vy - vx;
+          }
+          return asc ? vx.localeCompare(vy) : vy.localeCompare(vx);
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      }
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+    });
+  }
+
+  function autoSubmit() {
+    var form = document.getElementById("report-filters");
+    if (!form) return;
+    var period = form.querySelector("#period");
+    period.addEventListener("change", function () {
+      if (period.value !== "custom") {
+        form.querySelector("[name=from]").value = "";
+        form.querySelector("[name=to]").value = "";
+        form.submit();
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    drawTime();
+    drawHistory();
+    document.querySelectorAll("table.sortable").forEach(sortable);
+    autoSubmit();
+  });
+})();
