@@ -46,29 +46,19 @@ class User(Base):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
-<<<<<<< HEAD
-    # The session-login protocol (Flask-Login's), spelled out here so the model needs no
-    # web import: a deactivated user is not an active one and cannot stay logged in.
-    is_authenticated = True
-    is_anonymous = False
-=======
     # The user protocol Flask-Login expects, written out so the domain does not import Flask.
     @property
     def is_authenticated(self) -> bool:
         return True
->>>>>>> main
 
     @property
     def is_active(self) -> bool:
         return bool(self.active)
 
-<<<<<<< HEAD
-=======
     @property
     def is_anonymous(self) -> bool:
         return False
 
->>>>>>> main
     def get_id(self) -> str:
         return str(self.id)
 
