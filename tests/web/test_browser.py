@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.models import Role
+from publisher.models import Role, WorkerHeartbeat
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -44,7 +44,7 @@ def page(live):  # type: ignore[no-untyped-def]
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
+        pg = browser.new_page(viewport={"width": 1280, "height": 900}, locale="id-ID")
         pg.dialogs = []  # type: ignore[attr-defined]
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
         yield pg
@@ -84,6 +84,13 @@ def test_journey(live, page, core, make_user, make_channel, tmp_path):  # type: 
     Image.new("RGB", (320, 240), (20, 120, 200)).save(image)
 
     login(page, live, operator.email)
+    assert page.get_by_role("alert").filter(has_text="Tidak ada worker").count() == 1
+    shot(page, "dashboard-no-worker")
+    with core.sessions.begin() as s:  # a worker ticks: the banner goes away
+        s.add(WorkerHeartbeat(worker_id="w1", host="server-1", pid=1,
+                              started_at=core.now(), last_tick_at=core.now()))
+    page.reload()
+    assert page.get_by_text("Tidak ada worker").count() == 0
     shot(page, "dashboard")
     page.goto(live + "/unggahan/baru")
     assert_labelled(page)

@@ -73,7 +73,7 @@
       card.setAttribute("data-preview", c.platform);
       var head = el("header");
       head.appendChild(el("span", "plat plat-" + c.platform));
-      head.appendChild(document.createTextNode(c.platform + " · " + c.name));
+      head.appendChild(document.createTextNode(c.label + " · " + c.name));
       card.appendChild(head);
       var title = document.getElementById("o_title_" + c.id);
       if (title && title.value) { card.appendChild(el("p", "", title.value)).style.fontWeight = "600"; }

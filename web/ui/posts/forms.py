@@ -45,7 +45,10 @@ def channel_info(channel: Channel) -> dict[str, Any]:
     except AdapterUnavailable:
         info = {"max_text": None, "max_caption": None, "max_title": None,
                 "requires_media": False, "media_kinds": [], "max_media": 0, "options": []}
+    from web.ui.labels import platform_label
+
     info.update(id=channel.id, name=channel.name, platform=channel.platform,
+                label=platform_label(channel.platform),
                 unit=channel.unit.name if channel.unit else "")
     return info
 
