@@ -3,7 +3,7 @@ and the admin's edits of other users. Kept out of the web layer so the API and C
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -62,8 +62,11 @@ def set_locale(session: Session, user: User, locale: str) -> None:
     user.locale = locale
 
 
-def mark_notifications_seen(core: Core, user: User) -> None:
-    user.notifications_seen_at = core.now()
+def mark_notifications_seen(core: Core, user: User, newest: datetime | None = None) -> None:
+    """Everything up to now, and at least up to the newest event the user was shown (audit
+    events carry the wall clock, which may run ahead of an injected clock)."""
+    now = core.now()
+    user.notifications_seen_at = max(now, newest) if newest is not None else now
 
 
 def update_user(session: Session, actor: User, user_id: int, *, role: str | None = None,

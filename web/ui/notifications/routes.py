@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from publisher.services import accounts
 from web.app import db, get_core
 from web.ui.helpers import me
-from web.ui.notifications.feed import notifications_for, unread_count
+from web.ui.notifications.feed import _aware, notifications_for, unread_count
 
 bp = Blueprint("notifications", __name__)
 
@@ -19,7 +19,8 @@ bp = Blueprint("notifications", __name__)
 def index() -> str:
     s = db()
     items = notifications_for(s, me())
-    accounts.mark_notifications_seen(get_core(), me())
+    newest = max((_aware(n.event.at) for n in items), default=None)
+    accounts.mark_notifications_seen(get_core(), me(), newest)
     s.commit()
     return render_template("notifications/index.html", items=items)
 
