@@ -36,6 +36,8 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="id")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+    #: When the user last opened their notifications; newer events count as unread.
+    notifications_seen_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")

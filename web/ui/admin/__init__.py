@@ -1,0 +1,1 @@
+"""Administration: units, users, audit log, pauses and freeze windows."""

@@ -1,0 +1,118 @@
+"""Admin pages; every route is admin-only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from publisher.models import AuditEvent, Channel, Pause, Role, Unit, User
+from publisher.services import accounts, org, pauses
+from web.app import db, get_core
+from web.ui.helpers import call, int_arg, me, paginate, parse_local, role_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+@role_required(Role.ADMIN)
+def _guard() -> None:
+    """Every admin page needs an admin; checked once for the whole blueprint."""
+    return None
+
+
+@bp.route("/")
+def index() -> str:
+    return render_template("admin/index.html")
+
+
+@bp.route("/unit", methods=["GET", "POST"])
+def units() -> str | Response:
+    s = db()
+    if request.method == "POST":
+        call(org.create_unit, s, name=request.form.get("name", ""),
+             slug=request.form.get("slug", "").strip(),
+             timezone=request.form.get("timezone", "Asia/Jakarta"), actor=me(),
+             ok=_("Unit created."))
+        return redirect(url_for("admin.units"))
+    return render_template("admin/units.html",
+                           units=s.execute(select(Unit).order_by(Unit.name)).scalars().all())
+
+
+@bp.route("/pengguna", methods=["GET", "POST"])
+def users() -> str | Response:
+    s = db()
+    if request.method == "POST":
+        unit_id = request.form.get("unit", type=int)
+        call(org.create_user, s, email=request.form.get("email", ""),
+             name=request.form.get("name", ""), role=request.form.get("role", ""),
+             unit=s.get(Unit, unit_id) if unit_id else None,
+             password=request.form.get("password") or None, actor=me(),
+             ok=_("User created. Give them their password in person."))
+        return redirect(url_for("admin.users"))
+    return render_template(
+        "admin/users.html", users=s.execute(select(User).order_by(User.name)).unique()
+        .scalars().all(), units=s.execute(select(Unit).order_by(Unit.name)).scalars().all())
+
+
+@bp.route("/pengguna/<int:user_id>", methods=["POST"])
+def update_user(user_id: int) -> Response:
+    active = request.form.get("active")
+    call(accounts.update_user, db(), me(), user_id, role=request.form.get("role") or None,
+         unit_id=request.form.get("unit", type=int),
+         active=None if active is None else active == "1", ok=_("User updated."))
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/riwayat")
+def audit() -> str:
+    s = db()
+    q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    f = request.args
+    if f.get("action"):
+        q = q.where(AuditEvent.action.startswith(f["action"]))
+    if (unit := int_arg("unit")) is not None:
+        q = q.where(AuditEvent.unit_id == unit)
+    if (actor := int_arg("actor")) is not None:
+        q = q.where(AuditEvent.actor_id == actor)
+    if f.get("object_type"):
+        q = q.where(AuditEvent.object_type == f["object_type"])
+    if (start := parse_local(f.get("from"))) is not None:
+        q = q.where(AuditEvent.at >= start)
+    if (end := parse_local(f.get("to"))) is not None:
+        q = q.where(AuditEvent.at < end + timedelta(days=1))
+    page = paginate(s, q, per_page=50)
+    users = {u.id: u for u in s.execute(select(User)).unique().scalars()}
+    units = {u.id: u for u in s.execute(select(Unit).order_by(Unit.name)).scalars()}
+    return render_template("admin/audit.html", page=page, users=users, units=units)
+
+
+@bp.route("/jeda", methods=["GET", "POST"])
+def pause_list() -> str | Response:
+    s, core = db(), get_core()
+    if request.method == "POST":
+        starts = parse_local(request.form.get("starts_at")) or core.now()
+        call(pauses.create_pause, s, me(), scope=request.form.get("scope", ""),
+             starts_at=starts, ends_at=parse_local(request.form.get("ends_at")),
+             unit_id=request.form.get("unit", type=int),
+             channel_id=request.form.get("channel", type=int),
+             reason=request.form.get("reason", "").strip(), ok=_("Pause saved."))
+        return redirect(url_for("admin.pause_list"))
+    return render_template(
+        "admin/pauses.html", pauses=pauses.current_pauses(s, core.now()), now=core.now(),
+        units={u.id: u for u in s.execute(select(Unit).order_by(Unit.name)).scalars()},
+        channels={c.id: c for c in s.execute(select(Channel).order_by(Channel.name))
+                  .unique().scalars()},
+        history=s.execute(select(Pause).order_by(Pause.created_at.desc()).limit(20))
+        .scalars().all())
+
+
+@bp.route("/jeda/<int:pause_id>/cabut", methods=["POST"])
+def lift(pause_id: int) -> Response:
+    call(pauses.lift_pause, db(), me(), pause_id, ok=_("Pause lifted; publishing resumes."))
+    return redirect(url_for("admin.pause_list"))

@@ -1,0 +1,1 @@
+"""Logging in and out, and the user's own profile (password, language)."""

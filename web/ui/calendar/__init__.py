@@ -1,0 +1,1 @@
+"""Month and week calendar of scheduled and published items."""

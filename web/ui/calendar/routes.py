@@ -1,0 +1,87 @@
+"""The calendar. Days are the unit's days (its zone); dragging an item that has not gone out
+yet onto another day reschedules its post at the same local time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+from sqlalchemy import or_, select
+
+from publisher.models import Post, PostStatus, Publication, PublicationStatus
+from publisher.services.access import scope
+from web.app import db, get_core
+from web.ui.helpers import me, user_zone
+
+bp = Blueprint("calendar", __name__)
+MOVABLE = (PublicationStatus.QUEUED, PublicationStatus.MISSED, PublicationStatus.NEEDS_REAUTH)
+
+
+def _anchor(zone: str) -> date:
+    raw = request.args.get("d", "")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return get_core().now().astimezone(ZoneInfo(zone)).date()
+
+
+def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[str, Any]]]:
+    s, user = db(), me()
+    tz = ZoneInfo(zone)
+    when = Publication.published_at.is_not(None)
+    q = (select(Publication).join(Post, Post.id == Publication.post_id)
+         .where(Publication.status != PublicationStatus.CANCELLED,
+                or_(Publication.scheduled_at.between(start, end),
+                    when & Publication.published_at.between(start, end))))
+    days: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    live_posts = set()
+    for pub in s.execute(scope(q, user, Post.unit_id)).unique().scalars():
+        at = pub.published_at or pub.scheduled_at
+        live_posts.add(pub.post_id)
+        days[at.astimezone(tz).date()].append({
+            "at": at, "platform": pub.channel.platform, "status": pub.status,
+            "label": f"{pub.channel.name}: {pub.post.body[:40]}", "post_id": pub.post_id,
+            "movable": pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED})
+    pq = (select(Post).where(Post.scheduled_at.between(start, end),
+                             Post.status.in_((PostStatus.DRAFT, PostStatus.SUBMITTED,
+                                              PostStatus.REJECTED))))
+    for post in s.execute(scope(pq, user, Post.unit_id)).unique().scalars():
+        if post.id in live_posts:
+            continue
+        days[post.scheduled_at.astimezone(tz).date()].append({
+            "at": post.scheduled_at, "platform": "draft", "status": post.status,
+            "label": post.body[:40], "post_id": post.id, "movable": True})
+    for items in days.values():
+        items.sort(key=lambda i: i["at"])
+    return days
+
+
+@bp.route("/kalender")
+@login_required
+def index() -> str:
+    zone = user_zone()
+    tz = ZoneInfo(zone)
+    view = "week" if request.args.get("view") == "week" else "month"
+    anchor = _anchor(zone)
+    if view == "week":
+        first = anchor - timedelta(days=anchor.weekday())
+        last = first + timedelta(days=6)
+        prev_d, next_d = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        month_start = anchor.replace(day=1)
+        first = month_start - timedelta(days=month_start.weekday())
+        next_month = (month_start + timedelta(days=32)).replace(day=1)
+        last = next_month - timedelta(days=1)
+        last = last + timedelta(days=6 - last.weekday())
+        prev_d, next_d = (month_start - timedelta(days=1)).replace(day=1), next_month
+    start = datetime.combine(first, time.min, tz)
+    end = datetime.combine(last, time.max, tz)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    today = get_core().now().astimezone(tz).date()
+    return render_template("calendar/index.html", view=view, anchor=anchor, days=days,
+                           items=_items(start, end, zone), today=today, prev_d=prev_d,
+                           next_d=next_d, zone=zone)

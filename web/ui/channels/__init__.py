@@ -1,0 +1,1 @@
+"""Channels (a unit's social accounts): list, connect, reconnect, disable, move."""

@@ -1,0 +1,1 @@
+"""The start page: what is going out, what waits for me, what is broken."""

@@ -1,0 +1,32 @@
+"""Words for statuses and roles (glossary-id.md), in one place so every page says the same."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+POST_STATUS = {
+    "draft": _l("Draft"), "submitted": _l("Awaiting approval"), "approved": _l("Approved"),
+    "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
+}
+PUBLICATION_STATUS = {
+    "queued": _l("Scheduled"), "publishing": _l("Publishing"), "published": _l("Published"),
+    "failed": _l("Failed"), "needs_reauth": _l("Reconnect needed"), "cancelled": _l("Cancelled"),
+    "missed": _l("Missed"), "unconfirmed": _l("Unconfirmed"),
+}
+CHANNEL_STATUS = {
+    "active": _l("Active"), "needs_reauth": _l("Reconnect needed"), "disabled": _l("Disabled"),
+}
+ROLE = {"operator": _l("Operator"), "approver": _l("Approver"), "admin": _l("Admin")}
+PAUSE_SCOPE = {"global": _l("All units"), "unit": _l("One unit"), "channel": _l("One channel")}
+PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube": "YouTube",
+            "telegram": "Telegram", "sandbox": "Sandbox"}
+
+
+def status_label(kind: str, value: str) -> str:
+    table = {"post": POST_STATUS, "publication": PUBLICATION_STATUS, "channel": CHANNEL_STATUS,
+             "role": ROLE, "scope": PAUSE_SCOPE}[kind]
+    return str(table.get(value, value))
+
+
+def platform_label(value: str) -> str:
+    return PLATFORM.get(value, value.title())

@@ -1,0 +1,94 @@
+"""Which audit events concern a user.
+
+Authors hear about their posts (approved, rejected, published, failed, unconfirmed);
+approvers (and admins) hear about submissions and problems in the units they look after;
+everybody in a unit hears that one of its channels needs reconnecting. A person is never
+notified of their own action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from publisher.models import AuditEvent, Post, Publication, Role, User
+
+POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
+PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
+                       "publication.unconfirmed")
+ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth",)
+WINDOW = 200
+
+
+@dataclass
+class Notification:
+    event: AuditEvent
+    post_id: int | None
+    unread: bool
+
+
+def _candidates(session: Session, user: User, since: datetime | None = None):  # type: ignore[no-untyped-def]
+    q = select(AuditEvent).where(AuditEvent.action.in_(ACTIONS))
+    if user.role != Role.ADMIN:
+        q = q.where(AuditEvent.unit_id == user.unit_id)
+    if since is not None:
+        q = q.where(AuditEvent.at > since)
+    return session.execute(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                           .limit(WINDOW)).scalars().all()
+
+
+def _concerned(session: Session, user: User,
+               events: list[AuditEvent]) -> list[tuple[AuditEvent, int | None]]:
+    post_ids = {e.object_id for e in events if e.action in POST_ACTIONS and e.object_id}
+    pub_ids = {e.object_id for e in events if e.action in PUBLICATION_ACTIONS and e.object_id}
+    pub_post: dict[int, int] = {}
+    if pub_ids:
+        pub_post = dict(session.execute(select(Publication.id, Publication.post_id)
+                                        .where(Publication.id.in_(pub_ids))).all())
+    post_ids |= set(pub_post.values())
+    authors: dict[int, int] = {}
+    if post_ids:
+        authors = dict(session.execute(select(Post.id, Post.author_id)
+                                       .where(Post.id.in_(post_ids))).all())
+    approver = user.role in (Role.APPROVER, Role.ADMIN)
+    out = []
+    for e in events:
+        if e.actor_id == user.id:
+            continue
+        if e.action == "channel.needs_reauth":
+            out.append((e, None))
+            continue
+        post_id = e.object_id if e.action in POST_ACTIONS else pub_post.get(e.object_id or 0)
+        is_author = post_id is not None and authors.get(post_id) == user.id
+        if e.action == "post.submit":
+            keep = approver and not is_author
+        elif e.action in ("post.approve", "post.reject", "publication.published"):
+            keep = is_author
+        else:  # failed / unconfirmed: the author and whoever approves in that unit
+            keep = is_author or approver
+        if keep:
+            out.append((e, post_id))
+    return out
+
+
+def notifications_for(session: Session, user: User, limit: int = 50) -> list[Notification]:
+    seen = user.notifications_seen_at
+    rows = _concerned(session, user, list(_candidates(session, user)))[:limit]
+    return [Notification(e, pid, seen is None or _aware(e.at) > _aware(seen)) for e, pid in rows]
+
+
+def unread_count(session: Session, user: User) -> int:
+    return len(_concerned(session, user, list(_candidates(session, user,
+                                                          user.notifications_seen_at))))
+
+
+def _aware(dt: datetime) -> datetime:
+    from datetime import UTC
+
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+__all__ = ["ACTIONS", "Notification", "func", "notifications_for", "unread_count"]

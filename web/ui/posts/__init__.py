@@ -1,0 +1,1 @@
+"""Posts: composer, list, detail, approvals, media uploads."""

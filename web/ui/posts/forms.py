@@ -1,0 +1,114 @@
+"""Reading the composer's fields into a ``PostInput``, and describing channels to the page.
+
+The composer is a dynamic form (one set of override fields per selected channel), so it is
+parsed here by hand; CSRF is still enforced for it by CSRFProtect like every other POST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+
+from adapters import AdapterUnavailable, get_adapter_class
+from publisher.models import Channel
+from publisher.services.posts import PostInput
+from web.ui.helpers import parse_local
+
+#: Widgets for option names adapters declare; anything else is a free text field.
+OPTION_WIDGETS: dict[str, dict[str, Any]] = {
+    "privacy": {"type": "select", "label": _l("Privacy"),
+                "choices": [("public", _l("Public")), ("unlisted", _l("Unlisted")),
+                            ("private", _l("Private"))]},
+    "made_for_kids": {"type": "bool", "label": _l("Made for kids")},
+    "kind": {"type": "select", "label": _l("Post type"),
+             "choices": [("feed", _l("Feed")), ("reel", _l("Reel"))]},
+    "media_type": {"type": "select", "label": _l("Post type"),
+                   "choices": [("feed", _l("Feed")), ("reel", _l("Reel"))]},
+    "link_preview": {"type": "bool", "label": _l("Show link preview")},
+    "disable_link_preview": {"type": "bool", "label": _l("Hide link preview")},
+    "note": {"type": "text", "label": _l("Note (sandbox)")},
+}
+
+
+def channel_info(channel: Channel) -> dict[str, Any]:
+    """What the page needs to count characters and draw the per-channel tab (no secrets)."""
+    try:
+        cls = get_adapter_class(channel.platform)
+        caps = cls.caps
+        info: dict[str, Any] = {
+            "max_text": caps.max_text, "max_caption": caps.max_caption,
+            "max_title": caps.max_title, "requires_media": caps.requires_media,
+            "media_kinds": sorted(caps.media_kinds), "max_media": caps.max_media,
+            "options": sorted(caps.option_names)}
+    except AdapterUnavailable:
+        info = {"max_text": None, "max_caption": None, "max_title": None,
+                "requires_media": False, "media_kinds": [], "max_media": 0, "options": []}
+    from web.ui.labels import platform_label
+
+    info.update(id=channel.id, name=channel.name, platform=channel.platform,
+                label=platform_label(channel.platform),
+                unit=channel.unit.name if channel.unit else "")
+    return info
+
+
+def option_widgets(names: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    return [(n, OPTION_WIDGETS.get(n, {"type": "text", "label": n})) for n in names]
+
+
+def _ints(values: list[str]) -> list[int]:
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except ValueError:
+            continue
+    return out
+
+
+def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel],
+                   zone: str) -> tuple[PostInput, dict[str, str]]:
+    """The form as a PostInput, plus field errors the service cannot see (a bad date)."""
+    errors: dict[str, str] = {}
+    chosen = _ints(form.getlist("channels"))
+    overrides: dict[str, Any] = {}
+    for cid in chosen:
+        ch = channels_by_id.get(cid)
+        if ch is None:
+            continue
+        entry: dict[str, Any] = {}
+        body = form.get(f"o_body_{cid}", "").strip()
+        title = form.get(f"o_title_{cid}", "").strip()
+        if body:
+            entry["body"] = body
+        if title:
+            entry["title"] = title
+        opts: dict[str, Any] = {}
+        info = channel_info(ch)
+        for name in info["options"]:
+            widget = OPTION_WIDGETS.get(name, {"type": "text"})
+            key = f"o_opt_{cid}_{name}"
+            if widget["type"] == "bool":
+                if form.get(key):
+                    opts[name] = True
+            elif form.get(key, "").strip():
+                opts[name] = form.get(key, "").strip()
+        if opts:
+            entry["options"] = opts
+        if entry:
+            overrides[str(cid)] = entry
+    data = PostInput(body=form.get("body", ""), channels=chosen,
+                     media=_ints(form.getlist("media")), link=form.get("link", "").strip(),
+                     overrides=overrides)
+    campaign = form.get("campaign", "")
+    data.fields_set.add("campaign")
+    data.campaign = int(campaign) if campaign.isdigit() else None
+    if form.get("when", "now") == "later":
+        when = parse_local(form.get("scheduled_at"), zone)
+        if when is None:
+            errors["scheduled_at"] = str(_l("Choose a date and time, or choose \"now\"."))
+        data.scheduled_at = when
+    else:
+        data.clear_schedule = True
+    return data, errors

@@ -1,0 +1,193 @@
+"""Posts list and detail, and the actions on a post or one of its publications."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from publisher.models import (
+    Campaign,
+    Channel,
+    ChannelStatus,
+    Post,
+    PostChannel,
+    Publication,
+    User,
+)
+from publisher.services import posts as post_service
+from publisher.services import publications as pub_service
+from publisher.services.access import get_scoped, scope
+from publisher.services.errors import NotFound, ServiceError
+from publisher.services.posts import PostInput
+from web.app import db, get_core
+from web.ui.helpers import call, int_arg, me, message, paginate, parse_local, user_zone
+
+bp = Blueprint("posts", __name__)
+
+
+def _post(post_id: int) -> Post:
+    try:
+        return get_scoped(db(), Post, post_id, me())
+    except NotFound:
+        abort(404)
+
+
+def publications_of(post_ids: list[int]) -> dict[int, list[Publication]]:
+    out: dict[int, list[Publication]] = {pid: [] for pid in post_ids}
+    if post_ids:
+        rows = db().execute(select(Publication).where(Publication.post_id.in_(post_ids))
+                            .order_by(Publication.id)).unique().scalars()
+        for pub in rows:
+            out[pub.post_id].append(pub)
+    return out
+
+
+@bp.route("/unggahan")
+@login_required
+def index() -> str:
+    s, user = db(), me()
+    q = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
+    q = scope(q, user, Post.unit_id)
+    f = request.args
+    if f.get("status"):
+        q = q.where(Post.status == f["status"])
+    if (cid := int_arg("channel")) is not None:
+        q = q.where(Post.id.in_(select(PostChannel.post_id).where(PostChannel.channel_id == cid)))
+    if (camp := int_arg("campaign")) is not None:
+        q = q.where(Post.campaign_id == camp)
+    if (author := int_arg("author")) is not None:
+        q = q.where(Post.author_id == author)
+    if (start := parse_local(f.get("from"))) is not None:
+        q = q.where(Post.created_at >= start)
+    if (end := parse_local(f.get("to"))) is not None:
+        q = q.where(Post.created_at < end + timedelta(days=1))
+    if f.get("q"):
+        needle = f["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        q = q.where(Post.body.ilike(f"%{needle}%", escape="\\"))
+    page = paginate(s, q)
+    channels = s.execute(scope(select(Channel).order_by(Channel.name), user,
+                               Channel.unit_id)).unique().scalars().all()
+    campaigns = s.execute(select(Campaign).where(
+        (Campaign.unit_id.is_(None)) | (Campaign.unit_id == user.unit_id) | user.is_admin)
+        .order_by(Campaign.name)).scalars().all()
+    authors = s.execute(scope(select(User).order_by(User.name), user, User.unit_id)
+                        ).unique().scalars().all()
+    return render_template("posts/index.html", page=page, channels=channels,
+                           campaigns=campaigns, authors=authors,
+                           pubs=publications_of([p.id for p in page.items]))
+
+
+@bp.route("/unggahan/<int:post_id>")
+@login_required
+def detail(post_id: int) -> str:
+    post = _post(post_id)
+    s, core = db(), get_core()
+    channels = {c.id: c for c in s.execute(select(Channel).where(
+        Channel.id.in_(post.channel_ids))).unique().scalars()}
+    problems = (post_service.validation_problems(core, s, post)
+                if post.status in ("draft", "rejected") else {})
+    return render_template("posts/detail.html", post=post, channels=channels,
+                           pubs=publications_of([post.id])[post.id], problems=problems,
+                           zone=post.unit.timezone)
+
+
+@bp.route("/unggahan/<int:post_id>/ajukan", methods=["POST"])
+@login_required
+def submit(post_id: int) -> Response:
+    call(post_service.submit_post, get_core(), db(), me(), post_id,
+         ok=_("The post has been submitted for approval."))
+    return redirect(url_for("posts.detail", post_id=post_id))
+
+
+@bp.route("/unggahan/<int:post_id>/batal", methods=["POST"])
+@login_required
+def cancel(post_id: int) -> Response:
+    call(post_service.cancel_post, get_core(), db(), me(), post_id,
+         ok=_("The post has been cancelled; nothing more will be published."))
+    return redirect(url_for("posts.detail", post_id=post_id))
+
+
+@bp.route("/unggahan/<int:post_id>/duplikat", methods=["POST"])
+@login_required
+def duplicate(post_id: int) -> Response:
+    post = _post(post_id)
+    s = db()
+    usable = [c for c in post.channel_ids
+              if (ch := s.get(Channel, c)) is not None and ch.status != ChannelStatus.DISABLED]
+    data = PostInput(body=post.body, channels=usable, media=[m.id for m in post.media],
+                     link=post.link or "", campaign=post.campaign_id,
+                     overrides={k: v for k, v in (post.overrides or {}).items()
+                                if int(k) in usable})
+    data.fields_set.add("campaign")
+    result = call(post_service.create_post, get_core(), s, me(), data, unit_id=post.unit_id,
+                  ok=_("A copy was created as a new draft."))
+    if isinstance(result, ServiceError):
+        return redirect(url_for("posts.detail", post_id=post_id))
+    return redirect(url_for("posts.edit", post_id=result.id))
+
+
+@bp.route("/unggahan/<int:post_id>/jadwal", methods=["POST"])
+@login_required
+def reschedule(post_id: int) -> Response | tuple[dict, int]:
+    """Move a post in time (the calendar's drag and drop posts JSON here too)."""
+    post = _post(post_id)
+    wants_json = request.is_json
+    raw = (request.get_json(silent=True) or {}).get("when") if wants_json \
+        else request.form.get("when")
+    when = parse_local(raw, post.unit.timezone)
+    if when is None:
+        if wants_json:
+            return {"error": _("Choose a valid date and time.")}, 400
+        flash(_("Choose a valid date and time."), "error")
+        return redirect(url_for("posts.detail", post_id=post_id))
+    result = call(post_service.reschedule_post, get_core(), db(), me(), post_id, when,
+                  ok=None if wants_json else _("The post has been rescheduled."))
+    if wants_json:
+        if isinstance(result, ServiceError):
+            return {"error": message(result)}, 409
+        return {"ok": True, "scheduled_at": when.isoformat()}, 200
+    return redirect(request.form.get("back") or url_for("posts.detail", post_id=post_id))
+
+
+def _back(pub_id: int) -> Response:
+    target = request.form.get("back", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("dashboard.index"))
+
+
+@bp.route("/penayangan/<int:pub_id>/coba-lagi", methods=["POST"])
+@login_required
+def pub_retry(pub_id: int) -> Response:
+    call(pub_service.retry_publication, get_core(), db(), me(), pub_id,
+         ok=_("The publication will be tried again in a moment."))
+    return _back(pub_id)
+
+
+@bp.route("/penayangan/<int:pub_id>/jadwal-ulang", methods=["POST"])
+@login_required
+def pub_reschedule(pub_id: int) -> Response:
+    when = parse_local(request.form.get("when"), user_zone())
+    if when is None:
+        flash(_("Choose a valid date and time."), "error")
+        return _back(pub_id)
+    call(pub_service.reschedule_publication, get_core(), db(), me(), pub_id, when,
+         ok=_("The publication has been rescheduled."))
+    return _back(pub_id)
+
+
+@bp.route("/penayangan/<int:pub_id>/tandai-terbit", methods=["POST"])
+@login_required
+def pub_mark(pub_id: int) -> Response:
+    call(pub_service.mark_published, get_core(), db(), me(), pub_id,
+         request.form.get("permalink", "").strip(),
+         ok=_("Marked as published."))
+    return _back(pub_id)
+
+
+from web.ui.posts import composer, media  # noqa: E402,F401  (routes on this blueprint)
