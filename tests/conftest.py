@@ -203,3 +203,34 @@ def login_as(client, make_user):  # type: ignore[no-untyped-def]
             sess["_fresh"] = True
         return user
     return login
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests check the UI, not the database: run them once, on SQLite.
+
+    The PostgreSQL variants are *deselected* (not skipped), so a CI run reports no skips.
+    """
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend_param = params.params.get("backend") if params else None
+        if item.get_closest_marker("browser") and backend_param not in (None, "sqlite"):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Debian's Chromium. Missing locally: skip; missing in CI: fail (CI must install it)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI; .ci/run installs the chromium package")
+        pytest.skip("Debian's chromium is not installed here (apt-get install chromium)")
+    return CHROMIUM

@@ -17,7 +17,8 @@ SHOTS = Path("test-artifacts/screenshots")
 
 
 @pytest.mark.browser
-def test_period_change_updates_chart_and_table(app, core, clock, make_user, data):  # type: ignore[no-untyped-def]
+def test_period_change_updates_chart_and_table(app, core, clock, make_user, data,
+                                               chromium_path):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect, sync_playwright
 
     clock.now = utc(2026, 12, 10)  # "this month" = December (empty), "last month" = November
@@ -34,7 +35,7 @@ def test_period_change_updates_chart_and_table(app, core, clock, make_user, data
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
             ctx = browser.new_context(viewport={"width": 390, "height": 900})
             ctx.add_cookies([{"name": "session", "value": cookie.value, "url": base}])
             page = ctx.new_page()

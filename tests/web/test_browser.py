@@ -22,9 +22,7 @@ EVIL = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
 
 
 @pytest.fixture
-def live(core, clock, backend):  # type: ignore[no-untyped-def]
-    if backend != "sqlite" or not Path(CHROMIUM).exists():
-        pytest.skip("browser journey runs once, on SQLite, where Chromium is installed")
+def live(core, clock, chromium_path):  # type: ignore[no-untyped-def]
     from werkzeug.serving import make_server
 
     from web.app import create_app
