@@ -9,11 +9,14 @@ are found through ``ix_publication_published_at`` (or the unit/campaign indexes 
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, true
+from sqlalchemy import Column, MetaData, Select, Table, case, func, insert, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -65,6 +68,9 @@ def facts(session: Session, user: User | None, flt: ReportFilter,
     if user is None and not flt.public_only:
         raise ValueError("a report without a user must be the public one")
     as_of = as_of or flt.end
+    cached = session.info.get(_CACHE, {}).get(_key(user, flt, as_of))
+    if cached is not None:
+        return cached
     camp = aliased(Campaign)
     base = (select(Publication.id.label("publication_id"), Publication.post_id,
                    Publication.channel_id, Post.unit_id, Post.campaign_id, Channel.platform,
@@ -134,3 +140,36 @@ def sums(f: Any) -> list[ColumnElement[Any]]:
             + [func.sum(f.c.engagements).label("engagements"),
                func.sum(with_den).label("rate_num"),
                func.sum(den).label("rate_den")])
+
+
+_CACHE = "warta.report_facts"
+_names = itertools.count()
+
+
+def _key(user: User | None, flt: ReportFilter, as_of: datetime) -> tuple[Any, ...]:
+    return (user.id if user else None, user.role if user else None,
+            user.unit_id if user else None, flt, as_of)
+
+
+@contextmanager
+def materialized(session: Session, user: User | None, flt: ReportFilter) -> Iterator[None]:
+    """Compute the fact rows once into a temporary table for the duration of the block.
+
+    A page shows about ten aggregates of the same facts; without this, each one repeats the
+    latest-snapshot lookup for every publication of the period (the expensive part). Inside
+    the block ``facts()`` returns the temporary table for the same user and filter.
+    """
+    sub = facts(session, user, flt)
+    table = Table(f"report_facts_{next(_names)}", MetaData(),
+                  *[Column(c.name, c.type) for c in sub.c], prefixes=["TEMPORARY"])
+    conn = session.connection()
+    table.create(conn)
+    conn.execute(insert(table).from_select([c.name for c in sub.c], select(sub)))
+    cache = session.info.setdefault(_CACHE, {})
+    key = _key(user, flt, flt.end)
+    cache[key] = table
+    try:
+        yield
+    finally:
+        cache.pop(key, None)
+        table.drop(conn)
