@@ -17,7 +17,9 @@ import logging, os
 from publisher.config import load_settings
 from publisher.core import build_core
 from publisher.worker import Worker
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(message)s")
+logging.basicConfig(level=os.environ.get("WARTA_LOG_LEVEL", "INFO"),
+                    format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 core = build_core(load_settings(dict(os.environ)))
 Worker(core).run_forever()
 """

@@ -75,5 +75,6 @@ def test_four_workers_publish_a_burst_exactly_once(backend, core, clock, test_en
     assert workers_used == {None}
     logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(WORKERS)]
     assert all("started" in log for log in logs), "each process ran a worker"
+    assert not any("Traceback" in log for log in logs), logs
     print(f"\n{CHANNELS * POSTS} publications by {WORKERS} workers in {elapsed:.1f}s "
           f"({CHANNELS * POSTS / elapsed:.0f}/s)")
