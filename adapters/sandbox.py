@@ -10,9 +10,18 @@ A trainer or a test steers a channel by writing ``<outbox>/<account>/control.jso
              | "pending",
      "times": 2,              # how many calls misbehave before it behaves again (default: forever)
      "retry_after": 30,       # seconds, for "throttle"
-     "refresh_ok": true}      # whether refresh() can mend an "auth_expired"
+     "refresh_ok": true,      # whether refresh() can mend an "auth_expired"
+     "delay": 2.5,            # TEST ONLY: seconds publish() sleeps before writing the post
+     "delay_after": 2.5}      # TEST ONLY: seconds publish() sleeps after writing, before returning
 
 The file is read on every call, so behaviour can be changed while a worker runs.
+
+``refresh_ok``: ``refresh()`` issues a token starting with ``refreshed-``, which the sandbox then
+accepts even while the mode is ``auth_expired`` (as a platform accepts a freshly refreshed token).
+
+``delay``/``delay_after`` break the adapter rule "never sleep" on purpose and only here: they make
+a publish slow and observable so the crash tests can SIGKILL a worker before or after the post
+reached the outbox. Real adapters must never sleep.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import math
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -70,23 +80,29 @@ class SandboxAdapter(BaseAdapter):
         self.account_name = account
 
     # -- behaviour control ------------------------------------------------------------------
-    def _control(self) -> dict[str, Any]:
+    def _raw_control(self) -> dict[str, Any]:
         path = self.dir / "control.json"
         try:
-            control = json.loads(path.read_text("utf-8"))
+            return dict(json.loads(path.read_text("utf-8")))
         except (FileNotFoundError, json.JSONDecodeError):
             return {"mode": "ok"}
+
+    def _control(self) -> dict[str, Any]:
+        """The control for one platform call; a misbehaving call uses up one of ``times``."""
+        control = self._raw_control()
         mode = control.get("mode", "ok")
         times = control.get("times")
         if mode != "ok" and times is not None:
             used = int(self.ctx.state.get("misbehaved", 0))
             if used >= int(times):
-                return {"mode": "ok"}
+                return {k: v for k, v in control.items() if k.startswith("delay")} | {"mode": "ok"}
             self.ctx.state["misbehaved"] = used + 1
         return control
 
     def _check_auth(self, control: dict[str, Any]) -> None:
-        if control.get("mode") == "auth_expired" or self.ctx.credentials.get("token") == "expired":
+        token = str(self.ctx.credentials.get("token", ""))
+        mended = control.get("refresh_ok") and token.startswith("refreshed-")
+        if (control.get("mode") == "auth_expired" and not mended) or token == "expired":
             raise AuthExpired(self.platform,
                               "Sesi akun sandbox berakhir. Sambungkan ulang akun ini.",
                               "The sandbox account session expired. Reconnect this account.",
@@ -115,7 +131,11 @@ class SandboxAdapter(BaseAdapter):
                            str(control.get("message", "The platform rejected this post.")),
                            code=str(control.get("code", "rejected")), http_status=400,
                            detail=json.dumps(control))
+        if control.get("delay"):
+            time.sleep(float(control["delay"]))
         published = self._write(post)
+        if control.get("delay_after"):
+            time.sleep(float(control["delay_after"]))
         if mode == "timeout_after_accept":
             raise OutcomeUnknown(self.platform,
                                  "Waktu habis setelah unggahan dikirim; belum pasti sudah terbit.",
@@ -216,7 +236,8 @@ class SandboxAdapter(BaseAdapter):
         return AccountInfo(self.account_name, f"Sandbox {self.account_name}", self.account_name)
 
     def refresh(self) -> Credentials | None:
-        control = self._control()
+        # Reading the control here does not use up one of "times": refresh is not a publish.
+        control = self._raw_control()
         if control.get("refresh_ok"):
-            return {**self.ctx.credentials, "token": uuid.uuid4().hex}
+            return {**self.ctx.credentials, "token": "refreshed-" + uuid.uuid4().hex}
         return None

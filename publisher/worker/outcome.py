@@ -53,8 +53,12 @@ def finish_attempt(session, attempt_id: int | None, outcome: str, now: datetime,
 
 def set_error(pub: Publication, error: AdapterError | None, message_id: str = "",
               message_en: str = "", code: str = "") -> None:
+    """The operator's message: an explicit one (e.g. "failed after 8 attempts") wins over the
+    adapter error's own, which only fills what was not given."""
     if error is not None:
-        pub.error, pub.error_en, pub.error_code = error.message_id, error.message_en, error.code
+        pub.error = message_id or error.message_id
+        pub.error_en = message_en or error.message_en
+        pub.error_code = code or error.code
     else:
         pub.error, pub.error_en, pub.error_code = message_id, message_en, code
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,62 +107,78 @@ class _Call:
 def handle_publish(core: Core, job: ClaimedJob) -> JobResult:
     pub_id = int(job.payload["publication_id"])
     now = core.now()
+    # Decide inside one read session, act after it is closed: on SQLite every transaction
+    # takes the write lock (BEGIN IMMEDIATE), so writing from a second session while this one
+    # is open would wait out the busy timeout and fail ("database is locked").
     with core.sessions() as s:
-        pub = s.get(Publication, pub_id)
-        if pub is None or (pub.job_id is not None and pub.job_id != job.id):
-            return DONE  # stale job: the publication was re-queued under another job
-        if pub.status == S.PUBLISHING:
-            if pub.pending_state is not None:
-                return handle_poll(core, job)
-            return _reconcile(core, job, pub_id)
-        if pub.status != S.QUEUED:
-            return DONE
-        post, channel = pub.post, pub.channel
-        if post.status != PostStatus.APPROVED or post.approval_hash != content_hash(post):
-            record_state(core, pub_id, None, S.FAILED, None, outcome="error",
-                         message_id="Isi unggahan berubah setelah disetujui; ajukan ulang.",
-                         message_en="The post changed after approval; submit it again.",
-                         code="approval_mismatch")
-            return DONE
-        if now - pub.scheduled_at > core.settings.missed_after:
-            record_state(core, pub_id, None, S.MISSED, None, outcome="missed",
-                         message_id="Terlewat: tidak dapat terbit tepat waktu. Jadwalkan ulang "
-                                    "bila masih relevan.",
-                         message_en="Missed: it could not go out on time. Reschedule it if it "
-                                    "is still relevant.", code="missed")
-            return DONE
-        if channel.status == ChannelStatus.NEEDS_REAUTH:
-            record_state(core, pub_id, None, S.NEEDS_REAUTH, None, outcome="auth",
-                         message_id="Akun perlu disambung ulang; penayangan menunggu.",
-                         message_en="The account must be reconnected; the publication waits.",
-                         code="needs_reauth")
-            return DONE
-        if channel.status == ChannelStatus.DISABLED:
-            record_state(core, pub_id, None, S.FAILED, None, outcome="error",
-                         message_id="Akun dinonaktifkan; aktifkan lalu coba lagi.",
-                         message_en="The account is disabled; enable it and retry.",
-                         code="channel_disabled")
-            return DONE
-        wait = _wait_until(core, s, channel, now)
-        if wait is not None:
-            return RetryAt(min(wait, pub.scheduled_at + core.settings.missed_after
-                               + timedelta(seconds=1)), "paused")
-        try:
-            call = _Call(core, channel, job, pub_id)
-        except AdapterError as exc:
-            record_state(core, pub_id, None, S.FAILED, exc, outcome=exc.kind)
-            return DONE
-        post_out = outgoing_post(core, pub, type(call.adapter))
-        problems = call.adapter.validate(post_out)
-        if problems:
-            record_state(core, pub_id, None, S.FAILED, None, outcome="rejected",
-                         message_id="; ".join(p.message_id for p in problems),
-                         message_en="; ".join(p.message_en for p in problems), code="invalid")
-            return DONE
-    attempt_id = _mark_submitted(core, job, pub_id)
-    if attempt_id is None:
-        return DONE  # cancelled or taken meanwhile: the conditional update refused
-    return _publish(core, job, call, post_out, pub_id, attempt_id)
+        step = _prepare(core, job, s, pub_id, now)
+    return step()
+
+
+def _settle(core: Core, pub_id: int, status: str, error: AdapterError | None = None,
+            **kw: Any) -> Callable[[], JobResult]:
+    def run() -> JobResult:
+        record_state(core, pub_id, None, status, error, **kw)
+        return DONE
+    return run
+
+
+def _prepare(core: Core, job: ClaimedJob, s: Any, pub_id: int,
+             now: datetime) -> Callable[[], JobResult]:
+    """What to do with this job, read from the database; returned as a step to run after the
+    read session is closed."""
+    pub = s.get(Publication, pub_id)
+    if pub is None or (pub.job_id is not None and pub.job_id != job.id):
+        return lambda: DONE  # stale job: the publication was re-queued under another job
+    if pub.status == S.PUBLISHING:
+        if pub.pending_state is not None:
+            return lambda: handle_poll(core, job)
+        return lambda: _reconcile(core, job, pub_id)
+    if pub.status != S.QUEUED:
+        return lambda: DONE
+    post, channel = pub.post, pub.channel
+    if post.status != PostStatus.APPROVED or post.approval_hash != content_hash(post):
+        return _settle(core, pub_id, S.FAILED, outcome="error",
+                       message_id="Isi unggahan berubah setelah disetujui; ajukan ulang.",
+                       message_en="The post changed after approval; submit it again.",
+                       code="approval_mismatch")
+    if now - pub.scheduled_at > core.settings.missed_after:
+        return _settle(core, pub_id, S.MISSED, outcome="missed",
+                       message_id="Terlewat: tidak dapat terbit tepat waktu. Jadwalkan ulang "
+                                  "bila masih relevan.",
+                       message_en="Missed: it could not go out on time. Reschedule it if it "
+                                  "is still relevant.", code="missed")
+    if channel.status == ChannelStatus.NEEDS_REAUTH:
+        return _settle(core, pub_id, S.NEEDS_REAUTH, outcome="auth",
+                       message_id="Akun perlu disambung ulang; penayangan menunggu.",
+                       message_en="The account must be reconnected; the publication waits.",
+                       code="needs_reauth")
+    if channel.status == ChannelStatus.DISABLED:
+        return _settle(core, pub_id, S.FAILED, outcome="error",
+                       message_id="Akun dinonaktifkan; aktifkan lalu coba lagi.",
+                       message_en="The account is disabled; enable it and retry.",
+                       code="channel_disabled")
+    wait = _wait_until(core, s, channel, now)
+    if wait is not None:
+        until = min(wait, pub.scheduled_at + core.settings.missed_after + timedelta(seconds=1))
+        return lambda: RetryAt(until, "paused")
+    try:
+        call = _Call(core, channel, job, pub_id)
+    except AdapterError as exc:
+        return _settle(core, pub_id, S.FAILED, exc, outcome=exc.kind)
+    post_out = outgoing_post(core, pub, type(call.adapter))
+    problems = call.adapter.validate(post_out)
+    if problems:
+        return _settle(core, pub_id, S.FAILED, outcome="rejected",
+                       message_id="; ".join(p.message_id for p in problems),
+                       message_en="; ".join(p.message_en for p in problems), code="invalid")
+
+    def submit_and_publish() -> JobResult:
+        attempt_id = _mark_submitted(core, job, pub_id)
+        if attempt_id is None:
+            return DONE  # cancelled or taken meanwhile: the conditional update refused
+        return _publish(core, job, call, post_out, pub_id, attempt_id)
+    return submit_and_publish
 
 
 def _wait_until(core: Core, s, channel: Channel, now: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
@@ -263,7 +280,9 @@ def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | Non
     if attempts >= core.settings.max_attempts:
         record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="retry",
                      message_id=f"{exc.message_id} Gagal setelah {attempts} percobaan; "
-                                "coba lagi nanti.")
+                                "coba lagi nanti.",
+                     message_en=f"{exc.message_en} Failed after {attempts} attempts; "
+                                "try again later.")
         return DONE
     delay = backoff_seconds(attempts, retry_after=exc.retry_after)
     record_state(core, pub_id, attempt_id, S.QUEUED, exc, outcome="retry")
@@ -315,9 +334,12 @@ def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
         try:
             call = _Call(core, channel, job, pub_id)
         except AdapterError as exc:
-            record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")
-            return DONE
-        post_out = outgoing_post(core, pub, type(call.adapter))
+            call, broken = None, exc
+        else:
+            post_out = outgoing_post(core, pub, type(call.adapter))
+    if call is None:  # settled after the read session is closed (SQLite: one writer)
+        record_state(core, pub_id, None, S.UNCONFIRMED, broken, outcome="unknown")
+        return DONE
     found = _lookup(call, post_out, submitted)
     if isinstance(found, Published):
         record_published(core, pub_id, None, found,
@@ -359,8 +381,10 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
         try:
             call = _Call(core, pub.channel, job, pub_id)
         except AdapterError as exc:
-            record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")
-            return DONE
+            call, broken = None, exc
+    if call is None:  # settled after the read session is closed (SQLite: one writer)
+        record_state(core, pub_id, None, S.UNCONFIRMED, broken, outcome="unknown")
+        return DONE
     try:
         result = call.adapter.poll(Pending(state))
     except RetryLater as exc:
