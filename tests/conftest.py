@@ -209,15 +209,18 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests check the UI, not the database: run them once, on SQLite.
+    """Browser tests check the UI, not the database: run them once, on SQLite. Tests of
+    several processes sharing one database run on PostgreSQL only (SQLite is one machine's).
 
-    The PostgreSQL variants are *deselected* (not skipped), so a CI run reports no skips.
+    The other variants are *deselected* (not skipped), so a CI run reports no skips.
     """
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
         backend_param = params.params.get("backend") if params else None
         if item.get_closest_marker("browser") and backend_param not in (None, "sqlite"):
+            drop.append(item)
+        elif item.get_closest_marker("postgresql_only") and backend_param == "sqlite":
             drop.append(item)
         else:
             keep.append(item)

@@ -19,7 +19,7 @@ from publisher.models import Publication, PublicationStatus, Role
 from tests.helpers import approved_post, outbox_records, sandbox_channel
 from tests.worker.procs import start_worker, stop, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgresql_only]
 CHANNELS = 50
 POSTS = 40  # × 50 channels = 2,000 publications
 WORKERS = 4
@@ -28,8 +28,6 @@ DEADLINE = 240  # seconds for the whole burst; a 2-CPU CI runner does it in well
 
 def test_four_workers_publish_a_burst_exactly_once(backend, core, clock, test_env, make_user,
                                                    tmp_path: Path):
-    if backend != "postgresql":
-        pytest.skip("several worker processes share PostgreSQL, not SQLite")
     op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
     accounts = [f"ch{i:02d}" for i in range(CHANNELS)]
     channels = [sandbox_channel(core, op, a) for a in accounts]
