@@ -2,9 +2,10 @@
 
 Every state change is a conditional UPDATE (``WHERE status = 'running' AND lease_owner = :me``),
 never a blind write, so a worker whose lease was taken over cannot overwrite the new owner's
-result. A claim is one ``WITH picked AS (SELECT … FOR UPDATE SKIP LOCKED) UPDATE … RETURNING``;
-on PostgreSQL concurrent workers skip each other's rows, on SQLite the writer lock serialises
-claims and SQLAlchemy drops the lock clause.
+result. A claim is one short transaction: ``SELECT … FOR UPDATE SKIP LOCKED`` picks due candidates
+(locking them, so concurrent workers skip each other's rows), then one conditional ``UPDATE …
+RETURNING`` takes them. On SQLite the writer lock serialises claims and SQLAlchemy drops the
+lock clause.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -62,6 +64,30 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, 
     return session.execute(stmt).scalar_one_or_none()
 
 
+@lru_cache(maxsize=4)
+def _claim_statements(with_kinds: bool) -> tuple[Any, Any]:
+    """The claim's two statements, built once: building and hashing a statement costs more
+    Python time than PostgreSQL needs to run it."""
+    cand = aliased(Job, name="cand")
+    holder = aliased(Job, name="holder")
+    lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
+                                     holder.status == JobStatus.RUNNING))
+    pick = (select(cand.id, cand.lock_key)
+            .where(cand.status == JobStatus.QUEUED, cand.run_at <= bindparam("now"),
+                   (cand.lock_key.is_(None)) | lock_free)
+            .order_by(cand.run_at, cand.id).limit(bindparam("limit"))
+            .with_for_update(skip_locked=True, of=cand))
+    if with_kinds:
+        pick = pick.where(cand.kind.in_(bindparam("kinds", expanding=True)))
+    take = (update(Job)
+            .where(Job.id.in_(bindparam("ids", expanding=True)), Job.status == JobStatus.QUEUED)
+            .values(status=JobStatus.RUNNING, lease_owner=bindparam("owner"),
+                    lease_expires_at=bindparam("lease_until"), attempts=Job.attempts + 1,
+                    updated_at=bindparam("now"))
+            .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at, Job.lock_key))
+    return pick, take
+
+
 class JobQueue:
     """The queue's operations, each in its own short transaction.
 
@@ -82,63 +108,50 @@ class JobQueue:
 
     def claim(self, worker_id: str, *, lease_seconds: float, limit: int = 1,
               kinds: Iterable[str] | None = None) -> list[ClaimedJob]:
-        """Claim up to ``limit`` due jobs, one conditional UPDATE per job.
+        """Claim up to ``limit`` due jobs in one short transaction.
 
-        Claiming one row per statement keeps the lock-key rule simple: the subquery skips jobs
-        whose lock key is already held by a running job, and a race on PostgreSQL between two
-        workers picking different jobs of one lock key ends in a unique-index violation for
-        one of them, which just means "nothing for you this time".
+        Candidates are picked ``FOR UPDATE SKIP LOCKED`` (other workers skip them), skipping
+        jobs whose lock key is held by a running job; at most one job per lock key is taken
+        from a batch; then one conditional UPDATE claims them. Two workers racing for two
+        jobs of one lock key end in a unique-index violation for one of them, which just
+        means "nothing for you this time".
         """
-        claimed: list[ClaimedJob] = []
-        kinds = list(kinds) if kinds else None
-        for _ in range(limit):
-            job = self._claim_one(worker_id, lease_seconds, kinds)
-            if job is None:
-                break
-            claimed.append(job)
-        return claimed
-
-    def _claim_one(self, worker_id: str, lease_seconds: float,
-                   kinds: list[str] | None) -> ClaimedJob | None:
-        now = self.clock()
-        # The candidate is an alias so the subquery cannot auto-correlate to the UPDATE's own
-        # table (that would turn "pick one due row" into "every due row").
-        cand = aliased(Job, name="cand")
-        holder = aliased(Job, name="holder")
-        lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
-                                         holder.status == JobStatus.RUNNING))
-        pick = (select(cand.id)
-                .where(cand.status == JobStatus.QUEUED, cand.run_at <= now,
-                       (cand.lock_key.is_(None)) | lock_free)
-                .order_by(cand.run_at, cand.id).limit(1)
-                .with_for_update(skip_locked=True, of=cand))
-        if kinds:
-            pick = pick.where(cand.kind.in_(kinds))
-        # A CTE is evaluated once; an IN (subquery) may be re-run per row by PostgreSQL, and
-        # with SKIP LOCKED each re-run can pick another row.
-        picked = pick.cte("picked")
-        lease_until = now + timedelta(seconds=lease_seconds)
-        stmt = (update(Job)
-                .where(Job.id == picked.c.id, Job.status == JobStatus.QUEUED)
-                .values(status=JobStatus.RUNNING, lease_owner=worker_id,
-                        lease_expires_at=lease_until, attempts=Job.attempts + 1, updated_at=now)
-                .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at,
-                           Job.lock_key))
+        kinds = sorted(kinds) if kinds else None
         try:
-            with self.factory.begin() as session:
-                rows = session.execute(stmt).all()
-                assert len(rows) <= 1, "a claim must take at most one job"
-                row = rows[0] if rows else None
+            return self._claim(worker_id, lease_seconds, max(1, limit), kinds)
         except IntegrityError:
-            return None
+            return []
         except OperationalError as exc:  # SQLite "database is locked" after the busy timeout
             if "locked" in str(exc).lower():
-                return None
+                return []
             raise
-        if row is None:
-            return None
-        return ClaimedJob(row.id, row.kind, dict(row.payload or {}), row.attempts, row.run_at,
-                          row.lock_key, worker_id, lease_until)
+
+    def _claim(self, worker_id: str, lease_seconds: float, limit: int,
+               kinds: list[str] | None) -> list[ClaimedJob]:
+        now = self.clock()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        pick, take = _claim_statements(bool(kinds))
+        params: dict[str, Any] = {"now": now, "limit": limit * 3}
+        if kinds:
+            params["kinds"] = kinds
+        with self.factory.begin() as session:
+            seen: set[str] = set()
+            ids: list[int] = []
+            for job_id, lock_key in session.execute(pick, params):
+                if lock_key is not None:
+                    if lock_key in seen:
+                        continue
+                    seen.add(lock_key)
+                ids.append(job_id)
+                if len(ids) == limit:
+                    break
+            if not ids:
+                return []
+            rows = session.execute(take, {"ids": ids, "owner": worker_id,
+                                          "lease_until": lease_until, "now": now}).all()
+        rows.sort(key=lambda r: (r.run_at, r.id))
+        return [ClaimedJob(r.id, r.kind, dict(r.payload or {}), r.attempts, r.run_at,
+                           r.lock_key, worker_id, lease_until) for r in rows]
 
     def _finish(self, job_id: int, worker_id: str, **values: Any) -> bool:
         now = self.clock()
@@ -196,6 +209,19 @@ class JobQueue:
         with self.factory() as session:
             rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
         return {status: n for status, n in rows}
+
+
+def complete_in(session: Session, job_id: int, worker_id: str,
+                now: datetime | None = None) -> bool:
+    """Mark a job done inside the caller's transaction, so a handler can commit its result and
+    the job's completion together (one commit instead of two, and no window between them)."""
+    now = now or _utcnow()
+    result = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
+                          Job.lease_owner == worker_id)
+        .values(status=JobStatus.DONE, finished_at=now, updated_at=now, lease_owner=None,
+                lease_expires_at=None))
+    return result.rowcount == 1
 
 
 def cancel(session: Session, job_ids: Sequence[int], now: datetime | None = None) -> int:

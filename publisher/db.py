@@ -78,7 +78,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kw)
+    return create_engine(url, pool_pre_ping=False, pool_size=10, max_overflow=10, **kw)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

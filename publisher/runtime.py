@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import requests
 
 from adapters import get_adapter_class
 from adapters.base import AdapterContext, BaseAdapter, Credentials, MediaFile, OutgoingPost
 from publisher.core import Core
 from publisher.mediafiles import convert_image, sign_media_path
 from publisher.models import Channel, Post, Publication
+
+_local = threading.local()
+
+
+def http_session() -> requests.Session:
+    """One HTTP session per worker thread: connections (and TLS handshakes) to a platform are
+    reused across publications instead of being set up for every call."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
 
 
 def channel_credentials(core: Core, channel: Channel) -> dict[str, Any]:
@@ -24,7 +39,8 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
     cls = get_adapter_class(platform)
     base_url, knobs = core.settings.platform_settings(platform)
     ctx = AdapterContext(credentials=credentials, base_url=base_url, settings=knobs,
-                         state=state if state is not None else {}, now=core.clock)
+                         state=state if state is not None else {}, now=core.clock,
+                         http=http_session())
     if save_credentials is not None:
         ctx.save_credentials = save_credentials
     if progress is not None:
@@ -34,19 +50,34 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
 
 def effective_content(post: Post, channel_id: int) -> tuple[str, str | None, dict[str, Any]]:
     """Body, title and options for one channel: the post's, with that channel's override."""
-    override = (post.overrides or {}).get(str(channel_id)) or {}
-    body = override.get("body") or post.body
-    return body, override.get("title"), dict(override.get("options") or {})
+    return effective_content_of(post.body, post.overrides, channel_id)
+
+
+def effective_content_of(body: str, overrides: dict[str, Any] | None,
+                         channel_id: int) -> tuple[str, str | None, dict[str, Any]]:
+    override = (overrides or {}).get(str(channel_id)) or {}
+    return override.get("body") or body, override.get("title"), dict(override.get("options") or {})
 
 
 def outgoing_post(core: Core, publication: Publication,
                   adapter_cls: type[BaseAdapter]) -> OutgoingPost:
     post = publication.post
-    body, title, options = effective_content(post, publication.channel_id)
+    return build_outgoing(core, adapter_cls, pub_id=publication.id, body=post.body,
+                          overrides=post.overrides, channel_id=publication.channel_id,
+                          link=post.link, media=post.media,
+                          scheduled_at=publication.scheduled_at)
+
+
+def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, body: str,
+                   overrides: dict[str, Any] | None, channel_id: int, link: str | None,
+                   media: Sequence[Any], scheduled_at: datetime | None) -> OutgoingPost:
+    """The post as the adapter will publish it: the channel's override applied, images
+    converted where the platform needs it, public URLs signed where it fetches media."""
+    text, title, options = effective_content_of(body, overrides, channel_id)
     caps = adapter_cls.caps
     media_dir = core.settings.media_dir
     files: list[MediaFile] = []
-    for asset in post.media:
+    for asset in media:
         path = media_dir / asset.path
         mime, width, height, size = asset.mime, asset.width, asset.height, asset.size
         rel = asset.path
@@ -59,12 +90,11 @@ def outgoing_post(core: Core, publication: Publication,
         if caps.needs_public_urls and core.settings.public_url:
             token = sign_media_path(core.settings.secret_key, rel)
             public_url = f"{core.settings.public_url}/m/{token}{Path(rel).suffix}"
-        files.append(MediaFile(path=str(path), kind=asset.kind, mime=mime, size=size,  # type: ignore[arg-type]
+        files.append(MediaFile(path=str(path), kind=asset.kind, mime=mime, size=size,
                                sha256=asset.sha256, width=width, height=height,
                                duration=asset.duration, public_url=public_url))
-    return OutgoingPost(key=f"warta-{publication.id}", body=body, media=tuple(files),
-                        link=post.link, title=title, options=options,
-                        scheduled_at=publication.scheduled_at)
+    return OutgoingPost(key=f"warta-{pub_id}", body=text, media=tuple(files), link=link,
+                        title=title, options=options, scheduled_at=scheduled_at)
 
 
 def preview_post(post: Post, channel: Channel, media_dir: Path) -> OutgoingPost:

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 
 from publisher.models import Post
 
 
 def content_hash(post: Post) -> str:
+    return content_hash_of(body=post.body, link=post.link, overrides=post.overrides,
+                           media_hashes=[m.sha256 for m in post.media],
+                           channel_ids=post.channel_ids, scheduled_at=post.scheduled_at)
+
+
+def content_hash_of(*, body: str, link: str | None, overrides: dict | None,
+                    media_hashes: list[str], channel_ids: list[int],
+                    scheduled_at: datetime | None) -> str:
+    """The same hash from plain values (the worker reads them without the ORM)."""
     canonical = {
-        "body": post.body,
-        "link": post.link,
-        "overrides": post.overrides or {},
-        "media": [m.sha256 for m in post.media],
-        "channels": post.channel_ids,
-        "scheduled_at": post.scheduled_at.isoformat() if post.scheduled_at else None,
+        "body": body,
+        "link": link,
+        "overrides": overrides or {},
+        "media": list(media_hashes),
+        "channels": sorted(channel_ids),
+        "scheduled_at": scheduled_at.isoformat() if scheduled_at else None,
     }
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -16,14 +16,32 @@ from publisher.services.errors import Invalid
 
 def active_pause(session: Session, channel: Channel, now: datetime) -> Pause | None:
     """The pause that holds this channel now, if any (the one ending last wins)."""
+    return active_pause_for(session, channel.unit_id, channel.id, now)
+
+
+def active_pause_for(session: Session, unit_id: int, channel_id: int,
+                     now: datetime) -> Pause | None:
     rows = session.execute(
         select(Pause).where(
             Pause.lifted.is_(False), Pause.starts_at <= now,
             or_(Pause.ends_at.is_(None), Pause.ends_at > now),
             or_(Pause.scope == PauseScope.GLOBAL,
-                (Pause.scope == PauseScope.UNIT) & (Pause.unit_id == channel.unit_id),
-                (Pause.scope == PauseScope.CHANNEL) & (Pause.channel_id == channel.id)))
+                (Pause.scope == PauseScope.UNIT) & (Pause.unit_id == unit_id),
+                (Pause.scope == PauseScope.CHANNEL) & (Pause.channel_id == channel_id)))
     ).scalars().all()
+    if not rows:
+        return None
+    return max(rows, key=lambda p: (p.ends_at is None, p.ends_at or now))
+
+
+def holding_pause(pauses: list[Pause], unit_id: int, channel_id: int,
+                  now: datetime) -> Pause | None:
+    """``active_pause_for`` over pauses already loaded (a worker's batch reads them once)."""
+    rows = [p for p in pauses
+            if not p.lifted and p.starts_at <= now and (p.ends_at is None or p.ends_at > now)
+            and (p.scope == PauseScope.GLOBAL
+                 or (p.scope == PauseScope.UNIT and p.unit_id == unit_id)
+                 or (p.scope == PauseScope.CHANNEL and p.channel_id == channel_id))]
     if not rows:
         return None
     return max(rows, key=lambda p: (p.ends_at is None, p.ends_at or now))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import null, update
+from sqlalchemy.orm import Session
 
 from adapters.base import Published
 from adapters.errors import AdapterError
+from postqueue import ClaimedJob
+from postqueue.queue import complete_in
 from publisher.core import Core
 from publisher.models import (
     Channel,
@@ -21,6 +24,7 @@ from publisher.models import (
     PublishAttempt,
 )
 from publisher.services import audit
+from publisher.worker.snapshot import PubInfo, load_info
 
 METRIC_OFFSETS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
                   timedelta(days=3), timedelta(days=7), timedelta(days=30))
@@ -35,20 +39,18 @@ def next_metrics_time(published_at: datetime, after: datetime) -> tuple[datetime
     return None, len(METRIC_OFFSETS)
 
 
-def finish_attempt(session, attempt_id: int | None, outcome: str, now: datetime,  # type: ignore[no-untyped-def]
+def finish_attempt(session: Session, attempt_id: int | None, outcome: str, now: datetime,
                    error: AdapterError | None = None, detail: str | None = None) -> None:
     if attempt_id is None:
         return
-    attempt = session.get(PublishAttempt, attempt_id)
-    if attempt is None:
-        return
-    attempt.ended_at = now
-    attempt.outcome = outcome
+    values: dict[str, object] = {"ended_at": now, "outcome": outcome}
     if error is not None:
-        attempt.http_status = error.http_status
-        attempt.detail = (f"[{error.code}] {error.message_en}\n{error.detail}").strip()[:4000]
+        values["http_status"] = error.http_status
+        values["detail"] = (f"[{error.code}] {error.message_en}\n{error.detail}").strip()[:4000]
     elif detail:
-        attempt.detail = detail[:4000]
+        values["detail"] = detail[:4000]
+    session.execute(update(PublishAttempt).where(PublishAttempt.id == attempt_id)
+                    .values(**values))
 
 
 def set_error(pub: Publication, error: AdapterError | None, message_id: str = "",
@@ -63,32 +65,37 @@ def set_error(pub: Publication, error: AdapterError | None, message_id: str = ""
         pub.error, pub.error_en, pub.error_code = message_id, message_en, code
 
 
-def record_published(core: Core, pub_id: int, attempt_id: int | None, result: Published,
-                     *, collects_metrics: bool, outcome: str = "published") -> None:
+def record_published(core: Core, pub: PubInfo | int, attempt_id: int | None,
+                     result: Published, *, collects_metrics: bool, outcome: str = "published",
+                     job: ClaimedJob | None = None) -> bool:
+    """Record a published publication (Core statements only: this is the hot path).
+
+    With ``job`` the job is completed in the same transaction; returns whether it was.
+    """
     now = core.now()
+    published_at = result.published_at or now
+    next_at, stage = (next_metrics_time(published_at, now) if collects_metrics
+                      else (None, 0))
     with core.sessions.begin() as s:
-        pub = s.get(Publication, pub_id)
-        if pub is None:
-            return
-        pub.status = PublicationStatus.PUBLISHED
-        pub.external_id = result.external_id
-        pub.permalink = result.permalink
-        pub.published_at = result.published_at or now
-        pub.pending_state = None
-        pub.progress_done = pub.progress_total
-        set_error(pub, None)
-        pub.error = pub.error_en = pub.error_code = None
-        if collects_metrics:
-            pub.next_metrics_at, pub.metrics_stage = next_metrics_time(pub.published_at, now)
-        pub.updated_at = now
-        s.execute(update(Channel).where(Channel.id == pub.channel_id)
+        info = pub if isinstance(pub, PubInfo) else load_info(s, pub)
+        if info is None:
+            return False
+        s.execute(update(Publication).where(Publication.id == info.pub_id).values(
+            status=PublicationStatus.PUBLISHED, external_id=result.external_id,
+            permalink=result.permalink, published_at=published_at, pending_state=null(),
+            progress_done=Publication.progress_total, error=None, error_en=None,
+            error_code=None, next_metrics_at=next_at, metrics_stage=stage, updated_at=now))
+        s.execute(update(Channel).where(Channel.id == info.channel_id)
                   .values(last_published_at=now, last_error=None))
         finish_attempt(s, attempt_id, outcome, now, detail=result.permalink or "")
-        audit.record(s, "publication.published", "publication", pub.id,
-                     unit_id=pub.post.unit_id,
-                     data={"permalink": pub.permalink, "external_id": pub.external_id,
-                           "post_id": pub.post_id, "author_id": pub.post.author_id,
+        audit.record(s, "publication.published", "publication", info.pub_id,
+                     unit_id=info.unit_id, at=now,
+                     data={"permalink": result.permalink, "external_id": result.external_id,
+                           "post_id": info.post_id, "author_id": info.author_id,
                            "via": outcome})
+        if job is not None:
+            return complete_in(s, job.id, job.lease_owner, now)
+    return False
 
 
 def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,

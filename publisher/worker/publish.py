@@ -36,11 +36,11 @@ from publisher.models import (
     PublicationStatus,
     PublishAttempt,
 )
-from publisher.runtime import build_adapter, channel_credentials, outgoing_post
-from publisher.services.approval import content_hash
-from publisher.services.pauses import active_pause
+from publisher.runtime import build_adapter, build_outgoing, outgoing_post
+from publisher.services.pauses import active_pause_for
 from publisher.worker.outcome import record_published, record_state
-from publisher.worker.results import DONE, JobResult, RetryAt
+from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
+from publisher.worker.snapshot import PubInfo, PubSnapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 S = PublicationStatus
@@ -53,15 +53,27 @@ PENDING_GIVE_UP = timedelta(hours=24)
 class _Call:
     """One publication's adapter, with credential saving, state persistence and progress."""
 
-    def __init__(self, core: Core, channel: Channel, job: ClaimedJob, pub_id: int) -> None:
+    def __init__(self, core: Core, channel_id: int, platform: str, sealed: bytes,
+                 state: dict[str, Any] | None, job: ClaimedJob, pub_id: int) -> None:
         self.core = core
-        self.channel_id = channel.id
-        self.platform = channel.platform
-        self.state: dict[str, Any] = dict(channel.state or {})
+        self.channel_id = channel_id
+        self.platform = platform
+        self.state: dict[str, Any] = dict(state or {})
+        self._saved_state = dict(self.state)
         self.job = job
         self.pub_id = pub_id
         self._last_progress = 0.0
-        self.adapter = self._build(channel_credentials(core, channel))
+        self.adapter = self._build(core.box.open(sealed))
+
+    @classmethod
+    def of_channel(cls, core: Core, channel: Channel, job: ClaimedJob, pub_id: int) -> _Call:
+        return cls(core, channel.id, channel.platform, channel.credentials_encrypted,
+                   channel.state, job, pub_id)
+
+    @classmethod
+    def of_snapshot(cls, core: Core, snap: PubSnapshot, job: ClaimedJob) -> _Call:
+        return cls(core, snap.info.channel_id, snap.platform, snap.credentials_encrypted,
+                   snap.channel_state, job, snap.info.pub_id)
 
     def _build(self, credentials: dict[str, Any]) -> BaseAdapter:
         return build_adapter(self.core, self.platform, credentials, state=self.state,
@@ -99,6 +111,10 @@ class _Call:
         return True
 
     def persist_state(self) -> None:
+        """Save the adapter's per-channel state, if the call changed it."""
+        if self.state == self._saved_state:
+            return
+        self._saved_state = dict(self.state)
         with self.core.sessions.begin() as s:
             s.execute(update(Channel).where(Channel.id == self.channel_id)
                       .values(state=dict(self.state)))
@@ -127,66 +143,68 @@ def _prepare(core: Core, job: ClaimedJob, s: Any, pub_id: int,
              now: datetime) -> Callable[[], JobResult]:
     """What to do with this job, read from the database; returned as a step to run after the
     read session is closed."""
-    pub = s.get(Publication, pub_id)
-    if pub is None or (pub.job_id is not None and pub.job_id != job.id):
+    snap = load_snapshot(s, pub_id)
+    if snap is None or (snap.job_id is not None and snap.job_id != job.id):
         return lambda: DONE  # stale job: the publication was re-queued under another job
-    if pub.status == S.PUBLISHING:
-        if pub.pending_state is not None:
+    if snap.status == S.PUBLISHING:
+        if snap.pending_state is not None:
             return lambda: handle_poll(core, job)
         return lambda: _reconcile(core, job, pub_id)
-    if pub.status != S.QUEUED:
+    if snap.status != S.QUEUED:
         return lambda: DONE
-    post, channel = pub.post, pub.channel
-    if post.status != PostStatus.APPROVED or post.approval_hash != content_hash(post):
+    if snap.post_status != PostStatus.APPROVED or snap.approval_hash != snap.current_hash():
         return _settle(core, pub_id, S.FAILED, outcome="error",
                        message_id="Isi unggahan berubah setelah disetujui; ajukan ulang.",
                        message_en="The post changed after approval; submit it again.",
                        code="approval_mismatch")
-    if now - pub.scheduled_at > core.settings.missed_after:
+    if now - snap.scheduled_at > core.settings.missed_after:
         return _settle(core, pub_id, S.MISSED, outcome="missed",
                        message_id="Terlewat: tidak dapat terbit tepat waktu. Jadwalkan ulang "
                                   "bila masih relevan.",
                        message_en="Missed: it could not go out on time. Reschedule it if it "
                                   "is still relevant.", code="missed")
-    if channel.status == ChannelStatus.NEEDS_REAUTH:
+    if snap.channel_status == ChannelStatus.NEEDS_REAUTH:
         return _settle(core, pub_id, S.NEEDS_REAUTH, outcome="auth",
                        message_id="Akun perlu disambung ulang; penayangan menunggu.",
                        message_en="The account must be reconnected; the publication waits.",
                        code="needs_reauth")
-    if channel.status == ChannelStatus.DISABLED:
+    if snap.channel_status == ChannelStatus.DISABLED:
         return _settle(core, pub_id, S.FAILED, outcome="error",
                        message_id="Akun dinonaktifkan; aktifkan lalu coba lagi.",
                        message_en="The account is disabled; enable it and retry.",
                        code="channel_disabled")
-    wait = _wait_until(core, s, channel, now)
+    wait = _wait_until(s, snap, now)
     if wait is not None:
-        until = min(wait, pub.scheduled_at + core.settings.missed_after + timedelta(seconds=1))
+        until = min(wait, snap.scheduled_at + core.settings.missed_after + timedelta(seconds=1))
         return lambda: RetryAt(until, "paused")
     try:
-        call = _Call(core, channel, job, pub_id)
+        call = _Call.of_snapshot(core, snap, job)
     except AdapterError as exc:
         return _settle(core, pub_id, S.FAILED, exc, outcome=exc.kind)
-    post_out = outgoing_post(core, pub, type(call.adapter))
+    post_out = build_outgoing(core, type(call.adapter), pub_id=pub_id, body=snap.body,
+                              overrides=snap.overrides, channel_id=snap.info.channel_id,
+                              link=snap.link, media=snap.media, scheduled_at=snap.scheduled_at)
     problems = call.adapter.validate(post_out)
     if problems:
         return _settle(core, pub_id, S.FAILED, outcome="rejected",
                        message_id="; ".join(p.message_id for p in problems),
                        message_en="; ".join(p.message_en for p in problems), code="invalid")
+    info = snap.info
 
     def submit_and_publish() -> JobResult:
         attempt_id = _mark_submitted(core, job, pub_id)
         if attempt_id is None:
             return DONE  # cancelled or taken meanwhile: the conditional update refused
-        return _publish(core, job, call, post_out, pub_id, attempt_id)
+        return _publish(core, job, call, post_out, pub_id, attempt_id, info)
     return submit_and_publish
 
 
-def _wait_until(core: Core, s, channel: Channel, now: datetime) -> datetime | None:  # type: ignore[no-untyped-def]
-    pause = active_pause(s, channel, now)
+def _wait_until(s: Any, snap: PubSnapshot, now: datetime) -> datetime | None:
+    pause = active_pause_for(s, snap.channel_unit_id, snap.info.channel_id, now)
     if pause is not None:
         return pause.ends_at or now + timedelta(seconds=60)
-    if channel.paused_until and channel.paused_until > now:
-        return channel.paused_until
+    if snap.paused_until and snap.paused_until > now:
+        return snap.paused_until
     return None
 
 
@@ -206,52 +224,65 @@ def _mark_submitted(core: Core, job: ClaimedJob, pub_id: int) -> int | None:
 
 
 def _publish(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost, pub_id: int,
-             attempt_id: int) -> JobResult:
+             attempt_id: int, info: PubInfo | None = None) -> JobResult:
+    outcome = call_platform(call, post_out, pub_id)
+    return settle_outcome(core, job, call, post_out, pub_id, attempt_id, info, outcome)
+
+
+def call_platform(call: _Call, post_out: OutgoingPost,
+                  pub_id: int) -> Published | Pending | AdapterError:
+    """The irreversible call, with one token refresh on ``AuthExpired``; errors are returned
+    as values so a batch can make many calls and settle them afterwards."""
     refreshed = False
     while True:
         try:
-            result = call.adapter.publish(post_out)
+            return call.adapter.publish(post_out)
         except AuthExpired as exc:
             try:
                 renewed = not refreshed and call.refreshed()
             except RetryLater as wait:  # the token server is unreachable: not the user's fault
-                call.persist_state()
-                return _retry_later(core, job, pub_id, attempt_id, wait)
+                return wait
             if renewed:
                 refreshed = True
                 continue
-            call.persist_state()
-            return _auth_expired(core, pub_id, attempt_id, exc)
-        except RetryLater as exc:
-            call.persist_state()
-            return _retry_later(core, job, pub_id, attempt_id, exc)
-        except Rejected as exc:
-            call.persist_state()
-            record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="rejected")
-            return DONE
-        except NotSupported as exc:
-            record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="rejected")
-            return DONE
-        except OutcomeUnknown as exc:
-            call.persist_state()
-            return _settle_unknown(core, call, post_out, pub_id, attempt_id, exc)
+            return exc
+        except AdapterError as exc:
+            return exc
         except Exception as exc:  # noqa: BLE001 - an adapter bug after submit: outcome unknown
             log.exception("publish of publication %s raised unexpectedly", pub_id)
-            unknown = OutcomeUnknown(call.platform, "Terjadi kesalahan tak terduga saat "
-                                     "menerbitkan; periksa akun sebelum mencoba lagi.",
-                                     "Unexpected error while publishing; check the account "
-                                     "before retrying.", detail=repr(exc), code="unexpected")
-            return _settle_unknown(core, call, post_out, pub_id, attempt_id, unknown)
-        call.persist_state()
-        return _accepted(core, call, pub_id, attempt_id, result)
+            return OutcomeUnknown(call.platform, "Terjadi kesalahan tak terduga saat "
+                                  "menerbitkan; periksa akun sebelum mencoba lagi.",
+                                  "Unexpected error while publishing; check the account "
+                                  "before retrying.", detail=repr(exc), code="unexpected")
 
 
-def _accepted(core: Core, call: _Call, pub_id: int, attempt_id: int | None,
-              result: Published | Pending) -> JobResult:
-    if isinstance(result, Published):
-        record_published(core, pub_id, attempt_id, result,
-                         collects_metrics=bool(type(call.adapter).caps.metrics))
+def settle_outcome(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost,
+                   pub_id: int, attempt_id: int, info: PubInfo | None,
+                   outcome: Published | Pending | AdapterError) -> JobResult:
+    call.persist_state()
+    if isinstance(outcome, AuthExpired):
+        return _auth_expired(core, pub_id, attempt_id, outcome)
+    if isinstance(outcome, RetryLater):
+        return _retry_later(core, job, pub_id, attempt_id, outcome)
+    if isinstance(outcome, (Rejected, NotSupported)):
+        record_state(core, pub_id, attempt_id, S.FAILED, outcome, outcome="rejected")
         return DONE
+    if isinstance(outcome, AdapterError):  # OutcomeUnknown and anything unforeseen
+        unknown = outcome if isinstance(outcome, OutcomeUnknown) else OutcomeUnknown(
+            outcome.platform, outcome.message_id, outcome.message_en, detail=outcome.detail,
+            code=outcome.code)
+        return _settle_unknown(core, call, post_out, pub_id, attempt_id, unknown)
+    return _accepted(core, call, info or pub_id, attempt_id, outcome, job)
+
+
+def _accepted(core: Core, call: _Call, pub: PubInfo | int, attempt_id: int | None,
+              result: Published | Pending, job: ClaimedJob) -> JobResult:
+    if isinstance(result, Published):
+        settled = record_published(core, pub, attempt_id, result,
+                                   collects_metrics=bool(type(call.adapter).caps.metrics),
+                                   job=job)
+        return SETTLED if settled else DONE
+    pub_id = pub.pub_id if isinstance(pub, PubInfo) else pub
     now = core.now()
     with core.sessions.begin() as s:
         pub = s.get(Publication, pub_id)
@@ -332,7 +363,7 @@ def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
         channel = pub.channel
         submitted = pub.submitted_at or core.now()
         try:
-            call = _Call(core, channel, job, pub_id)
+            call = _Call.of_channel(core, channel, job, pub_id)
         except AdapterError as exc:
             call, broken = None, exc
         else:
@@ -379,7 +410,7 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
         state = dict(pub.pending_state)
         started = pub.submitted_at or now
         try:
-            call = _Call(core, pub.channel, job, pub_id)
+            call = _Call.of_channel(core, pub.channel, job, pub_id)
         except AdapterError as exc:
             call, broken = None, exc
     if call is None:  # settled after the read session is closed (SQLite: one writer)

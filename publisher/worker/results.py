@@ -12,6 +12,11 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """The handler completed the job itself, in the transaction that recorded its result."""
+
+
+@dataclass(frozen=True)
 class RetryAt:
     when: datetime
     error: str = ""
@@ -22,5 +27,6 @@ class Fail:
     error: str
 
 
-JobResult = Done | RetryAt | Fail
+JobResult = Done | Settled | RetryAt | Fail
 DONE = Done()
+SETTLED = Settled()

@@ -25,9 +25,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from postqueue import ClaimedJob
 from publisher.core import Core
 from publisher.models import WorkerHeartbeat
+from publisher.worker.batch import run_publish_batch
 from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.publish import handle_poll, handle_publish
-from publisher.worker.results import Done, Fail, JobResult, RetryAt
+from publisher.worker.results import Done, Fail, JobResult, RetryAt, Settled
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,13 @@ def run_job(core: Core, job: ClaimedJob) -> None:
                              run_at=core.now() + timedelta(seconds=30 * job.attempts),
                              error=repr(exc)[:1000])
         return
+    apply_result(core, job, result)
+
+
+def apply_result(core: Core, job: ClaimedJob, result: JobResult) -> None:
+    """Settle a job in the queue as its handler decided."""
+    if isinstance(result, Settled):
+        return
     if isinstance(result, Done):
         core.queue.complete(job.id, job.lease_owner)
     elif isinstance(result, RetryAt):
@@ -79,6 +87,20 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
     return ran
 
 
+#: Publish jobs per batch (and jobs claimed per free thread).
+BATCH = 32
+
+
+def _tasks(jobs: list[ClaimedJob]) -> list[ClaimedJob | list[ClaimedJob]]:
+    """Group claimed jobs into pool tasks: publish jobs in batches, the rest one by one."""
+    publish = [j for j in jobs if j.kind == "publish"]
+    tasks: list[ClaimedJob | list[ClaimedJob]] = [j for j in jobs if j.kind != "publish"]
+    for i in range(0, len(publish), BATCH):
+        chunk = publish[i:i + BATCH]
+        tasks.append(chunk if len(chunk) > 1 else chunk[0])
+    return tasks
+
+
 class Worker:
     def __init__(self, core: Core, *, threads: int | None = None,
                  worker_id: str | None = None) -> None:
@@ -90,6 +112,8 @@ class Worker:
         self._inflight = 0
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="warta-job")
+        #: Platform calls of a batch run here, concurrently (distinct channels).
+        self._calls = ThreadPoolExecutor(self.threads, thread_name_prefix="warta-call")
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._thread: threading.Thread | None = None
 
@@ -122,6 +146,7 @@ class Worker:
         if self._thread:
             self._thread.join(timeout=10)
         self._pool.shutdown(wait=wait)
+        self._calls.shutdown(wait=wait)
 
     def run_forever(self) -> None:
         self.start()
@@ -145,23 +170,32 @@ class Worker:
     def _dispatch(self) -> None:
         poll = self.core.settings.poll_seconds
         while not self._stop.is_set():
+            # Clear before looking, never after waiting: a job that finishes (and sets the
+            # event) while we claim or compute the wait must wake the next wait at once.
+            self._wake.clear()
             claimed = 0
             with self._lock:
                 free = self.threads - self._inflight
+            claim_at = self.core.now()
             if free > 0:
                 try:
+                    # Up to BATCH jobs per free slot: in a burst, publish jobs go out as
+                    # batches (one slot each); otherwise this claims what is due, one by one.
                     jobs = self.core.queue.claim(self.worker_id,
                                                  lease_seconds=self.core.settings.lease_seconds,
-                                                 limit=free)
+                                                 limit=free * BATCH)
                 except Exception:  # noqa: BLE001 - database away: try again next tick
                     log.exception("claim failed")
                     jobs = []
                 claimed = len(jobs)
-                for job in jobs:
+                for task in _tasks(jobs):
                     with self._lock:
                         self._inflight += 1
-                    self._pool.submit(self._run, job)
-                if claimed and claimed == free:
+                    if isinstance(task, list):
+                        self._pool.submit(self._run_batch, task)
+                    else:
+                        self._pool.submit(self._run, task)
+                if claimed and claimed == free * BATCH:
                     continue  # maybe more are due; slots will free up
             wait = poll
             if free > 0 and not claimed:
@@ -169,16 +203,28 @@ class Worker:
                     due = self.core.queue.next_due()
                 except Exception:  # noqa: BLE001
                     due = None
-                if due is not None:
-                    ahead = (due - self.core.now()).total_seconds()
-                    if ahead > 0:
-                        wait = min(poll, ahead)
+                if due is not None and due > claim_at:
+                    # Due after our claim looked: sleep exactly until then (0: claim again
+                    # now). A job already due when we looked but not taken waits for its
+                    # channel's running job: the tick or that job's completion wakes us.
+                    wait = min(poll, max(0.0, (due - self.core.now()).total_seconds()))
             self._wake.wait(wait)
-            self._wake.clear()
 
     def _run(self, job: ClaimedJob) -> None:
         try:
             run_job(self.core, job)
+        finally:
+            with self._lock:
+                self._inflight -= 1
+            self._wake.set()
+
+    def _run_batch(self, jobs: list[ClaimedJob]) -> None:
+        try:
+            run_publish_batch(self.core, jobs, self._calls,
+                              one_by_one=lambda job: run_job(self.core, job),
+                              settle=lambda job, result: apply_result(self.core, job, result))
+        except Exception:  # noqa: BLE001 - leases expire and recovery reconciles
+            log.exception("publish batch of %d jobs failed", len(jobs))
         finally:
             with self._lock:
                 self._inflight -= 1
