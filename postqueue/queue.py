@@ -181,6 +181,20 @@ class JobQueue:
         return self._finish(job_id, worker_id,
                             lease_expires_at=self.clock() + timedelta(seconds=lease_seconds))
 
+    def extend_many(self, job_ids: Iterable[int], worker_id: str, lease_seconds: float) -> int:
+        """Renew the leases of every job a live worker holds (its heartbeat). Only a worker
+        that stopped lets its leases run out, so only its jobs are ever recovered."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        now = self.clock()
+        with self.factory.begin() as session:
+            result = session.execute(
+                update(Job).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING,
+                                  Job.lease_owner == worker_id)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds)))
+            return result.rowcount
+
     def recover_expired(self) -> list[int]:
         """Put running jobs whose lease expired back in the queue; return their ids.
 

@@ -107,6 +107,10 @@ def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,
         pub = s.get(Publication, pub_id)
         if pub is None:
             return
+        if pub.status in (PublicationStatus.PUBLISHED, PublicationStatus.CANCELLED):
+            # A person cancelled it, or it was found published, while the worker decided:
+            # their word stands; the worker's later view must not overwrite it.
+            return
         pub.status = status
         if status in (PublicationStatus.QUEUED, PublicationStatus.NEEDS_REAUTH,
                       PublicationStatus.MISSED):

@@ -116,6 +116,8 @@ class Worker:
         self._calls = ThreadPoolExecutor(self.threads, thread_name_prefix="warta-call")
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._thread: threading.Thread | None = None
+        #: Jobs this worker holds; their leases are renewed until they are settled.
+        self._held: set[int] = set()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,6 +133,8 @@ class Worker:
                       id="metrics", max_instances=1, coalesce=True)
         sched.add_job(self._safe(self.heartbeat), "interval", seconds=10, id="heartbeat",
                       max_instances=1, coalesce=True)
+        sched.add_job(self._safe(self.renew_leases), "interval", seconds=max(1, lease / 3),
+                      id="leases", max_instances=1, coalesce=True)
         self.heartbeat()
         self._safe(self.core.queue.recover_expired)()
         sched.start()
@@ -188,6 +192,8 @@ class Worker:
                     log.exception("claim failed")
                     jobs = []
                 claimed = len(jobs)
+                with self._lock:
+                    self._held.update(j.id for j in jobs)
                 for task in _tasks(jobs):
                     with self._lock:
                         self._inflight += 1
@@ -216,6 +222,7 @@ class Worker:
         finally:
             with self._lock:
                 self._inflight -= 1
+                self._held.discard(job.id)
             self._wake.set()
 
     def _run_batch(self, jobs: list[ClaimedJob]) -> None:
@@ -228,7 +235,13 @@ class Worker:
         finally:
             with self._lock:
                 self._inflight -= 1
+                self._held.difference_update(j.id for j in jobs)
             self._wake.set()
+
+    def renew_leases(self) -> None:
+        with self._lock:
+            held = list(self._held)
+        self.core.queue.extend_many(held, self.worker_id, self.core.settings.lease_seconds)
 
     def heartbeat(self) -> None:
         now = self.core.now()

@@ -84,3 +84,17 @@ def test_backoff_grows_is_capped_and_honours_retry_after():
     assert backoff_seconds(1, base=10, retry_after=600, jitter=0) == 600
     jittered = backoff_seconds(3, base=10, jitter=0.2, rng=rng)
     assert 40 <= jittered <= 48
+
+
+def test_a_live_workers_heartbeat_keeps_its_leases(q, clock):
+    a = q.enqueue("k")
+    b = q.enqueue("k")
+    jobs = q.claim("alive", lease_seconds=30, limit=2)
+    assert {j.id for j in jobs} == {a, b}
+    clock.advance(seconds=20)
+    assert q.extend_many([a, b], "alive", 30) == 2
+    assert q.extend_many([a], "someone-else", 30) == 0, "only the holder renews"
+    clock.advance(seconds=20)  # 40 s after the claim: past the first lease, not the renewed one
+    assert q.recover_expired() == []
+    clock.advance(seconds=11)
+    assert sorted(q.recover_expired()) == sorted([a, b])

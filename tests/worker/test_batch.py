@@ -84,3 +84,19 @@ def test_a_batch_publishes_each_publication_once_and_hands_odd_ones_to_the_handl
     clock.advance(hours=2)
     _run_batch(core)
     assert [len(outbox_records(core, a)) for a in accounts] == [1, 1, 1, 1, 1, 0, 1, 0]
+
+
+def test_a_publication_cancelled_while_the_worker_decides_stays_cancelled(core, clock,
+                                                                          make_user):  # type: ignore[no-untyped-def]
+    from publisher.worker.outcome import record_state
+
+    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    ch = sandbox_channel(core, op, "c1")
+    post_id = approved_post(core, op, ap, [ch])
+    with core.sessions.begin() as s:
+        post_svc.cancel_post(core, s, s.get(User, op.id), post_id)
+        pub_id = s.execute(select(Publication.id)).scalar_one()
+    record_state(core, pub_id, None, PublicationStatus.MISSED, None, outcome="missed",
+                 message_id="Terlewat", message_en="Missed", code="missed")
+    with core.sessions() as s:
+        assert s.get(Publication, pub_id).status == PublicationStatus.CANCELLED
