@@ -12,7 +12,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
-class _UTC(TypeDecorator[datetime]):
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite has no time zones, so values are stored naive-in-UTC and handed back aware; a naive
+    value coming *in* is a programming error (we never guess a zone) and is refused. Warta's
+    own models use this type too (publisher may import the queue, never the other way round).
+    """
+
     impl = DateTime(timezone=True)
     cache_ok = True
 
@@ -20,7 +27,7 @@ class _UTC(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the job queue")
+            raise ValueError("naive datetime given to the database; convert it to UTC first")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -28,6 +35,10 @@ class _UTC(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: The name the first migration knows it by.
+_UTC = UTCDateTime
 
 
 class JobBase(DeclarativeBase):
