@@ -191,7 +191,9 @@ def analyse(records: list[tuple[str, datetime]], scheduled: dict[str, datetime])
     for k, t in records:
         first[k] = min(t, first.get(k, t))
     late = sorted((first[k] - scheduled[k]).total_seconds() for k in first if k in scheduled)
-    pick = (lambda q: late[min(len(late) - 1, int(q * len(late)))] if late else float("nan"))
+    def pick(q: float) -> float:
+        return late[min(len(late) - 1, int(q * len(late)))] if late else float("nan")
+
     return {"lost": sum(1 for k in scheduled if k not in counts),
             "duplicated": sum(1 for k in scheduled if counts.get(k, 0) > 1),
             "p50": pick(0.50), "p99": pick(0.99),
@@ -208,7 +210,7 @@ def steady(dbs: Databases, configs: list[tuple[str, int]], n: int, window: float
             out.update(steady(dbs, [c], n, window))
         return out
     installs = {c: Install(dbs, c[0], n, f"steady-{c[0]}-{c[1]}") for c in configs}
-    for (kind, workers), inst in installs.items():
+    for (_kind, workers), inst in installs.items():
         inst.start(workers)
     start = now() + timedelta(seconds=3)
     rng = random.Random(7)
@@ -255,7 +257,8 @@ def aps_burst(dbs: Databases, kind: str, n: int, grace: str, procs: int = 4) -> 
     loader = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=url)},
                                  timezone="UTC")
     loader.start(paused=True)
-    start = now() + timedelta(seconds=10 if n <= 500 else 25)  # room to load the store and start the processes
+    # room to load the store and start the processes
+    start = now() + timedelta(seconds=10 if n <= 500 else 25)
     sched = {}
     for i in range(n):
         key = f"aps-{i}"
