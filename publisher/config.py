@@ -39,7 +39,21 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
     "WARTA_SANDBOX_OUTBOX": ("var/outbox", "where the sandbox adapter writes published posts"),
     "WARTA_LOG_LEVEL": ("INFO", "logging level"),
+    # "Connect with X / Google / Facebook" on the Channels page: each button appears only when
+    # its platform app is configured. The redirect URI to register at the platform is
+    # <WARTA_PUBLIC_URL>/akun/sambung/<x|google|meta>/kembali.
+    "WARTA_X_CLIENT_ID": ("", "X app OAuth 2.0 Client ID (enables 'Connect with X')"),
+    "WARTA_X_CLIENT_SECRET": ("", "X app OAuth 2.0 Client Secret (empty for a public client)"),
+    "WARTA_YOUTUBE_CLIENT_ID": ("", "Google OAuth client ID (enables 'Connect with Google')"),
+    "WARTA_YOUTUBE_CLIENT_SECRET": ("", "Google OAuth client secret"),
+    "WARTA_META_APP_ID": ("", "Meta app ID (enables 'Connect with Facebook')"),
+    "WARTA_META_APP_SECRET": ("", "Meta app secret"),
 }
+
+#: (id variable, secret variable, secret required?) of each platform app.
+OAUTH_APPS = (("WARTA_X_CLIENT_ID", "WARTA_X_CLIENT_SECRET", False),
+              ("WARTA_YOUTUBE_CLIENT_ID", "WARTA_YOUTUBE_CLIENT_SECRET", True),
+              ("WARTA_META_APP_ID", "WARTA_META_APP_SECRET", True))
 
 
 def parse_duration(text: str, name: str) -> timedelta:
@@ -105,6 +119,13 @@ class Settings:
     log_level: str
     #: every WARTA_<PLATFORM>_* variable, for adapters (see platform_settings()).
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: platform apps for "Connect with …" (empty: that button is not shown).
+    x_client_id: str = ""
+    x_client_secret: str = field(default="", repr=False)
+    youtube_client_id: str = ""
+    youtube_client_secret: str = field(default="", repr=False)
+    meta_app_id: str = ""
+    meta_app_secret: str = field(default="", repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -153,6 +174,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
     public_url = full["WARTA_PUBLIC_URL"].rstrip("/")
     if public_url and not public_url.startswith(("http://", "https://")):
         raise SettingsError(f"WARTA_PUBLIC_URL={public_url!r} must start with https://.")
+    for id_var, secret_var, secret_required in OAUTH_APPS:
+        full[id_var], full[secret_var] = full[id_var].strip(), full[secret_var].strip()
+        if full[secret_var] and not full[id_var]:
+            raise SettingsError(f"{secret_var} is set but {id_var} is empty; set both or neither.")
+        if secret_required and full[id_var] and not full[secret_var]:
+            raise SettingsError(f"{id_var} is set but {secret_var} is empty; set both or neither.")
     extra = {k: v for k, v in merged.items() if k.startswith("WARTA_") and k not in VARIABLES}
     return Settings(
         database_url=full["WARTA_DATABASE_URL"],
@@ -171,4 +198,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         sandbox_outbox=Path(full["WARTA_SANDBOX_OUTBOX"]),
         log_level=level,
         extra=extra,
+        x_client_id=full["WARTA_X_CLIENT_ID"],
+        x_client_secret=full["WARTA_X_CLIENT_SECRET"],
+        youtube_client_id=full["WARTA_YOUTUBE_CLIENT_ID"],
+        youtube_client_secret=full["WARTA_YOUTUBE_CLIENT_SECRET"],
+        meta_app_id=full["WARTA_META_APP_ID"],
+        meta_app_secret=full["WARTA_META_APP_SECRET"],
     )

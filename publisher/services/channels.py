@@ -56,11 +56,13 @@ def verify_credentials(core: Core, platform: str, credentials: dict[str, Any]) -
                       fields={"credentials": "incomplete"}) from None
 
 
-def create_channel(core: Core, session: Session, actor: User, *, platform: str, name: str,
-                   credentials: dict[str, Any], unit_id: int | None = None) -> Channel:
+def create_channel(core: Core, session: Session, actor: User, *, platform: str,
+                   name: str | None, credentials: dict[str, Any],
+                   unit_id: int | None = None) -> Channel:
+    """``name=None`` (the "Connect with …" flow) names the channel after the verified account."""
     require_role(actor, Role.APPROVER, Role.ADMIN, Role.OPERATOR)
     errors = {}
-    if not name or not name.strip():
+    if name is not None and not name.strip():
         errors["name"] = "Nama akun wajib diisi. / A name is required."
     if not isinstance(credentials, dict) or not credentials:
         errors["credentials"] = "Kredensial wajib diisi. / Credentials are required."
@@ -73,7 +75,9 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str, 
         raise Invalid("Periksa kembali isian akun.", "Please check the channel's fields.",
                       fields=errors)
     info = verify_credentials(core, platform, credentials)
-    channel = Channel(unit_id=target_unit, platform=platform, name=name.strip(),
+    if name is None:
+        name = info.name or info.username or info.external_id
+    channel = Channel(unit_id=target_unit, platform=platform, name=name.strip()[:200],
                       external_id=info.external_id, username=info.username,
                       status=ChannelStatus.ACTIVE, credentials_encrypted=core.box.seal(credentials),
                       state={}, created_at=core.now())
@@ -85,10 +89,21 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str, 
 
 
 def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int,
-                      credentials: dict[str, Any]) -> Channel:
-    """New credentials for a channel; publications waiting for them resume at once."""
+                      credentials: dict[str, Any], *, same_account: bool = False) -> Channel:
+    """New credentials for a channel; publications waiting for them resume at once.
+
+    ``same_account`` refuses credentials of another account than the channel's (the
+    "Connect with …" flow, where the operator may be signed in to the wrong account)."""
     channel = get_scoped(session, Channel, channel_id, actor)
-    verify_credentials(core, channel.platform, credentials)
+    info = verify_credentials(core, channel.platform, credentials)
+    if same_account and channel.external_id and info.external_id != channel.external_id:
+        shown = f"@{info.username}" if info.username else info.name
+        raise Invalid(f"Akun yang disetujui ({shown}) bukan akun kanal ini; kanal tidak diubah. "
+                      "Masuk ke platform dengan akun yang benar, lalu ulangi.",
+                      f"The account you approved ({shown}) is not this channel's account; the "
+                      "channel was not changed. Sign in to the platform with the right account "
+                      "and try again.", fields={"credentials": "other account"},
+                      code="other_account")
     channel.credentials_encrypted = core.box.seal(credentials)
     channel.status = ChannelStatus.ACTIVE
     channel.reconnected_at = core.now()

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     from web.ui.admin.routes import bp as admin_bp
     from web.ui.auth.routes import bp as auth_bp
     from web.ui.calendar.routes import bp as calendar_bp
+    from web.ui.channels import connect as _connect  # noqa: F401 - routes on channels_bp
     from web.ui.channels.routes import bp as channels_bp
     from web.ui.dashboard.routes import bp as dashboard_bp
     from web.ui.notifications.routes import bp as notifications_bp

@@ -56,7 +56,10 @@ def index() -> str:
     channels = s.execute(scope(select(Channel).order_by(Channel.unit_id, Channel.name), user,
                                Channel.unit_id)).unique().scalars().all()
     units = s.execute(select(Unit).order_by(Unit.name)).scalars().all() if user.is_admin else []
-    return render_template("channels/index.html", channels=channels, units=units)
+    from web.ui.channels.connect import configured_providers
+
+    return render_template("channels/index.html", channels=channels, units=units,
+                           providers=configured_providers())
 
 
 @bp.route("/akun/baru", methods=["GET", "POST"])
@@ -93,8 +96,11 @@ def reconnect(channel_id: int) -> str | Response | tuple[str, int]:
         if not isinstance(result, ServiceError):
             return redirect(url_for("channels.index"))
         fields = result.fields
+    from web.ui.channels.connect import provider_for
+
     page = render_template("channels/reconnect.html", channel=channel,
-                           cred_fields=_fields(channel.platform), fields=fields)
+                           cred_fields=_fields(channel.platform), fields=fields,
+                           provider=provider_for(channel.platform))
     return (page, 400) if fields else page
 
 
