@@ -24,6 +24,7 @@ from tests.adapters import worker_e2e as e2e
 from tests.adapters.test_instagram import (
     API,
     SESSIONID,
+    UID,
     USER,
     add_upload_routes,
     client_for_tests,
@@ -113,6 +114,21 @@ def test_instagram_post_type_through_the_worker(ig_core, clock, people, ig, kind
     assert json.loads(signed)["caption"] == body
     channel = e2e.channel_row(core, ch)
     assert channel.state["last_post_at"] == clock.now.isoformat(), "min-gap bookkeeping saved"
+
+
+def test_session_from_the_channel_check_is_reused_by_the_worker(ig_core, clock, people, ig):  # type: ignore[no-untyped-def]
+    """Logging in for every post looks like an attack to Instagram: the session made when the
+    channel is connected is kept, and the worker publishes without logging in again."""
+    core, (op, ap) = ig_core, people
+    add_upload_routes(ig)
+    ch = ig_channel(core, op)
+    logins = [p for p in paths(ig) if p.startswith(f"GET /api/v1/users/{UID}/info/")]
+    assert len(logins) == 1
+    assert "settings" in core.box.open(e2e.channel_row(core, ch).credentials_encrypted)
+    pub_id = e2e.approved(core, op, ap, ch, body="Foto.", media=[e2e.photo(core, op)])
+    ig.calls.reset()
+    assert e2e.run_until_settled(core, clock, pub_id).status == S.PUBLISHED
+    assert not any("/users/" in p for p in paths(ig)), "no second login"
 
 
 # -- platform errors through the worker --------------------------------------------------------

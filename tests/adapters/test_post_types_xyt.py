@@ -213,3 +213,23 @@ def test_telegram_bot_kicked_needs_reauth(xt_core, people, ft):  # type: ignore[
     assert pub.status == S.NEEDS_REAUTH and pub.error_code == "auth"
     assert "bot was kicked" in pub.error_en and "Jadikan bot admin" in pub.error
     assert e2e.channel_row(core, ch).status == ChannelStatus.NEEDS_REAUTH
+
+
+def test_x_token_rotated_while_connecting_is_the_one_stored(xt_core, clock, people, fx):  # type: ignore[no-untyped-def]
+    """X refresh tokens are single-use: when the connect check had to refresh, the rotated
+    pair must be stored, or the worker's first post finds only spent tokens."""
+    core, (op, ap) = xt_core, people
+    ch = e2e.channel(core, op, "x", {"client_id": fx.client_id,
+                                     "client_secret": fx.client_secret,
+                                     "access_token": fx.access_token,
+                                     "refresh_token": fx.refresh_token,
+                                     "expires_at": int(clock.now.timestamp()) - 10})
+    assert len(fx.calls("/2/oauth2/token")) == 1, "the stale token was refreshed once"
+    stored = core.box.open(e2e.channel_row(core, ch).credentials_encrypted)
+    assert (stored["access_token"], stored["refresh_token"]) == (fx.access_token,
+                                                                 fx.refresh_token)
+    pub_id = e2e.approved(core, op, ap, ch, body="Token baru.", media=[e2e.photo(core, op)])
+    run_once(core)
+    pub = e2e.publication(core, pub_id)
+    assert pub.status == S.PUBLISHED, pub.error_en
+    assert len(fx.calls("/2/oauth2/token")) == 1, "no second refresh"
