@@ -32,15 +32,28 @@ from publisher.services.access import get_scoped, require_role
 from publisher.services.errors import Invalid
 
 
-def verify_credentials(core: Core, platform: str, credentials: dict[str, Any]) -> AccountInfo:
-    """Ask the platform who these credentials belong to; any failure is a field error."""
+def verify_credentials(core: Core, platform: str,
+                       credentials: dict[str, Any]) -> tuple[AccountInfo, dict[str, Any]]:
+    """Ask the platform who these credentials belong to; any failure is a field error.
+
+    Returns the account and the credentials to store: the check may have made a session
+    (instagrapi logs in) or rotated a token, and throwing that away would make the worker log
+    in again for the first post (Instagram treats quick repeated logins as an attack) or keep
+    a single-use refresh token that is already spent.
+    """
     if platform not in platforms():
         raise Invalid(f"Platform '{platform}' tidak dikenal.", f"Unknown platform '{platform}'.",
                       fields={"platform": f"one of {', '.join(platforms())}"})
+    latest = dict(credentials)
+
+    def keep(saved: Any) -> None:
+        latest.clear()
+        latest.update(saved)
+
     try:
         get_adapter_class(platform)
-        adapter = build_adapter(core, platform, credentials)
-        return adapter.account()
+        adapter = build_adapter(core, platform, credentials, save_credentials=keep)
+        return adapter.account(), latest
     except AdapterUnavailable as exc:
         raise Invalid(str(exc), str(exc), fields={"platform": "unavailable"}) from None
     except AdapterError as exc:
@@ -74,7 +87,7 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str,
     if errors:
         raise Invalid("Periksa kembali isian akun.", "Please check the channel's fields.",
                       fields=errors)
-    info = verify_credentials(core, platform, credentials)
+    info, credentials = verify_credentials(core, platform, credentials)
     if name is None:
         name = info.name or info.username or info.external_id
     channel = Channel(unit_id=target_unit, platform=platform, name=name.strip()[:200],
@@ -95,7 +108,7 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
     ``same_account`` refuses credentials of another account than the channel's (the
     "Connect with …" flow, where the operator may be signed in to the wrong account)."""
     channel = get_scoped(session, Channel, channel_id, actor)
-    info = verify_credentials(core, channel.platform, credentials)
+    info, credentials = verify_credentials(core, channel.platform, credentials)
     if same_account and channel.external_id and info.external_id != channel.external_id:
         shown = f"@{info.username}" if info.username else info.name
         raise Invalid(f"Akun yang disetujui ({shown}) bukan akun kanal ini; kanal tidak diubah. "
