@@ -260,10 +260,13 @@ def aps_burst(dbs: Databases, kind: str, n: int, grace: str, procs: int = 4) -> 
     # room to load the store and start the processes
     start = now() + timedelta(seconds=10 if n <= 500 else 25)
     sched = {}
+    # misfire_grace_time is stored with each job when it is added, so the loader sets it (the
+    # scheduler processes' job_defaults would only apply to jobs they add themselves).
+    grace_kw = {} if grace == "default" else {"misfire_grace_time": int(grace)}
     for i in range(n):
         key = f"aps-{i}"
         sched[key] = start
-        loader.add_job("aps_target:publish", "date", run_date=start, id=key,
+        loader.add_job("aps_target:publish", "date", run_date=start, id=key, **grace_kw,
                        args=[str(outbox), accounts[i % CHANNELS], key, f"Pengumuman {i}",
                              start.isoformat()])
     loader.shutdown(wait=False)

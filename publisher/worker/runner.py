@@ -88,7 +88,7 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
 
 
 #: Publish jobs per batch (and jobs claimed per free thread).
-BATCH = 32
+BATCH = 64
 
 
 def _tasks(jobs: list[ClaimedJob]) -> list[ClaimedJob | list[ClaimedJob]]:
