@@ -119,6 +119,14 @@ class OutcomeUnknown(AdapterError):
     kind = "unknown"
 
 
+class StartOver(AdapterError):
+    """Nothing was published, and the platform-side work must begin again (an expired media
+    container, processing that never finished). Raised by ``poll``: the worker re-queues the
+    publication from the start instead of polling a container that can no longer succeed."""
+
+    kind = "start_over"
+
+
 class NotSupported(AdapterError):
     """The platform cannot do this at all (e.g. Telegram bots cannot list a channel's posts)."""
 
@@ -126,4 +134,4 @@ class NotSupported(AdapterError):
 
 
 __all__ = ["AdapterError", "AuthExpired", "NotSupported", "OutcomeUnknown", "Rejected",
-           "RetryLater", "redact", "safe_detail"]
+           "RetryLater", "StartOver", "redact", "safe_detail"]

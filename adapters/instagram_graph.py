@@ -28,7 +28,14 @@ from adapters.base import (
     Problem,
     Published,
 )
-from adapters.errors import AdapterError, AuthExpired, OutcomeUnknown, Rejected, RetryLater
+from adapters.errors import (
+    AdapterError,
+    AuthExpired,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    StartOver,
+)
 
 DEFAULT_INSIGHTS = "views,reach,saved,shares"
 HASHTAG_RE = re.compile(r"(?<!\w)#\w+")
@@ -138,7 +145,7 @@ class InstagramGraphAdapter(BaseAdapter):
         state = dict(pending.state)
         polls = int(state.get("polls", 0)) + 1
         if polls > self.max_polls:
-            raise RetryLater(self.platform,
+            raise StartOver(self.platform,
                              "Instagram terlalu lama memproses media; unggahan diulang otomatis.",
                              "Instagram took too long processing the media; the post will be "
                              "sent again automatically.", code="processing_timeout")
@@ -189,7 +196,7 @@ class InstagramGraphAdapter(BaseAdapter):
                            "format, size and aspect ratio.",
                            code="processing_failed", detail=detail)
         if code == "EXPIRED":
-            raise RetryLater(self.platform,
+            raise StartOver(self.platform,
                              "Kontainer Instagram kedaluwarsa; unggahan diulang otomatis.",
                              "The Instagram container expired; the post will be sent again.",
                              code="container_expired", detail=detail)

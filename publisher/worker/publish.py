@@ -25,6 +25,7 @@ from adapters.errors import (
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    StartOver,
 )
 from postqueue import ClaimedJob, backoff_seconds
 from publisher.core import Core
@@ -37,6 +38,7 @@ from publisher.models import (
     PublishAttempt,
 )
 from publisher.runtime import build_adapter, build_outgoing, outgoing_post
+from publisher.services import audit
 from publisher.services.pauses import active_pause_for
 from publisher.worker.outcome import record_published, record_state
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
@@ -326,6 +328,35 @@ def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | Non
     return RetryAt(now + timedelta(seconds=delay), exc.message_en)
 
 
+def _start_over(core: Core, job: ClaimedJob, pub_id: int, exc: StartOver) -> JobResult:
+    """Nothing was published: queue the publication to be published again from the start (as
+    a new publish job), unless it has used up its attempts."""
+    now = core.now()
+    with core.sessions() as s:
+        attempts = s.get(Publication, pub_id).attempts
+    if attempts >= core.settings.max_attempts:
+        record_state(core, pub_id, None, S.FAILED, exc, outcome="retry",
+                     message_id=f"{exc.message_id} Gagal setelah {attempts} percobaan.",
+                     message_en=f"{exc.message_en} Failed after {attempts} attempts.")
+        return DONE
+    delay = backoff_seconds(attempts)
+    with core.sessions.begin() as s:
+        pub = s.get(Publication, pub_id)
+        if pub is None or pub.status != S.PUBLISHING:
+            return DONE
+        pub.status = S.QUEUED
+        pub.pending_state = None
+        pub.submitted_at = None
+        pub.error, pub.error_en, pub.error_code = exc.message_id, exc.message_en, exc.code
+        pub.updated_at = now
+        pub.job_id = postqueue.enqueue(s, "publish", {"publication_id": pub_id},
+                                       run_at=now + timedelta(seconds=delay),
+                                       lock_key=f"channel:{pub.channel_id}", now=now)
+        audit.record(s, "publication.queued", "publication", pub_id, unit_id=pub.post.unit_id,
+                     data={"reason": exc.code, "message": exc.message_en})
+    return DONE
+
+
 def _settle_unknown(core: Core, call: _Call, post_out: OutgoingPost, pub_id: int,
                     attempt_id: int | None, exc: OutcomeUnknown) -> JobResult:
     """The create call was sent and we do not know its fate: look, never post again."""
@@ -418,6 +449,8 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
         return DONE
     try:
         result = call.adapter.poll(Pending(state))
+    except StartOver as exc:
+        return _start_over(core, job, pub_id, exc)
     except RetryLater as exc:
         call.persist_state()
         return RetryAt(now + timedelta(seconds=backoff_seconds(1, base=15,

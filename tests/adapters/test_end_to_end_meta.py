@@ -124,3 +124,37 @@ def test_facebook_metrics_for_200_posts_are_batched(meta_core, clock, make_user,
         likes = sorted(x.likes for x in n if x.likes is not None)
         assert likes[-1] == 199 and likes[0] == 0, "counts come from the platform, 0 included"
         assert all(x.shares is None for x in n), "a count the Page does not return stays None"
+
+
+def test_expired_instagram_container_is_started_over_and_published_once(meta_core, clock,  # type: ignore[no-untyped-def]
+                                                                       make_user, graph_fake):
+    core = meta_core
+    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    ig = _channel(core, op, "instagram_graph", {"ig_user_id": graph_fake.ig_user_id,
+                                                "access_token": graph_fake.page_token})
+    media_id = _photo(core, op, (1080, 1080))
+    with core.sessions.begin() as s:
+        post = post_svc.create_post(core, s, s.get(User, op.id), post_svc.PostInput(
+            body="Vaksinasi keliling", channels=[ig], media=[media_id]))
+        post_svc.submit_post(core, s, s.get(User, op.id), post.id)
+        post_id = post.id
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, ap.id), post_id)
+    graph_fake.container_outcome = "EXPIRED"
+    run_once(core)
+    for _ in range(2):  # in progress, then expired: start over, nothing published
+        clock.advance(seconds=30)
+        run_once(core)
+    with core.sessions() as s:
+        pub = s.execute(select(Publication)).scalar_one()
+        assert pub.status == PublicationStatus.QUEUED and pub.error_code == "container_expired"
+        assert pub.pending_state is None and pub.submitted_at is None
+    graph_fake.container_outcome = "FINISHED"
+    for _ in range(6):
+        clock.advance(minutes=2)
+        run_once(core)
+    with core.sessions() as s:
+        pub = s.execute(select(Publication)).scalar_one()
+        assert pub.status == PublicationStatus.PUBLISHED, pub.error_en
+    assert len(graph_fake.calls("POST", f"/{graph_fake.ig_user_id}/media")) == 2
+    assert len(graph_fake.calls("POST", f"/{graph_fake.ig_user_id}/media_publish")) == 1

@@ -10,7 +10,7 @@ import pytest
 
 from adapters import get_adapter_class
 from adapters.base import AdapterContext, OutgoingPost, Pending, Published
-from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater
+from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater, StartOver
 from adapters.instagram_graph import InstagramGraphAdapter
 from tests.adapters.conftest import WORKER_STATE
 
@@ -138,7 +138,7 @@ def test_quota_error_at_publish_time(graph_fake, make_media):
 
 @pytest.mark.parametrize("outcome,error,code", [
     ("ERROR", Rejected, "processing_failed"),
-    ("EXPIRED", RetryLater, "container_expired"),
+    ("EXPIRED", StartOver, "container_expired"),
 ])
 def test_container_end_states(graph_fake, make_media, outcome, error, code):
     graph_fake.container_outcome = outcome
@@ -147,9 +147,9 @@ def test_container_end_states(graph_fake, make_media, outcome, error, code):
     assert info.value.code == code
 
 
-def test_too_many_polls_gives_up_with_retry(graph_fake, make_media):
+def test_too_many_polls_starts_over(graph_fake, make_media):
     graph_fake.container_polls = 100
-    with pytest.raises(RetryLater) as info:
+    with pytest.raises(StartOver) as info:
         run(make_adapter(graph_fake, max_polls="3"), OutgoingPost("k", "x",
                                                                   media=(make_media(),)))
     assert info.value.code == "processing_timeout"
