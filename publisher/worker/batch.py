@@ -20,12 +20,12 @@ from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, column, insert, null, text, update, values
+from sqlalchemy import bindparam, insert, null, text, update
 
 from adapters.base import OutgoingPost, Published
 from adapters.errors import AdapterError
 from postqueue import ClaimedJob
-from postqueue.models import Job, JobStatus, UTCDateTime
+from postqueue.models import Job, JobStatus
 from publisher.core import Core
 from publisher.models import (
     AuditEvent,
@@ -181,21 +181,31 @@ def _record_published(core: Core, done: list[tuple[Ready, Published]],
 
 
 
+#: PostgreSQL: a batch's rows arrive as arrays, so the statement text never changes and is
+#: prepared once (a VALUES list embeds the rows and was compiled afresh for every batch).
+_PUBS_SQL = text("""
+    UPDATE publications AS p SET status = 'published', external_id = v.ext,
+        permalink = v.link, published_at = v.at, pending_state = NULL,
+        progress_done = p.progress_total, error = NULL, error_en = NULL, error_code = NULL,
+        next_metrics_at = v.nxt, metrics_stage = v.stage, updated_at = :now
+    FROM unnest(CAST(:ids AS integer[]), CAST(:exts AS varchar[]), CAST(:links AS varchar[]),
+                CAST(:ats AS timestamptz[]), CAST(:nxts AS timestamptz[]),
+                CAST(:stages AS integer[])) AS v(id, ext, link, at, nxt, stage)
+    WHERE p.id = v.id""")
+_TRIES_SQL = text("""
+    UPDATE publish_attempts AS a SET ended_at = :now, outcome = 'published', detail = v.detail
+    FROM unnest(CAST(:ids AS integer[]), CAST(:details AS text[])) AS v(id, detail)
+    WHERE a.id = v.id""")
+
+
 def _update_from_values(s: Any, pubs: list[dict[str, Any]], tries: list[dict[str, Any]],
                         now: datetime) -> None:
-    """PostgreSQL: each table's rows of the batch in one ``UPDATE … FROM (VALUES …)``."""
-    pt, at_ = Publication.__table__, PublishAttempt.__table__
-    v = values(column("b_id", Integer), column("b_ext", String), column("b_link", String),
-               column("b_at", UTCDateTime()), column("b_next", UTCDateTime()),
-               column("b_stage", Integer), name="v").data(
-        [(p["b_id"], p["b_ext"], p["b_link"], p["b_at"], p["b_next"], p["b_stage"])
-         for p in pubs])
-    s.execute(update(pt).where(pt.c.id == v.c.b_id).values(
-        status=S.PUBLISHED, external_id=v.c.b_ext, permalink=v.c.b_link,
-        published_at=v.c.b_at, pending_state=null(), progress_done=pt.c.progress_total,
-        error=None, error_en=None, error_code=None, next_metrics_at=v.c.b_next,
-        metrics_stage=v.c.b_stage, updated_at=now))
-    w = values(column("b_id", Integer), column("b_detail", String), name="w").data(
-        [(t["b_id"], t["b_detail"]) for t in tries])
-    s.execute(update(at_).where(at_.c.id == w.c.b_id).values(
-        ended_at=now, outcome="published", detail=w.c.b_detail))
+    """PostgreSQL: each table's rows of the batch in one ``UPDATE … FROM unnest(…)``."""
+    s.execute(_PUBS_SQL, {"now": now, "ids": [p["b_id"] for p in pubs],
+                          "exts": [p["b_ext"] for p in pubs],
+                          "links": [p["b_link"] for p in pubs],
+                          "ats": [p["b_at"] for p in pubs],
+                          "nxts": [p["b_next"] for p in pubs],
+                          "stages": [p["b_stage"] for p in pubs]})
+    s.execute(_TRIES_SQL, {"now": now, "ids": [t["b_id"] for t in tries],
+                           "details": [t["b_detail"] for t in tries]})
