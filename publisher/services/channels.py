@@ -12,11 +12,11 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import postqueue
 from adapters import AdapterUnavailable, get_adapter_class, platforms
 from adapters.base import AccountInfo
 from adapters.errors import AdapterError
 from publisher.core import Core
+from publisher.jobs import enqueue_publish
 from publisher.models import (
     Channel,
     ChannelStatus,
@@ -135,8 +135,7 @@ def resume_waiting(core: Core, session: Session, channel: Channel) -> int:
     for pub in pubs:
         pub.status = PublicationStatus.QUEUED
         pub.updated_at = now
-        pub.job_id = postqueue.enqueue(session, "publish", {"publication_id": pub.id},
-                                       run_at=now, lock_key=f"channel:{channel.id}", now=now)
+        pub.job_id = enqueue_publish(session, pub.id, channel.id, run_at=now, now=now)
         audit.record(session, "publication.resumed", "publication", pub.id,
                      unit_id=channel.unit_id)
     return len(pubs)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import postqueue
 from publisher.core import Core
+from publisher.jobs import enqueue_publish
 from publisher.models import (
     OPEN_PUBLICATION_STATES,
     Campaign,
@@ -263,9 +264,7 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int) -> Pos
                           created_at=now, updated_at=now)
         session.add(pub)
         session.flush()
-        pub.job_id = postqueue.enqueue(session, "publish", {"publication_id": pub.id},
-                                       run_at=when, lock_key=f"channel:{link.channel_id}",
-                                       now=now)
+        pub.job_id = enqueue_publish(session, pub.id, link.channel_id, run_at=when, now=now)
         audit.record(session, "publication.queued", "publication", pub.id, actor=actor,
                      unit_id=post.unit_id, data={"scheduled_at": when.isoformat()})
     post.status = PostStatus.APPROVED

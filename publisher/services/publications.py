@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 import postqueue
 from publisher.core import Core
+from publisher.jobs import enqueue_publish
 from publisher.models import PostStatus, Publication, PublicationStatus, User
 from publisher.services import audit
 from publisher.services.access import get_scoped
@@ -27,6 +28,14 @@ def get_publication(session: Session, actor: User, publication_id: int) -> Publi
     return pub
 
 
+def _require_status(pub: Publication, allowed: tuple[str, ...], action_id: str,
+                    action_en: str) -> None:
+    if pub.status not in allowed:
+        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat {action_id}.",
+                       f"A publication in status '{pub.status}' cannot be {action_en}.",
+                       code="bad_status")
+
+
 def _requeue(core: Core, session: Session, pub: Publication, when: datetime) -> None:
     post = pub.post
     if post.status != PostStatus.APPROVED or post.approval_hash != content_hash(post):
@@ -38,18 +47,14 @@ def _requeue(core: Core, session: Session, pub: Publication, when: datetime) -> 
     pub.pending_state = None
     pub.attempts = 0
     pub.updated_at = core.now()
-    pub.job_id = postqueue.enqueue(session, "publish", {"publication_id": pub.id}, run_at=when,
-                                   lock_key=f"channel:{pub.channel_id}", now=core.now())
+    pub.job_id = enqueue_publish(session, pub.id, pub.channel_id, run_at=when, now=core.now())
 
 
 def retry_publication(core: Core, session: Session, actor: User,
                       publication_id: int) -> Publication:
     """Publish again. For an *unconfirmed* one the person confirms they checked the account."""
     pub = get_publication(session, actor, publication_id)
-    if pub.status not in RETRYABLE:
-        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat dicoba lagi.",
-                       f"A publication in status '{pub.status}' cannot be retried.",
-                       code="bad_status")
+    _require_status(pub, RETRYABLE, "dicoba lagi", "retried")
     previous = pub.status
     _requeue(core, session, pub, core.now())
     audit.record(session, "publication.retry", "publication", pub.id, actor=actor,
@@ -60,11 +65,8 @@ def retry_publication(core: Core, session: Session, actor: User,
 def reschedule_publication(core: Core, session: Session, actor: User, publication_id: int,
                            when: datetime) -> Publication:
     pub = get_publication(session, actor, publication_id)
-    if pub.status not in (PublicationStatus.MISSED, PublicationStatus.QUEUED,
-                          PublicationStatus.FAILED):
-        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat dijadwalkan ulang.",
-                       f"A publication in status '{pub.status}' cannot be rescheduled.",
-                       code="bad_status")
+    _require_status(pub, (PublicationStatus.MISSED, PublicationStatus.QUEUED,
+                          PublicationStatus.FAILED), "dijadwalkan ulang", "rescheduled")
     if pub.job_id:
         postqueue.queue.cancel(session, [pub.job_id], now=core.now())
     pub.scheduled_at = when
@@ -78,11 +80,8 @@ def mark_published(core: Core, session: Session, actor: User, publication_id: in
                    permalink: str, external_id: str | None = None) -> Publication:
     """A person checked the account and found the post there: record it, with its link."""
     pub = get_publication(session, actor, publication_id)
-    if pub.status not in (PublicationStatus.UNCONFIRMED, PublicationStatus.FAILED,
-                          PublicationStatus.MISSED):
-        raise Conflict(f"Penayangan berstatus '{pub.status}' tidak dapat ditandai terbit.",
-                       f"A publication in status '{pub.status}' cannot be marked published.",
-                       code="bad_status")
+    _require_status(pub, (PublicationStatus.UNCONFIRMED, PublicationStatus.FAILED,
+                          PublicationStatus.MISSED), "ditandai terbit", "marked published")
     if not permalink or not permalink.startswith(("http://", "https://", "sandbox://")):
         raise Invalid("Tautan unggahan di platform wajib diisi (https://…).",
                       "The post's link on the platform is required (https://…).",

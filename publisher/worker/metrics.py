@@ -12,6 +12,7 @@ import postqueue
 from adapters.errors import AdapterError, AuthExpired, RetryLater
 from postqueue import ClaimedJob
 from publisher.core import Core
+from publisher.jobs import COLLECT_METRICS
 from publisher.models import Channel, MetricSnapshot, Publication, PublicationStatus
 from publisher.runtime import build_adapter, channel_credentials
 from publisher.worker.outcome import next_metrics_time
@@ -32,7 +33,7 @@ def sweep_metrics(core: Core) -> int:
             .distinct()).scalars().all()
         n = 0
         for cid in channel_ids:
-            if postqueue.enqueue(s, "collect_metrics", {"channel_id": cid}, run_at=now,
+            if postqueue.enqueue(s, COLLECT_METRICS, {"channel_id": cid}, run_at=now,
                                  dedupe_key=f"metrics:{cid}", now=now) is not None:
                 n += 1
     return n

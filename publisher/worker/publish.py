@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import update
 
-import postqueue
 from adapters.base import BaseAdapter, OutgoingPost, Pending, Published
 from adapters.errors import (
     AdapterError,
@@ -29,6 +28,7 @@ from adapters.errors import (
 )
 from postqueue import ClaimedJob, backoff_seconds
 from publisher.core import Core
+from publisher.jobs import enqueue_poll, enqueue_publish
 from publisher.models import (
     Channel,
     ChannelStatus,
@@ -40,7 +40,7 @@ from publisher.models import (
 from publisher.runtime import build_adapter, build_outgoing, outgoing_post
 from publisher.services import audit
 from publisher.services.pauses import active_pause_for
-from publisher.worker.outcome import record_published, record_state
+from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
 from publisher.worker.snapshot import PubInfo, PubSnapshot, load_snapshot
 
@@ -290,11 +290,9 @@ def _accepted(core: Core, call: _Call, pub: PubInfo | int, attempt_id: int | Non
         pub = s.get(Publication, pub_id)
         pub.pending_state = dict(result.state)
         pub.updated_at = now
-        from publisher.worker.outcome import finish_attempt
-
         finish_attempt(s, attempt_id, "pending", now, detail="accepted; processing")
-        pub.job_id = postqueue.enqueue(s, "poll", {"publication_id": pub_id},
-                                       run_at=now + timedelta(seconds=result.poll_after), now=now)
+        pub.job_id = enqueue_poll(s, pub_id, run_at=now + timedelta(seconds=result.poll_after),
+                                  now=now)
     return DONE
 
 
@@ -349,9 +347,8 @@ def _start_over(core: Core, job: ClaimedJob, pub_id: int, exc: StartOver) -> Job
         pub.submitted_at = None
         pub.error, pub.error_en, pub.error_code = exc.message_id, exc.message_en, exc.code
         pub.updated_at = now
-        pub.job_id = postqueue.enqueue(s, "publish", {"publication_id": pub_id},
-                                       run_at=now + timedelta(seconds=delay),
-                                       lock_key=f"channel:{pub.channel_id}", now=now)
+        pub.job_id = enqueue_publish(s, pub_id, pub.channel_id,
+                                     run_at=now + timedelta(seconds=delay), now=now)
         audit.record(s, "publication.queued", "publication", pub_id, unit_id=pub.post.unit_id,
                      data={"reason": exc.code, "message": exc.message_en})
     return DONE

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from postqueue import ClaimedJob
 from publisher.core import Core
+from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH
 from publisher.models import WorkerHeartbeat
 from publisher.worker.batch import run_publish_batch
 from publisher.worker.metrics import handle_collect, sweep_metrics
@@ -34,9 +35,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Core, ClaimedJob], JobResult]
 HANDLERS: dict[str, Handler] = {
-    "publish": handle_publish,
-    "poll": handle_poll,
-    "collect_metrics": handle_collect,
+    PUBLISH: handle_publish,
+    POLL: handle_poll,
+    COLLECT_METRICS: handle_collect,
 }
 
 
@@ -93,8 +94,8 @@ BATCH = 64
 
 def _tasks(jobs: list[ClaimedJob]) -> list[ClaimedJob | list[ClaimedJob]]:
     """Group claimed jobs into pool tasks: publish jobs in batches, the rest one by one."""
-    publish = [j for j in jobs if j.kind == "publish"]
-    tasks: list[ClaimedJob | list[ClaimedJob]] = [j for j in jobs if j.kind != "publish"]
+    publish = [j for j in jobs if j.kind == PUBLISH]
+    tasks: list[ClaimedJob | list[ClaimedJob]] = [j for j in jobs if j.kind != PUBLISH]
     for i in range(0, len(publish), BATCH):
         chunk = publish[i:i + BATCH]
         tasks.append(chunk if len(chunk) > 1 else chunk[0])

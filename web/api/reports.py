@@ -15,21 +15,15 @@ from pydantic import BaseModel, Field
 
 from publisher.reports.report import engagement_report
 from web.api.auth import current_user, require_token
+from web.api.schemas import MetricValues
 from web.api.spec import endpoint
 
 
-class EngagementFigures(BaseModel):
+class EngagementFigures(MetricValues):
     """Sums over published publications; null means the platform does not report it."""
 
     posts: int
     publications: int
-    likes: int | None
-    comments: int | None
-    shares: int | None
-    views: int | None
-    impressions: int | None
-    reach: int | None
-    saves: int | None
     engagements: int | None = Field(description="likes + comments + shares + saves")
     engagement_rate: float | None = Field(
         description="engagements / reach (or / views where reach is absent), a fraction")

@@ -138,8 +138,9 @@ class AttemptList(BaseModel):
     attempts: list[AttemptOut]
 
 
-class SnapshotOut(BaseModel):
-    collected_at: datetime
+class MetricValues(BaseModel):
+    """The seven engagement numbers; null means the platform gives no such number."""
+
     likes: int | None
     comments: int | None
     shares: int | None
@@ -147,6 +148,10 @@ class SnapshotOut(BaseModel):
     impressions: int | None
     reach: int | None
     saves: int | None
+
+
+class SnapshotOut(MetricValues):
+    collected_at: datetime
 
 
 class MetricsOut(BaseModel):

@@ -1,0 +1,40 @@
+"""The job kinds Warta puts in the queue, and their one way in.
+
+The worker's handlers read ``payload["publication_id"]``, and "one publish at a time per
+account" rests on the ``channel:<id>`` lock key: keeping the shape of these jobs in one place
+means no caller can enqueue a publish job that skips that rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+import postqueue
+
+PUBLISH = "publish"
+POLL = "poll"
+COLLECT_METRICS = "collect_metrics"
+
+
+def channel_lock(channel_id: int) -> str:
+    return f"channel:{channel_id}"
+
+
+def enqueue_publish(session: Session, publication_id: int, channel_id: int, *,
+                    run_at: datetime, now: datetime) -> int:
+    """Queue a publication's publish job (in the caller's transaction); returns the job id."""
+    job_id = postqueue.enqueue(session, PUBLISH, {"publication_id": publication_id},
+                               run_at=run_at, lock_key=channel_lock(channel_id), now=now)
+    assert job_id is not None  # no dedupe key: an insert always happens
+    return job_id
+
+
+def enqueue_poll(session: Session, publication_id: int, *, run_at: datetime,
+                 now: datetime) -> int:
+    """Queue a read-only status check of a post the platform is still processing."""
+    job_id = postqueue.enqueue(session, POLL, {"publication_id": publication_id},
+                               run_at=run_at, now=now)
+    assert job_id is not None
+    return job_id
