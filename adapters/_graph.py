@@ -106,7 +106,10 @@ def classify(platform: str, resp: requests.Response, *, after_create: bool,
     code = _int(err.get("code"))
     sub = _int(err.get("error_subcode"))
     status = resp.status_code
-    meta_msg = str(err.get("error_user_msg") or err.get("message") or resp.reason or "").strip()
+    secrets = list(secrets)
+    # Meta's own words reach the operator: cleaned like the detail (an error can echo a token).
+    meta_msg = safe_detail(str(err.get("error_user_msg") or err.get("message") or resp.reason
+                               or "").strip(), secrets, limit=300)
     detail = safe_detail(resp.text, secrets)
     kw: dict[str, Any] = {"detail": detail, "http_status": status}
 

@@ -183,6 +183,8 @@ class InstagramAdapter(BaseAdapter):
         p = self.platform
         detail = safe_detail(f"{type(exc).__name__}: {exc}", self._secrets)
         kw: dict[str, Any] = {"detail": detail}
+        # What Instagram said, safe to show an operator (secrets removed, length capped).
+        said = safe_detail(str(exc), self._secrets, limit=300)
         after = create and self._after_create()
         if isinstance(exc, ig.ChallengeError | ig.ChallengeRequired):
             return AuthExpired(
@@ -241,23 +243,30 @@ class InstagramAdapter(BaseAdapter):
                 f"Instagram asks to wait a few minutes; retrying automatically in about "
                 f"{minutes} minutes.", retry_after=self.throttle_wait, scope="channel",
                 code="rate_limited", **kw)
+        if after and isinstance(exc, ValueError) and not isinstance(exc, ig.AlbumUnknownFormat):
+            # The configure call was sent and its reply could not be read (a parsing
+            # ValueError): that does not tell whether the post is live; never call it rejected.
+            return self._unknown_after_send(kw)
         if isinstance(exc, ig.AlbumUnknownFormat | ValueError):
-            return Rejected(p, f"Format media tidak diterima Instagram: {exc}.",
-                            f"Instagram does not accept this media format: {exc}.",
+            return Rejected(p, f"Format media tidak diterima Instagram: {said}.",
+                            f"Instagram does not accept this media format: {said}.",
                             code="invalid_media", **kw)
         if isinstance(exc, ig.UnknownError | ig.ClientBadRequestError):
-            return Rejected(p, f"Instagram menolak unggahan ini: {exc}.",
-                            f"Instagram rejected this post: {exc}.", code="rejected", **kw)
+            return Rejected(p, f"Instagram menolak unggahan ini: {said}.",
+                            f"Instagram rejected this post: {said}.", code="rejected", **kw)
         if after:
-            return OutcomeUnknown(
-                p, "Gangguan setelah unggahan dikirim ke Instagram; belum pasti sudah terbit. "
-                "Warta akan memeriksa akun sebelum mencoba lagi.",
-                "A failure after the post was sent to Instagram; it may or may not be "
-                "published. Warta will check the account before trying again.",
-                code="failed_after_send", **kw)
+            return self._unknown_after_send(kw)
         return RetryLater(p, "Gangguan sementara saat menghubungi Instagram; dicoba lagi "
                           "otomatis.", "Temporary failure talking to Instagram; retrying "
                           "automatically.", code="transient", **kw)
+
+    def _unknown_after_send(self, kw: dict[str, Any]) -> OutcomeUnknown:
+        return OutcomeUnknown(
+            self.platform, "Gangguan setelah unggahan dikirim ke Instagram; belum pasti sudah "
+            "terbit. Warta akan memeriksa akun sebelum mencoba lagi.",
+            "A failure after the post was sent to Instagram; it may or may not be published. "
+            "Warta will check the account before trying again.", code="failed_after_send",
+            **kw)
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:

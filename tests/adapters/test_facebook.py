@@ -225,3 +225,18 @@ def test_metrics_throttled_is_retry(graph_fake):
     with pytest.raises(RetryLater) as info:
         make_adapter(graph_fake).fetch_metrics([pid])
     assert info.value.retry_after == 420
+
+
+def test_meta_message_echoing_a_token_is_cleaned_before_it_reaches_the_operator():
+    import requests
+
+    from adapters._graph import classify
+
+    resp = requests.Response()
+    resp.status_code, resp.reason = 400, "Bad Request"
+    resp._content = (b'{"error": {"code": 100, "message": '
+                     b'"Invalid parameter access_token=EAAsecretTOKEN123"}}')
+    err = classify("facebook", resp, after_create=False, secrets=["EAAsecretTOKEN123"])
+    for text in (err.message_id, err.message_en, err.detail):
+        assert "EAAsecretTOKEN123" not in text
+    assert "Invalid parameter" in err.message_en

@@ -179,6 +179,8 @@ ERROR_CASES = [
     ("configure", 500, {"message": "oops", "status": "fail"}, OutcomeUnknown,
      "failed_after_send", None),
     ("configure", 502, "<html>Bad gateway</html>", OutcomeUnknown, "failed_after_send", None),
+    # configure answered 200 but the reply cannot be read: the post may be live
+    ("configure", 200, "{not json", OutcomeUnknown, "failed_after_send", None),
     ("listing", 502, "<html>Bad gateway</html>", RetryLater, "transient", "post"),
     ("listing", 429, {"message": "throttled", "status": "fail"}, RetryLater, "transient",
      "post"),
@@ -267,3 +269,16 @@ def test_lookup(ig):
     found = adapter.lookup(OutgoingPost("k", "Cari saya", media=("x",)), since)  # type: ignore[arg-type]
     assert found is not None and found.external_id == "3300000000000000555"
     assert adapter.lookup(OutgoingPost("k", "Lain", media=("x",)), since) is None  # type: ignore[arg-type]
+
+
+def test_unreadable_reply_after_configure_is_unknown_not_rejected(ig, monkeypatch):
+    """A parse error once the configure call was sent says nothing about whether the post is
+    live: it must be reconciled (OutcomeUnknown), never marked rejected; its text is cleaned."""
+    adapter = make_adapter()
+    monkeypatch.setattr(adapter, "_after_create", lambda: True)
+    err = adapter._classify(ValueError(f"bad media field sessionid={SESSIONID}"), create=True)
+    assert isinstance(err, OutcomeUnknown) and err.code == "failed_after_send"
+    before = adapter._classify(ValueError("unsupported format"), create=False)
+    assert isinstance(before, Rejected) and before.code == "invalid_media"
+    for text in (err.detail, before.message_id, before.message_en):
+        assert SESSIONID not in text
