@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, null, text, update
+from sqlalchemy import bindparam, insert, null, text, tuple_, update
 
 from adapters.base import OutgoingPost, Published
 from adapters.errors import AdapterError
@@ -117,10 +117,12 @@ def _mark_submitted(core: Core, ready: list[Ready]) -> dict[int, int]:
     """One transaction: every ready publication ``publishing`` (if still queued), with its
     attempt row. Returns publication id -> attempt id for those that were."""
     now = core.now()
-    ids = [r[1].info.pub_id for r in ready]
+    pairs = [(r[1].info.pub_id, r[0].id) for r in ready]
     with core.sessions.begin() as s:
+        # Still queued and still owned by the job we hold (see publish._mark_submitted).
         marked = list(s.execute(
-            update(Publication).where(Publication.id.in_(ids), Publication.status == S.QUEUED)
+            update(Publication).where(tuple_(Publication.id, Publication.job_id).in_(pairs),
+                                      Publication.status == S.QUEUED)
             .values(status=S.PUBLISHING, submitted_at=now, attempts=Publication.attempts + 1,
                     updated_at=now).returning(Publication.id)).scalars())
         if not marked:

@@ -213,8 +213,11 @@ def _wait_until(s: Any, snap: PubSnapshot, now: datetime) -> datetime | None:
 def _mark_submitted(core: Core, job: ClaimedJob, pub_id: int) -> int | None:
     now = core.now()
     with core.sessions.begin() as s:
+        # Still queued *and still this job's*: a reschedule or retry since our read gave the
+        # publication another job, and that job decides when it goes out.
         done = s.execute(update(Publication)
-                         .where(Publication.id == pub_id, Publication.status == S.QUEUED)
+                         .where(Publication.id == pub_id, Publication.status == S.QUEUED,
+                                Publication.job_id.is_(None) | (Publication.job_id == job.id))
                          .values(status=S.PUBLISHING, submitted_at=now,
                                  attempts=Publication.attempts + 1, updated_at=now))
         if done.rowcount != 1:

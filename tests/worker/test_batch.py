@@ -100,3 +100,31 @@ def test_a_publication_cancelled_while_the_worker_decides_stays_cancelled(core, 
                  message_id="Terlewat", message_en="Missed", code="missed")
     with core.sessions() as s:
         assert s.get(Publication, pub_id).status == PublicationStatus.CANCELLED
+
+
+def test_a_reschedule_after_the_claim_wins_over_the_claimed_job(core, clock, make_user):  # type: ignore[no-untyped-def]
+    """Between a worker's read and its "submitted" mark, a person reschedules: the old job
+    must not publish at the old time (one path and batch path alike)."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from publisher.services import publications as pub_svc
+    from publisher.worker import batch, publish
+
+    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    chans = [sandbox_channel(core, op, f"r{i}") for i in range(2)]
+    approved_post(core, op, ap, chans)
+    jobs = core.queue.claim("w", lease_seconds=60, limit=5)
+    with core.sessions.begin() as s:
+        pubs = s.execute(select(Publication).order_by(Publication.id)).scalars().all()
+        for p in pubs:
+            pub_svc.reschedule_publication(core, s, s.get(User, op.id), p.id,
+                                           clock.now + timedelta(hours=3))
+        ids = [p.id for p in pubs]
+    by_pub = {int(j.payload["publication_id"]): j for j in jobs}
+    assert publish._mark_submitted(core, by_pub[ids[0]], ids[0]) is None
+    ready = [(by_pub[ids[1]], SimpleNamespace(info=SimpleNamespace(pub_id=ids[1])), None, None)]
+    assert batch._mark_submitted(core, ready) == {}
+    with core.sessions() as s:
+        assert {p.status for p in s.execute(select(Publication)).scalars()} == {
+            PublicationStatus.QUEUED}
