@@ -99,18 +99,23 @@ def run_publish_batch(core: Core, jobs: list[ClaimedJob], calls: Executor,
         if snap.info.pub_id not in attempts:  # cancelled meanwhile: the conditional update said no
             settle(job, Done())
     futures = [(r, calls.submit(call_platform, r[2], r[3], r[1].info.pub_id)) for r in submitted]
-    published: list[tuple[Ready, Published]] = []
-    for r, future in futures:
-        outcome = future.result()
-        if isinstance(outcome, Published):
-            r[2].persist_state()
-            published.append((r, outcome))
-        else:
-            job, snap, call, post_out = r
-            settle(job, settle_outcome(core, job, call, post_out, snap.info.pub_id,
-                                       attempts[snap.info.pub_id], snap.info, outcome))
+    outcomes = [(r, future.result()) for r, future in futures]
+    # What is live on the platform is recorded first: a failure while settling another
+    # publication must not leave these "publishing" until a lease expires.
+    published = [(r, o) for r, o in outcomes if isinstance(o, Published)]
     if published:
         _record_published(core, published, attempts)
+    for r, outcome in outcomes:
+        job, snap, call, post_out = r
+        try:
+            if isinstance(outcome, Published):
+                call.persist_state()
+            else:
+                settle(job, settle_outcome(core, job, call, post_out, snap.info.pub_id,
+                                           attempts[snap.info.pub_id], snap.info, outcome))
+        except Exception:  # noqa: BLE001 - one publication's trouble stays its own
+            log.exception("settling publication %s failed; lease recovery will reconcile it",
+                          snap.info.pub_id)
 
 
 def _mark_submitted(core: Core, ready: list[Ready]) -> dict[int, int]:

@@ -459,8 +459,12 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
         record_state(core, pub_id, None, S.FAILED, exc, outcome="rejected")
         return DONE
     except AuthExpired as exc:
-        if call.refreshed():
-            return RetryAt(now)
+        try:
+            if call.refreshed():
+                return RetryAt(now)
+        except RetryLater as wait:  # the token server is unreachable: poll again later
+            return RetryAt(now + timedelta(seconds=backoff_seconds(1, base=15,
+                                                                   retry_after=wait.retry_after)))
         return _auth_expired(core, pub_id, None, exc)
     except AdapterError as exc:
         record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")

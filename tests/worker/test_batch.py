@@ -128,3 +128,22 @@ def test_a_reschedule_after_the_claim_wins_over_the_claimed_job(core, clock, mak
     with core.sessions() as s:
         assert {p.status for p in s.execute(select(Publication)).scalars()} == {
             PublicationStatus.QUEUED}
+
+
+def test_one_failing_settle_does_not_lose_the_batchs_published_results(core, clock, make_user,
+                                                                        monkeypatch):  # type: ignore[no-untyped-def]
+    from publisher.worker import batch
+
+    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    chans = [sandbox_channel(core, op, f"s{i}") for i in range(4)]
+    approved_post(core, op, ap, chans[:3], body="Tiga akun")
+    approved_post(core, op, ap, [chans[3]], body="Ditolak")
+    set_control(core, "s3", mode="reject")
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database hiccup while settling")
+    monkeypatch.setattr(batch, "settle_outcome", broken)
+    _run_batch(core)
+    with core.sessions() as s:
+        statuses = sorted(p.status for p in s.execute(select(Publication)).scalars())
+    assert statuses.count(PublicationStatus.PUBLISHED) == 3
