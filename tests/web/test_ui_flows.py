@@ -79,3 +79,19 @@ def test_connect_channel_never_echoes_secret(client, login_as, core):
     assert "Akun Uji" in html and "rahasia-xyz" not in html
     with core.sessions() as s:
         assert s.execute(select(Channel).where(Channel.name == "Akun Uji")).scalar_one()
+
+
+def test_reschedule_form_never_redirects_to_another_site(client, login_as, make_user,
+                                                         make_channel, make_post):
+    admin = make_user(Role.ADMIN, None)
+    ch = make_channel(admin)
+    author = login_as(Role.OPERATOR, "a")
+    post_id = make_post(author, [ch])
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        r = client.post(f"/unggahan/{post_id}/jadwal",
+                        data={"when": "2031-03-04T10:30", "back": evil})
+        assert r.status_code == 302
+        assert r.headers["Location"].endswith(f"/unggahan/{post_id}"), r.headers["Location"]
+    r = client.post(f"/unggahan/{post_id}/jadwal", data={"when": "2031-03-04T10:30",
+                                                          "back": "/kalender"})
+    assert r.headers["Location"].endswith("/kalender")

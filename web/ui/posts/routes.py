@@ -151,14 +151,15 @@ def reschedule(post_id: int) -> Response | tuple[dict, int]:
         if isinstance(result, ServiceError):
             return {"error": message(result)}, 409
         return {"ok": True, "scheduled_at": when.isoformat()}, 200
-    return redirect(request.form.get("back") or url_for("posts.detail", post_id=post_id))
+    return _back(url_for("posts.detail", post_id=post_id))
 
 
-def _back(pub_id: int) -> Response:
+def _back(default: str) -> Response:
+    """Back where the form came from, if that is a page of this site (never another host)."""
     target = request.form.get("back", "")
-    if target.startswith("/") and not target.startswith("//"):
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
         return redirect(target)
-    return redirect(url_for("dashboard.index"))
+    return redirect(default)
 
 
 @bp.route("/penayangan/<int:pub_id>/coba-lagi", methods=["POST"])
@@ -166,7 +167,7 @@ def _back(pub_id: int) -> Response:
 def pub_retry(pub_id: int) -> Response:
     call(pub_service.retry_publication, get_core(), db(), me(), pub_id,
          ok=_("The publication will be tried again in a moment."))
-    return _back(pub_id)
+    return _back(url_for("dashboard.index"))
 
 
 @bp.route("/penayangan/<int:pub_id>/jadwal-ulang", methods=["POST"])
@@ -175,10 +176,10 @@ def pub_reschedule(pub_id: int) -> Response:
     when = parse_local(request.form.get("when"), user_zone())
     if when is None:
         flash(_("Choose a valid date and time."), "error")
-        return _back(pub_id)
+        return _back(url_for("dashboard.index"))
     call(pub_service.reschedule_publication, get_core(), db(), me(), pub_id, when,
          ok=_("The publication has been rescheduled."))
-    return _back(pub_id)
+    return _back(url_for("dashboard.index"))
 
 
 @bp.route("/penayangan/<int:pub_id>/tandai-terbit", methods=["POST"])
@@ -187,7 +188,7 @@ def pub_mark(pub_id: int) -> Response:
     call(pub_service.mark_published, get_core(), db(), me(), pub_id,
          request.form.get("permalink", "").strip(),
          ok=_("Marked as published."))
-    return _back(pub_id)
+    return _back(url_for("dashboard.index"))
 
 
 from web.ui.posts import composer, media  # noqa: E402,F401  (routes on this blueprint)
