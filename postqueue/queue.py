@@ -229,13 +229,19 @@ def complete_in(session: Session, job_id: int, worker_id: str,
                 now: datetime | None = None) -> bool:
     """Mark a job done inside the caller's transaction, so a handler can commit its result and
     the job's completion together (one commit instead of two, and no window between them)."""
+    return complete_many_in(session, [job_id], worker_id, now) == 1
+
+
+def complete_many_in(session: Session, job_ids: Sequence[int], worker_id: str,
+                     now: datetime | None = None) -> int:
+    """``complete_in`` for several jobs of one worker; returns how many it still held."""
     now = now or _utcnow()
     result = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
+        update(Job).where(Job.id.in_(list(job_ids)), Job.status == JobStatus.RUNNING,
                           Job.lease_owner == worker_id)
         .values(status=JobStatus.DONE, finished_at=now, updated_at=now, lease_owner=None,
                 lease_expires_at=None))
-    return result.rowcount == 1
+    return result.rowcount
 
 
 def cancel(session: Session, job_ids: Sequence[int], now: datetime | None = None) -> int:

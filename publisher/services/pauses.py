@@ -21,17 +21,7 @@ def active_pause(session: Session, channel: Channel, now: datetime) -> Pause | N
 
 def active_pause_for(session: Session, unit_id: int, channel_id: int,
                      now: datetime) -> Pause | None:
-    rows = session.execute(
-        select(Pause).where(
-            Pause.lifted.is_(False), Pause.starts_at <= now,
-            or_(Pause.ends_at.is_(None), Pause.ends_at > now),
-            or_(Pause.scope == PauseScope.GLOBAL,
-                (Pause.scope == PauseScope.UNIT) & (Pause.unit_id == unit_id),
-                (Pause.scope == PauseScope.CHANNEL) & (Pause.channel_id == channel_id)))
-    ).scalars().all()
-    if not rows:
-        return None
-    return max(rows, key=lambda p: (p.ends_at is None, p.ends_at or now))
+    return holding_pause(current_pauses(session, now), unit_id, channel_id, now)
 
 
 def holding_pause(pauses: list[Pause], unit_id: int, channel_id: int,

@@ -8,8 +8,8 @@ channels, claimed together) is read in three queries, marked submitted in one tr
 its platform calls run concurrently, and its published results are recorded — with the jobs
 completed — in one transaction. The safety rules do not change: "submitted" is committed
 before any call, a crash leaves submitted publications for ``lookup`` reconciliation, and
-anything unusual (a pause, a changed post, an error from the platform) goes through the
-one-by-one handler.
+anything unusual (a pause, a changed post, an error from the platform) takes the same
+steps as the one-by-one handler: both decide through ``publish.decide``.
 """
 
 from __future__ import annotations
@@ -23,23 +23,19 @@ from typing import Any
 from sqlalchemy import bindparam, insert, null, text, tuple_, update
 
 from adapters.base import OutgoingPost, Published
-from adapters.errors import AdapterError
 from postqueue import ClaimedJob
-from postqueue.models import Job, JobStatus
+from postqueue.queue import complete_many_in
 from publisher.core import Core
 from publisher.models import (
     AuditEvent,
     Channel,
-    ChannelStatus,
-    PostStatus,
     Publication,
     PublicationStatus,
     PublishAttempt,
 )
-from publisher.runtime import build_outgoing
-from publisher.services.pauses import current_pauses, holding_pause
+from publisher.services.pauses import current_pauses
 from publisher.worker.outcome import next_metrics_time
-from publisher.worker.publish import _Call, call_platform, settle_outcome
+from publisher.worker.publish import _Call, call_platform, decide, settle_outcome
 from publisher.worker.results import Done, JobResult
 from publisher.worker.snapshot import PubSnapshot, load_snapshots
 
@@ -48,24 +44,13 @@ S = PublicationStatus
 Ready = tuple[ClaimedJob, PubSnapshot, _Call, OutgoingPost]
 
 
-def _fast_path(core: Core, job: ClaimedJob, snap: PubSnapshot | None, pauses: list[Any],
-               now: datetime) -> bool:
-    """True when nothing about this publication needs the one-by-one handler's care."""
-    return (snap is not None and snap.job_id == job.id and snap.status == S.QUEUED
-            and snap.post_status == PostStatus.APPROVED
-            and snap.approval_hash == snap.current_hash()
-            and now - snap.scheduled_at <= core.settings.missed_after
-            and snap.channel_status == ChannelStatus.ACTIVE
-            and not (snap.paused_until and snap.paused_until > now)
-            and holding_pause(pauses, snap.channel_unit_id, snap.info.channel_id, now) is None)
-
-
 def run_publish_batch(core: Core, jobs: list[ClaimedJob], calls: Executor,
-                      one_by_one: Callable[[ClaimedJob], None],
+                      run_step: Callable[[ClaimedJob, Callable[[], JobResult]], None],
                       settle: Callable[[ClaimedJob, JobResult], None]) -> None:
     """Publish a batch of claimed publish jobs (at most one per channel).
 
-    ``one_by_one(job)`` runs a job through the ordinary handler; ``settle(job, result)``
+    ``run_step(job, step)`` runs a step decided for one job (settle, wait, poll, reconcile)
+    as the ordinary handler would, crash handling included; ``settle(job, result)``
     applies a handler's result to the queue; ``calls`` runs the platform calls concurrently.
     """
     now = core.now()
@@ -75,22 +60,12 @@ def run_publish_batch(core: Core, jobs: list[ClaimedJob], calls: Executor,
         pauses = current_pauses(s, now)
     ready: list[Ready] = []
     for pub_id, job in by_pub.items():
-        snap = snaps.get(pub_id)
-        if not _fast_path(core, job, snap, pauses, now):
-            one_by_one(job)
+        decision = decide(core, job, pub_id, snaps.get(pub_id), pauses, now)
+        if callable(decision):  # settle, wait, poll or reconcile: the one-by-one steps
+            run_step(job, decision)
             continue
-        try:
-            call = _Call.of_snapshot(core, snap, job)
-        except AdapterError:
-            one_by_one(job)
-            continue
-        post_out = build_outgoing(core, type(call.adapter), pub_id=pub_id, body=snap.body,
-                                  overrides=snap.overrides, channel_id=snap.info.channel_id,
-                                  link=snap.link, media=snap.media, scheduled_at=snap.scheduled_at)
-        if call.adapter.validate(post_out):
-            one_by_one(job)  # it records the problems as the publication's failure
-            continue
-        ready.append((job, snap, call, post_out))
+        call, post_out, _info = decision
+        ready.append((job, snaps[pub_id], call, post_out))
     if not ready:
         return
     attempts = _mark_submitted(core, ready)
@@ -160,7 +135,7 @@ def _record_published(core: Core, done: list[tuple[Ready, Published]],
                        "data": {"permalink": result.permalink, "external_id": result.external_id,
                                 "post_id": snap.info.post_id, "author_id": snap.info.author_id,
                                 "via": "published"}})
-    pt, at_, jt = Publication.__table__, PublishAttempt.__table__, Job.__table__
+    pt, at_ = Publication.__table__, PublishAttempt.__table__
     with core.sessions.begin() as s:
         if s.get_bind().dialect.name == "postgresql":
             # The submit mark is durable; this record need not wait for the WAL flush: were
@@ -179,11 +154,7 @@ def _record_published(core: Core, done: list[tuple[Ready, Published]],
         s.execute(insert(AuditEvent.__table__), audits)
         s.execute(update(Channel).where(Channel.id.in_({r[1].info.channel_id for r, _ in done}))
                   .values(last_published_at=now, last_error=None))
-        s.execute(update(jt).where(jt.c.id.in_([r[0].id for r, _ in done]),
-                                   jt.c.status == JobStatus.RUNNING,
-                                   jt.c.lease_owner == done[0][0][0].lease_owner)
-                  .values(status=JobStatus.DONE, finished_at=now, updated_at=now,
-                          lease_owner=None, lease_expires_at=None))
+        complete_many_in(s, [r[0].id for r, _ in done], done[0][0][0].lease_owner, now)
 
 
 

@@ -39,7 +39,7 @@ from publisher.models import (
 )
 from publisher.runtime import build_adapter, build_outgoing, outgoing_post
 from publisher.services import audit
-from publisher.services.pauses import active_pause_for
+from publisher.services.pauses import current_pauses, holding_pause
 from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
 from publisher.worker.snapshot import PubInfo, PubSnapshot, load_snapshot
@@ -145,7 +145,26 @@ def _prepare(core: Core, job: ClaimedJob, s: Any, pub_id: int,
              now: datetime) -> Callable[[], JobResult]:
     """What to do with this job, read from the database; returned as a step to run after the
     read session is closed."""
-    snap = load_snapshot(s, pub_id)
+    decision = decide(core, job, pub_id, load_snapshot(s, pub_id), current_pauses(s, now), now)
+    if callable(decision):
+        return decision
+    call, post_out, info = decision
+
+    def submit_and_publish() -> JobResult:
+        attempt_id = _mark_submitted(core, job, pub_id)
+        if attempt_id is None:
+            return DONE  # cancelled or taken meanwhile: the conditional update refused
+        return _publish(core, job, call, post_out, pub_id, attempt_id, info)
+    return submit_and_publish
+
+
+Ready = tuple["_Call", OutgoingPost, PubInfo]
+
+
+def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
+           pauses: list[Any], now: datetime) -> Callable[[], JobResult] | Ready:
+    """Every check before the platform call, in one place for the one-by-one and the batch
+    paths: either a step to run (settle, wait, poll, reconcile) or the call ready to go."""
     if snap is None or (snap.job_id is not None and snap.job_id != job.id):
         return lambda: DONE  # stale job: the publication was re-queued under another job
     if snap.status == S.PUBLISHING:
@@ -175,7 +194,7 @@ def _prepare(core: Core, job: ClaimedJob, s: Any, pub_id: int,
                        message_id="Akun dinonaktifkan; aktifkan lalu coba lagi.",
                        message_en="The account is disabled; enable it and retry.",
                        code="channel_disabled")
-    wait = _wait_until(s, snap, now)
+    wait = _wait_until(pauses, snap, now)
     if wait is not None:
         until = min(wait, snap.scheduled_at + core.settings.missed_after + timedelta(seconds=1))
         return lambda: RetryAt(until, "paused")
@@ -191,18 +210,12 @@ def _prepare(core: Core, job: ClaimedJob, s: Any, pub_id: int,
         return _settle(core, pub_id, S.FAILED, outcome="rejected",
                        message_id="; ".join(p.message_id for p in problems),
                        message_en="; ".join(p.message_en for p in problems), code="invalid")
-    info = snap.info
-
-    def submit_and_publish() -> JobResult:
-        attempt_id = _mark_submitted(core, job, pub_id)
-        if attempt_id is None:
-            return DONE  # cancelled or taken meanwhile: the conditional update refused
-        return _publish(core, job, call, post_out, pub_id, attempt_id, info)
-    return submit_and_publish
+    return call, post_out, snap.info
 
 
-def _wait_until(s: Any, snap: PubSnapshot, now: datetime) -> datetime | None:
-    pause = active_pause_for(s, snap.channel_unit_id, snap.info.channel_id, now)
+
+def _wait_until(pauses: list[Any], snap: PubSnapshot, now: datetime) -> datetime | None:
+    pause = holding_pause(pauses, snap.channel_unit_id, snap.info.channel_id, now)
     if pause is not None:
         return pause.ends_at or now + timedelta(seconds=60)
     if snap.paused_until and snap.paused_until > now:

@@ -41,14 +41,16 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def run_job(core: Core, job: ClaimedJob) -> None:
-    """Run one claimed job and settle it in the queue; a handler crash retries the job."""
+def run_job(core: Core, job: ClaimedJob,
+            step: Callable[[], JobResult] | None = None) -> None:
+    """Run one claimed job (or a step already decided for it, from a batch) and settle it in
+    the queue; a crash retries the job."""
     handler = HANDLERS.get(job.kind)
     if handler is None:
         core.queue.fail(job.id, job.lease_owner, f"no handler for job kind {job.kind!r}")
         return
     try:
-        result = handler(core, job)
+        result = step() if step is not None else handler(core, job)
     except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker
         log.exception("job %s (%s) crashed", job.id, job.kind)
         if job.attempts >= core.settings.max_attempts:
@@ -229,7 +231,7 @@ class Worker:
     def _run_batch(self, jobs: list[ClaimedJob]) -> None:
         try:
             run_publish_batch(self.core, jobs, self._calls,
-                              one_by_one=lambda job: run_job(self.core, job),
+                              run_step=lambda job, step: run_job(self.core, job, step),
                               settle=lambda job, result: apply_result(self.core, job, result))
         except Exception:  # noqa: BLE001 - leases expire and recovery reconciles
             log.exception("publish batch of %d jobs failed", len(jobs))

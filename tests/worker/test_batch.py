@@ -28,7 +28,7 @@ from tests.helpers import approved_post, outbox_records, sandbox_channel, set_co
 def _run_batch(core, limit=50):  # type: ignore[no-untyped-def]
     jobs = core.queue.claim("batcher", lease_seconds=60, limit=limit)
     with ThreadPoolExecutor(4) as calls:
-        run_publish_batch(core, jobs, calls, one_by_one=lambda j: run_job(core, j),
+        run_publish_batch(core, jobs, calls, run_step=lambda j, step: run_job(core, j, step),
                           settle=lambda j, r: apply_result(core, j, r))
     return jobs
 
@@ -55,7 +55,7 @@ def test_a_batch_publishes_each_publication_once_and_hands_odd_ones_to_the_handl
         post_svc.update_post(core, s, s.get(User, op.id), edited,
                              post_svc.PostInput(body="Versi baru"))
     with ThreadPoolExecutor(4) as calls:
-        run_publish_batch(core, jobs, calls, one_by_one=lambda j: run_job(core, j),
+        run_publish_batch(core, jobs, calls, run_step=lambda j, step: run_job(core, j, step),
                           settle=lambda j, r: apply_result(core, j, r))
 
     with core.sessions() as s:
