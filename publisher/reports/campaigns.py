@@ -26,7 +26,7 @@ from publisher.models import (
 from publisher.reports import engagement as e
 from publisher.reports.facts import ReportFilter
 from publisher.services import audit
-from publisher.services.access import require_role
+from publisher.services.access import can_see_shared, require_role, scope, scope_shared
 from publisher.services.errors import Invalid, NotFound
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -34,14 +34,13 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 def visible_campaigns(session: Session, user: User) -> list[Campaign]:
     q = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
-    if user.role != Role.ADMIN:
-        q = q.where((Campaign.unit_id.is_(None)) | (Campaign.unit_id == user.unit_id))
+    q = scope_shared(q, user, Campaign.unit_id)
     return list(session.execute(q).scalars())
 
 
 def get_campaign(session: Session, user: User, campaign_id: int) -> Campaign:
     c = session.get(Campaign, campaign_id)
-    if c is None or (user.role != Role.ADMIN and c.unit_id not in (None, user.unit_id)):
+    if c is None or not can_see_shared(user, c.unit_id):
         raise NotFound(f"Kampanye #{campaign_id} tidak ditemukan.",
                        f"Campaign #{campaign_id} was not found.")
     return c
@@ -80,8 +79,7 @@ def compliance(session: Session, user: User, campaign: Campaign, now: datetime) 
     units_q = (select(Unit.id, Unit.name, Unit.timezone).join(CampaignUnit,
                                                              CampaignUnit.unit_id == Unit.id)
                .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.name))
-    if user.role != Role.ADMIN:
-        units_q = units_q.where(Unit.id == user.unit_id)
+    units_q = scope(units_q, user, Unit.id)
     expected = list(session.execute(units_q))
     ids = [u.id for u in expected]
     first = dict(session.execute(

@@ -27,11 +27,11 @@ from publisher.models import (
     Post,
     Publication,
     PublicationStatus,
-    Role,
     Unit,
     User,
 )
 from publisher.reports import metrics as m
+from publisher.services.access import scope
 
 
 @dataclass(frozen=True)
@@ -112,9 +112,8 @@ def facts(session: Session, user: User | None, flt: ReportFilter,
 def _restrict(q: Select, user: User | None, flt: ReportFilter) -> Select:
     if flt.public_only:
         q = q.where(Unit.public_report.is_(True))
-    if user is not None and user.role != Role.ADMIN:
-        # Unit scoping (same rule as publisher.services.access.scope): own unit only.
-        q = q.where(Post.unit_id == user.unit_id)
+    if user is not None:
+        q = scope(q, user, Post.unit_id)
     if flt.unit_id is not None:
         q = q.where(Post.unit_id == flt.unit_id)
     if flt.platform:

@@ -42,6 +42,18 @@ def scope(query: Select, user: User, unit_column: object) -> Select:
     return query.where(unit_column == user.unit_id)  # type: ignore[operator]
 
 
+def scope_shared(query: Select, user: User, unit_column: object) -> Select:
+    """Like ``scope`` for things a unit may own or the whole region may share (campaigns):
+    rows without a unit are everyone's."""
+    if user.role == Role.ADMIN:
+        return query
+    return query.where(unit_column.is_(None) | (unit_column == user.unit_id))  # type: ignore[attr-defined,operator]
+
+
+def can_see_shared(user: User, unit_id: int | None) -> bool:
+    return unit_id is None or can_see_unit(user, unit_id)
+
+
 def require_role(user: User, *roles: Role) -> None:
     if user.role not in roles:
         raise Forbidden("Peran Anda tidak mengizinkan tindakan ini.",

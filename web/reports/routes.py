@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from publisher.models import Campaign, Channel, Role, Unit
+from publisher.models import Campaign, Channel, Unit
 from publisher.reports import engagement as e
 from publisher.reports import exports
 from publisher.reports.period import PERIODS
 from publisher.reports.report import ReportRequest, page_report, parse_request
-from publisher.services.access import scope
+from publisher.services.access import scope, scope_shared
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
 
@@ -39,9 +39,7 @@ def filter_options() -> dict:
                  .scalars())
     channels = list(s.execute(scope(select(Channel).order_by(Channel.name), current_user,
                                     Channel.unit_id)).scalars())
-    q = select(Campaign).order_by(Campaign.name)
-    if current_user.role != Role.ADMIN:
-        q = q.where(Campaign.unit_id.is_(None) | (Campaign.unit_id == current_user.unit_id))
+    q = scope_shared(select(Campaign).order_by(Campaign.name), current_user, Campaign.unit_id)
     return {"units": units, "channels": channels,
             "platforms": sorted({c.platform for c in channels}),
             "campaigns": list(s.execute(q).scalars()), "periods": PERIODS}

@@ -21,7 +21,7 @@ from publisher.models import (
 )
 from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
-from publisher.services.access import get_scoped, scope
+from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
 from publisher.services.posts import PostInput
 from web.app import db, get_core
@@ -72,9 +72,8 @@ def index() -> str:
     page = paginate(s, q)
     channels = s.execute(scope(select(Channel).order_by(Channel.name), user,
                                Channel.unit_id)).unique().scalars().all()
-    campaigns = s.execute(select(Campaign).where(
-        (Campaign.unit_id.is_(None)) | (Campaign.unit_id == user.unit_id) | user.is_admin)
-        .order_by(Campaign.name)).scalars().all()
+    campaigns = s.execute(scope_shared(select(Campaign).order_by(Campaign.name), user,
+                                       Campaign.unit_id)).scalars().all()
     authors = s.execute(scope(select(User).order_by(User.name), user, User.unit_id)
                         ).unique().scalars().all()
     return render_template("posts/index.html", page=page, channels=channels,
