@@ -40,7 +40,7 @@ def campaigns():  # type: ignore[no-untyped-def]
                                     description=form.get("description", ""), due_at=due,
                                     unit_ids=unit_ids, now=core.now())
             s.commit()
-            flash(_("Campaign created."), "ok")
+            flash(_("Campaign created."), "success")
             return redirect(url_for("reports.campaign", campaign_id=c.id))
         except BadTime as exc:
             errors = {"due_at": str(exc)}

@@ -14,6 +14,7 @@ from publisher.services.access import get_scoped
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
 from web.reports.routes import bp
+from web.ui.helpers import call
 
 
 @bp.get("/unggahan/<int:post_id>")
@@ -37,17 +38,10 @@ def post_detail(post_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/unggahan/<int:post_id>/segarkan")
 @login_required
 def refresh(post_id: int):  # type: ignore[no-untyped-def]
-    s = db()
-    try:
-        n = refresh_metrics_now(s, current_user, post_id, get_core().now())
-        s.commit()
-    except ServiceError as exc:
-        s.rollback()
-        if exc.status == 404:
-            abort(404)
-        flash(exc.message, "error")
-        return redirect(url_for("reports.post_detail", post_id=post_id))
-    flash(_("Metrics of %(n)d publications will be collected at the next sweep.", n=n), "ok")
+    n = call(refresh_metrics_now, db(), current_user, post_id, get_core().now())
+    if not isinstance(n, ServiceError):
+        flash(_("Metrics of %(n)d publications will be collected at the next sweep.", n=n),
+              "success")
     return redirect(url_for("reports.post_detail", post_id=post_id))
 
 
