@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from publisher.config import Settings
 from publisher.core import Core, build_core
 from publisher.models import User
+from web.errors import json_error
 from web.extensions import babel, csrf, login_manager
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,9 @@ def _register_errors(app: Flask) -> None:
             code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
                     400: "bad_request", 401: "unauthorized", 403: "forbidden"}.get(
                         exc.code or 500, "error")
-            message = {413: "Berkas terlalu besar. / The upload is too large."}.get(
-                exc.code or 0, exc.description)
-            return jsonify(error={"code": code, "message": message, "fields": {}}), exc.code
+            if exc.code == 413:
+                return json_error(413, code, "Berkas terlalu besar.", "The upload is too large.")
+            return json_error(exc.code or 500, code, exc.description or "")
         try:
             return render_template("error.html", code=exc.code, exc=exc), exc.code
         except Exception:  # noqa: BLE001 - never let an error page raise
@@ -118,9 +119,9 @@ def _register_errors(app: Flask) -> None:
     def _crash(exc: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return jsonify(error={"code": "internal", "message": "Terjadi kesalahan di server; "
-                                  "kejadian ini sudah dicatat. / Server error; it has been logged.",
-                                  "fields": {}}), 500
+            return json_error(500, "internal",
+                              "Terjadi kesalahan di server; kejadian ini sudah dicatat.",
+                              "Server error; it has been logged.")
         try:
             return render_template("error.html", code=500, exc=None), 500
         except Exception:  # noqa: BLE001

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, request
 
 from publisher.models import User
 from publisher.services import org
+from web.errors import json_error
 
 
 def current_user() -> User:
@@ -29,12 +30,11 @@ def require_token(fn: Callable) -> Callable:
             user = org.user_for_token(get_core(), session, token.strip())
             session.commit()
         if user is None:
-            return jsonify(error={
-                "code": "unauthorized",
-                "message": "Token API tidak ada atau tidak berlaku. Buat token dengan "
-                           "'warta token create EMAIL'.",
-                "message_en": "Missing or invalid API token. Create one with "
-                              "'warta token create EMAIL'.", "fields": {}}), 401
+            return json_error(401, "unauthorized",
+                              "Token API tidak ada atau tidak berlaku. Buat token dengan "
+                              "'warta token create EMAIL'.",
+                              "Missing or invalid API token. Create one with "
+                              "'warta token create EMAIL'.")
         g.api_user = user
         return fn(*args, **kwargs)
     return wrapper

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from pydantic import BaseModel, ValidationError
 
 from publisher.services.errors import Invalid, ServiceError
 from web.api import bp
+from web.errors import json_error
 
 
 @dataclass
@@ -34,8 +35,7 @@ ROUTES: list[Route] = []
 
 
 def error_response(exc: ServiceError):  # type: ignore[no-untyped-def]
-    return jsonify(error={"code": exc.code, "message": exc.message,
-                          "message_en": exc.message_en, "fields": exc.fields}), exc.status
+    return json_error(exc.status, exc.code, exc.message, exc.message_en, exc.fields)
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
@@ -117,6 +117,7 @@ def openapi_document() -> dict[str, Any]:
         paths.setdefault(r.path, {})[r.method.lower()] = op
     schemas["Error"] = {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
+        "message_en": {"type": "string"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}}
     return {"openapi": "3.1.0",
             "info": {"title": "Warta API", "version": "1",
