@@ -15,6 +15,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -377,3 +378,13 @@ def insight_values(obj: Any) -> dict[str, int]:
 def chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
     size = max(1, size)
     return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Graph's timestamps (``2026-09-01T10:00:00+0000``); ``None`` when absent or odd."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None

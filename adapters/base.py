@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import requests
@@ -243,6 +243,10 @@ class BaseAdapter:
                 f"{', '.join(sorted(unknown))}.",
                 f"Unknown option for {self.label or self.platform}: {', '.join(sorted(unknown))}."))
         return problems
+
+    def _now(self) -> datetime:
+        """The context's clock (tests move it) or the real one; always aware UTC."""
+        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
 
     def poll(self, pending: Pending) -> Published | Pending:  # pragma: no cover - default
         raise NotImplementedError(f"{self.platform} never returns Pending")

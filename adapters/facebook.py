@@ -13,10 +13,17 @@ views/reach from post insights expanded in the same call, using the post-2025 me
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
-from adapters._graph import GraphClient, MultipartFile, chunks, insight_values, summary_count
+from adapters._graph import (
+    GraphClient,
+    MultipartFile,
+    chunks,
+    insight_values,
+    parse_time,
+    summary_count,
+)
 from adapters.base import (
     AccountInfo,
     AdapterContext,
@@ -147,7 +154,7 @@ class FacebookAdapter(BaseAdapter):
                 continue
             if _media_count(item) != len(post.media):
                 continue
-            when = _parse_time(item.get("created_time"))
+            when = parse_time(item.get("created_time"))
             return Published(str(item["id"]),
                              item.get("permalink_url") or f"{self.permalink_base}/{item['id']}",
                              when)
@@ -187,9 +194,6 @@ class FacebookAdapter(BaseAdapter):
         return AccountInfo(str(result.get("id", self.page_id)), str(result.get("name", "")),
                            None, {"link": result.get("link")} if result.get("link") else {})
 
-    def _now(self) -> datetime:
-        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
-
 
 def _metrics(obj: dict[str, Any]) -> Metrics:
     shares = obj.get("shares")
@@ -211,13 +215,3 @@ def _media_count(item: dict[str, Any]) -> int:
         elif att.get("media_type") in ("photo", "video"):
             count += 1
     return count
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None
-

@@ -368,9 +368,6 @@ class InstagramAdapter(BaseAdapter):
         self.ctx.state["username"] = info.username
         return AccountInfo(str(info.pk), info.full_name or info.username, info.username)
 
-    def _now(self) -> datetime:
-        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
-
 
 def _no_code(username: str, choice: Any) -> str:
     raise ig.ChallengeRequired("security code requested; resolve it in the Instagram app")

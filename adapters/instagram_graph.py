@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from adapters._graph import GraphClient, chunks, insight_values
+from adapters._graph import GraphClient, chunks, insight_values, parse_time
 from adapters.base import (
     AccountInfo,
     AdapterContext,
@@ -248,7 +248,7 @@ class InstagramGraphAdapter(BaseAdapter):
         result = self.graph.call("GET", f"{self.ig_user_id}/media", params={
             "fields": "id,caption,media_type,permalink,timestamp,children{id}", "limit": 50})
         for item in result.get("data", []) if isinstance(result, dict) else []:
-            when = _parse_time(item.get("timestamp"))
+            when = parse_time(item.get("timestamp"))
             if when is not None and when < since:
                 continue
             if str(item.get("caption") or "").strip() != post.body.strip():
@@ -289,9 +289,6 @@ class InstagramGraphAdapter(BaseAdapter):
                            str(result.get("name") or result.get("username") or ""),
                            result.get("username"))
 
-    def _now(self) -> datetime:
-        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
-
 
 def caption_problems(body: str) -> list[Problem]:
     """Instagram caption rules shared by both Instagram adapters (≤ 30 hashtags, ≤ 20 @)."""
@@ -322,10 +319,3 @@ def _public_url(platform: str, m: MediaFile) -> str:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None

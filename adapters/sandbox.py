@@ -35,7 +35,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,9 +107,6 @@ class SandboxAdapter(BaseAdapter):
                               "Sesi akun sandbox berakhir. Sambungkan ulang akun ini.",
                               "The sandbox account session expired. Reconnect this account.",
                               code="auth_expired", http_status=401)
-
-    def _now(self) -> datetime:
-        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
 
     # -- contract ---------------------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Published | Pending:

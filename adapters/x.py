@@ -91,9 +91,6 @@ class XAdapter(BaseAdapter):
         self.token_url = str(ctx.settings.get("token_url") or f"{self.base_url}/2/oauth2/token")
 
     # -- plumbing -----------------------------------------------------------------------
-    def _now(self) -> datetime:
-        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
-
     def _secrets(self) -> list[str]:
         return [str(v) for k, v in self.creds.items()
                 if v and k in ("client_secret", "access_token", "refresh_token",

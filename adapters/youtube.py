@@ -13,7 +13,7 @@ Quota (10,000 units a day by default, reset at midnight Pacific) is tracked per 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
@@ -82,9 +82,6 @@ class YouTubeAdapter(BaseAdapter):
         self.max_resumes = int(s.get("max_resumes") or 3)
 
     # -- plumbing -----------------------------------------------------------------------
-    def _now(self) -> datetime:
-        return self.ctx.now() if self.ctx.now else datetime.now(UTC)
-
     def _secrets(self) -> list[str]:
         return [str(self.creds.get(k)) for k in ("client_secret", "refresh_token", "access_token")
                 if self.creds.get(k)]
