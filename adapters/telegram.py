@@ -60,10 +60,12 @@ class _TokenFilter(logging.Filter):
     """Scrub ``/bot<TOKEN>`` from urllib3 log records (it logs request lines at DEBUG)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(_TOKEN_IN_PATH.sub("/bot***", a) if isinstance(a, str) else a
-                                for a in (record.args if isinstance(record.args, tuple)
-                                          else (record.args,)))
+        def clean(a: object) -> object:
+            return _TOKEN_IN_PATH.sub("/bot***", a) if isinstance(a, str) else a
+        if isinstance(record.args, dict):  # "%(name)s"-style records keep their mapping
+            record.args = {k: clean(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(clean(a) for a in record.args)
         if isinstance(record.msg, str):
             record.msg = _TOKEN_IN_PATH.sub("/bot***", record.msg)
         return True

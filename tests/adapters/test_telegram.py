@@ -211,3 +211,18 @@ def test_metrics_and_lookup_declared_unavailable(fake_telegram: FakeTelegram) ->
     with pytest.raises(NotSupported):
         adapter.lookup(OutgoingPost("warta-10", "x"), since=None)  # type: ignore[arg-type]
     assert fake_telegram.requests == []
+
+
+def test_log_filter_scrubs_tokens_in_both_record_styles():
+    import logging
+
+    from adapters.telegram import _TokenFilter
+
+    f = _TokenFilter()
+    named = logging.LogRecord("urllib3", 10, __file__, 1, "GET %(path)s",
+                              ({"path": "/bot123:ABCsecret/sendMessage"},), None)
+    positional = logging.LogRecord("urllib3", 10, __file__, 1, "GET %s %s",
+                                   ("/bot123:ABCsecret/x", 200), None)
+    for record in (named, positional):
+        f.filter(record)
+        assert "ABCsecret" not in record.getMessage() and "/bot***" in record.getMessage()
