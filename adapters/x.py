@@ -194,10 +194,11 @@ class XAdapter(BaseAdapter):
             return Pending(state, poll_after=float(processing.get("check_after_secs") or 5))
         if status == "failed":
             error = processing.get("error") or {}
-            said = safe_detail(str(error.get("message") or error.get("name") or ""), limit=300)
+            said = safe_detail(str(error.get("message") or error.get("name") or ""),
+                               self._secrets(), limit=300)
             raise Rejected(PLATFORM, f"X gagal memproses video: {said}",
                            f"X could not process the video: {said}", code="media_failed",
-                           detail=str(info))
+                           detail=safe_detail(str(info), self._secrets()))
         return self._create(str(state["key"]), str(state["text"]), list(state["media_ids"]))
 
     def _upload(self, m: MediaFile) -> tuple[str, dict[str, Any] | None]:

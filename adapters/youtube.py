@@ -176,7 +176,7 @@ class YouTubeAdapter(BaseAdapter):
         if not location:
             raise RetryLater(PLATFORM, "YouTube tidak memberi alamat unggahan; dicoba lagi.",
                              "YouTube gave no upload address; retrying.", code="no_location",
-                             detail=safe_detail(resp.text))
+                             detail=safe_detail(resp.text, self._secrets()))
         return location
 
     def _upload(self, location: str, video: MediaFile) -> str:
@@ -208,7 +208,8 @@ class YouTubeAdapter(BaseAdapter):
                     raise RetryLater(PLATFORM, "Sesi unggah YouTube kedaluwarsa; unggahan diulang "
                                      "dari awal.", "The YouTube upload session expired; the "
                                      "upload starts again.", code="session_expired",
-                                     http_status=resp.status_code, detail=safe_detail(resp.text))
+                                     http_status=resp.status_code,
+                                     detail=safe_detail(resp.text, self._secrets()))
                 raise classify(resp, stage="upload", now=self._now(), secrets=self._secrets())
             breaks += 1
             status = self._upload_status(location, total) if breaks <= self.max_resumes else None
@@ -216,7 +217,8 @@ class YouTubeAdapter(BaseAdapter):
                 self.ctx.progress(total, total)
                 return status  # the break hit the end, but the video is there: not re-sent
             if status is None:
-                detail = safe_detail(resp.text if resp is not None else "connection broken")
+                detail = safe_detail(resp.text if resp is not None else "connection broken",
+                                     self._secrets())
                 if final:
                     raise OutcomeUnknown(
                         PLATFORM, "Koneksi putus saat bagian terakhir video dikirim dan status "
