@@ -210,7 +210,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests check the UI, not the database: run them once, on SQLite. Tests of
-    several processes sharing one database run on PostgreSQL only (SQLite is one machine's).
+    several processes sharing one database run on PostgreSQL only (SQLite is one machine's);
+tests of a SQLite-only code path (``sqlite_only``) run on SQLite only.
 
     The other variants are *deselected* (not skipped), so a CI run reports no skips.
     """
@@ -221,6 +222,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("browser") and backend_param not in (None, "sqlite"):
             drop.append(item)
         elif item.get_closest_marker("postgresql_only") and backend_param == "sqlite":
+            drop.append(item)
+        elif item.get_closest_marker("sqlite_only") and backend_param not in (None, "sqlite"):
             drop.append(item)
         else:
             keep.append(item)
