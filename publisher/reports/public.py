@@ -26,7 +26,7 @@ def public_report(session: Session, period: Period) -> dict[str, Any]:
          .group_by(f.c.unit_name, f.c.platform).order_by(f.c.unit_name, f.c.platform))
     totals = []
     for r in session.execute(q):
-        fig = e._figures(r)
+        fig = e.figures(r)
         totals.append({"unit": r.unit_name, "platform": r.platform,
                        **{k: fig[k] for k in PUBLIC_FIGURES},
                        "engagement_rate": fig["engagement_rate"]})

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from publisher.models import Role, User
 from publisher.reports import engagement as e
+from publisher.reports.alongside import alongside
 from publisher.reports.facts import ReportFilter, materialized
 from publisher.reports.period import Period, resolve_period
 from publisher.services.errors import Invalid
@@ -67,12 +68,22 @@ def _change(now: float | int | None, before: float | int | None) -> float | None
     return (float(now) - float(before)) / float(before)
 
 
-def totals_with_change(session: Session, user: User | None,
-                       req: ReportRequest) -> dict[str, Any]:
-    cur = e.totals(session, user, req.filter)
-    prev = e.totals(session, user, req.previous_filter())
+def _with_change(cur: dict[str, Any], prev: dict[str, Any]) -> dict[str, Any]:
     change = {k: _change(cur[k], prev[k]) for k in cur}
     return {"current": cur, "previous": prev, "change": change}
+
+
+def _previous_totals(session: Session, user: User | None,
+                     req: ReportRequest) -> Callable[[], dict[str, Any]]:
+    """Start the previous period's totals beside the caller's work (see ``alongside``)."""
+    row = alongside(session, e.totals_statement(session, user, req.previous_filter()))
+    return lambda: e.figures(row())
+
+
+def totals_with_change(session: Session, user: User | None,
+                       req: ReportRequest) -> dict[str, Any]:
+    previous = _previous_totals(session, user, req)
+    return _with_change(e.totals(session, user, req.filter), previous())
 
 
 def engagement_report(session: Session, user: User, args: Mapping[str, str], now: datetime,
@@ -94,13 +105,16 @@ def engagement_report(session: Session, user: User, args: Mapping[str, str], now
 
 def page_report(session: Session, user: User, req: ReportRequest) -> dict[str, Any]:
     """Everything the reports page shows, each part one SQL aggregate over facts computed
-    once (see ``facts.materialized``)."""
+    once (see ``facts.materialized``); the previous period's totals are computed meanwhile
+    on a second connection."""
+    previous = _previous_totals(session, user, req)
     with materialized(session, user, req.filter):
-        return {
-            "totals": totals_with_change(session, user, req),
+        report = {
             "over_time": e.over_time(session, user, req.filter, req.zone),
             "breakdowns": {g: e.breakdown(session, user, req.filter, g, req.zone)
                            for g in ("unit", "platform", "channel", "campaign")},
             "top_posts": e.top_posts(session, user, req.filter),
             "heatmap": e.heatmap(session, user, req.filter),
         }
+        current = e.totals(session, user, req.filter)
+    return {"totals": _with_change(current, previous()), **report}
