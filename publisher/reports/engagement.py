@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, Select, cast, func, select
 from sqlalchemy.orm import Session
 
-from publisher.models import MetricSnapshot, PostMedia, Publication, User
+from publisher.models import MetricSnapshot, Post, PostMedia, Publication, User
 from publisher.reports import metrics as m
 from publisher.reports.facts import ReportFilter, facts, sums
 from publisher.reports.zones import LocalTime
@@ -19,7 +19,8 @@ GROUPS = ("platform", "channel", "unit", "campaign", "day")
 HEATMAP_MIN_POSTS = 3
 
 
-def _figures(row: Any) -> dict[str, Any]:
+def figures(row: Any) -> dict[str, Any]:
+    """The figures of one aggregate row of ``sums`` (counts as ints, unknown as None)."""
     out: dict[str, Any] = {"posts": int(row.posts or 0),
                            "publications": int(row.publications or 0)}
     for c in (*m.METRICS, "engagements"):
@@ -29,9 +30,15 @@ def _figures(row: Any) -> dict[str, Any]:
     return out
 
 
-def totals(session: Session, user: User | None, flt: ReportFilter) -> dict[str, Any]:
+def totals_statement(session: Session, user: User | None, flt: ReportFilter) -> Select:
+    """The one-row statement of ``totals``, for callers that run it elsewhere
+    (``alongside``) and read it with ``figures``."""
     f = facts(session, user, flt)
-    return _figures(session.execute(select(*sums(f))).one())
+    return select(*sums(f))
+
+
+def totals(session: Session, user: User | None, flt: ReportFilter) -> dict[str, Any]:
+    return figures(session.execute(totals_statement(session, user, flt)).one())
 
 
 def _group_columns(session: Session, f: Any, group_by: str, zone: str) -> tuple[list, Any, Any]:
@@ -64,7 +71,7 @@ def breakdown(session: Session, user: User | None, flt: ReportFilter, group_by: 
         q = q.order_by(func.sum(f.c.engagements).desc().nulls_last(), key)
     rows = []
     for r in session.execute(q):
-        d = {"key": r.key, "label": r.label, **_figures(r)}
+        d = {"key": r.key, "label": r.label, **figures(r)}
         if group_by == "channel":
             d["platform"] = r.platform
         rows.append(d)
@@ -78,20 +85,27 @@ def over_time(session: Session, user: User | None, flt: ReportFilter,
     day = LocalTime(session, f.c.published_at, zone).day()
     q = (select(day.label("day"), f.c.platform, *sums(f))
          .group_by(day, f.c.platform).order_by(day, f.c.platform))
-    return [{"day": r.day, "platform": r.platform, **_figures(r)} for r in session.execute(q)]
+    return [{"day": r.day, "platform": r.platform, **figures(r)} for r in session.execute(q)]
 
 
 def top_posts(session: Session, user: User | None, flt: ReportFilter,
               limit: int = 10) -> list[dict[str, Any]]:
-    """The posts with the most engagements, each with its per-platform figures."""
+    """The posts with the most engagements, each with its per-platform figures.
+
+    Ranked on the engagement sum alone, then the full figures only for the ten winners: the
+    full aggregate of every post of the period was most of this query's time.
+    """
     f = facts(session, user, flt)
     eng = func.sum(f.c.engagements)
-    q = (select(f.c.post_id, f.c.unit_name, *sums(f)).group_by(f.c.post_id, f.c.unit_name)
-         .having(eng.is_not(None)).order_by(eng.desc(), f.c.post_id).limit(limit))
-    ranked = list(session.execute(q))
-    if not ranked:
+    best = (select(f.c.post_id).group_by(f.c.post_id).having(eng.is_not(None))
+            .order_by(eng.desc(), f.c.post_id).limit(limit))
+    ids = list(session.execute(best).scalars())
+    if not ids:
         return []
-    ids = [r.post_id for r in ranked]
+    q = (select(f.c.post_id, f.c.unit_name, *sums(f)).where(f.c.post_id.in_(ids))
+         .group_by(f.c.post_id, f.c.unit_name))
+    by_id = {r.post_id: r for r in session.execute(q)}
+    ranked = [by_id[i] for i in ids]
     per: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     detail = facts(session, user, flt)
     dq = (select(detail).where(detail.c.post_id.in_(ids))
@@ -103,14 +117,12 @@ def top_posts(session: Session, user: User | None, flt: ReportFilter,
                    engagement_rate=m.rate(r.engagements if r.denominator is not None else None,
                                           r.denominator))
         per[r.post_id].append(row)
-    from publisher.models import Post
-
     bodies = dict(session.execute(select(Post.id, Post.body).where(Post.id.in_(ids))).all())
     thumbs = dict(session.execute(select(PostMedia.post_id, PostMedia.media_id)
                                   .where(PostMedia.post_id.in_(ids), PostMedia.position == 0))
                   .all())
     return [{"post_id": r.post_id, "unit": r.unit_name, "excerpt": _excerpt(bodies.get(r.post_id)),
-             "media_id": thumbs.get(r.post_id), **_figures(r), "channels": per[r.post_id]}
+             "media_id": thumbs.get(r.post_id), **figures(r), "channels": per[r.post_id]}
             for r in ranked]
 
 
@@ -128,12 +140,15 @@ def heatmap(session: Session, user: User | None, flt: ReportFilter) -> dict[str,
     f = facts(session, user, flt)
     lt = LocalTime(session, f.c.published_at, f.c.unit_timezone)
     rate = m.rate_expr(f.c.engagements, f.c.denominator)
+    has_rate = (f.c.denominator > 0) & f.c.engagements.is_not(None)
     rated = (select(lt.weekday().label("dow"), lt.hour().label("hour"), rate.label("rate"))
-             .where(rate.is_not(None)).subquery("rated"))
+             .where(has_rate).subquery("rated"))
     part = [rated.c.dow, rated.c.hour]
+    # Both windows have the same partition and order, so the rows are sorted once.
     ranked = select(rated.c.dow, rated.c.hour, rated.c.rate,
                     func.row_number().over(partition_by=part, order_by=rated.c.rate).label("rn"),
-                    func.count().over(partition_by=part).label("n")).subquery("ranked")
+                    func.count().over(partition_by=part, order_by=rated.c.rate,
+                                      rows=(None, None)).label("n")).subquery("ranked")
     q = (select(ranked.c.dow, ranked.c.hour, func.avg(cast(ranked.c.rate, Float)).label("median"),
                 func.max(ranked.c.n).label("n"))
          .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))

@@ -9,7 +9,7 @@ are found through ``ix_publication_published_at`` (or the unit/campaign indexes 
 
 from __future__ import annotations
 
-import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, MetaData, Select, Table, case, func, insert, select, true
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -142,12 +143,27 @@ def sums(f: Any) -> list[ColumnElement[Any]]:
 
 
 _CACHE = "warta.report_facts"
-_names = itertools.count()
+#: The temporary tables' definitions, one per nesting depth, built once: reusing the same
+#: ``Table`` lets SQLAlchemy reuse the compiled form of every report statement over it.
+_TEMP = MetaData()
+_TEMP_LOCK = threading.Lock()
 
 
 def _key(user: User | None, flt: ReportFilter, as_of: datetime) -> tuple[Any, ...]:
     return (user.id if user else None, user.role if user else None,
             user.unit_id if user else None, flt, as_of)
+
+
+def _temp_table(sub: Any, depth: int) -> Table:
+    """The temporary table for the ``depth``-th fact table open on one connection (temporary
+    tables are private to their connection, so concurrent requests don't meet)."""
+    name = f"report_facts_{depth}"
+    with _TEMP_LOCK:
+        table = _TEMP.tables.get(name)
+        if table is None:
+            table = Table(name, _TEMP, *[Column(c.name, c.type) for c in sub.c],
+                          prefixes=["TEMPORARY"])
+    return table
 
 
 @contextmanager
@@ -159,16 +175,23 @@ def materialized(session: Session, user: User | None, flt: ReportFilter) -> Iter
     the block ``facts()`` returns the temporary table for the same user and filter.
     """
     sub = facts(session, user, flt)
-    table = Table(f"report_facts_{next(_names)}", MetaData(),
-                  *[Column(c.name, c.type) for c in sub.c], prefixes=["TEMPORARY"])
+    cache = session.info.setdefault(_CACHE, {})
+    table = _temp_table(sub, len(cache))
     conn = session.connection()
     table.create(conn)
     conn.execute(insert(table).from_select([c.name for c in sub.c], select(sub)))
-    cache = session.info.setdefault(_CACHE, {})
     key = _key(user, flt, flt.end)
     cache[key] = table
+    done = False
     try:
         yield
+        done = True
     finally:
         cache.pop(key, None)
-        table.drop(conn)
+        try:
+            table.drop(conn)
+        except DBAPIError:
+            if done:
+                raise
+            # The block failed and so did its transaction (PostgreSQL refuses further
+            # statements); the rollback that follows removes the table with it.

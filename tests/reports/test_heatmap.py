@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import literal, select
 
+from postqueue.models import UTCDateTime
 from publisher.models import Unit
 from publisher.reports import engagement as e
+from publisher.reports import zones
 from publisher.reports.facts import ReportFilter
 from tests.reports.conftest import utc
 
@@ -19,6 +22,29 @@ def _post(s, build, unit, ch, at, likes, reach):  # type: ignore[no-untyped-def]
 
 
 def test_heatmap_uses_unit_zone_and_median(core, units, build, viewer):  # type: ignore[no-untyped-def]
+    _check_heatmap(core, units, build, viewer)
+
+
+@pytest.mark.sqlite_only
+def test_heatmap_without_unixepoch(core, units, build, viewer, monkeypatch):  # type: ignore[no-untyped-def]
+    """SQLite before 3.38 has no unixepoch(); the fallback gives the same cells."""
+    monkeypatch.setattr(zones, "HAS_UNIXEPOCH", False)
+    _check_heatmap(core, units, build, viewer)
+
+
+def test_local_parts_at_midnight_boundaries(core):  # type: ignore[no-untyped-def]
+    """17:00:00 UTC is 00:00 WIB of the next day; 16:59:59 is still 23h the day before."""
+    s = core.sessions()
+    rows = []
+    for at in (utc(2026, 11, 2, 17), datetime(2026, 11, 2, 16, 59, 59, 999000, tzinfo=UTC),
+               utc(2026, 11, 2, 15)):
+        col = literal(at, UTCDateTime())
+        lt = zones.LocalTime(s, col, "Asia/Jakarta")
+        rows.append(tuple(s.execute(select(lt.day(), lt.weekday(), lt.hour())).one()))
+    assert rows == [("2026-11-03", 1, 0), ("2026-11-02", 0, 23), ("2026-11-02", 0, 22)]
+
+
+def _check_heatmap(core, units, build, viewer):  # type: ignore[no-untyped-def]
     with core.sessions.begin() as s:
         a = s.get(Unit, units["a"].id)  # WIB
         b = s.get(Unit, units["b"].id)
