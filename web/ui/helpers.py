@@ -9,15 +9,13 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
 from flask import abort, flash, request
-from flask_babel import get_locale
 from flask_login import current_user
 
 from publisher.models import User
 from publisher.services.errors import NotFound, ServiceError
-from publisher.timeutil import BadTime, parse_time, zone_label
+from publisher.timeutil import BadTime, parse_time
+from web import formatting
 from web.app import db, get_core
 
 T = TypeVar("T")
@@ -28,8 +26,7 @@ def me() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
-def lang() -> str:
-    return str(get_locale() or "id")
+lang = formatting.lang
 
 
 def message(exc: ServiceError) -> str:
@@ -77,13 +74,7 @@ def fmt_dt(value: datetime | None, zone: str | None = None, short: bool = False)
     """'Senin, 30 November 2026 09.00 WIB' (id) or 'Monday, 30 November 2026 09:00 WIB' (en)."""
     if value is None:
         return "—"
-    zone = zone or user_zone()
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo(zone))
-    sep = "." if lang() == "id" else ":"
-    pattern = (f"d MMM y HH{sep}mm" if short else f"EEEE, d MMMM y HH{sep}mm")
-    return f"{format_datetime(local, pattern, locale=lang())} {zone_label(zone)}"
+    return formatting.local_datetime(value, zone or user_zone(), short=short)
 
 
 def fmt_time(value: datetime | None, zone: str | None = None) -> str:
@@ -96,15 +87,15 @@ def fmt_time(value: datetime | None, zone: str | None = None) -> str:
 
 
 def fmt_day(value: Any, pattern: str = "EEEE, d MMMM y") -> str:
-    return format_date(value, pattern, locale=lang())
+    return formatting.day(value, pattern)
 
 
 def fmt_num(value: float | int | None) -> str:
-    return "—" if value is None else format_decimal(value, locale=lang())
+    return "—" if value is None else formatting.number(value)
 
 
 def fmt_pct(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0.#%", locale=lang())
+    return "—" if value is None else formatting.percent(value, "#,##0.#%")
 
 
 def local_input(value: datetime | None, zone: str | None = None) -> str:
