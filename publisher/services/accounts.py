@@ -12,7 +12,7 @@ from publisher.core import Core
 from publisher.models import Role, Unit, User
 from publisher.services import audit, org
 from publisher.services.access import require_role
-from publisher.services.errors import Forbidden, Invalid, NotFound
+from publisher.services.errors import Invalid, NotFound
 
 #: Wrong passwords in a row before the account waits ``LOCK_MINUTES``.
 MAX_FAILED_LOGINS = 5
@@ -22,20 +22,28 @@ LOCALES = ("id", "en")
 
 def authenticate(core: Core, session: Session, email: str, password: str) -> User:
     """The user for these credentials, counting failures; locked accounts are refused even
-    with the right password, so guessing gains nothing while the lock lasts."""
-    refused = Invalid("Surel atau kata sandi salah.", "Wrong email or password.",
-                      fields={"password": "wrong"}, code="bad_login")
+    with the right password, so guessing gains nothing while the lock lasts.
+
+    Every refusal is the same answer, taking about the same time: an unknown email, a wrong
+    password and a locked account must not be told apart, or the lockout itself would reveal
+    which addresses have accounts (lock one by guessing five times, then see "locked").
+    """
+    refused = Invalid(
+        f"Surel atau kata sandi salah. Setelah {MAX_FAILED_LOGINS} kali salah berturut-turut, "
+        f"akun dikunci {LOCK_MINUTES} menit: coba lagi nanti atau hubungi admin.",
+        f"Wrong email or password. After {MAX_FAILED_LOGINS} wrong attempts in a row an "
+        f"account is locked for {LOCK_MINUTES} minutes: try again later or ask an admin.",
+        fields={"password": "wrong"}, code="bad_login")
     user = session.execute(select(User).where(
         func.lower(User.email) == (email or "").strip().lower())).scalar_one_or_none()
     if user is None or not user.active:
+        org.check_password_hash_of_nobody(password or "")
         raise refused
     now = core.now()
+    right = org.check_password(user, password or "")
     if user.locked_until is not None and user.locked_until > now:
-        raise Forbidden("Terlalu banyak percobaan yang salah; akun dikunci sementara. "
-                        "Coba lagi setelah 15 menit atau hubungi admin.",
-                        "Too many wrong attempts; the account is locked for a while. Try again "
-                        "in 15 minutes or ask an admin.", code="locked")
-    if not org.check_password(user, password or ""):
+        raise refused
+    if not right:
         user.failed_logins = (user.failed_logins or 0) + 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + timedelta(minutes=LOCK_MINUTES)

@@ -93,6 +93,17 @@ def check_password(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
+_NOBODY_HASH: list[str] = []
+
+
+def check_password_hash_of_nobody(password: str) -> None:
+    """Spend the time a real password check takes, for a login whose email has no account:
+    an instant refusal would tell which addresses exist."""
+    if not _NOBODY_HASH:
+        _NOBODY_HASH.append(generate_password_hash("nobody has this password"))
+    check_password_hash(_NOBODY_HASH[0], password)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

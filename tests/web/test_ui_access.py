@@ -57,9 +57,28 @@ def test_login_logout_and_lockout(client, make_user, core, session):
         client.post("/masuk", data={"email": user.email, "password": "salah"})
     r = client.post("/masuk", data={"email": user.email, "password": "rahasia123"})
     assert r.status_code == 401
-    assert "dikunci" in r.get_data(as_text=True)
     session.expire_all()
     assert session.get(User, user.id).locked_until is not None
+    session.rollback()  # SQLite: release the write lock before make_user's transaction
+    # The lock must not reveal that the address has an account: a locked account, a wrong
+    # password and an unknown address get the same answer.
+    locked = _refusal(r.get_data(as_text=True))
+    assert "dikunci 15 menit" in locked
+    other = make_user(Role.OPERATOR, "a", password="rahasia123")
+    wrong = client.post("/masuk", data={"email": other.email, "password": "salah"})
+    unknown = client.post("/masuk", data={"email": "tidak.ada@kab.go.id", "password": "x"})
+    assert (wrong.status_code, unknown.status_code) == (401, 401)
+    assert _refusal(wrong.get_data(as_text=True)) == locked
+    assert _refusal(unknown.get_data(as_text=True)) == locked
+
+
+def _refusal(html: str) -> str:
+    """The login page's error message."""
+    import re
+
+    found = re.findall(r"Surel atau kata sandi salah[^<]*", html)
+    assert found, html[:2000]
+    return found[0]
 
 
 def test_login_refuses_open_redirect(client, make_user):
