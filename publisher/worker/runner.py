@@ -26,6 +26,7 @@ from postqueue import ClaimedJob
 from publisher.core import Core
 from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH
 from publisher.models import WorkerHeartbeat
+from publisher.services import workers
 from publisher.worker.batch import run_publish_batch
 from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.publish import handle_poll, handle_publish
@@ -255,3 +256,4 @@ class Worker:
             ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(WorkerHeartbeat)
             s.execute(ins.values(**values).on_conflict_do_update(
                 index_elements=["worker_id"], set_={"last_tick_at": now}))
+            workers.forget_old(s, now)

@@ -3,12 +3,10 @@ pause and worker banners, the notification bell)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from publisher.timeutil import zone_label
 from web.ui import helpers, labels
@@ -44,8 +42,7 @@ def _page_context() -> dict[str, Any]:
     try:
         if not getattr(current_user, "is_authenticated", False):
             return ctx
-        from publisher.models import WorkerHeartbeat
-        from publisher.services import pauses
+        from publisher.services import pauses, workers
         from web.app import db, get_core
         from web.ui.notifications.feed import unread_count
 
@@ -54,20 +51,13 @@ def _page_context() -> dict[str, Any]:
         user = helpers.me()
         ctx["active_pauses"] = [p for p in pauses.current_pauses(s, now)
                                 if p.starts_at <= now and _concerns(p, user)]
-        last_tick = s.execute(select(func.max(WorkerHeartbeat.last_tick_at))).scalar()
-        ctx["worker_down"] = last_tick is None or now - _aware(last_tick) > timedelta(minutes=1)
+        ctx["worker_down"] = not workers.any_alive(s, now)
         ctx["unread"] = unread_count(s, user)
     except Exception:  # noqa: BLE001 - banners are a courtesy, the page matters more
         import logging
 
         logging.getLogger(__name__).exception("page context failed")
     return ctx
-
-
-def _aware(dt):  # type: ignore[no-untyped-def]
-    from datetime import UTC
-
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _concerns(pause: Any, user: Any) -> bool:

@@ -20,7 +20,6 @@ from publisher.models import (
     PublicationStatus,
     Role,
     User,
-    WorkerHeartbeat,
 )
 from publisher.services.access import scope
 
@@ -84,6 +83,3 @@ def health(session: Session, user: User) -> list[dict[str, Any]]:
     return out
 
 
-def heartbeats(session: Session) -> list[WorkerHeartbeat]:
-    return list(session.execute(select(WorkerHeartbeat)
-                                .order_by(WorkerHeartbeat.last_tick_at.desc())).scalars())

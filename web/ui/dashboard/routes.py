@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
+from publisher.services import workers
 from web.app import db, get_core
 from web.ui.dashboard import queries
 from web.ui.helpers import me, user_zone
@@ -26,4 +27,4 @@ def index() -> str:
         waiting=queries.waiting_for_me(s, user, core.settings.allow_self_approval),
         attention=queries.needing_action(s, user),
         totals=queries.engagement_totals(s, user),
-        health=queries.health(s, user), heartbeats=queries.heartbeats(s))
+        health=queries.health(s, user), workers=workers.statuses(s, now))
