@@ -6,13 +6,21 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from publisher.config import load_settings
 from publisher.core import Core, build_core
-from publisher.models import MetricSnapshot, Publication, PublicationStatus, Role, User
+from publisher.models import (
+    Channel,
+    MetricSnapshot,
+    Publication,
+    PublicationStatus,
+    Role,
+    User,
+)
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import posts as post_svc
@@ -45,6 +53,8 @@ def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # typ
                                             "client_id": yt.client_id,
                                             "client_secret": yt.client_secret,
                                             "refresh_token": yt.refresh_token}).id
+    # the check with Google refreshed the token: its expiry is Google's expires_in from now
+    assert channel_expiry(core, ch) == clock.now + timedelta(seconds=3599)
     data = tiny_mp4(1280, 720, seconds=30) + os.urandom(700 * 1024)
     with core.sessions.begin() as s:
         media_id = media_svc.upload_media(core, s, s.get(User, op.id), io.BytesIO(data),
@@ -78,6 +88,13 @@ def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # typ
     with core.sessions() as s:
         snap = s.execute(select(MetricSnapshot)).scalar_one()
         assert snap.views is not None and snap.reach is None
+    # the access token had run out: the metrics job refreshed it, and the channel knows
+    assert channel_expiry(core, ch) == clock.now + timedelta(seconds=3599)
+
+
+def channel_expiry(core: Core, channel_id: int) -> datetime | None:
+    with core.sessions() as s:
+        return s.get(Channel, channel_id).token_expires_at
 
 
 def test_youtube_post_without_made_for_kids_cannot_be_submitted(yt_core, make_user, yt):  # type: ignore[no-untyped-def]
