@@ -2,14 +2,17 @@
 
 Google errors arrive as ``{"error": {"code", "message", "errors": [{"domain", "reason"}]}}``;
 the token endpoint answers ``{"error": "invalid_grant"}``. ``classify`` is the one place that
-maps them to Warta's typed errors, keyed on ``reason``. YouTube's quota resets at midnight
-Pacific time, so the quota day and the wait until the next one are computed in that zone.
+maps them to Warta's typed errors, keyed on ``reason``; a rate-limit or server error's wait
+comes from its ``Retry-After`` header when Google sends one. YouTube's quota resets at
+midnight Pacific time, so the quota day and the wait until the next one are computed in that
+zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +60,33 @@ def message_of(body: Mapping[str, Any]) -> str:
     return str(body.get("error_description") or error or "")
 
 
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` header (RFC 9110 §10.2.3) as seconds from ``now``: either
+    delay-seconds (``120``) or an HTTP-date (``Thu, 01 Oct 2026 12:05:00 GMT``). None when
+    absent or unreadable: the queue's backoff decides then. A date already past waits 1 s."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(1.0, (when - now).total_seconds())
+
+
+def _in(wait: float | None) -> tuple[str, str]:
+    """' dalam 2 menit' / ' in 2 minutes' for a known wait, nothing otherwise."""
+    if wait is None:
+        return "", ""
+    if wait < 90:
+        return f" dalam {wait:.0f} detik", f" in {wait:.0f} seconds"
+    return f" dalam {wait / 60:.0f} menit", f" in {wait / 60:.0f} minutes"
+
+
 def quota_error(now: datetime, detail: str = "", status: int | None = None) -> RetryLater:
     wait = seconds_to_pacific_midnight(now)
     return RetryLater(
@@ -84,10 +114,13 @@ def classify(resp: requests.Response, *, stage: str, now: datetime,
     said = safe_detail(message_of(body), secrets, limit=300)
     if reason in QUOTA_REASONS:
         return quota_error(now, detail, status)
+    wait = retry_after_seconds(resp.headers.get("Retry-After"), now)
+    when_id, when_en = _in(wait)
     if reason in RATE_REASONS or status == 429:
-        return RetryLater(PLATFORM, "YouTube membatasi permintaan; dicoba lagi otomatis.",
-                          "YouTube is rate limiting; retrying automatically.",
-                          code="rate_limited", http_status=status, detail=detail)
+        return RetryLater(PLATFORM, f"YouTube membatasi permintaan; dicoba lagi otomatis{when_id}.",
+                          f"YouTube is rate limiting; retrying automatically{when_en}.",
+                          retry_after=wait, code="rate_limited", http_status=status,
+                          detail=detail)
     if status == 401 or reason in AUTH_REASONS:
         return AuthExpired(
             PLATFORM,
@@ -104,9 +137,11 @@ def classify(resp: requests.Response, *, stage: str, now: datetime,
                 "YouTube failed as the upload finished; the video may or may not exist. Check "
                 "YouTube Studio before uploading again.",
                 code="server_error", http_status=status, detail=detail)
-        return RetryLater(PLATFORM, "Gangguan sementara di YouTube; dicoba lagi otomatis.",
-                          "Temporary YouTube failure; retrying automatically.",
-                          code="server_error", http_status=status, detail=detail)
+        return RetryLater(PLATFORM,
+                          f"Gangguan sementara di YouTube; dicoba lagi otomatis{when_id}.",
+                          f"Temporary YouTube failure; retrying automatically{when_en}.",
+                          retry_after=wait, code="server_error", http_status=status,
+                          detail=detail)
     return Rejected(PLATFORM, f"YouTube menolak unggahan: {said or reason}",
                     f"YouTube rejected the upload: {said or reason}",
                     code=reason or "rejected", http_status=status, detail=detail)

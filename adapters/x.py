@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 from requests_oauthlib import OAuth1
 from twitter_text import parse_tweet
 
@@ -42,6 +41,7 @@ from adapters.base import (
     Published,
 )
 from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater, safe_detail
+from adapters.oauth import refresh_access_token
 
 MiB = 1024 * 1024
 _URL = re.compile(r"https?://\S+")
@@ -308,26 +308,13 @@ class XAdapter(BaseAdapter):
         """
         if self.oauth1 or not self.creds.get("refresh_token"):
             return None
-        secret = self.creds.get("client_secret") or None
-        session = OAuth2Session(
-            self.creds.get("client_id"), secret,
-            token_endpoint_auth_method="client_secret_basic" if secret else "none")
-        try:
-            token = session.refresh_token(self.token_url,
-                                          refresh_token=self.creds["refresh_token"],
-                                          timeout=self.ctx.timeout)
-        except requests.RequestException as exc:
-            raise RetryLater(PLATFORM, "X tidak dapat dihubungi untuk memperbarui token.",
-                             "X could not be reached to refresh the token.", code="network",
-                             detail=safe_detail(str(exc), self._secrets())) from None
-        except Exception:  # noqa: BLE001 - Authlib raises OAuthError for invalid_grant & co.
+        new = refresh_access_token(
+            PLATFORM, "X", self.creds, token_url=self.token_url,
+            auth_method="client_secret_basic" if self.creds.get("client_secret") else "none",
+            timeout=self.ctx.timeout, now=self._now(), default_lifetime=7200,
+            secrets=self._secrets())
+        if new is None:
             return None
-        finally:
-            session.close()
-        new = {**self.creds, "access_token": token["access_token"],
-               "refresh_token": token.get("refresh_token") or self.creds["refresh_token"],
-               # from our clock, not Authlib's wall-clock expires_at, so tests can move time
-               "expires_at": int(self._now().timestamp() + int(token.get("expires_in") or 7200))}
         self.creds = new
         self.ctx.save_credentials(new)
         return new

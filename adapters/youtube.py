@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 
 from adapters._google import (
     PLATFORM,
@@ -42,6 +41,7 @@ from adapters.base import (
     Published,
 )
 from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater, safe_detail
+from adapters.oauth import refresh_access_token
 
 KiB = 1024
 CHUNK_UNIT = 256 * KiB
@@ -323,23 +323,12 @@ class YouTubeAdapter(BaseAdapter):
 
     def refresh(self) -> Credentials | None:
         """A new access token from the refresh token; None when Google refuses it."""
-        session = OAuth2Session(self.creds.get("client_id"), self.creds.get("client_secret"),
-                                token_endpoint_auth_method="client_secret_post")
-        try:
-            token = session.refresh_token(self.token_url,
-                                          refresh_token=self.creds.get("refresh_token"),
-                                          timeout=self.ctx.timeout)
-        except requests.RequestException as exc:
-            raise RetryLater(PLATFORM, "Google tidak dapat dihubungi untuk memperbarui token.",
-                             "Google could not be reached to refresh the token.", code="network",
-                             detail=safe_detail(str(exc), self._secrets())) from None
-        except Exception:  # noqa: BLE001 - Authlib's OAuthError: invalid_grant, invalid_client
+        new = refresh_access_token(
+            PLATFORM, "Google", self.creds, token_url=self.token_url,
+            auth_method="client_secret_post", timeout=self.ctx.timeout, now=self._now(),
+            default_lifetime=3600, secrets=self._secrets())
+        if new is None:
             return None
-        finally:
-            session.close()
-        new = {**self.creds, "access_token": token["access_token"],
-               "refresh_token": token.get("refresh_token") or self.creds.get("refresh_token"),
-               "expires_at": int(self._now().timestamp() + int(token.get("expires_in") or 3600))}
         self.creds = new
         self.ctx.save_credentials(new)
         return new

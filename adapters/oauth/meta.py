@@ -86,7 +86,11 @@ def exchange_code(app: MetaApp, code: str, state: str | None = None,
 
 def long_lived_token(app: MetaApp, user_token: str, http: requests.Session | None = None,
                      timeout: float = 30) -> str:
-    """Exchange a short-lived user token for a long-lived one (≈ 60 days)."""
+    """Exchange a short-lived user token for a long-lived one (≈ 60 days).
+
+    The answer's ``expires_in`` is the user token's lifetime, not the Page tokens': those
+    listed with a long-lived user token do not expire, so the credentials built from them carry
+    no ``expires_at`` and their channels show no token expiry (none is invented)."""
     graph = GraphClient("facebook", app.graph_base, user_token, http or requests.Session(),
                         timeout)
     result = graph.call("GET", "oauth/access_token", params={

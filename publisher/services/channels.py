@@ -1,15 +1,20 @@
 """Connecting, reconnecting, disabling and moving channels (a unit's social accounts).
 
 Credentials are verified with the platform (the adapter's ``account()``) before anything is
-saved, then sealed with Fernet; they are never returned, logged or rendered.
+saved, then sealed with Fernet; they are never returned, logged or rendered. Whenever they are
+stored (connect, reconnect, a token an adapter refreshed) ``Channel.token_expires_at`` is set
+from them in the same write, so the health board shows when the token stops working.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapters import AdapterUnavailable, get_adapter_class, platforms
@@ -30,6 +35,38 @@ from publisher.runtime import build_adapter
 from publisher.services import audit
 from publisher.services.access import get_scoped, require_role
 from publisher.services.errors import Invalid
+
+
+def token_expiry(credentials: Mapping[str, Any]) -> datetime | None:
+    """When the channel's access token stops working, as the platform said: the OAuth
+    ``expires_at`` (Unix seconds) the code exchange and every refresh write from the token
+    answer's ``expires_in``. None means it does not expire or nobody said: Meta Page tokens
+    derived from a long-lived user token, Telegram bot tokens, instagrapi sessions, OAuth 1.0a
+    keys, tokens typed into the manual form. A date is never guessed."""
+    value = credentials.get("expires_at")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+        if not math.isfinite(seconds) or seconds <= 0:
+            return None
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def credential_columns(core: Core, credentials: Mapping[str, Any]) -> dict[str, Any]:
+    """The channel columns that store ``credentials``: sealed, and the token's expiry."""
+    return {"credentials_encrypted": core.box.seal(dict(credentials)),
+            "token_expires_at": token_expiry(credentials)}
+
+
+def save_credentials(core: Core, channel_id: int, credentials: Mapping[str, Any]) -> None:
+    """Store credentials an adapter rotated (a refreshed token, a renewed session) in their
+    own transaction: a spent single-use refresh token must never outlive its successor."""
+    with core.sessions.begin() as s:
+        s.execute(update(Channel).where(Channel.id == channel_id)
+                  .values(**credential_columns(core, credentials)))
 
 
 def verify_credentials(core: Core, platform: str,
@@ -92,8 +129,8 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str,
         name = info.name or info.username or info.external_id
     channel = Channel(unit_id=target_unit, platform=platform, name=name.strip()[:200],
                       external_id=info.external_id, username=info.username,
-                      status=ChannelStatus.ACTIVE, credentials_encrypted=core.box.seal(credentials),
-                      state={}, created_at=core.now())
+                      status=ChannelStatus.ACTIVE, state={}, created_at=core.now(),
+                      **credential_columns(core, credentials))
     session.add(channel)
     session.flush()
     audit.record(session, "channel.create", "channel", channel.id, actor=actor,
@@ -117,7 +154,8 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
                       "channel was not changed. Sign in to the platform with the right account "
                       "and try again.", fields={"credentials": "other account"},
                       code="other_account")
-    channel.credentials_encrypted = core.box.seal(credentials)
+    for column, value in credential_columns(core, credentials).items():
+        setattr(channel, column, value)
     channel.status = ChannelStatus.ACTIVE
     channel.reconnected_at = core.now()
     channel.last_error = None

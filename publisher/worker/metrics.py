@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from publisher.core import Core
 from publisher.jobs import COLLECT_METRICS
 from publisher.models import Channel, MetricSnapshot, Publication, PublicationStatus
 from publisher.runtime import build_adapter, channel_credentials
+from publisher.services import channels as channel_service
 from publisher.worker.outcome import next_metrics_time
 from publisher.worker.results import DONE, JobResult, RetryAt
 
@@ -56,8 +58,12 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
             return DONE
         state = dict(channel.state or {})
         try:
+            # A token refreshed while reading metrics is saved like one refreshed while
+            # publishing: X's refresh tokens are single-use, and dropping the new one would
+            # leave the channel with a spent token (needs_reauth at the next publish).
             adapter = build_adapter(core, channel.platform, channel_credentials(core, channel),
-                                    state=state)
+                                    state=state, save_credentials=partial(
+                                        channel_service.save_credentials, core, channel_id))
         except AdapterError:
             return DONE
     caps = type(adapter).caps

@@ -39,6 +39,7 @@ from publisher.models import (
 )
 from publisher.runtime import build_adapter, build_outgoing, outgoing_post
 from publisher.services import audit
+from publisher.services import channels as channel_service
 from publisher.services.pauses import current_pauses, holding_pause
 from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
@@ -83,9 +84,7 @@ class _Call:
 
     def save_credentials(self, credentials: Any) -> None:
         # Own transaction: a rotated token must survive whatever happens next.
-        with self.core.sessions.begin() as s:
-            s.execute(update(Channel).where(Channel.id == self.channel_id)
-                      .values(credentials_encrypted=self.core.box.seal(dict(credentials))))
+        channel_service.save_credentials(self.core, self.channel_id, credentials)
 
     def progress(self, done: int, total: int) -> None:
         now = time.monotonic()

@@ -6,13 +6,21 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from publisher.config import load_settings
 from publisher.core import Core, build_core
-from publisher.models import MetricSnapshot, Publication, PublicationStatus, Role, User
+from publisher.models import (
+    Channel,
+    MetricSnapshot,
+    Publication,
+    PublicationStatus,
+    Role,
+    User,
+)
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import posts as post_svc
@@ -45,6 +53,8 @@ def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # typ
                                             "client_id": yt.client_id,
                                             "client_secret": yt.client_secret,
                                             "refresh_token": yt.refresh_token}).id
+    # the check with Google refreshed the token: its expiry is Google's expires_in from now
+    assert channel_expiry(core, ch) == clock.now + timedelta(seconds=3599)
     data = tiny_mp4(1280, 720, seconds=30) + os.urandom(700 * 1024)
     with core.sessions.begin() as s:
         media_id = media_svc.upload_media(core, s, s.get(User, op.id), io.BytesIO(data),
@@ -78,6 +88,13 @@ def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # typ
     with core.sessions() as s:
         snap = s.execute(select(MetricSnapshot)).scalar_one()
         assert snap.views is not None and snap.reach is None
+    # the access token had run out: the metrics job refreshed it, and the channel knows
+    assert channel_expiry(core, ch) == clock.now + timedelta(seconds=3599)
+
+
+def channel_expiry(core: Core, channel_id: int) -> datetime | None:
+    with core.sessions() as s:
+        return s.get(Channel, channel_id).token_expires_at
 
 
 def test_youtube_post_without_made_for_kids_cannot_be_submitted(yt_core, make_user, yt):  # type: ignore[no-untyped-def]
@@ -97,3 +114,39 @@ def test_youtube_post_without_made_for_kids_cannot_be_submitted(yt_core, make_us
         with pytest.raises(Invalid) as err:
             post_svc.submit_post(core, s, user, post.id)
     assert "Kanal" in " ".join(err.value.fields)
+
+
+def test_youtube_429_retry_after_sets_the_retry_time(yt_core, clock, make_user, yt):  # type: ignore[no-untyped-def]
+    """Google answers 429 with Retry-After: 120: the publication is queued again for 120 s
+    after the worker's now (plus the queue's jitter), not the 30 s first backoff."""
+    from tests.adapters import worker_e2e as e2e
+
+    core = yt_core
+    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    ch = e2e.channel(core, op, "youtube", {"client_id": yt.client_id,
+                                           "client_secret": yt.client_secret,
+                                           "refresh_token": yt.refresh_token})
+    media_id = e2e.video(core, op)
+    with core.sessions.begin() as s:
+        user = s.get(User, op.id)
+        post = post_svc.create_post(core, s, user, post_svc.PostInput(
+            body="Video kegiatan.", channels=[ch], media=[media_id],
+            overrides={str(ch): {"title": "Kegiatan", "options": {"made_for_kids": False}}}))
+        post_svc.submit_post(core, s, user, post.id)
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, ap.id), post.id)
+    with core.sessions() as s:
+        pub_id = s.execute(select(Publication.id)).scalar_one()
+    yt.fail("initiate", "too_many")
+    yt.retry_after = "120"
+    t0 = clock.now
+    run_once(core)
+    pub = e2e.publication(core, pub_id)
+    assert pub.status == PublicationStatus.QUEUED and pub.error_code == "rate_limited"
+    assert "2 minutes" in pub.error_en
+    job = e2e.job_of(core, pub)
+    assert t0 + timedelta(seconds=120) <= job.run_at <= t0 + timedelta(seconds=144)
+    clock.advance(seconds=119)
+    run_once(core)
+    assert e2e.publication(core, pub_id).status == PublicationStatus.QUEUED
+    assert e2e.run_until_settled(core, clock, pub_id).status == PublicationStatus.PUBLISHED

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from adapters.base import AdapterContext
-from adapters.errors import AuthExpired
+from adapters.errors import AuthExpired, RetryLater
 from adapters.oauth import google as google_oauth
 from adapters.oauth import x as x_oauth
 from adapters.x import XAdapter
@@ -70,3 +72,74 @@ def test_google_flow(fy: yt_fake.FakeYouTube) -> None:
     with pytest.raises(AuthExpired):
         google_oauth.exchange_code(fy.client_id, fy.client_secret, REDIRECT, "4/code",
                                    req.code_verifier, token_url=f"{fy.url}/token")
+
+
+# -- token refresh: one helper (adapters.oauth.refresh_access_token) for X and YouTube ----------
+
+NOW = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+
+
+def x_adapter(fx: x_fake.FakeX, saved: list[dict[str, Any]]) -> XAdapter:
+    return XAdapter(AdapterContext(
+        credentials={"client_id": fx.client_id, "client_secret": fx.client_secret,
+                     "access_token": "stale", "refresh_token": fx.refresh_token},
+        base_url=fx.url, timeout=5, save_credentials=lambda c: saved.append(dict(c)),
+        now=lambda: NOW))
+
+
+def yt_adapter(fy: yt_fake.FakeYouTube, saved: list[dict[str, Any]]) -> YouTubeAdapter:
+    return YouTubeAdapter(AdapterContext(
+        credentials={"client_id": fy.client_id, "client_secret": fy.client_secret,
+                     "refresh_token": fy.refresh_token},
+        base_url=fy.url, timeout=5, settings={"token_url": f"{fy.url}/token"},
+        save_credentials=lambda c: saved.append(dict(c)), now=lambda: NOW))
+
+
+def test_x_refresh_sets_expiry_from_expires_in(fx: x_fake.FakeX) -> None:
+    saved: list[dict[str, Any]] = []
+    old_refresh = fx.refresh_token
+    new = x_adapter(fx, saved).refresh()
+    assert new is not None and saved == [new]
+    assert new["access_token"] == fx.access_token
+    assert new["refresh_token"] == fx.refresh_token != old_refresh  # rotated, single-use
+    assert new["expires_at"] == int(NOW.timestamp()) + 7200  # the fake's expires_in
+    call = fx.calls("/2/oauth2/token")[0]
+    assert call.headers["authorization"].startswith("Basic ")
+    assert call.form["grant_type"] == "refresh_token" and call.form["refresh_token"] == old_refresh
+
+
+def test_x_public_client_refreshes_without_secret(fx: x_fake.FakeX) -> None:
+    saved: list[dict[str, Any]] = []
+    adapter = XAdapter(AdapterContext(
+        credentials={"client_id": fx.client_id, "access_token": "stale",
+                     "refresh_token": fx.refresh_token},
+        base_url=fx.url, timeout=5, save_credentials=lambda c: saved.append(dict(c)),
+        now=lambda: NOW))
+    new = adapter.refresh()
+    assert new is not None and "client_secret" not in new
+    call = fx.calls("/2/oauth2/token")[0]
+    assert "authorization" not in call.headers and call.form["client_id"] == fx.client_id
+
+
+def test_google_refresh_keeps_refresh_token_and_sets_expiry(fy: yt_fake.FakeYouTube) -> None:
+    saved: list[dict[str, Any]] = []
+    new = yt_adapter(fy, saved).refresh()
+    assert new is not None and saved == [new]
+    assert new["access_token"] == fy.access_token
+    assert new["refresh_token"] == fy.refresh_token  # Google does not rotate it
+    assert new["expires_at"] == int(NOW.timestamp()) + 3599
+    assert fy.calls("/token")[0].form["client_secret"] == fy.client_secret
+
+
+@pytest.mark.parametrize("platform", ["x", "youtube"])
+def test_unreachable_token_server_is_retry_later(platform: str, fx: x_fake.FakeX,
+                                                 fy: yt_fake.FakeYouTube) -> None:
+    saved: list[dict[str, Any]] = []
+    adapter = x_adapter(fx, saved) if platform == "x" else yt_adapter(fy, saved)
+    (fx if platform == "x" else fy).stop()
+    with pytest.raises(RetryLater) as info:
+        adapter.refresh()
+    label = "X" if platform == "x" else "Google"
+    assert info.value.code == "network" and info.value.platform == platform
+    assert info.value.message_en == f"{label} could not be reached to refresh the token."
+    assert saved == []

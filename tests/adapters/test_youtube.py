@@ -158,6 +158,7 @@ def test_break_before_final_chunk_without_status_is_retry(fake: FakeYouTube,
 @pytest.mark.parametrize(("route", "mode", "error", "code", "scope", "state"), [
     ("initiate", "quota", RetryLater, "quota_exceeded", "channel", "queued"),
     ("initiate", "rate", RetryLater, "rate_limited", "post", "queued"),
+    ("initiate", "too_many", RetryLater, "rate_limited", "post", "queued"),
     ("initiate", "auth", AuthExpired, "auth", None, "needs_reauth"),
     ("initiate", "invalid_title", Rejected, "invalidTitle", None, "failed"),
     ("initiate", "server_error", RetryLater, "server_error", "post", "queued"),
@@ -183,6 +184,35 @@ def test_error_table(fake: FakeYouTube, tmp_path: Path, route: str, mode: str,
     for secret in (fake.client_secret, fake.refresh_token, fake.access_token):
         assert secret not in exc.detail and secret not in str(exc)
     assert fake.videos == {}
+
+
+@pytest.mark.parametrize(("route", "mode", "header", "wait", "code"), [
+    ("initiate", "too_many", "120", 120, "rate_limited"),  # delay-seconds
+    ("initiate", "too_many", "Thu, 01 Oct 2026 12:05:00 GMT", 300, "rate_limited"),  # a date
+    ("initiate", "too_many", "Thu, 01 Oct 2026 11:00:00 GMT", 1, "rate_limited"),  # past
+    ("initiate", "too_many", None, None, "rate_limited"),  # no header: the queue's backoff
+    ("initiate", "too_many", "soon", None, "rate_limited"),  # unreadable: the same
+    ("initiate", "server_error", "30", 30, "server_error"),  # 503 may carry it too
+    ("videos", "too_many", "120", 120, "rate_limited"),  # reading statistics
+])
+def test_429_retry_after_is_honoured(fake: FakeYouTube, tmp_path: Path, route: str, mode: str,
+                                     header: str | None, wait: float | None,
+                                     code: str) -> None:
+    """Google's Retry-After (seconds or an HTTP-date) becomes the wait, counted from the
+    adapter's clock (NOW = 12:00 UTC), as X's x-rate-limit-reset does."""
+    fake.fail(route, mode)
+    fake.retry_after = header
+    adapter = make(fake)
+    with pytest.raises(RetryLater) as info:
+        if route == "videos":
+            adapter.fetch_metrics(fake.seed(1))
+        else:
+            adapter.publish(post((video(tmp_path),)))
+    exc = info.value
+    assert (exc.code, exc.scope, exc.retry_after) == (code, "post", wait)
+    if wait == 120:
+        assert "2 minutes" in exc.message_en and "2 menit" in exc.message_id
+    assert fake.videos == {} or route == "videos"
 
 
 def test_quota_budget_refuses_before_upload(fake: FakeYouTube, tmp_path: Path) -> None:

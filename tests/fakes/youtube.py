@@ -7,7 +7,9 @@ Uploaded bytes go to a temporary file (never held in memory) and are hashed on c
 
 Failure switches: ``fake.fail(route, mode, times=1)`` for routes ``initiate``, ``videos``,
 ``channels``, ``playlistItems``, ``thumbnail``, ``token`` with modes ``quota``, ``rate``,
-``auth``, ``invalid_title``, ``server_error``, ``invalid_grant`` (token); and
+``too_many`` (HTTP 429), ``auth``, ``invalid_title``, ``server_error``, ``invalid_grant``
+(token); ``fake.retry_after`` (seconds or an HTTP-date) is sent as ``Retry-After`` on every
+429 and 503 answer; and
 ``fake.break_chunk(n, keep=bytes, how="503"|"drop")`` to break the n-th data PUT (1-based) after
 keeping ``keep`` bytes of it (``how="drop"`` with a final chunk keeps everything, completes the
 video, then drops the connection). ``fake.status_fails`` makes status queries answer 503.
@@ -33,6 +35,8 @@ QUOTA_MSG = ("The request cannot be completed because you have exceeded your "
 ERRORS = {
     "quota": (403, "youtube.quota", "quotaExceeded", QUOTA_MSG),
     "rate": (403, "usageLimits", "userRateLimitExceeded", "User rate limit exceeded."),
+    "too_many": (429, "global", "rateLimitExceeded",
+                 "Resource has been exhausted (e.g. check quota)."),
     "auth": (401, "global", "authError", "Invalid Credentials"),
     "invalid_title": (400, "youtube.video", "invalidTitle", "The request metadata specifies an "
                       "invalid or empty video title."),
@@ -60,6 +64,7 @@ class FakeYouTube(FakeServer):
         self.videos: dict[str, dict[str, Any]] = {}
         self.breaks: dict[int, tuple[int, str]] = {}
         self.status_fails = False
+        self.retry_after: str | None = None
         self.data_puts = 0
         self.codes: set[str] = set()
         self._ids = itertools.count(1)
@@ -103,6 +108,12 @@ class FakeYouTube(FakeServer):
 
     # -- routing ------------------------------------------------------------------------
     def handle(self, request: Request, rec: Recorded) -> Response:
+        response = self._handle(request, rec)
+        if self.retry_after is not None and response.status_code in (429, 503):
+            response.headers["Retry-After"] = self.retry_after
+        return response
+
+    def _handle(self, request: Request, rec: Recorded) -> Response:
         path = request.path
         if path == "/token":
             return self._token(rec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from adapters.oauth import google as google_oauth
 from adapters.oauth import meta as meta_oauth
 from adapters.oauth import x as x_oauth
-from publisher.models import Channel, ChannelStatus, Role
+from publisher.models import Channel, ChannelStatus, Role, Unit
 from tests.fakes import x as x_fake
 from tests.fakes import youtube as yt_fake
 
@@ -255,3 +256,65 @@ def test_app_settings_are_read_strictly():
     assert "s3cr3t" not in repr(settings)
     _base, knobs = settings.platform_settings("x")  # the app never reaches the adapter's knobs
     assert knobs == {"authorize_url": "http://fake/authorize"}
+
+
+# -- token expiry: stored from the token answer, shown on the health board ---------------------
+
+def connect_x(client, fx, **form: object) -> None:  # type: ignore[no-untyped-def]
+    _url, q = start(client, "x", **form)
+    fx.codes["kode-x"] = q["code_challenge"][0]
+    r = client.get(f"/akun/sambung/x/kembali?code=kode-x&state={q['state'][0]}")
+    assert r.status_code == 302 and r.headers["Location"] == "/akun"
+
+
+def test_connect_stores_token_expiry_from_expires_in(client, login_as, core, clock, fx, fy):
+    login_as(Role.OPERATOR, "a")
+    connect_x(client, fx)
+    _url, q = start(client, "google")
+    fy.codes.add("4/kode")
+    client.get(f"/akun/sambung/google/kembali?code=4/kode&state={q['state'][0]}")
+    x_ch, yt_ch = channels(core)
+    assert x_ch.token_expires_at == clock.now + timedelta(seconds=7200)  # X's expires_in
+    assert yt_ch.token_expires_at == clock.now + timedelta(seconds=3599)  # Google's
+    assert x_ch.token_expires_at.tzinfo is not None
+
+
+def test_reconnect_updates_token_expiry(client, login_as, core, clock, fx):
+    login_as(Role.OPERATOR, "a")
+    connect_x(client, fx)
+    (ch,) = channels(core)
+    first = ch.token_expires_at
+    clock.advance(days=3)
+    connect_x(client, fx, channel=ch.id)
+    (again,) = channels(core)
+    assert again.token_expires_at == clock.now + timedelta(seconds=7200) > first
+
+
+def test_meta_page_tokens_have_no_invented_expiry(client, login_as, core, graph_fake):
+    """The long-lived user token expires (the fake says expires_in 5184000, about 60 days),
+    but Page tokens listed with it do not: their channels keep token_expires_at None."""
+    login_as(Role.OPERATOR, "a")
+    _url, q = start(client, "meta")
+    client.get(f"/akun/sambung/meta/kembali?code=good-code&state={q['state'][0]}")
+    client.post("/akun/sambung/meta/pilih", data={"account": [
+        f"facebook:{graph_fake.page_id}", f"instagram_graph:{graph_fake.ig_user_id}"]})
+    exchange = graph_fake.calls("GET", "/oauth/access_token")
+    assert exchange[-1].query["grant_type"] == "fb_exchange_token"
+    fb, ig = channels(core)
+    assert (fb.token_expires_at, ig.token_expires_at) == (None, None)
+
+
+def test_health_board_shows_token_expiry_in_the_units_zone(client, login_as, core, clock,
+                                                           units, fx):
+    with core.sessions.begin() as s:
+        s.get(Unit, units["a"].id).timezone = "Asia/Makassar"  # WITA, UTC+8
+    clock.now = datetime(2026, 10, 1, 1, 30, tzinfo=UTC)
+    login_as(Role.OPERATOR, "a")
+    connect_x(client, fx)  # expires 03:30 UTC = 11.30 WITA
+    html = client.get("/").get_data(as_text=True)
+    board = html[html.index('id="h-health"'):]
+    assert "1 Okt 2026 11.30 WITA" in board
+    assert fx.access_token not in html and fx.refresh_token not in html
+    login_as(Role.ADMIN, None)  # the admin's own zone is WIB: the row keeps its unit's
+    board = client.get("/").get_data(as_text=True)
+    assert "1 Okt 2026 11.30 WITA" in board[board.index('id="h-health"'):]

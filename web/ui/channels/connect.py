@@ -210,13 +210,14 @@ def connect_callback(provider: str) -> Response | tuple[str, int]:
                                      x_oauth.AUTHORIZE_URL)
             creds = x_oauth.exchange_code(settings.x_client_id, settings.x_client_secret or None,
                                           redirect_uri, code, pending["verifier"],
-                                          token_url=token_url)
+                                          token_url=token_url, now=get_core().now)
         else:
             _auth, token_url = _urls("youtube", "", google_oauth.TOKEN_URL,
                                      google_oauth.AUTHORIZE_URL)
             creds = google_oauth.exchange_code(settings.youtube_client_id,
                                                settings.youtube_client_secret, redirect_uri,
-                                               code, pending["verifier"], token_url=token_url)
+                                               code, pending["verifier"], token_url=token_url,
+                                               now=get_core().now)
     except AuthExpired as exc:
         flash(exc.message(lang()), "error")
         return _back(pending)
