@@ -142,6 +142,9 @@ class Capabilities:
     image_aspect: tuple[float, float] | None = None
     #: The platform fetches media itself from ``MediaFile.public_url`` (needs WARTA_PUBLIC_URL).
     needs_public_urls: bool = False
+    #: Access tokens expire but the adapter renews them itself (``refresh``) when it has a
+    #: refresh token: an access token's expiry date is then no reason for anyone to act.
+    renews_tokens: bool = False
 
 
 Credentials = Mapping[str, Any]

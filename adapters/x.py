@@ -72,7 +72,7 @@ class XAdapter(BaseAdapter):
     caps: ClassVar[Capabilities] = Capabilities(
         max_text=280, max_media=4, max_image_bytes=5_000_000, max_video_bytes=512 * MiB,
         metrics=frozenset({"likes", "comments", "shares", "views", "impressions", "saves"}),
-        metrics_batch_size=100,
+        metrics_batch_size=100, renews_tokens=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("client_id", "OAuth 2.0 Client ID", False),

@@ -57,6 +57,7 @@ class YouTubeAdapter(BaseAdapter):
         max_text=5000, max_title=100, media_kinds=frozenset({"video", "image"}), max_media=2,
         requires_media=True, max_image_bytes=2_000_000, max_video_bytes=256 * 1024 ** 3,
         metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,
+        renews_tokens=True,
         option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
                                 "tags", "category", "description"}),
     )

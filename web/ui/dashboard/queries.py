@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from adapters import AdapterUnavailable, get_adapter_class
 from publisher.models import (
     ATTENTION_STATES,
     Channel,
@@ -79,7 +80,14 @@ def health(session: Session, user: User) -> list[dict[str, Any]]:
     for ch in session.execute(scope(q, user, Channel.unit_id)).unique().scalars():
         state = ch.state or {}
         quota = {k: v for k, v in state.items() if "quota" in k.lower() or "limit" in k.lower()}
-        out.append({"channel": ch, "quota": quota})
+        out.append({"channel": ch, "quota": quota, "renews": _renews_tokens(ch.platform)})
     return out
+
+
+def _renews_tokens(platform: str) -> bool:
+    try:
+        return get_adapter_class(platform).caps.renews_tokens
+    except AdapterUnavailable:
+        return False
 
 
