@@ -13,7 +13,6 @@ from werkzeug.wrappers import Response
 from publisher.models import (
     Campaign,
     Channel,
-    ChannelStatus,
     Post,
     Publication,
     User,
@@ -23,7 +22,6 @@ from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
 from publisher.services.post_search import PostFilter, search_posts
-from publisher.services.posts import PostInput
 from web.app import db, get_core
 from web.ui.helpers import Page, call, int_arg, me, message, parse_local, user_zone
 
@@ -105,16 +103,7 @@ def cancel(post_id: int) -> Response:
 @bp.route("/unggahan/<int:post_id>/duplikat", methods=["POST"])
 @login_required
 def duplicate(post_id: int) -> Response:
-    post = _post(post_id)
-    s = db()
-    usable = [c for c in post.channel_ids
-              if (ch := s.get(Channel, c)) is not None and ch.status != ChannelStatus.DISABLED]
-    data = PostInput(body=post.body, channels=usable, media=[m.id for m in post.media],
-                     link=post.link or "", campaign=post.campaign_id,
-                     overrides={k: v for k, v in (post.overrides or {}).items()
-                                if int(k) in usable})
-    data.fields_set.add("campaign")
-    result = call(post_service.create_post, get_core(), s, me(), data, unit_id=post.unit_id,
+    result = call(post_service.duplicate_post, get_core(), db(), me(), post_id,
                   ok=_("A copy was created as a new draft."))
     if isinstance(result, ServiceError):
         return redirect(url_for("posts.detail", post_id=post_id))
