@@ -1,4 +1,5 @@
-"""Small builders shared by tests: a unit with sandbox channels and an approved post."""
+"""Small builders shared by tests: a unit with sandbox channels and an approved post; texts
+for searching."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ from publisher.core import Core
 from publisher.models import Post, User
 from publisher.services import channels as channel_svc
 from publisher.services import posts as post_svc
+
+#: Texts that LIKE wildcards would confuse, and the needle that must find only its own post.
+WILDCARD_BODIES = ["Diskon 50% untuk UMKM", "Sebanyak 500 warga hadir", "kode_pos diperbarui",
+                   "kodeXpos lama", "Arsip di C:\\data\\2026", "Arsip di C:data2026"]
+WILDCARD_CASES = [("50%", ["Diskon 50% untuk UMKM"]),
+                  ("DISKON 50%", ["Diskon 50% untuk UMKM"]),
+                  ("%", ["Diskon 50% untuk UMKM"]),
+                  ("kode_pos", ["kode_pos diperbarui"]),
+                  ("_", ["kode_pos diperbarui"]),
+                  ("C:\\data", ["Arsip di C:\\data\\2026"]),
+                  ("\\", ["Arsip di C:\\data\\2026"])]
 
 
 def sandbox_channel(core: Core, user: User, account: str, name: str | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +14,9 @@ from publisher.models.channel import Channel
 from publisher.models.enums import PostStatus
 from publisher.models.media import MediaAsset
 from publisher.models.org import Unit, User
+
+if TYPE_CHECKING:
+    from publisher.models.publication import Publication
 
 
 class PostChannel(Base):
@@ -66,6 +69,12 @@ class Post(Base):
     media_links: Mapped[list[PostMedia]] = relationship(cascade="all, delete-orphan",
                                                         order_by=PostMedia.position,
                                                         lazy="selectin")
+    #: Read-only, for lists that show each post's publications (load it with ``selectinload``
+    #: so a page costs one query, not one per post). View-only because services create and
+    #: change publications through their own queries: a collection loaded earlier in the
+    #: same session does not see publications added after it was loaded.
+    publications: Mapped[list[Publication]] = relationship(
+        "Publication", viewonly=True, order_by="Publication.id", lazy="select")
 
     @property
     def channel_ids(self) -> list[int]:

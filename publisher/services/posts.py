@@ -146,6 +146,26 @@ def create_post(core: Core, session: Session, actor: User, data: PostInput,
     return post
 
 
+def duplicate_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+    """A new draft with a post's content, in the post's unit, for reusing a message (a
+    cancelled post cannot be edited, but it can be copied).
+
+    Channels that are disabled now are left out, with their per-channel overrides, so the copy
+    can be saved; it is a new post with its own approval, never a second publication of the
+    original.
+    """
+    post = get_scoped(session, Post, post_id, actor)
+    usable = [c for c in post.channel_ids
+              if (ch := session.get(Channel, c)) is not None
+              and ch.status != ChannelStatus.DISABLED]
+    data = PostInput(body=post.body, channels=usable, media=[m.id for m in post.media],
+                     link=post.link or "", campaign=post.campaign_id,
+                     overrides={k: v for k, v in (post.overrides or {}).items()
+                                if int(k) in usable})
+    data.fields_set.add("campaign")
+    return create_post(core, session, actor, data, unit_id=post.unit_id)
+
+
 def update_post(core: Core, session: Session, actor: User, post_id: int, data: PostInput) -> Post:
     """Edit a post. Any edit of a submitted, rejected or approved post returns it to draft,
     and an approval is voided: its not-yet-published publications are cancelled."""

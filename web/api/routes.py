@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from adapters import get_adapter_class
 from publisher.models import MetricSnapshot, Post, Publication, PublishAttempt
@@ -15,6 +15,7 @@ from publisher.services import posts as post_svc
 from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import Invalid
+from publisher.services.post_search import PostFilter, search_posts
 from publisher.timeutil import BadTime, parse_time
 from web.api import bp
 from web.api import schemas as S
@@ -39,8 +40,8 @@ def publication_out(pub: Publication) -> dict[str, Any]:
 
 
 def post_out(post: Post) -> dict[str, Any]:
-    pubs = db().execute(select(Publication).where(Publication.post_id == post.id)
-                        .order_by(Publication.id)).scalars().all()
+    """A post as the API shows it. Its publications come from ``post.publications``: loaded
+    with the page by ``search_posts``, or by one query for a single post."""
     return {"id": post.id, "unit": post.unit_id, "author": post.author_id, "status": post.status,
             "body": post.body, "link": post.link, "campaign": post.campaign_id,
             "channels": post.channel_ids, "media": [m.id for m in post.media],
@@ -48,7 +49,7 @@ def post_out(post: Post) -> dict[str, Any]:
             "rejection_comment": post.rejection_comment, "approved_by": post.approved_by,
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
             "updated_at": _iso(post.updated_at),
-            "publications": [publication_out(p) for p in pubs]}
+            "publications": [publication_out(p) for p in post.publications]}
 
 
 def _time(value: str | None, field: str):  # type: ignore[no-untyped-def]
@@ -118,23 +119,17 @@ def upload_media():  # type: ignore[no-untyped-def]
                  "per_page": "page size (max 100)"})
 @require_token
 def list_posts():  # type: ignore[no-untyped-def]
-    user = current_user()
-    query = scope(select(Post), user, Post.unit_id)
-    if status := request.args.get("status"):
-        query = query.where(Post.status == status)
-    if text := request.args.get("q"):
-        query = query.where(or_(Post.body.ilike(f"%{text}%")))
     try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(100, max(1, int(request.args.get("per_page", 20))))
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 20))
     except ValueError:
         raise Invalid("page dan per_page harus angka.", "page and per_page must be numbers.",
                       fields={"page": "integer"}) from None
-    s = db()
-    total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = s.execute(query.order_by(Post.id.desc()).limit(per_page)
-                     .offset((page - 1) * per_page)).scalars().all()
-    return jsonify(posts=[post_out(p) for p in rows], total=total, page=page, per_page=per_page)
+    found = search_posts(db(), current_user(),
+                         PostFilter(status=request.args.get("status"), text=request.args.get("q")),
+                         page=page, per_page=per_page)
+    return jsonify(posts=[post_out(p) for p in found.items], total=found.total, page=found.page,
+                   per_page=found.per_page)
 
 
 @endpoint("POST", "/posts", "Create a post (a draft)", body=S.PostCreate, response=S.PostOut)

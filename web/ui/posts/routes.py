@@ -13,9 +13,7 @@ from werkzeug.wrappers import Response
 from publisher.models import (
     Campaign,
     Channel,
-    ChannelStatus,
     Post,
-    PostChannel,
     Publication,
     User,
 )
@@ -23,11 +21,13 @@ from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
-from publisher.services.posts import PostInput
+from publisher.services.post_search import PostFilter, search_posts
 from web.app import db, get_core
-from web.ui.helpers import call, int_arg, me, message, paginate, parse_local, user_zone
+from web.ui.helpers import Page, call, int_arg, me, message, parse_local, user_zone
 
 bp = Blueprint("posts", __name__)
+
+PER_PAGE = 20
 
 
 def _post(post_id: int) -> Post:
@@ -51,34 +51,23 @@ def publications_of(post_ids: list[int]) -> dict[int, list[Publication]]:
 @login_required
 def index() -> str:
     s, user = db(), me()
-    q = select(Post).order_by(Post.created_at.desc(), Post.id.desc())
-    q = scope(q, user, Post.unit_id)
     f = request.args
-    if f.get("status"):
-        q = q.where(Post.status == f["status"])
-    if (cid := int_arg("channel")) is not None:
-        q = q.where(Post.id.in_(select(PostChannel.post_id).where(PostChannel.channel_id == cid)))
-    if (camp := int_arg("campaign")) is not None:
-        q = q.where(Post.campaign_id == camp)
-    if (author := int_arg("author")) is not None:
-        q = q.where(Post.author_id == author)
-    if (start := parse_local(f.get("from"))) is not None:
-        q = q.where(Post.created_at >= start)
-    if (end := parse_local(f.get("to"))) is not None:
-        q = q.where(Post.created_at < end + timedelta(days=1))
-    if f.get("q"):
-        needle = f["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        q = q.where(Post.body.ilike(f"%{needle}%", escape="\\"))
-    page = paginate(s, q)
+    end = parse_local(f.get("to"))
+    found = search_posts(s, user, PostFilter(
+        status=f.get("status"), text=f.get("q"), channel_id=int_arg("channel"),
+        campaign_id=int_arg("campaign"), author_id=int_arg("author"),
+        created_from=parse_local(f.get("from")),
+        created_before=end + timedelta(days=1) if end is not None else None,  # "to" is inclusive
+    ), page=int_arg("halaman", 1) or 1, per_page=PER_PAGE)
     channels = s.execute(scope(select(Channel).order_by(Channel.name), user,
                                Channel.unit_id)).unique().scalars().all()
     campaigns = s.execute(scope_shared(select(Campaign).order_by(Campaign.name), user,
                                        Campaign.unit_id)).scalars().all()
     authors = s.execute(scope(select(User).order_by(User.name), user, User.unit_id)
                         ).unique().scalars().all()
-    return render_template("posts/index.html", page=page, channels=channels,
-                           campaigns=campaigns, authors=authors,
-                           pubs=publications_of([p.id for p in page.items]))
+    return render_template("posts/index.html",
+                           page=Page(found.items, found.page, found.per_page, found.total),
+                           channels=channels, campaigns=campaigns, authors=authors)
 
 
 @bp.route("/unggahan/<int:post_id>")
@@ -114,16 +103,7 @@ def cancel(post_id: int) -> Response:
 @bp.route("/unggahan/<int:post_id>/duplikat", methods=["POST"])
 @login_required
 def duplicate(post_id: int) -> Response:
-    post = _post(post_id)
-    s = db()
-    usable = [c for c in post.channel_ids
-              if (ch := s.get(Channel, c)) is not None and ch.status != ChannelStatus.DISABLED]
-    data = PostInput(body=post.body, channels=usable, media=[m.id for m in post.media],
-                     link=post.link or "", campaign=post.campaign_id,
-                     overrides={k: v for k, v in (post.overrides or {}).items()
-                                if int(k) in usable})
-    data.fields_set.add("campaign")
-    result = call(post_service.create_post, get_core(), s, me(), data, unit_id=post.unit_id,
+    result = call(post_service.duplicate_post, get_core(), db(), me(), post_id,
                   ok=_("A copy was created as a new draft."))
     if isinstance(result, ServiceError):
         return redirect(url_for("posts.detail", post_id=post_id))

@@ -1,0 +1,100 @@
+"""Finding posts: the one query behind the posts page and ``GET /api/v1/posts``.
+
+The UI and the API each used to build their own. The copies drifted: the API's let ``%`` and
+``_`` in the search text act as wildcards ("50%" found every post starting with 50) and loaded
+each post's publications with one query per row. One function now decides what a search
+means, who may see what (``access.scope``) and what is loaded with the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, lazyload, selectinload
+
+from publisher.models import Post, PostChannel, Publication, User
+from publisher.services.access import scope
+
+#: The largest page anyone may ask for; a bigger request gets this many.
+MAX_PER_PAGE = 100
+#: The escape character of the LIKE patterns built here.
+LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """What a person filters the list by; ``None`` (or empty text) means "any"."""
+
+    status: str | None = None
+    #: Found anywhere in the body, case-insensitively, taken literally (no wildcards).
+    text: str | None = None
+    channel_id: int | None = None
+    campaign_id: int | None = None
+    author_id: int | None = None
+    #: Creation time bounds in UTC: ``created_from <= created_at < created_before``.
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PostPage:
+    """One page of a search, newest first, and how many posts match in all."""
+
+    items: list[Post]
+    total: int
+    page: int
+    per_page: int
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, literally: the escape character, ``%`` and
+    ``_`` are escaped (the escape first, or it would escape the escapes added after it).
+    Use with ``escape=LIKE_ESCAPE``, which SQLite and PostgreSQL both honour."""
+    escaped = (text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+               .replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_"))
+    return f"%{escaped}%"
+
+
+def _filtered(query: Select[Any], user: User, f: PostFilter) -> Select[Any]:
+    query = scope(query, user, Post.unit_id)
+    if f.status:
+        query = query.where(Post.status == f.status)
+    if f.text:
+        query = query.where(Post.body.ilike(contains_pattern(f.text), escape=LIKE_ESCAPE))
+    if f.channel_id is not None:
+        query = query.where(Post.id.in_(
+            select(PostChannel.post_id).where(PostChannel.channel_id == f.channel_id)))
+    if f.campaign_id is not None:
+        query = query.where(Post.campaign_id == f.campaign_id)
+    if f.author_id is not None:
+        query = query.where(Post.author_id == f.author_id)
+    if f.created_from is not None:
+        query = query.where(Post.created_at >= f.created_from)
+    if f.created_before is not None:
+        query = query.where(Post.created_at < f.created_before)
+    return query
+
+
+def search_posts(session: Session, user: User, f: PostFilter, page: int = 1,
+                 per_page: int = 20) -> PostPage:
+    """The posts ``user`` may see that match ``f``, one page of them, newest first.
+
+    Everything a list shows is loaded with the page in a fixed number of queries, whatever
+    the page size: unit, author and campaign are joined (the model's defaults), channel and
+    media links and the publications (each with its channel, joined) come by ``selectinload``.
+    A publication's ``post`` is not joined again: it is the post already loaded.
+    """
+    page = max(1, page)
+    per_page = min(MAX_PER_PAGE, max(1, per_page))
+    total = session.execute(_filtered(select(func.count(Post.id)), user, f)).scalar_one()
+    rows = session.execute(
+        _filtered(select(Post), user, f)
+        .options(selectinload(Post.channel_links), selectinload(Post.media_links),
+                 selectinload(Post.publications).options(lazyload(Publication.post)))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().scalars().all()
+    return PostPage(items=list(rows), total=total, page=page, per_page=per_page)
