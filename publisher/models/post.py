@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from publisher.db import Base, utcnow
@@ -40,6 +40,11 @@ class PostMedia(Base):
 
 class Post(Base):
     __tablename__ = "posts"
+    __table_args__ = (
+        # The posts list (``services/post_search.py``): a unit's posts, newest first.
+        Index("ix_posts_unit_created", "unit_id", "created_at", "id"),
+        Index("ix_posts_created", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
