@@ -59,8 +59,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # A read-only connection takes no write lock: it must not wait for, or hold up,
             # the request or worker that has one (see ``read_only``).
-            read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                return  # each statement commits itself; a BEGIN here would never be committed
+            conn.exec_driver_sql("BEGIN" if options.get(READ_ONLY, False) else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):

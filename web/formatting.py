@@ -17,14 +17,37 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent, get_group_symbol, get_minus_sign_symbol
-from flask_babel import get_locale
+from flask import g, has_request_context
+from flask_babel import get_locale, gettext
 
 from publisher.timeutil import zone_label
 
 
 def lang() -> str:
-    """The viewer's language code: "id" (default) or "en"."""
-    return str(get_locale() or "id")
+    """The viewer's language code: "id" (default) or "en".
+
+    Kept on ``g`` for the request: Flask-Babel's lookup costs more than formatting a number,
+    and a report page formats a couple of thousand.
+    """
+    if not has_request_context():
+        return str(get_locale() or "id")
+    code = g.get("warta_lang")
+    if code is None:
+        code = g.warta_lang = str(get_locale() or "id")
+    return str(code)
+
+
+def translated(message: str) -> str:
+    """``gettext(message)``, looked up once per request (for words repeated in every cell,
+    like "Not available")."""
+    if not has_request_context():
+        return str(gettext(message))
+    cache = g.get("warta_words")
+    if cache is None:
+        cache = g.warta_words = {}
+    if message not in cache:
+        cache[message] = str(gettext(message))
+    return str(cache[message])
 
 
 @lru_cache(maxsize=16)

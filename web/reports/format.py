@@ -8,18 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from flask_babel import gettext
 
 from web import formatting
 
 
 def number(value: Any) -> str:
-    return gettext("Not available") if value is None else formatting.number(value)
+    return formatting.translated("Not available") if value is None else formatting.number(value)
 
 
 def percent(value: Any) -> str:
     if value is None:
-        return gettext("Not available")
+        return formatting.translated("Not available")
     return formatting.percent(value, "#,##0.0%")
 
 
