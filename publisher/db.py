@@ -88,6 +88,18 @@ def read_only_connection(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """SQLite: recompute the query planner's statistics (``ANALYZE``; about half a second on
+    the reports benchmark's three million snapshots). SQLite never does it by itself, and
+    without statistics it reads the publications of a report through their status (every row
+    is "published") instead of their date. PostgreSQL's autovacuum keeps its own: nothing to do.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine
+
+from publisher.db import refresh_statistics
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -18,29 +21,19 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-#: Rows SQLite samples per index when it refreshes its statistics: enough for the planner,
-#: milliseconds even on millions of snapshots.
-SQLITE_ANALYSIS_LIMIT = 1000
-
-
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema; safe to run again."""
+    """Bring the database to the newest schema; safe to run again.
+
+    When a migration ran on SQLite, the planner statistics are refreshed at once: SQLite
+    assumes an index without statistics is very selective, and after a migration added one to
+    an analysed database the report's fact query scanned every post through it (four times
+    slower, ``bench/reports.py``).
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-    if engine.dialect.name == "sqlite":
-        refresh_sqlite_statistics(engine)
-
-
-def refresh_sqlite_statistics(engine: Engine) -> None:
-    """Give every index planner statistics, new ones included.
-
-    SQLite plans with ``sqlite_stat1`` when it exists and assumes an index without an entry
-    there is very selective: after a migration adds an index to an analysed database, the
-    report's fact query switched to scanning every post through the new index (four times
-    slower, ``bench/reports.py``). With no statistics at all, or complete ones, it plans well.
-    """
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}")
-        conn.exec_driver_sql("ANALYZE")
+        after = MigrationContext.configure(conn).get_current_revision()
+    if before != after:
+        refresh_statistics(engine)

@@ -26,6 +26,9 @@ class Publication(Base):
               sqlite_where=text("next_metrics_at IS NOT NULL")),
         Index("ix_publication_channel_status", "channel_id", "status"),
         Index("ix_publication_published_at", "published_at"),
+        # The dashboard: this week's schedule, and what needs someone's attention.
+        Index("ix_publication_scheduled_at", "scheduled_at"),
+        Index("ix_publication_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

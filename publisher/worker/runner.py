@@ -16,7 +16,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from postqueue import ClaimedJob
 from publisher.core import Core
+from publisher.db import refresh_statistics
 from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH
 from publisher.models import WorkerHeartbeat
 from publisher.services import workers
@@ -139,6 +140,11 @@ class Worker:
                       max_instances=1, coalesce=True)
         sched.add_job(self._safe(self.renew_leases), "interval", seconds=max(1, lease / 3),
                       id="leases", max_instances=1, coalesce=True)
+        if self.core.engine.dialect.name == "sqlite":
+            # Planner statistics follow the data's growth (see ``db.refresh_statistics``).
+            sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",
+                          hours=24, id="statistics", max_instances=1, coalesce=True,
+                          next_run_time=datetime.now(UTC) + timedelta(minutes=10))
         self.heartbeat()
         self._safe(self.core.queue.recover_expired)()
         sched.start()

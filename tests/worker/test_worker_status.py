@@ -50,3 +50,16 @@ def test_board_shows_each_workers_own_state(core, clock, client, login_as):  # t
     html = client.get("/").get_data(as_text=True)
     assert 'class="badge active" data-worker="w-live">server-a: berjalan' in html
     assert 'class="badge failed" data-worker="w-stopped">server-b: berhenti' in html
+
+
+def test_a_sqlite_worker_refreshes_planner_statistics_daily(core, backend):  # type: ignore[no-untyped-def]
+    w = Worker(core, worker_id="stats")
+    w.start()
+    try:
+        job = w._scheduler.get_job("statistics")
+    finally:
+        w.stop()
+    if backend == "sqlite":
+        assert job is not None and job.trigger.interval == timedelta(hours=24)
+    else:
+        assert job is None  # PostgreSQL's autovacuum keeps them

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters import AdapterUnavailable, get_adapter_class
@@ -14,7 +14,6 @@ from publisher.models import (
     ATTENTION_STATES,
     Channel,
     ChannelStatus,
-    MetricSnapshot,
     Post,
     PostStatus,
     Publication,
@@ -22,7 +21,9 @@ from publisher.models import (
     Role,
     User,
 )
-from publisher.services.access import scope
+from publisher.reports import engagement
+from publisher.reports.report import parse_request
+from publisher.services.access import scope, scope_by_post
 
 
 def day_bounds(now: datetime, zone: str) -> tuple[datetime, datetime, datetime]:
@@ -51,26 +52,30 @@ def waiting_for_me(session: Session, user: User, self_ok: bool) -> list[Post]:
     return list(session.execute(scope(q, user, Post.unit_id)).unique().scalars())
 
 
-def needing_action(session: Session, user: User) -> list[Publication]:
-    q = (select(Publication).join(Post, Publication.post_id == Post.id)
-         .where(Publication.status.in_(ATTENTION_STATES))
-         .order_by(Publication.updated_at.desc()).limit(50))
-    return list(session.execute(scope(q, user, Post.unit_id)).unique().scalars())
+def needing_action(session: Session, user: User, limit: int = 50) -> list[Publication]:
+    """The latest publications that need someone (failed, unconfirmed, missed, reconnect).
+
+    The ids first, from the (status, updated_at) index, then the rows with everything the
+    list shows: one query with the joins made SQLite read every post (0.17 s on the reports
+    benchmark's database instead of a millisecond)."""
+    ids = list(session.execute(
+        scope_by_post(select(Publication.id), user, Publication.post_id)
+        .where(Publication.status.in_(ATTENTION_STATES))
+        .order_by(Publication.updated_at.desc(), Publication.id.desc()).limit(limit)).scalars())
+    if not ids:
+        return []
+    rows = session.execute(select(Publication).where(Publication.id.in_(ids))).unique().scalars()
+    by_id = {p.id: p for p in rows}
+    return [by_id[i] for i in ids]
 
 
-def engagement_totals(session: Session, user: User) -> dict[str, int | None]:
-    """Sum of each publication's latest snapshot; a metric nobody reports stays None."""
-    latest = (select(MetricSnapshot.publication_id,
-                     func.max(MetricSnapshot.collected_at).label("at"))
-              .group_by(MetricSnapshot.publication_id).subquery())
-    names = ("likes", "comments", "shares", "views", "reach")
-    q = (select(*[func.sum(getattr(MetricSnapshot, n)) for n in names])
-         .join(latest, (latest.c.publication_id == MetricSnapshot.publication_id)
-               & (latest.c.at == MetricSnapshot.collected_at))
-         .join(Publication, Publication.id == MetricSnapshot.publication_id)
-         .join(Post, Post.id == Publication.post_id))
-    row = session.execute(scope(q, user, Post.unit_id)).one()
-    return dict(zip(names, row, strict=True))
+def engagement_this_month(session: Session, user: User, now: datetime,
+                          default_zone: str) -> dict[str, Any]:
+    """This month's figures, exactly as the reports page shows them (same request, same
+    query): the all-time sum this card used to show read every snapshot ever collected
+    (1.6 s on the reports benchmark's database) and matched no report."""
+    req = parse_request({"period": "this_month"}, user, now, default_zone)
+    return {"period": req.period, **engagement.totals(session, user, req.filter)}
 
 
 def health(session: Session, user: User) -> list[dict[str, Any]]:

@@ -26,5 +26,5 @@ def index() -> str:
         week_items=[p for p in week if p.scheduled_at >= tomorrow],
         waiting=queries.waiting_for_me(s, user, core.settings.allow_self_approval),
         attention=queries.needing_action(s, user),
-        totals=queries.engagement_totals(s, user),
+        totals=queries.engagement_this_month(s, user, now, core.settings.timezone),
         health=queries.health(s, user), workers=workers.statuses(s, now))

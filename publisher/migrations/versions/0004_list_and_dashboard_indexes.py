@@ -1,4 +1,5 @@
-"""indexes for the posts list: a unit's posts (or all, for admins) newest first
+"""indexes for lists that grow with history: the posts list (a unit's posts, or all for admins,
+newest first) and the dashboard (this week's schedule, publications needing attention)
 
 Revision ID: 0004
 Revises: 0003
@@ -17,9 +18,15 @@ def upgrade() -> None:
     with op.batch_alter_table("posts") as batch_op:
         batch_op.create_index("ix_posts_unit_created", ["unit_id", "created_at", "id"])
         batch_op.create_index("ix_posts_created", ["created_at", "id"])
+    with op.batch_alter_table("publications") as batch_op:
+        batch_op.create_index("ix_publication_scheduled_at", ["scheduled_at"])
+        batch_op.create_index("ix_publication_status_updated", ["status", "updated_at"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("publications") as batch_op:
+        batch_op.drop_index("ix_publication_status_updated")
+        batch_op.drop_index("ix_publication_scheduled_at")
     with op.batch_alter_table("posts") as batch_op:
         batch_op.drop_index("ix_posts_created")
         batch_op.drop_index("ix_posts_unit_created")
