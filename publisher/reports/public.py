@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from publisher.reports import engagement as e
 from publisher.reports import metrics as m
-from publisher.reports.facts import ReportFilter, facts
+from publisher.reports.facts import ReportFilter, facts, materialized, sums
 from publisher.reports.period import Period
 
 PUBLIC_FIGURES = ("publications", *m.METRICS, "engagements")
@@ -19,21 +19,20 @@ PUBLIC_FIGURES = ("publications", *m.METRICS, "engagements")
 def public_report(session: Session, period: Period) -> dict[str, Any]:
     """Monthly totals per unit and platform, and the links to the published posts."""
     flt = ReportFilter(start=period.start, end=period.end, public_only=True)
-    f = facts(session, None, flt)
-    from publisher.reports.facts import sums
-
-    q = (select(f.c.unit_name, f.c.platform, *sums(f))
-         .group_by(f.c.unit_name, f.c.platform).order_by(f.c.unit_name, f.c.platform))
-    totals = []
-    for r in session.execute(q):
-        fig = e.figures(r)
-        totals.append({"unit": r.unit_name, "platform": r.platform,
-                       **{k: fig[k] for k in PUBLIC_FIGURES},
-                       "engagement_rate": fig["engagement_rate"]})
-    links = [{"unit": r.unit_name, "platform": r.platform, "channel": r.channel_name,
-              "published_at": r.published_at, "permalink": r.permalink}
-             for r in session.execute(select(f.c.unit_name, f.c.platform, f.c.channel_name,
-                                             f.c.published_at, f.c.permalink)
-                                      .where(f.c.permalink.is_not(None))
-                                      .order_by(f.c.published_at.desc()))]
+    with materialized(session, None, flt):  # one latest-snapshot lookup for both parts
+        f = facts(session, None, flt)
+        q = (select(f.c.unit_name, f.c.platform, *sums(f))
+             .group_by(f.c.unit_name, f.c.platform).order_by(f.c.unit_name, f.c.platform))
+        totals = []
+        for r in session.execute(q):
+            fig = e.figures(r)
+            totals.append({"unit": r.unit_name, "platform": r.platform,
+                           **{k: fig[k] for k in PUBLIC_FIGURES},
+                           "engagement_rate": fig["engagement_rate"]})
+        links = [{"unit": r.unit_name, "platform": r.platform, "channel": r.channel_name,
+                  "published_at": r.published_at, "permalink": r.permalink}
+                 for r in session.execute(select(f.c.unit_name, f.c.platform, f.c.channel_name,
+                                                 f.c.published_at, f.c.permalink)
+                                          .where(f.c.permalink.is_not(None))
+                                          .order_by(f.c.published_at.desc()))]
     return {"month": period.first_day.strftime("%Y-%m"), "totals": totals, "links": links}
