@@ -28,7 +28,10 @@ def parse_time(value: str | datetime, zone: str) -> datetime:
                           "2026-12-01T09:00+07:00).") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ZoneInfo(zone))
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 in WIB is before the first representable instant
+        raise BadTime(f"'{value}' is outside the dates Warta can store.") from None
 
 
 def to_zone(dt: datetime | None, zone: str) -> datetime | None:
