@@ -20,6 +20,15 @@ from web.api import bp
 from web.errors import json_error
 
 
+@dataclass(frozen=True)
+class Param:
+    """A query parameter with a type other than text (a plain ``str`` description means a
+    string parameter)."""
+
+    description: str
+    type: str = "string"
+
+
 @dataclass
 class Route:
     method: str
@@ -28,7 +37,7 @@ class Route:
     body: type[BaseModel] | None
     response: type[BaseModel] | None
     multipart: bool = False
-    query: dict[str, str] | None = None
+    query: dict[str, str | Param] | None = None
 
 
 ROUTES: list[Route] = []
@@ -55,7 +64,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
 
 def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, multipart: bool = False,
-             query: dict[str, str] | None = None) -> Callable:
+             query: dict[str, str | Param] | None = None) -> Callable:
     """Register ``fn`` at ``path`` (OpenAPI style ``{id}``) for ``method``."""
     flask_path = path.replace("{", "<int:").replace("}", ">")
 
@@ -97,9 +106,10 @@ def openapi_document() -> dict[str, Any]:
                                             "404": error}}
         params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}] \
             if "{id}" in r.path else []
-        for name, desc in (r.query or {}).items():
+        for name, spec in (r.query or {}).items():
+            param = spec if isinstance(spec, Param) else Param(spec)
             params.append({"name": name, "in": "query", "required": False,
-                           "description": desc, "schema": {"type": "string"}})
+                           "description": param.description, "schema": {"type": param.type}})
         if params:
             op["parameters"] = params
         if r.body is not None:
