@@ -178,6 +178,19 @@ def patch_post(id: int, data: S.PostPatch):  # type: ignore[no-untyped-def]
     return jsonify(post_out(post))
 
 
+@endpoint("POST", "/posts/{id}/duplicate",
+          "Copy a post as a new draft of its unit (disabled channels left out)",
+          response=S.PostOut, status=201)
+@require_token
+def duplicate_post(id: int):  # type: ignore[no-untyped-def]
+    """The UI's "duplicate as new draft": anyone who can see the post may copy it (the rule
+    and its unit check are ``posts.duplicate_post``'s); the copy is the caller's draft."""
+    s = db()
+    post = post_svc.duplicate_post(get_core(), s, current_user(), id)
+    s.commit()
+    return jsonify(post_out(post)), 201
+
+
 def _transition(fn, id: int, *args: Any):  # type: ignore[no-untyped-def]
     s = db()
     post = fn(get_core(), s, current_user(), id, *args)
