@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from publisher.models import User
 
 ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
                       "Asia/Jayapura": "WIT"}
@@ -28,7 +32,19 @@ def parse_time(value: str | datetime, zone: str) -> datetime:
                           "2026-12-01T09:00+07:00).") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ZoneInfo(zone))
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 in WIB is before the first representable instant
+        raise BadTime(f"'{value}' is outside the dates Warta can store.") from None
+
+
+def home_zone(user: User | None, default: str) -> str:
+    """The zone a person's local times are read and shown in: their unit's, or ``default``
+    (the installation's ``WARTA_TIMEZONE``) for someone without a unit, such as the region's
+    admins. The pages and the API's filters share this rule, so a date a person types means
+    the same midnight wherever they type it."""
+    unit = getattr(user, "unit", None)
+    return str(unit.timezone) if unit is not None else default
 
 
 def to_zone(dt: datetime | None, zone: str) -> datetime | None:

@@ -16,6 +16,7 @@ from publisher.reports.alongside import alongside
 from publisher.reports.facts import ReportFilter, materialized
 from publisher.reports.period import Period, resolve_period
 from publisher.services.errors import Invalid
+from publisher.services.query_args import int_arg
 
 
 @dataclass(frozen=True)
@@ -39,26 +40,15 @@ def viewer_zone(user: User | None, default: str) -> str:
     return default
 
 
-def _int_arg(args: Mapping[str, str], name: str) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise Invalid(f"Parameter '{name}' harus berupa angka.",
-                      f"Parameter '{name}' must be a number.", fields={name: "integer"}) from None
-
-
 def parse_request(args: Mapping[str, str], user: User | None, now: datetime,
                   default_zone: str) -> ReportRequest:
     """Period and filters from query arguments (page and API share the names)."""
     zone = viewer_zone(user, default_zone)
     period = resolve_period(args.get("period"), zone, now, args.get("from"), args.get("to"))
     platform = (args.get("platform") or "").strip() or None
-    flt = ReportFilter(start=period.start, end=period.end, unit_id=_int_arg(args, "unit"),
-                       platform=platform, channel_id=_int_arg(args, "channel"),
-                       campaign_id=_int_arg(args, "campaign"))
+    flt = ReportFilter(start=period.start, end=period.end, unit_id=int_arg(args, "unit"),
+                       platform=platform, channel_id=int_arg(args, "channel"),
+                       campaign_id=int_arg(args, "campaign"))
     return ReportRequest(period, flt)
 
 

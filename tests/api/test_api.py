@@ -83,6 +83,8 @@ BAD_POSTS = [
     ("other unit's channel", {"body": "x", "channels": ["CH_B"]}, 400, "channels"),
     ("malformed time", {"body": "x", "channels": ["CH"], "scheduled_at": "besok pagi"}, 400,
      "scheduled_at"),
+    ("time out of range", {"body": "x", "channels": ["CH"], "scheduled_at": "0001-01-01"}, 400,
+     "scheduled_at"),
     ("unknown field", {"body": "x", "channels": ["CH"], "colour": "red"}, 400, "colour"),
     ("wrong type", {"body": "x", "channels": "CH"}, 400, "channels"),
 ]

@@ -8,7 +8,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from adapters import get_adapter_class
-from publisher.models import MetricSnapshot, Post, Publication, PublishAttempt
+from publisher.models import MetricSnapshot, Post, Publication, PublishAttempt, User
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import posts as post_svc
@@ -16,11 +16,12 @@ from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import Invalid
 from publisher.services.post_search import PostFilter, search_posts
-from publisher.timeutil import BadTime, parse_time
+from publisher.services.query_args import int_arg, time_arg
+from publisher.timeutil import BadTime, home_zone, parse_time
 from web.api import bp
 from web.api import schemas as S
 from web.api.auth import current_user, require_token
-from web.api.spec import endpoint, openapi_document
+from web.api.spec import Param, endpoint, openapi_document
 from web.app import db, get_core
 
 
@@ -114,20 +115,40 @@ def upload_media():  # type: ignore[no-untyped-def]
 
 
 # -- posts ------------------------------------------------------------------------------------
-@endpoint("GET", "/posts", "List posts", response=S.PostList,
-          query={"status": "filter by status", "q": "text search", "page": "page number",
-                 "per_page": "page size (max 100)"})
+_LOCAL = ("ISO 8601 date or date and time. Without an offset it is local time in the "
+          "caller's unit's zone (WARTA_TIMEZONE for a user without a unit), as on the posts "
+          "page; a date alone is that day's local midnight")
+
+
+def _post_filter(user: User) -> PostFilter:
+    """The list's filters from the query string. Unreadable ids and times are a 400 naming
+    the parameter (an ignored filter would look like an answer); ids of things the caller
+    cannot see are not checked here: ``search_posts`` scopes first, so they find nothing."""
+    args, zone = request.args, home_zone(user, get_core().settings.timezone)
+    return PostFilter(status=args.get("status") or None, text=args.get("q"),
+                      channel_id=int_arg(args, "channel"), campaign_id=int_arg(args, "campaign"),
+                      author_id=int_arg(args, "author"),
+                      created_from=time_arg(args, "created_from", zone),
+                      created_before=time_arg(args, "created_before", zone))
+
+
+@endpoint("GET", "/posts", "List posts, newest first", response=S.PostList,
+          query={"status": "filter by status", "q": "text search (literal, any case)",
+                 "channel": Param("only posts to this channel id", "integer"),
+                 "campaign": Param("only posts of this campaign id", "integer"),
+                 "author": Param("only posts written by this user id", "integer"),
+                 "created_from": f"only posts created at or after this time. {_LOCAL}",
+                 "created_before": f"only posts created before this time (exclusive: "
+                                   f"created_before=2026-12-01 ends with November). {_LOCAL}",
+                 "page": Param("page number", "integer"),
+                 "per_page": Param("page size (max 100)", "integer")})
 @require_token
 def list_posts():  # type: ignore[no-untyped-def]
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 20))
-    except ValueError:
-        raise Invalid("page dan per_page harus angka.", "page and per_page must be numbers.",
-                      fields={"page": "integer"}) from None
-    found = search_posts(db(), current_user(),
-                         PostFilter(status=request.args.get("status"), text=request.args.get("q")),
-                         page=page, per_page=per_page)
+    user = current_user()
+    flt = _post_filter(user)
+    page, per_page = int_arg(request.args, "page"), int_arg(request.args, "per_page")
+    found = search_posts(db(), user, flt, page=1 if page is None else page,
+                         per_page=20 if per_page is None else per_page)
     return jsonify(posts=[post_out(p) for p in found.items], total=found.total, page=found.page,
                    per_page=found.per_page)
 
@@ -155,6 +176,19 @@ def patch_post(id: int, data: S.PostPatch):  # type: ignore[no-untyped-def]
     post = post_svc.update_post(get_core(), s, current_user(), id, _post_input(data))
     s.commit()
     return jsonify(post_out(post))
+
+
+@endpoint("POST", "/posts/{id}/duplicate",
+          "Copy a post as a new draft of its unit (disabled channels left out)",
+          response=S.PostOut, status=201)
+@require_token
+def duplicate_post(id: int):  # type: ignore[no-untyped-def]
+    """The UI's "duplicate as new draft": anyone who can see the post may copy it (the rule
+    and its unit check are ``posts.duplicate_post``'s); the copy is the caller's draft."""
+    s = db()
+    post = post_svc.duplicate_post(get_core(), s, current_user(), id)
+    s.commit()
+    return jsonify(post_out(post)), 201
 
 
 def _transition(fn, id: int, *args: Any):  # type: ignore[no-untyped-def]

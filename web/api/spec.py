@@ -20,6 +20,15 @@ from web.api import bp
 from web.errors import json_error
 
 
+@dataclass(frozen=True)
+class Param:
+    """A query parameter with a type other than text (a plain ``str`` description means a
+    string parameter)."""
+
+    description: str
+    type: str = "string"
+
+
 @dataclass
 class Route:
     method: str
@@ -28,7 +37,8 @@ class Route:
     body: type[BaseModel] | None
     response: type[BaseModel] | None
     multipart: bool = False
-    query: dict[str, str] | None = None
+    query: dict[str, str | Param] | None = None
+    status: int | None = None
 
 
 ROUTES: list[Route] = []
@@ -55,8 +65,12 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
 
 def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, multipart: bool = False,
-             query: dict[str, str] | None = None) -> Callable:
-    """Register ``fn`` at ``path`` (OpenAPI style ``{id}``) for ``method``."""
+             query: dict[str, str | Param] | None = None, status: int | None = None) -> Callable:
+    """Register ``fn`` at ``path`` (OpenAPI style ``{id}``) for ``method``.
+
+    ``status`` is the success status the document shows when it is not the default (200, or
+    201 for a summary starting "Create"); the view must of course return that status.
+    """
     flask_path = path.replace("{", "<int:").replace("}", ">")
 
     def decorate(fn: Callable) -> Callable:
@@ -73,7 +87,7 @@ def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | No
                 return error_response(exc)
 
         bp.add_url_rule(flask_path, endpoint=f"{fn.__name__}", view_func=view, methods=[method])
-        ROUTES.append(Route(method, path, summary, body, response, multipart, query))
+        ROUTES.append(Route(method, path, summary, body, response, multipart, query, status))
         return view
     return decorate
 
@@ -97,9 +111,10 @@ def openapi_document() -> dict[str, Any]:
                                             "404": error}}
         params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}] \
             if "{id}" in r.path else []
-        for name, desc in (r.query or {}).items():
+        for name, spec in (r.query or {}).items():
+            param = spec if isinstance(spec, Param) else Param(spec)
             params.append({"name": name, "in": "query", "required": False,
-                           "description": desc, "schema": {"type": "string"}})
+                           "description": param.description, "schema": {"type": param.type}})
         if params:
             op["parameters"] = params
         if r.body is not None:
@@ -112,8 +127,9 @@ def openapi_document() -> dict[str, Any]:
         ok = {"description": "OK"}
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
-        op["responses"]["200" if r.method == "GET" else "201" if r.summary.startswith(
-            "Create") else "200"] = ok
+        success = r.status or (201 if r.method != "GET" and r.summary.startswith("Create")
+                               else 200)
+        op["responses"][str(success)] = ok
         paths.setdefault(r.path, {})[r.method.lower()] = op
     schemas["Error"] = {"type": "object", "properties": {"error": {"type": "object", "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},

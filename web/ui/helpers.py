@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from publisher.models import User
 from publisher.services.errors import NotFound, ServiceError
-from publisher.timeutil import BadTime, parse_time
+from publisher.timeutil import BadTime, home_zone, parse_time
 from web import formatting
 from web.app import db, get_core
 
@@ -65,9 +65,8 @@ def role_required(*roles: str) -> Callable[[Callable[..., T]], Callable[..., T]]
 
 def user_zone() -> str:
     user = current_user
-    if getattr(user, "is_authenticated", False) and user.unit is not None:
-        return str(user.unit.timezone)
-    return str(get_core().settings.timezone)
+    return home_zone(user if getattr(user, "is_authenticated", False) else None,
+                     str(get_core().settings.timezone))
 
 
 def fmt_dt(value: datetime | None, zone: str | None = None, short: bool = False) -> str:
