@@ -3,7 +3,6 @@ figures are this month's, as the reports page computes them."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -24,19 +23,22 @@ def _publish(core, post_id, status, at, likes=None):  # type: ignore[no-untyped-
         return pub.id
 
 
-def _attention_ids(html: str) -> list[str]:
-    section = html[html.index('id="h-attention"'):] if 'id="h-attention"' in html else html
-    return re.findall(r"/unggahan/(\d+)", section)
+def approver_of(make_post, admin):  # type: ignore[no-untyped-def]
+    """Make posts approved by ``admin`` (so they have publications)."""
+    def approved(author, channel, body):  # type: ignore[no-untyped-def]
+        return make_post(author, [channel], body=body, state="approved", approver=admin)
+    return approved
 
 
 def test_attention_list_is_scoped_and_newest_first(client, login_as, make_user, make_channel,
                                                    make_post, core, clock):  # type: ignore[no-untyped-def]
     admin = make_user(Role.ADMIN, None)
+    approved = approver_of(make_post, admin)
     ch_a, ch_b = make_channel(admin, "a"), make_channel(admin, "b", name="B", account="b")
     op_a, op_b = make_user(Role.OPERATOR, "a"), make_user(Role.OPERATOR, "b")
-    old_a = make_post(op_a, [ch_a], body="lama A", state="approved", approver=admin)
-    new_a = make_post(op_a, [ch_a], body="baru A", state="approved", approver=admin)
-    post_b = make_post(op_b, [ch_b], body="punya B", state="approved", approver=admin)
+    old_a = approved(op_a, ch_a, "lama A")
+    new_a = approved(op_a, ch_a, "baru A")
+    post_b = approved(op_b, ch_b, "punya B")
     _publish(core, old_a, PublicationStatus.FAILED, clock.now - timedelta(hours=2))
     _publish(core, new_a, PublicationStatus.UNCONFIRMED, clock.now - timedelta(hours=1))
     _publish(core, post_b, PublicationStatus.FAILED, clock.now - timedelta(minutes=5))
@@ -55,14 +57,15 @@ def test_attention_list_is_scoped_and_newest_first(client, login_as, make_user, 
 def test_engagement_card_shows_this_months_figures(client, login_as, make_user, make_channel,
                                                    make_post, core, clock):  # type: ignore[no-untyped-def]
     admin = make_user(Role.ADMIN, None)
+    approved = approver_of(make_post, admin)
     ch_a, ch_b = make_channel(admin, "a"), make_channel(admin, "b", name="B", account="b")
     op_a, op_b = make_user(Role.OPERATOR, "a"), make_user(Role.OPERATOR, "b")
     this_month = clock.now.replace(day=1, hour=12) if clock.now.day > 1 else clock.now
-    _publish(core, make_post(op_a, [ch_a], body="bulan ini", state="approved", approver=admin), PublicationStatus.PUBLISHED,
+    _publish(core, approved(op_a, ch_a, "bulan ini"), PublicationStatus.PUBLISHED,
              this_month, likes=1234)
-    _publish(core, make_post(op_a, [ch_a], body="bulan lalu", state="approved", approver=admin), PublicationStatus.PUBLISHED,
+    _publish(core, approved(op_a, ch_a, "bulan lalu"), PublicationStatus.PUBLISHED,
              this_month - timedelta(days=40), likes=5)
-    _publish(core, make_post(op_b, [ch_b], body="unit B", state="approved", approver=admin), PublicationStatus.PUBLISHED,
+    _publish(core, approved(op_b, ch_b, "unit B"), PublicationStatus.PUBLISHED,
              this_month, likes=700)
     login_as(Role.OPERATOR, "a")
     card = client.get("/").get_data(as_text=True)
