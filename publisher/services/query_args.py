@@ -9,7 +9,7 @@ means "not given", and a value that cannot be read is an ``Invalid`` naming the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from publisher.services.errors import Invalid
@@ -52,3 +52,17 @@ def read_time(value: str | None, name: str, zone: str) -> datetime | None:
 def time_arg(args: Mapping[str, str], name: str, zone: str) -> datetime | None:
     """``read_time`` of the argument ``name``."""
     return read_time(args.get(name), name, zone)
+
+
+def choice_arg(args: Mapping[str, str], name: str, choices: Iterable[str]) -> str | None:
+    """One of ``choices``, or ``None`` when absent or empty: an unknown value is a 400 naming
+    the choices (an unknown status silently matching nothing would look like an answer)."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    allowed = list(choices)
+    if raw not in allowed:
+        raise Invalid(f"Parameter '{name}' harus salah satu dari: {', '.join(allowed)}.",
+                      f"Parameter '{name}' must be one of: {', '.join(allowed)}.",
+                      fields={name: " | ".join(allowed)})
+    return raw

@@ -175,3 +175,15 @@ def test_time_without_offset_is_read_in_wib(core, people, api_as):
     post = api_as(people["op"]).post("/posts", json={
         "body": "x", "channels": [ch], "scheduled_at": "2026-12-01T09:00"}).json
     assert post["scheduled_at"].startswith("2026-12-01T02:00:00")
+
+
+def test_time_without_offset_is_read_in_the_units_zone(core, people, api_as, units):  # type: ignore[no-untyped-def]
+    """As on the composer page: a unit in WITA (UTC+8) means 09:00 WITA = 01:00 UTC."""
+    from publisher.models import Unit
+
+    with core.sessions.begin() as s:
+        s.get(Unit, units["a"].id).timezone = "Asia/Makassar"
+    ch = sandbox_channel(core, people["op"], "dinsos")
+    post = api_as(people["op"]).post("/posts", json={
+        "body": "x", "channels": [ch], "scheduled_at": "2026-12-01T09:00"}).json
+    assert post["scheduled_at"].startswith("2026-12-01T01:00:00")

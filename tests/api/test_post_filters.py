@@ -101,7 +101,7 @@ def test_dates_are_read_in_the_callers_zone(core, people, scene, api_as):
 BAD = [("channel", "fb"), ("channel", "1.5"), ("campaign", "bansos"), ("author", "me"),
        ("created_from", "besok"), ("created_before", "2026-13-01"),
        ("created_from", "01/12/2026"), ("created_before", "0001-01-01"),
-       ("per_page", "semua")]
+       ("per_page", "semua"), ("status", "published"), ("status", "DRAFT")]
 
 
 @pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v}" for n, v in BAD])

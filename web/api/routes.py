@@ -8,7 +8,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from adapters import get_adapter_class
-from publisher.models import MetricSnapshot, Post, Publication, PublishAttempt, User
+from publisher.models import MetricSnapshot, Post, PostStatus, Publication, PublishAttempt, User
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import posts as post_svc
@@ -16,7 +16,7 @@ from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import Invalid
 from publisher.services.post_search import PostFilter, search_posts
-from publisher.services.query_args import int_arg, time_arg
+from publisher.services.query_args import choice_arg, int_arg, time_arg
 from publisher.timeutil import BadTime, home_zone, parse_time
 from web.api import bp
 from web.api import schemas as S
@@ -57,7 +57,8 @@ def _time(value: str | None, field: str):  # type: ignore[no-untyped-def]
     if value is None or value == "":
         return None
     try:
-        return parse_time(value, get_core().settings.timezone)
+        # Like the composer page: a time without an offset is the caller's unit's local time.
+        return parse_time(value, home_zone(current_user(), get_core().settings.timezone))
     except BadTime as exc:
         raise Invalid("Format waktu tidak dikenali.", str(exc), fields={field: str(exc)}) from None
 
@@ -125,7 +126,7 @@ def _post_filter(user: User) -> PostFilter:
     the parameter (an ignored filter would look like an answer); ids of things the caller
     cannot see are not checked here: ``search_posts`` scopes first, so they find nothing."""
     args, zone = request.args, home_zone(user, get_core().settings.timezone)
-    return PostFilter(status=args.get("status") or None, text=args.get("q"),
+    return PostFilter(status=choice_arg(args, "status", PostStatus), text=args.get("q"),
                       channel_id=int_arg(args, "channel"), campaign_id=int_arg(args, "campaign"),
                       author_id=int_arg(args, "author"),
                       created_from=time_arg(args, "created_from", zone),
@@ -133,7 +134,8 @@ def _post_filter(user: User) -> PostFilter:
 
 
 @endpoint("GET", "/posts", "List posts, newest first", response=S.PostList,
-          query={"status": "filter by status", "q": "text search (literal, any case)",
+          query={"status": "filter by status: draft | submitted | approved | rejected | "
+                           "cancelled", "q": "text search (literal, any case)",
                  "channel": Param("only posts to this channel id", "integer"),
                  "campaign": Param("only posts of this campaign id", "integer"),
                  "author": Param("only posts written by this user id", "integer"),

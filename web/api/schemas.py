@@ -46,7 +46,8 @@ class PostCreate(Strict):
     body: str
     channels: list[int] = Field(default_factory=list)
     media: list[int] = Field(default_factory=list)
-    scheduled_at: str | None = Field(None, description="ISO 8601; no offset = WARTA_TIMEZONE")
+    scheduled_at: str | None = Field(None, description="ISO 8601; no offset = the caller's unit's "
+                                        "zone (WARTA_TIMEZONE for users without a unit)")
     link: str | None = None
     campaign: int | None = None
     overrides: dict[str, Override] = Field(default_factory=dict)
