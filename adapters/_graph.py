@@ -12,14 +12,13 @@ parameter so that it never appears in a URL, a proxy log or an error detail.
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import requests
 
+from adapters._stream import StreamingMultipart
 from adapters.errors import (
     AdapterError,
     AuthExpired,
@@ -217,63 +216,6 @@ def _int(value: Any) -> int | None:
         return None
 
 
-class MultipartFile:
-    """A multipart/form-data body that streams one file from disk in chunks.
-
-    ``requests`` would read a ``files=`` upload whole into memory; videos can be hundreds of
-    megabytes, so the body is produced piece by piece, with a known length (``__len__``) so
-    it is sent with ``Content-Length`` rather than chunked encoding.
-    """
-
-    CHUNK = 1 << 20
-
-    def __init__(self, fields: Mapping[str, str], file_field: str, path: str, mime: str,
-                 progress: Callable[[int, int], None] | None = None) -> None:
-        self.boundary = uuid.uuid4().hex
-        head = b"".join(
-            f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
-            .encode() + str(v).encode() + b"\r\n" for k, v in fields.items())
-        name = os.path.basename(path)
-        head += (f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; "
-                 f"filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n").encode()
-        self._parts: list[bytes | str] = [head, path, f"\r\n--{self.boundary}--\r\n".encode()]
-        self.file_size = os.path.getsize(path)
-        self._len = len(head) + self.file_size + len(self._parts[2])  # type: ignore[arg-type]
-        self._progress = progress
-        self._sent = 0
-        self._fh: Any = None
-
-    @property
-    def content_type(self) -> str:
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    def __len__(self) -> int:
-        return self._len
-
-    def read(self, size: int = -1) -> bytes:
-        size = self.CHUNK if size is None or size < 0 else size
-        while self._parts:
-            part = self._parts[0]
-            if isinstance(part, bytes):
-                chunk, rest = part[:size], part[size:]
-                if rest:
-                    self._parts[0] = rest
-                else:
-                    self._parts.pop(0)
-                return chunk
-            if self._fh is None:
-                self._fh = open(part, "rb")  # noqa: SIM115 - closed when exhausted
-            chunk = self._fh.read(size)
-            if chunk:
-                self._sent += len(chunk)
-                if self._progress:
-                    self._progress(self._sent, self.file_size)
-                return chunk
-            self._fh.close()
-            self._parts.pop(0)
-        return b""
-
-
 class GraphClient:
     """A thin Graph API caller: one method that sends, checks and classifies."""
 
@@ -286,7 +228,7 @@ class GraphClient:
         self.timeout = timeout
 
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-             data: Mapping[str, Any] | None = None, body: MultipartFile | None = None,
+             data: Mapping[str, Any] | None = None, body: StreamingMultipart | None = None,
              after_create: bool = False, timeout: float | None = None) -> Any:
         """Send one request; return the JSON body or raise the classified ``AdapterError``."""
         url = f"{self.base_url}/{path.lstrip('/')}"

@@ -18,17 +18,18 @@ from typing import Any, ClassVar
 
 from adapters._graph import (
     GraphClient,
-    MultipartFile,
     chunks,
     insight_values,
     parse_time,
     summary_count,
 )
+from adapters._stream import FileSlice, StreamingMultipart
 from adapters.base import (
     AccountInfo,
     AdapterContext,
     BaseAdapter,
     Capabilities,
+    MediaFile,
     Metrics,
     OutgoingPost,
     Pending,
@@ -105,7 +106,7 @@ class FacebookAdapter(BaseAdapter):
             fields = {"description": message}
             if post.title:
                 fields["title"] = post.title
-            body = MultipartFile(fields, "source", m.path, m.mime, self.ctx.progress)
+            body = self._upload_body(fields, m)
             result = self.graph.call("POST", f"{self.page_id}/videos", body=body,
                                      after_create=True, timeout=max(self.ctx.timeout, 300))
             video_id = self._id(result, "id")
@@ -113,8 +114,7 @@ class FacebookAdapter(BaseAdapter):
             return Published(video_id, link, self._now())
         if len(post.media) == 1:
             m = post.media[0]
-            body = MultipartFile({"caption": message, "published": "true"}, "source", m.path,
-                                 m.mime, self.ctx.progress)
+            body = self._upload_body({"caption": message, "published": "true"}, m)
             result = self.graph.call("POST", f"{self.page_id}/photos", body=body,
                                      after_create=True)
             return self._published(self._id(result, "post_id", "id"))
@@ -122,8 +122,7 @@ class FacebookAdapter(BaseAdapter):
         # then ONE feed post that attaches them (the irreversible call).
         photo_ids = []
         for m in post.media:
-            body = MultipartFile({"published": "false"}, "source", m.path, m.mime,
-                                 self.ctx.progress)
+            body = self._upload_body({"published": "false"}, m)
             result = self.graph.call("POST", f"{self.page_id}/photos", body=body)
             photo_ids.append(self._id(result, "id"))
         data = {"message": message}
@@ -131,6 +130,11 @@ class FacebookAdapter(BaseAdapter):
             data[f"attached_media[{i}]"] = f'{{"media_fbid":"{pid}"}}'
         result = self.graph.call("POST", f"{self.page_id}/feed", data=data, after_create=True)
         return self._published(self._id(result, "id"))
+
+    def _upload_body(self, fields: dict[str, str], m: MediaFile) -> StreamingMultipart:
+        """The file as Graph's ``source`` part, streamed from disk with progress reported."""
+        return StreamingMultipart(fields, {"source": (m.path, m.mime, FileSlice.whole(m.path))},
+                                  progress=self.ctx.progress)
 
     def _id(self, result: Any, *keys: str) -> str:
         for key in keys:

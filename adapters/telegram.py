@@ -1,9 +1,10 @@
 """Telegram channel adapter (Bot API): text, photo, video and albums posted by a bot admin.
 
-The bot token sits in the URL path (``/bot<TOKEN>/<method>``), so every error text, detail and
-log line this module produces goes through ``_scrub`` and requests exceptions are re-raised
-``from None`` (their message contains the URL). A filter on urllib3's logger removes the token
-from its DEBUG lines too.
+The bot token sits in the URL path (``/bot<TOKEN>/<method>``), so every error text and detail
+this module produces goes through ``_scrub`` and requests exceptions are re-raised ``from None``
+(their message contains the URL). Log lines are not this module's business: urllib3 logs
+request lines with the path at DEBUG, and ``publisher/logs.py`` redacts ``/bot<token>`` from
+every line the application writes.
 
 The Bot API cannot read view counts and cannot list a channel's posts, so ``caps.metrics`` is
 empty and ``lookup`` raises ``NotSupported``: after a crash mid-publish the worker marks the
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -48,33 +48,11 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 PARSE_MODES = ("HTML", "MarkdownV2", "none")
 _MDV2_SPECIAL = re.compile(r"([_*\[\]()~`>#+\-=|{}.!\\])")
-_TOKEN_IN_PATH = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
 #: 403/400 descriptions meaning "the bot lost its place in the channel" (reconnect, not retry).
 #: Telegram gives no machine code for these, only the description; they live here, in one place.
 _LOST_ACCESS = ("bot was kicked", "bot is not a member", "not enough rights",
                 "need administrator rights", "have no rights", "chat not found",
                 "bot was blocked")
-
-
-class _TokenFilter(logging.Filter):
-    """Scrub ``/bot<TOKEN>`` from urllib3 log records (it logs request lines at DEBUG)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        def clean(a: object) -> object:
-            return _TOKEN_IN_PATH.sub("/bot***", a) if isinstance(a, str) else a
-        if isinstance(record.args, dict):  # "%(name)s"-style records keep their mapping
-            record.args = {k: clean(v) for k, v in record.args.items()}
-        elif record.args:
-            record.args = tuple(clean(a) for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = _TOKEN_IN_PATH.sub("/bot***", record.msg)
-        return True
-
-
-def _install_log_filter() -> None:
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _TokenFilter) for f in logger.filters):
-        logger.addFilter(_TokenFilter())
 
 
 def utf16_len(text: str) -> int:
@@ -110,12 +88,11 @@ class TelegramAdapter(BaseAdapter):
         super().__init__(ctx)
         self.token = str(ctx.credentials.get("bot_token", "")).strip()
         self.channel = str(ctx.credentials.get("channel", "")).strip()
-        _install_log_filter()
 
     # -- helpers ------------------------------------------------------------------------
     def _scrub(self, text: str | bytes | None) -> str:
-        out = safe_detail(text, secrets=[self.token])
-        return _TOKEN_IN_PATH.sub("/bot***", out)
+        """The token removed (as a value, and any ``/bot<token>`` path), length capped."""
+        return safe_detail(text, secrets=[self.token])
 
     def _parse_mode(self, post: OutgoingPost) -> str:
         return str(post.options.get("parse_mode") or self.ctx.settings.get("parse_mode")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from publisher.core import Core
 from publisher.models import Post, User
@@ -34,11 +35,14 @@ def sandbox_channel(core: Core, user: User, account: str, name: str | None = Non
 
 def approved_post(core: Core, author: User, approver: User, channel_ids: list[int], *,
                   body: str = "Bantuan sosial tahap 2 cair hari ini.",
-                  when: datetime | None = None) -> int:
+                  when: datetime | None = None, media: list[int] | None = None,
+                  link: str | None = None, overrides: dict[str, Any] | None = None) -> int:
+    """Create, submit and approve a post for the channels; returns the post id."""
     with core.sessions.begin() as s:
         post = post_svc.create_post(core, s, s.get(User, author.id),
                                     post_svc.PostInput(body=body, channels=channel_ids,
-                                                       scheduled_at=when))
+                                                       scheduled_at=when, media=media,
+                                                       link=link, overrides=overrides))
         post_svc.submit_post(core, s, s.get(User, author.id), post.id)
         post_id = post.id
     with core.sessions.begin() as s:

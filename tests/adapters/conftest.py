@@ -1,18 +1,27 @@
-"""Fixtures shared by the adapter case tables: the fake servers and small media files."""
+"""Fixtures shared by the adapter tests: the fake servers and small media files for the case
+tables; cores wired to the fakes, and the people who write and approve, for the worker
+end-to-end tests (whose helper functions are in ``worker_e2e.py``)."""
 
 from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from adapters.base import MediaFile
+from publisher.config import load_settings
+from publisher.core import Core, build_core
+from publisher.models import Role, User
+from tests.fakes import telegram as tg_fake
+from tests.fakes import x as x_fake
 from tests.fakes.graph import graph_fake  # noqa: F401  (fixture)
 
+#: ``WARTA_PUBLIC_URL`` of the Meta cores: Instagram fetches media from signed links under it.
+PUBLIC_URL = "https://warta.example.go.id"
 #: The publication state the worker gives each outcome (DESIGN §2), for the case tables.
 WORKER_STATE = {"Published": "published", "Pending": "publishing", "RetryLater": "queued",
                 "AuthExpired": "needs_reauth", "Rejected": "failed",
@@ -57,3 +66,50 @@ def make_media(tmp_path: Path) -> Callable[..., MediaFile]:
                          else None)
 
     return make
+
+
+# -- the worker end-to-end tests ---------------------------------------------------------------
+@pytest.fixture
+def core_with(test_env: dict[str, str], clock) -> Iterator[Callable[..., Core]]:  # type: ignore[no-untyped-def]
+    """``core_with(WARTA_X=…)``: a core on this test's database and clock with extra settings
+    (the fakes' URLs, knobs). Its engine is disposed after the test."""
+    cores: list[Core] = []
+
+    def build(**env: str) -> Core:
+        core = build_core(load_settings({**test_env, **env}, dotenv=None), clock=clock)
+        cores.append(core)
+        return core
+
+    yield build
+    for core in cores:
+        core.engine.dispose()
+
+
+@pytest.fixture
+def meta_core(core_with, graph_fake) -> Core:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Facebook and Instagram (Graph) pointed at the Graph fake; containers polled after 5 s."""
+    base = graph_fake.url + "/v25.0"
+    return core_with(WARTA_FACEBOOK_API_URL=base, WARTA_INSTAGRAM_GRAPH_API_URL=base,
+                     WARTA_INSTAGRAM_GRAPH_POLL_SECONDS="5", WARTA_PUBLIC_URL=PUBLIC_URL)
+
+
+@pytest.fixture
+def fx() -> Iterator[x_fake.FakeX]:
+    yield from x_fake.serve()
+
+
+@pytest.fixture
+def ft() -> Iterator[tg_fake.FakeTelegram]:
+    yield from tg_fake.serve()
+
+
+@pytest.fixture
+def xt_core(core_with, fx: x_fake.FakeX, ft: tg_fake.FakeTelegram) -> Core:  # type: ignore[no-untyped-def]
+    """X and Telegram pointed at their fakes."""
+    return core_with(WARTA_X_API_URL=fx.url, WARTA_TELEGRAM_API_URL=ft.url)
+
+
+@pytest.fixture
+def people(make_user) -> tuple[User, User]:  # type: ignore[no-untyped-def]
+    """An operator who writes and an approver who approves, in the same unit."""
+    return make_user(Role.OPERATOR), make_user(Role.APPROVER)

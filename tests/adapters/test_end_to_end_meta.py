@@ -3,74 +3,26 @@ approve → published with permalinks → metrics snapshots, with HTTP calls cou
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-from PIL import Image
 from sqlalchemy import select
 
-from publisher.config import load_settings
-from publisher.core import Core, build_core
-from publisher.models import (
-    MetricSnapshot,
-    Post,
-    Publication,
-    PublicationStatus,
-    Role,
-    User,
-)
-from publisher.services import channels as channel_svc
-from publisher.services import media as media_svc
-from publisher.services import posts as post_svc
+from publisher.models import MetricSnapshot, Post, Publication, PublicationStatus
 from publisher.worker import run_once
+from tests.adapters import worker_e2e as e2e
 from tests.helpers import approved_post
 
 
-@pytest.fixture
-def meta_core(test_env, clock, graph_fake) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    base = graph_fake.url + "/v25.0"
-    env = {**test_env, "WARTA_FACEBOOK_API_URL": base, "WARTA_INSTAGRAM_GRAPH_API_URL": base,
-           "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5",
-           "WARTA_PUBLIC_URL": "https://warta.example.go.id"}
-    core = build_core(load_settings(env, dotenv=None), clock=clock)
-    yield core
-    core.engine.dispose()
-
-
-def _channel(core: Core, user: User, platform: str, creds: dict[str, str]) -> int:
-    with core.sessions.begin() as s:
-        return channel_svc.create_channel(core, s, s.get(User, user.id), platform=platform,
-                                          name=platform, credentials=creds).id
-
-
-def _photo(core: Core, user: User, size: tuple[int, int]) -> int:
-    buf = io.BytesIO()
-    Image.new("RGB", size, (10, 120, 200)).save(buf, "PNG")
-    buf.seek(0)
-    with core.sessions.begin() as s:
-        return media_svc.upload_media(core, s, s.get(User, user.id), buf, "foto.png").id
-
-
-def test_facebook_and_instagram_publish_through_the_worker(meta_core, clock, make_user,  # type: ignore[no-untyped-def]
+def test_facebook_and_instagram_publish_through_the_worker(meta_core, clock, people,  # type: ignore[no-untyped-def]
                                                            graph_fake):
-    core = meta_core
-    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
-    fb = _channel(core, op, "facebook", {"page_id": graph_fake.page_id,
-                                         "access_token": graph_fake.page_token})
-    ig = _channel(core, op, "instagram_graph", {"ig_user_id": graph_fake.ig_user_id,
-                                                "access_token": graph_fake.page_token})
+    core, (op, ap) = meta_core, people
+    fb = e2e.fb_channel(core, op, graph_fake)
+    ig = e2e.ig_graph_channel(core, op, graph_fake)
     # a panoramic PNG: the core must turn it into a JPEG inside Instagram's aspect range
-    media_id = _photo(core, op, (2000, 600))
-    with core.sessions.begin() as s:
-        post = post_svc.create_post(core, s, s.get(User, op.id), post_svc.PostInput(
-            body="Pelayanan KTP keliling hari Sabtu.", channels=[fb, ig], media=[media_id]))
-        post_svc.submit_post(core, s, s.get(User, op.id), post.id)
-        post_id = post.id
-    with core.sessions.begin() as s:
-        post_svc.approve_post(core, s, s.get(User, ap.id), post_id)
+    media_id = e2e.photo(core, op, size=(2000, 600))
+    approved_post(core, op, ap, [fb, ig], body="Pelayanan KTP keliling hari Sabtu.",
+                  media=[media_id])
 
     run_once(core)
     with core.sessions() as s:
@@ -79,7 +31,7 @@ def test_facebook_and_instagram_publish_through_the_worker(meta_core, clock, mak
     assert pubs[fb].permalink and graph_fake.page_id in pubs[fb].external_id
     assert pubs[ig].status == PublicationStatus.PUBLISHING, "the container is still processing"
     (container_call,) = graph_fake.calls("POST", f"/{graph_fake.ig_user_id}/media")
-    assert container_call.form["image_url"].startswith("https://warta.example.go.id/m/")
+    assert container_call.form["image_url"].startswith(f"{e2e.PUBLIC_URL}/m/")
 
     for _ in range(4):  # the poll job runs when due; no sleeping, the clock moves
         clock.advance(seconds=30)
@@ -91,11 +43,9 @@ def test_facebook_and_instagram_publish_through_the_worker(meta_core, clock, mak
     assert len(graph_fake.calls("POST", f"/{graph_fake.ig_user_id}/media_publish")) == 1
 
 
-def test_facebook_metrics_for_200_posts_are_batched(meta_core, clock, make_user, graph_fake):  # type: ignore[no-untyped-def]
-    core = meta_core
-    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
-    fb = _channel(core, op, "facebook", {"page_id": graph_fake.page_id,
-                                         "access_token": graph_fake.page_token})
+def test_facebook_metrics_for_200_posts_are_batched(meta_core, clock, people, graph_fake):  # type: ignore[no-untyped-def]
+    core, (op, ap) = meta_core, people
+    fb = e2e.fb_channel(core, op, graph_fake)
     post_id = approved_post(core, op, ap, [fb], body="Seed")
     now = clock.now
     with core.sessions.begin() as s:
@@ -127,19 +77,11 @@ def test_facebook_metrics_for_200_posts_are_batched(meta_core, clock, make_user,
 
 
 def test_expired_instagram_container_is_started_over_and_published_once(meta_core, clock,  # type: ignore[no-untyped-def]
-                                                                       make_user, graph_fake):
-    core = meta_core
-    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
-    ig = _channel(core, op, "instagram_graph", {"ig_user_id": graph_fake.ig_user_id,
-                                                "access_token": graph_fake.page_token})
-    media_id = _photo(core, op, (1080, 1080))
-    with core.sessions.begin() as s:
-        post = post_svc.create_post(core, s, s.get(User, op.id), post_svc.PostInput(
-            body="Vaksinasi keliling", channels=[ig], media=[media_id]))
-        post_svc.submit_post(core, s, s.get(User, op.id), post.id)
-        post_id = post.id
-    with core.sessions.begin() as s:
-        post_svc.approve_post(core, s, s.get(User, ap.id), post_id)
+                                                                       people, graph_fake):
+    core, (op, ap) = meta_core, people
+    ig = e2e.ig_graph_channel(core, op, graph_fake)
+    media_id = e2e.photo(core, op, size=(1080, 1080))
+    approved_post(core, op, ap, [ig], body="Vaksinasi keliling", media=[media_id])
     graph_fake.container_outcome = "EXPIRED"
     run_once(core)
     for _ in range(2):  # in progress, then expired: start over, nothing published

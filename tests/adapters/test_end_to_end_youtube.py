@@ -3,28 +3,18 @@ chunks, progress recorded on the publication, published with a permalink, metric
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from publisher.config import load_settings
-from publisher.core import Core, build_core
-from publisher.models import (
-    Channel,
-    MetricSnapshot,
-    Publication,
-    PublicationStatus,
-    Role,
-    User,
-)
-from publisher.services import channels as channel_svc
-from publisher.services import media as media_svc
+from publisher.core import Core
+from publisher.models import MetricSnapshot, Publication, PublicationStatus, Role, User
 from publisher.services import posts as post_svc
 from publisher.worker import run_once
+from tests.adapters import worker_e2e as e2e
 from tests.adapters.conftest import tiny_mp4
 from tests.fakes.youtube import FakeYouTube, serve
 
@@ -35,40 +25,21 @@ def yt() -> Iterator[FakeYouTube]:
 
 
 @pytest.fixture
-def yt_core(test_env, clock, yt) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    env = {**test_env, "WARTA_YOUTUBE_API_URL": yt.url,
-           "WARTA_YOUTUBE_TOKEN_URL": f"{yt.url}/token",
-           "WARTA_YOUTUBE_CHUNK_SIZE": str(256 * 1024)}
-    core = build_core(load_settings(env, dotenv=None), clock=clock)
-    yield core
-    core.engine.dispose()
+def yt_core(core_with, yt) -> Core:  # type: ignore[no-untyped-def]
+    return core_with(WARTA_YOUTUBE_API_URL=yt.url, WARTA_YOUTUBE_TOKEN_URL=f"{yt.url}/token",
+                     WARTA_YOUTUBE_CHUNK_SIZE=str(256 * 1024))
 
 
-def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # type: ignore[no-untyped-def]
-    core = yt_core
-    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
-    with core.sessions.begin() as s:
-        ch = channel_svc.create_channel(core, s, s.get(User, op.id), platform="youtube",
-                                        name="Kanal Pemda", credentials={
-                                            "client_id": yt.client_id,
-                                            "client_secret": yt.client_secret,
-                                            "refresh_token": yt.refresh_token}).id
+def test_youtube_video_through_the_worker(yt_core, clock, people, yt):  # type: ignore[no-untyped-def]
+    core, (op, ap) = yt_core, people
+    ch = e2e.yt_channel(core, op, yt, name="Kanal Pemda")
     # the check with Google refreshed the token: its expiry is Google's expires_in from now
-    assert channel_expiry(core, ch) == clock.now + timedelta(seconds=3599)
+    assert e2e.channel_row(core, ch).token_expires_at == clock.now + timedelta(seconds=3599)
     data = tiny_mp4(1280, 720, seconds=30) + os.urandom(700 * 1024)
-    with core.sessions.begin() as s:
-        media_id = media_svc.upload_media(core, s, s.get(User, op.id), io.BytesIO(data),
-                                          "rapat.mp4").id
-    with core.sessions.begin() as s:
-        user = s.get(User, op.id)
-        post = post_svc.create_post(core, s, user, post_svc.PostInput(
-            body="Rekaman rapat paripurna.", channels=[ch], media=[media_id],
-            overrides={str(ch): {"title": "Rapat Paripurna DPRD",
-                                 "options": {"made_for_kids": False, "privacy": "unlisted"}}}))
-        post_svc.submit_post(core, s, user, post.id)
-        post_id = post.id
-    with core.sessions.begin() as s:
-        post_svc.approve_post(core, s, s.get(User, ap.id), post_id)
+    media_id = e2e.upload(core, op, data, "rapat.mp4")
+    e2e.approved(core, op, ap, ch, body="Rekaman rapat paripurna.", media=[media_id],
+                 title="Rapat Paripurna DPRD",
+                 options={"made_for_kids": False, "privacy": "unlisted"})
 
     run_once(core)
     with core.sessions() as s:
@@ -89,23 +60,13 @@ def test_youtube_video_through_the_worker(yt_core, clock, make_user, yt):  # typ
         snap = s.execute(select(MetricSnapshot)).scalar_one()
         assert snap.views is not None and snap.reach is None
     # the access token had run out: the metrics job refreshed it, and the channel knows
-    assert channel_expiry(core, ch) == clock.now + timedelta(seconds=3599)
-
-
-def channel_expiry(core: Core, channel_id: int) -> datetime | None:
-    with core.sessions() as s:
-        return s.get(Channel, channel_id).token_expires_at
+    assert e2e.channel_row(core, ch).token_expires_at == clock.now + timedelta(seconds=3599)
 
 
 def test_youtube_post_without_made_for_kids_cannot_be_submitted(yt_core, make_user, yt):  # type: ignore[no-untyped-def]
     core = yt_core
     op = make_user(Role.OPERATOR)
-    with core.sessions.begin() as s:
-        ch = channel_svc.create_channel(core, s, s.get(User, op.id), platform="youtube",
-                                        name="Kanal", credentials={
-                                            "client_id": yt.client_id,
-                                            "client_secret": yt.client_secret,
-                                            "refresh_token": yt.refresh_token}).id
+    ch = e2e.yt_channel(core, op, yt, name="Kanal")
     from publisher.services.errors import Invalid
 
     with core.sessions.begin() as s:
@@ -116,27 +77,13 @@ def test_youtube_post_without_made_for_kids_cannot_be_submitted(yt_core, make_us
     assert "Kanal" in " ".join(err.value.fields)
 
 
-def test_youtube_429_retry_after_sets_the_retry_time(yt_core, clock, make_user, yt):  # type: ignore[no-untyped-def]
+def test_youtube_429_retry_after_sets_the_retry_time(yt_core, clock, people, yt):  # type: ignore[no-untyped-def]
     """Google answers 429 with Retry-After: 120: the publication is queued again for 120 s
     after the worker's now (plus the queue's jitter), not the 30 s first backoff."""
-    from tests.adapters import worker_e2e as e2e
-
-    core = yt_core
-    op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
-    ch = e2e.channel(core, op, "youtube", {"client_id": yt.client_id,
-                                           "client_secret": yt.client_secret,
-                                           "refresh_token": yt.refresh_token})
-    media_id = e2e.video(core, op)
-    with core.sessions.begin() as s:
-        user = s.get(User, op.id)
-        post = post_svc.create_post(core, s, user, post_svc.PostInput(
-            body="Video kegiatan.", channels=[ch], media=[media_id],
-            overrides={str(ch): {"title": "Kegiatan", "options": {"made_for_kids": False}}}))
-        post_svc.submit_post(core, s, user, post.id)
-    with core.sessions.begin() as s:
-        post_svc.approve_post(core, s, s.get(User, ap.id), post.id)
-    with core.sessions() as s:
-        pub_id = s.execute(select(Publication.id)).scalar_one()
+    core, (op, ap) = yt_core, people
+    ch = e2e.yt_channel(core, op, yt)
+    pub_id = e2e.approved(core, op, ap, ch, body="Video kegiatan.", media=[e2e.video(core, op)],
+                          title="Kegiatan", options={"made_for_kids": False})
     yt.fail("initiate", "too_many")
     yt.retry_after = "120"
     t0 = clock.now

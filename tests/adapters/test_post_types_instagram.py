@@ -16,9 +16,8 @@ import pytest
 import responses
 
 from adapters.instagram import InstagramAdapter
-from publisher.config import load_settings
-from publisher.core import Core, build_core
-from publisher.models import ChannelStatus, PublicationStatus, Role
+from publisher.core import Core
+from publisher.models import ChannelStatus, PublicationStatus
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
 from tests.adapters.test_instagram import (
@@ -51,16 +50,8 @@ def ig(monkeypatch) -> Iterator[responses.RequestsMock]:  # type: ignore[no-unty
 
 
 @pytest.fixture
-def ig_core(test_env, clock, ig) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    env = {**test_env, "WARTA_INSTAGRAM_MIN_GAP_SECONDS": "300"}
-    core = build_core(load_settings(env, dotenv=None), clock=clock)
-    yield core
-    core.engine.dispose()
-
-
-@pytest.fixture
-def people(make_user):  # type: ignore[no-untyped-def]
-    return make_user(Role.OPERATOR), make_user(Role.APPROVER)
+def ig_core(core_with, ig) -> Core:  # type: ignore[no-untyped-def]
+    return core_with(WARTA_INSTAGRAM_MIN_GAP_SECONDS="300")
 
 
 def ig_channel(core: Core, op) -> int:  # type: ignore[no-untyped-def]

@@ -6,45 +6,15 @@ in the right publication state with the operator's message."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from publisher.config import load_settings
-from publisher.core import Core, build_core
-from publisher.models import ChannelStatus, PublicationStatus, Role
+from publisher.models import ChannelStatus, PublicationStatus
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
 
 S = PublicationStatus
-PUBLIC = "https://warta.example.go.id"
-
-
-@pytest.fixture
-def meta_core(test_env, clock, graph_fake) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    base = graph_fake.url + "/v25.0"
-    env = {**test_env, "WARTA_FACEBOOK_API_URL": base, "WARTA_INSTAGRAM_GRAPH_API_URL": base,
-           "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5", "WARTA_PUBLIC_URL": PUBLIC}
-    core = build_core(load_settings(env, dotenv=None), clock=clock)
-    yield core
-    core.engine.dispose()
-
-
-@pytest.fixture
-def people(make_user):  # type: ignore[no-untyped-def]
-    return make_user(Role.OPERATOR), make_user(Role.APPROVER)
-
-
-def fb_channel(core: Core, op, fake) -> int:  # type: ignore[no-untyped-def]
-    return e2e.channel(core, op, "facebook", {"page_id": fake.page_id,
-                                              "access_token": fake.page_token})
-
-
-def ig_channel(core: Core, op, fake) -> int:  # type: ignore[no-untyped-def]
-    return e2e.channel(core, op, "instagram_graph", {"ig_user_id": fake.ig_user_id,
-                                                     "access_token": fake.page_token})
-
 
 # -- Facebook -------------------------------------------------------------------------------
 FB_CASES = [
@@ -61,7 +31,7 @@ FB_CASES = [
 def test_facebook_post_type_through_the_worker(meta_core, clock, people, graph_fake,  # type: ignore[no-untyped-def]
                                                case):
     core, (op, ap), fake = meta_core, people, graph_fake
-    fb = fb_channel(core, op, fake)
+    fb = e2e.fb_channel(core, op, fake)
     n = case.get("photos", 0)
     media = ([e2e.video(core, op, (1280, 720))] if case.get("video")
              else [e2e.photo(core, op, i) for i in range(n)])
@@ -124,7 +94,7 @@ IG_CASES = [
 def test_instagram_graph_post_type_through_the_worker(meta_core, clock, people, graph_fake,  # type: ignore[no-untyped-def]
                                                       case):
     core, (op, ap), fake = meta_core, people, graph_fake
-    ig = ig_channel(core, op, fake)
+    ig = e2e.ig_graph_channel(core, op, fake)
     if case.get("reel"):
         media, options = [e2e.video(core, op)], {"ig_type": "reel"}
     else:
@@ -147,7 +117,7 @@ def test_instagram_graph_post_type_through_the_worker(meta_core, clock, people, 
     media_obj = fake.objects[pub.external_id]
     assert media_obj["caption"] == body
     urls = [c.form.get("image_url") or c.form.get("video_url") for c in containers]
-    assert all(u.startswith(f"{PUBLIC}/m/") for u in urls if u), "signed public media URLs"
+    assert all(u.startswith(f"{e2e.PUBLIC_URL}/m/") for u in urls if u), "signed public media URLs"
 
     if case.get("reel"):
         (container,) = containers
@@ -188,7 +158,7 @@ def test_instagram_graph_post_type_through_the_worker(meta_core, clock, people, 
 def test_facebook_duplicate_fails_with_the_operator_message(meta_core, clock, people,  # type: ignore[no-untyped-def]
                                                              graph_fake):
     core, (op, ap) = meta_core, people
-    fb = fb_channel(core, op, graph_fake)
+    fb = e2e.fb_channel(core, op, graph_fake)
     pub_id = e2e.approved(core, op, ap, fb, body="Pengumuman yang sama.")
     graph_fake.fail("duplicate", path="/feed")
     run_once(core)
@@ -208,9 +178,9 @@ def test_expired_token_needs_reauth_on_publication_and_channel(meta_core, people
                                                                platform):
     core, (op, ap) = meta_core, people
     if platform == "facebook":
-        ch, media = fb_channel(core, op, graph_fake), []
+        ch, media = e2e.fb_channel(core, op, graph_fake), []
     else:
-        ch, media = ig_channel(core, op, graph_fake), [e2e.photo(core, op)]
+        ch, media = e2e.ig_graph_channel(core, op, graph_fake), [e2e.photo(core, op)]
     pub_id = e2e.approved(core, op, ap, ch, body="Jadwal vaksinasi.", media=media)
     graph_fake.fail("expired", times=None)
     run_once(core)
@@ -224,7 +194,7 @@ def test_expired_token_needs_reauth_on_publication_and_channel(meta_core, people
 
 def test_instagram_throttle_requeues_then_publishes(meta_core, clock, people, graph_fake):  # type: ignore[no-untyped-def]
     core, (op, ap) = meta_core, people
-    ig = ig_channel(core, op, graph_fake)
+    ig = e2e.ig_graph_channel(core, op, graph_fake)
     pub_id = e2e.approved(core, op, ap, ig, body="Lomba foto.", media=[e2e.photo(core, op)])
     graph_fake.fail("ig_throttle", path="/media", method="POST")  # 80002, regain in 3 minutes
     t0 = clock.now
@@ -247,7 +217,7 @@ def test_instagram_throttle_requeues_then_publishes(meta_core, clock, people, gr
 
 def test_instagram_container_error_fails_at_poll(meta_core, clock, people, graph_fake):  # type: ignore[no-untyped-def]
     core, (op, ap) = meta_core, people
-    ig = ig_channel(core, op, graph_fake)
+    ig = e2e.ig_graph_channel(core, op, graph_fake)
     graph_fake.container_outcome = "ERROR"
     pub_id = e2e.approved(core, op, ap, ig, body="Reel pawai.", media=[e2e.video(core, op)],
                           options={"ig_type": "reel"})

@@ -10,55 +10,16 @@ adapter has nothing to send."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from publisher.config import load_settings
-from publisher.core import Core, build_core
-from publisher.models import ChannelStatus, PublicationStatus, Role
+from publisher.models import ChannelStatus, PublicationStatus
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
-from tests.fakes import telegram as tg_fake
 from tests.fakes import x as x_fake
 
 S = PublicationStatus
-
-
-@pytest.fixture
-def fx() -> Iterator[x_fake.FakeX]:
-    yield from x_fake.serve()
-
-
-@pytest.fixture
-def ft() -> Iterator[tg_fake.FakeTelegram]:
-    yield from tg_fake.serve()
-
-
-@pytest.fixture
-def xt_core(test_env, clock, fx, ft) -> Iterator[Core]:  # type: ignore[no-untyped-def]
-    env = {**test_env, "WARTA_X_API_URL": fx.url, "WARTA_TELEGRAM_API_URL": ft.url}
-    core = build_core(load_settings(env, dotenv=None), clock=clock)
-    yield core
-    core.engine.dispose()
-
-
-@pytest.fixture
-def people(make_user):  # type: ignore[no-untyped-def]
-    return make_user(Role.OPERATOR), make_user(Role.APPROVER)
-
-
-def x_channel(core: Core, op, fx: x_fake.FakeX) -> int:  # type: ignore[no-untyped-def]
-    return e2e.channel(core, op, "x", {"client_id": fx.client_id,
-                                       "client_secret": fx.client_secret,
-                                       "access_token": fx.access_token,
-                                       "refresh_token": fx.refresh_token})
-
-
-def tg_channel(core: Core, op) -> int:  # type: ignore[no-untyped-def]
-    return e2e.channel(core, op, "telegram", {"bot_token": tg_fake.TOKEN,
-                                              "channel": "@diskominfo_test"})
 
 
 # -- X ----------------------------------------------------------------------------------------
@@ -72,7 +33,7 @@ X_CASES = [
 @pytest.mark.parametrize("kinds", X_CASES)
 def test_x_media_post_through_the_worker(xt_core, clock, people, fx, kinds):  # type: ignore[no-untyped-def]
     core, (op, ap) = xt_core, people
-    ch = x_channel(core, op, fx)
+    ch = e2e.x_channel(core, op, fx)
     media = [e2e.video(core, op, (1280, 720)) if k == "video" else e2e.photo(core, op, i)
              for i, k in enumerate(kinds)]
     body = "Jalan Sudirman ditutup Minggu pagi untuk car free day."
@@ -118,7 +79,7 @@ TG_CASES = [
 @pytest.mark.parametrize("kinds", TG_CASES)
 def test_telegram_media_post_through_the_worker(xt_core, clock, people, ft, kinds):  # type: ignore[no-untyped-def]
     core, (op, ap) = xt_core, people
-    ch = tg_channel(core, op)
+    ch = e2e.tg_channel(core, op)
     media = [e2e.video(core, op, (1280, 720)) if k == "video" else e2e.photo(core, op, i)
              for i, k in enumerate(kinds)]
     body = "Posyandu balita buka Sabtu pukul 08.00 & gratis."
@@ -159,7 +120,7 @@ def test_x_rate_limit_requeues_until_the_reset(xt_core, clock, people, fx, monke
     core, (op, ap) = xt_core, people
     reset = int(clock.now.timestamp()) + 900
     monkeypatch.setattr(x_fake, "RESET_AT", reset)  # the x-rate-limit-reset header X sends
-    ch = x_channel(core, op, fx)
+    ch = e2e.x_channel(core, op, fx)
     pub_id = e2e.approved(core, op, ap, ch, body="Info pemadaman listrik.",
                           media=[e2e.photo(core, op)])
     fx.fail("tweets", "rate_limit")
@@ -184,7 +145,7 @@ def test_x_rate_limit_requeues_until_the_reset(xt_core, clock, people, fx, monke
 
 def test_telegram_rate_limit_requeues_after_retry_after(xt_core, clock, people, ft):  # type: ignore[no-untyped-def]
     core, (op, ap) = xt_core, people
-    ch = tg_channel(core, op)
+    ch = e2e.tg_channel(core, op)
     pub_id = e2e.approved(core, op, ap, ch, body="Album kegiatan.",
                           media=[e2e.photo(core, op, 0), e2e.photo(core, op, 1)])
     ft.fail("sendMediaGroup", "throttle")  # 429, parameters.retry_after = 35
@@ -205,7 +166,7 @@ def test_telegram_rate_limit_requeues_after_retry_after(xt_core, clock, people, 
 
 def test_telegram_bot_kicked_needs_reauth(xt_core, people, ft):  # type: ignore[no-untyped-def]
     core, (op, ap) = xt_core, people
-    ch = tg_channel(core, op)
+    ch = e2e.tg_channel(core, op)
     pub_id = e2e.approved(core, op, ap, ch, body="Foto.", media=[e2e.photo(core, op)])
     ft.fail("sendPhoto", "kicked")
     run_once(core)
@@ -219,11 +180,7 @@ def test_x_token_rotated_while_connecting_is_the_one_stored(xt_core, clock, peop
     """X refresh tokens are single-use: when the connect check had to refresh, the rotated
     pair must be stored, or the worker's first post finds only spent tokens."""
     core, (op, ap) = xt_core, people
-    ch = e2e.channel(core, op, "x", {"client_id": fx.client_id,
-                                     "client_secret": fx.client_secret,
-                                     "access_token": fx.access_token,
-                                     "refresh_token": fx.refresh_token,
-                                     "expires_at": int(clock.now.timestamp()) - 10})
+    ch = e2e.x_channel(core, op, fx, expires_at=int(clock.now.timestamp()) - 10)
     assert len(fx.calls("/2/oauth2/token")) == 1, "the stale token was refreshed once"
     stored = core.box.open(e2e.channel_row(core, ch).credentials_encrypted)
     assert (stored["access_token"], stored["refresh_token"]) == (fx.access_token,

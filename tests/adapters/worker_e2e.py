@@ -1,6 +1,8 @@
-"""Helpers for the post-type end-to-end tests: real services to create channels, media and
-approved posts, and the real worker (``run_once``) driven by the test clock until the
-publication settles. Nothing sleeps; poll jobs run because the clock moves."""
+"""Helpers for the end-to-end adapter tests (``test_end_to_end_*``, ``test_post_types_*``):
+real services to create channels, media and approved posts, and the real worker
+(``run_once``) driven by the test clock until the publication settles. Nothing sleeps; poll
+jobs run because the clock moves. Their fixtures (cores wired to the fakes, the fakes, an
+operator and an approver) live in ``tests/adapters/conftest.py``."""
 
 from __future__ import annotations
 
@@ -15,51 +17,83 @@ from publisher.core import Core
 from publisher.models import Channel, Publication, PublicationStatus, User
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
-from publisher.services import posts as post_svc
 from publisher.worker import run_once
-from tests.adapters.conftest import tiny_mp4
+from tests.adapters.conftest import PUBLIC_URL, tiny_mp4
+from tests.fakes import telegram as tg_fake
+from tests.helpers import approved_post
 
 S = PublicationStatus
 #: States the worker has not finished with yet (a retry or a poll job is still due).
 UNSETTLED = (S.QUEUED, S.PUBLISHING)
+__all__ = ["PUBLIC_URL", "S", "UNSETTLED", "approved_post"]  # and the functions below
 
 
-def channel(core: Core, user: User, platform: str, credentials: dict[str, Any]) -> int:
+def channel(core: Core, user: User, platform: str, credentials: dict[str, Any], *,
+            name: str | None = None) -> int:
+    """Connect a channel through the service (which checks the account with the fake)."""
     with core.sessions.begin() as s:
         return channel_svc.create_channel(core, s, s.get(User, user.id), platform=platform,
-                                          name=f"{platform} uji", credentials=credentials).id
+                                          name=name or f"{platform} uji",
+                                          credentials=credentials).id
+
+
+def fb_channel(core: Core, user: User, graph: Any) -> int:
+    return channel(core, user, "facebook", {"page_id": graph.page_id,
+                                            "access_token": graph.page_token})
+
+
+def ig_graph_channel(core: Core, user: User, graph: Any) -> int:
+    """Instagram through the official Graph API (platform ``instagram_graph``)."""
+    return channel(core, user, "instagram_graph", {"ig_user_id": graph.ig_user_id,
+                                                   "access_token": graph.page_token})
+
+
+def x_channel(core: Core, user: User, fx: Any, **extra: Any) -> int:
+    """An X channel with the fake's current tokens; ``extra`` adds e.g. ``expires_at``."""
+    return channel(core, user, "x", {"client_id": fx.client_id,
+                                     "client_secret": fx.client_secret,
+                                     "access_token": fx.access_token,
+                                     "refresh_token": fx.refresh_token, **extra})
+
+
+def tg_channel(core: Core, user: User) -> int:
+    return channel(core, user, "telegram", {"bot_token": tg_fake.TOKEN,
+                                            "channel": "@diskominfo_test"})
+
+
+def yt_channel(core: Core, user: User, yt: Any, *, name: str | None = None) -> int:
+    return channel(core, user, "youtube", {"client_id": yt.client_id,
+                                           "client_secret": yt.client_secret,
+                                           "refresh_token": yt.refresh_token}, name=name)
+
+
+def upload(core: Core, user: User, data: bytes, filename: str) -> int:
+    """Put a file in the media library; returns its id."""
+    with core.sessions.begin() as s:
+        return media_svc.upload_media(core, s, s.get(User, user.id), io.BytesIO(data),
+                                      filename).id
 
 
 def photo(core: Core, user: User, n: int = 0, size: tuple[int, int] = (1080, 1080)) -> int:
     """A distinct PNG per ``n`` (the media library deduplicates identical files)."""
     buf = io.BytesIO()
     Image.new("RGB", size, (10 + 40 * n % 240, 120, 200 - 30 * n % 200)).save(buf, "PNG")
-    buf.seek(0)
-    with core.sessions.begin() as s:
-        return media_svc.upload_media(core, s, s.get(User, user.id), buf, f"foto{n}.png").id
+    return upload(core, user, buf.getvalue(), f"foto{n}.png")
 
 
 def video(core: Core, user: User, size: tuple[int, int] = (1080, 1920), seconds: int = 12) -> int:
-    data = tiny_mp4(*size, seconds=seconds)
-    with core.sessions.begin() as s:
-        return media_svc.upload_media(core, s, s.get(User, user.id), io.BytesIO(data),
-                                      "video.mp4").id
+    return upload(core, user, tiny_mp4(*size, seconds=seconds), "video.mp4")
 
 
 def approved(core: Core, author: User, approver: User, channel_id: int, *, body: str,
              media: list[int] | None = None, link: str | None = None,
-             options: dict[str, Any] | None = None) -> int:
-    """Create, submit and approve a post for one channel; returns its publication id."""
-    overrides = {str(channel_id): {"options": options}} if options else None
-    with core.sessions.begin() as s:
-        user = s.get(User, author.id)
-        post = post_svc.create_post(core, s, user, post_svc.PostInput(
-            body=body, channels=[channel_id], media=media or [], link=link,
-            overrides=overrides))
-        post_svc.submit_post(core, s, user, post.id)
-        post_id = post.id
-    with core.sessions.begin() as s:
-        post_svc.approve_post(core, s, s.get(User, approver.id), post_id)
+             options: dict[str, Any] | None = None, title: str | None = None) -> int:
+    """An approved post for one channel (with that channel's title and options, if given);
+    returns its publication id."""
+    override = {k: v for k, v in (("title", title), ("options", options)) if v}
+    post_id = approved_post(core, author, approver, [channel_id], body=body, media=media,
+                            link=link, overrides={str(channel_id): override} if override
+                            else None)
     with core.sessions() as s:
         return s.execute(select(Publication.id).where(Publication.post_id == post_id)
                          ).scalar_one()

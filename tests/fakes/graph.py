@@ -25,6 +25,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes._wsgi_fake import part_size
+
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
                    "post_impressions_organic", "post_engaged_users", "impressions", "plays",
                    "clips_replays_count", "ig_reels_aggregated_all_plays_count", "video_views"}
@@ -153,7 +155,7 @@ class GraphFake:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         req = Request(environ)
         path = re.sub(r"^/v\d+\.\d+", "", req.path) or "/"
-        files = {k: (f.filename or "", len(f.read()), f.mimetype) for k, f in req.files.items()}
+        files = {k: (f.filename or "", part_size(f), f.mimetype) for k, f in req.files.items()}
         rec = Recorded(req.method, path, dict(req.args.items()), dict(req.form.items()), files,
                        dict(req.headers.items()))
         with self._lock:
