@@ -95,3 +95,35 @@ def test_bot_token_in_urllib3_and_traceback_lines_is_redacted(
     assert '"POST /bot***/sendMessage HTTP/1.1" 401' in err
     assert "Telegram call failed" in err and "Max retries exceeded with url: /bot***/getMe" in err
     assert TOKEN not in err and TOKEN.split(":")[1] not in err
+
+
+def test_an_app_served_by_another_server_still_redacts(core):  # type: ignore[no-untyped-def]
+    """gunicorn 'web.app:create_app()' never runs ``configure_logging``: the handlers that
+    server installed must redact too."""
+    import io
+
+    from web.app import create_app
+
+    root, gunicorn = logging.getLogger(), logging.getLogger("gunicorn.error")
+    saved = (root.handlers[:], root.level, gunicorn.handlers[:])
+    out = io.StringIO()
+    plain = logging.StreamHandler(out)
+    plain.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root.handlers[:] = [plain]
+    root.setLevel(logging.DEBUG)
+    gunicorn.handlers[:] = [logging.StreamHandler(out)]
+    token = "123456:AAE-rahasia-token-bot"
+    try:
+        app = create_app(core=core)
+        logging.getLogger("urllib3.connectionpool").debug(
+            'https://api.telegram.org:443 "POST /bot%s/sendMessage HTTP/1.1" 200 None', token)
+        gunicorn.error("worker failed with Authorization: Bearer %s", "ya29.rahasia-akses")
+        try:
+            raise RuntimeError(f"gagal: https://api.telegram.org/bot{token}/getMe")
+        except RuntimeError:
+            app.logger.exception("request failed")
+    finally:
+        root.handlers[:], root.level, gunicorn.handlers[:] = saved
+    text = out.getvalue()
+    assert "sendMessage" in text and "request failed" in text and "RuntimeError" in text
+    assert token not in text and "ya29.rahasia-akses" not in text

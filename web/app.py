@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from publisher.config import Settings
 from publisher.core import Core, build_core
+from publisher.logs import configure_logging, redact_existing_handlers
 from publisher.models import User
 from web.errors import json_error
 from web.extensions import babel, csrf, login_manager
@@ -52,6 +53,10 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.extensions["warta.core"] = core
+    if not logging.getLogger().handlers:
+        configure_logging(core.settings.log_level)
+    redact_existing_handlers(app.logger, logging.getLogger("gunicorn.error"),
+                             logging.getLogger("gunicorn.access"))
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
