@@ -3,8 +3,11 @@ figures are this month's, as the reports page computes them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from publisher.models import MetricSnapshot, Publication, PublicationStatus, Role
@@ -23,19 +26,32 @@ def _publish(core, post_id, status, at, likes=None):  # type: ignore[no-untyped-
         return pub.id
 
 
-def approver_of(make_post, admin):  # type: ignore[no-untyped-def]
-    """Make posts approved by ``admin`` (so they have publications)."""
+@dataclass
+class Scene:
+    """Two units, a channel and an operator each; ``approved`` makes an approved post."""
+
+    admin: Any
+    ch_a: int
+    ch_b: int
+    op_a: Any
+    op_b: Any
+    approved: Any
+
+
+@pytest.fixture
+def scene(make_user, make_channel, make_post):  # type: ignore[no-untyped-def]
+    admin = make_user(Role.ADMIN, None)
+
     def approved(author, channel, body):  # type: ignore[no-untyped-def]
         return make_post(author, [channel], body=body, state="approved", approver=admin)
-    return approved
+
+    return Scene(admin, make_channel(admin, "a"), make_channel(admin, "b", name="B", account="b"),
+                 make_user(Role.OPERATOR, "a"), make_user(Role.OPERATOR, "b"), approved)
 
 
-def test_attention_list_is_scoped_and_newest_first(client, login_as, make_user, make_channel,
-                                                   make_post, core, clock):  # type: ignore[no-untyped-def]
-    admin = make_user(Role.ADMIN, None)
-    approved = approver_of(make_post, admin)
-    ch_a, ch_b = make_channel(admin, "a"), make_channel(admin, "b", name="B", account="b")
-    op_a, op_b = make_user(Role.OPERATOR, "a"), make_user(Role.OPERATOR, "b")
+def test_attention_list_is_scoped_and_newest_first(client, login_as, scene, core, clock):  # type: ignore[no-untyped-def]
+    admin, approved, ch_a, ch_b = scene.admin, scene.approved, scene.ch_a, scene.ch_b
+    op_a, op_b = scene.op_a, scene.op_b
     old_a = approved(op_a, ch_a, "lama A")
     new_a = approved(op_a, ch_a, "baru A")
     post_b = approved(op_b, ch_b, "punya B")
@@ -54,12 +70,9 @@ def test_attention_list_is_scoped_and_newest_first(client, login_as, make_user, 
     assert "baru A" in html and "punya B" not in html
 
 
-def test_engagement_card_shows_this_months_figures(client, login_as, make_user, make_channel,
-                                                   make_post, core, clock):  # type: ignore[no-untyped-def]
-    admin = make_user(Role.ADMIN, None)
-    approved = approver_of(make_post, admin)
-    ch_a, ch_b = make_channel(admin, "a"), make_channel(admin, "b", name="B", account="b")
-    op_a, op_b = make_user(Role.OPERATOR, "a"), make_user(Role.OPERATOR, "b")
+def test_engagement_card_shows_this_months_figures(client, login_as, scene, core, clock):  # type: ignore[no-untyped-def]
+    approved, ch_a, ch_b = scene.approved, scene.ch_a, scene.ch_b
+    op_a, op_b = scene.op_a, scene.op_b
     this_month = clock.now.replace(day=1, hour=12) if clock.now.day > 1 else clock.now
     _publish(core, approved(op_a, ch_a, "bulan ini"), PublicationStatus.PUBLISHED,
              this_month, likes=1234)
