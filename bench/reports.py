@@ -144,6 +144,23 @@ def generate(url: str, scale: float) -> None:
     print(f"inserted in {time.perf_counter() - t1:.1f} s")
 
 
+def reference_ms() -> float:
+    """A fixed CPU workload (3 million multiply-adds in Python), best of three.
+
+    The machines here share their host: the same code ran up to twice as slow from one run to
+    the next. Printing this beside the figures lets a reader compare runs (and machines) by the
+    ratio figure / reference rather than by milliseconds.
+    """
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        s = 0
+        for i in range(3_000_000):
+            s += i * i
+        best = min(best, (time.perf_counter() - t) * 1000)
+    return best
+
+
 def timed(label: str, fn: Callable[[], object], repeat: int = 5) -> float:
     fn()  # warm
     times = []
@@ -182,6 +199,8 @@ def run(url: str) -> dict[str, float]:
     req = parse_request({"period": "last_month"}, admin, now, "Asia/Jakarta")  # June 2026
     f, z = req.filter, req.zone
     res: dict[str, float] = {}
+    ref_before = reference_ms()
+    print(f"reference workload: {ref_before:.0f} ms (see reference_ms)")
     print(f"one month ({req.period.first_day} – {req.period.last_day}), all units:")
     res["totals"] = timed("totals", lambda: e.totals(s, admin, f))
     res["previous totals"] = timed("totals, previous period",
@@ -209,6 +228,9 @@ def run(url: str) -> dict[str, float]:
 
     res["page render"] = timed("reports page render (all parts)", page, repeat=3)
     core.engine.dispose()
+    ref = min(ref_before, reference_ms())
+    print(f"reference workload: {ref:.0f} ms (best of before and after); page render = "
+          f"{res['page render'] / ref:.2f} x reference")
     return res
 
 
