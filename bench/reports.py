@@ -144,21 +144,41 @@ def generate(url: str, scale: float) -> None:
     print(f"inserted in {time.perf_counter() - t1:.1f} s")
 
 
+def _reference_once() -> float:
+    t = time.perf_counter()
+    s = 0
+    for i in range(3_000_000):
+        s += i * i
+    return (time.perf_counter() - t) * 1000
+
+
 def reference_ms() -> float:
     """A fixed CPU workload (3 million multiply-adds in Python), best of three.
 
     The machines here share their host: the same code ran up to twice as slow from one run to
-    the next. Printing this beside the figures lets a reader compare runs (and machines) by the
-    ratio figure / reference rather than by milliseconds.
+    the next, and within a run. Printing this beside the figures lets a reader compare runs
+    (and machines) by the ratio figure / reference rather than by milliseconds.
     """
-    best = float("inf")
-    for _ in range(3):
+    return min(_reference_once() for _ in range(3))
+
+
+def timed_normalised(label: str, fn: Callable[[], object], repeat: int = 8) -> float:
+    """Time ``fn`` right after the reference workload each time, and scale each time to the
+    fastest reference seen: the median of those is the figure at the machine's own speed,
+    whatever its neighbours did meanwhile. Both raw and normalised medians are printed."""
+    fn()  # warm
+    pairs = []
+    for _ in range(repeat):
+        ref = _reference_once()
         t = time.perf_counter()
-        s = 0
-        for i in range(3_000_000):
-            s += i * i
-        best = min(best, (time.perf_counter() - t) * 1000)
-    return best
+        fn()
+        pairs.append((ref, (time.perf_counter() - t) * 1000))
+    fastest = min(r for r, _ in pairs)
+    raw = statistics.median(ms for _, ms in pairs)
+    norm = statistics.median(ms * fastest / r for r, ms in pairs)
+    print(f"  {label:<34} {raw:8.1f} ms raw median; {norm:.1f} ms at the fastest reference "
+          f"({fastest:.0f} ms; slowest {max(r for r, _ in pairs):.0f} ms)")
+    return norm
 
 
 def timed(label: str, fn: Callable[[], object], repeat: int = 5) -> float:
@@ -226,7 +246,7 @@ def run(url: str) -> dict[str, float]:
         r = client.get(q)
         assert r.status_code == 200, r.status_code
 
-    res["page render"] = timed("reports page render (all parts)", page, repeat=3)
+    res["page render"] = timed_normalised("reports page render (all parts)", page)
     core.engine.dispose()
     ref = min(ref_before, reference_ms())
     print(f"reference workload: {ref:.0f} ms (best of before and after); page render = "
