@@ -56,26 +56,25 @@ def chart_data(req: ReportRequest, report: dict) -> dict:
                        for p in platforms]}
 
 
+def _render_report(template: str, printing: bool, **extra: object) -> str:
+    """The reports page and its printable version: the same request, figures and charts."""
+    req = _request()
+    report = page_report(db(), current_user, req)
+    return render_template(template, req=req, report=report, chart=chart_data(req, report),
+                           opts=filter_options(), args=request.args, printing=printing, **extra)
+
+
 @bp.get("/")
 @login_required
 def index():  # type: ignore[no-untyped-def]
-    req = _request()
-    report = page_report(db(), current_user, req)
-    return render_template("reports/index.html", req=req, report=report,
-                           chart=chart_data(req, report), opts=filter_options(),
-                           args=request.args, printing=False)
+    return _render_report("reports/index.html", printing=False)
 
 
 @bp.get("/cetak")
 @login_required
 def printable():  # type: ignore[no-untyped-def]
     """The monthly report for leadership: title, period, charts and tables, print styles."""
-    req = _request()
-    report = page_report(db(), current_user, req)
-    return render_template("reports/print.html", req=req, report=report,
-                           chart=chart_data(req, report), opts=filter_options(),
-                           args=request.args, printing=True,
-                           generated_at=get_core().now())
+    return _render_report("reports/print.html", printing=True, generated_at=get_core().now())
 
 
 def _filename(req: ReportRequest, what: str, ext: str) -> str:
