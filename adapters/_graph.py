@@ -216,6 +216,18 @@ def _int(value: Any) -> int | None:
         return None
 
 
+def connect(platform: str, base_url: str, ctx: Any, id_field: str,
+            missing_id: str, missing_en: str) -> tuple[str, GraphClient]:
+    """The account id and a client from a Graph adapter's credentials (``id_field`` and
+    ``access_token``); either missing is ``AuthExpired`` with the adapter's own words, since
+    only connecting the account again helps."""
+    account_id = str(ctx.credentials.get(id_field, "")).strip()
+    token = str(ctx.credentials.get("access_token", "")).strip()
+    if not account_id or not token:
+        raise AuthExpired(platform, missing_id, missing_en, code="missing_credentials")
+    return account_id, GraphClient(platform, base_url, token, ctx.http, ctx.timeout)
+
+
 class GraphClient:
     """A thin Graph API caller: one method that sends, checks and classifies."""
 

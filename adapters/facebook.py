@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from adapters._graph import (
-    GraphClient,
     chunks,
     insight_values,
     parse_time,
     summary_count,
 )
+from adapters._graph import connect as graph_connect
 from adapters._stream import FileSlice, StreamingMultipart
 from adapters.base import (
     AccountInfo,
@@ -36,7 +36,7 @@ from adapters.base import (
     Problem,
     Published,
 )
-from adapters.errors import AuthExpired, OutcomeUnknown, Rejected
+from adapters.errors import OutcomeUnknown, Rejected
 
 DEFAULT_INSIGHTS = "post_media_view,post_total_media_view_unique"
 COUNT_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(true).limit(0)"
@@ -58,14 +58,10 @@ class FacebookAdapter(BaseAdapter):
 
     def __init__(self, ctx: AdapterContext) -> None:
         super().__init__(ctx)
-        self.page_id = str(ctx.credentials.get("page_id", "")).strip()
-        token = str(ctx.credentials.get("access_token", "")).strip()
-        if not self.page_id or not token:
-            raise AuthExpired(self.platform,
-                              "ID Halaman atau token akses Facebook belum diisi. Sambungkan akun.",
-                              "The Facebook Page id or access token is missing. Connect the "
-                              "account.", code="missing_credentials")
-        self.graph = GraphClient(self.platform, self.base_url, token, ctx.http, ctx.timeout)
+        self.page_id, self.graph = graph_connect(
+            self.platform, self.base_url, ctx, "page_id",
+            "ID Halaman atau token akses Facebook belum diisi. Sambungkan akun.",
+            "The Facebook Page id or access token is missing. Connect the account.")
         self.insight_metrics = str(ctx.settings.get("insight_metrics") or DEFAULT_INSIGHTS)
         self.ids_per_request = int(ctx.settings.get("ids_per_request") or 50)
         self.permalink_base = str(ctx.settings.get("permalink_base")

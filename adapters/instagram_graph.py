@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from adapters._graph import GraphClient, chunks, insight_values, parse_time
+from adapters._graph import chunks, insight_values, parse_time
+from adapters._graph import connect as graph_connect
 from adapters.base import (
     AccountInfo,
     AdapterContext,
@@ -30,7 +31,6 @@ from adapters.base import (
 )
 from adapters.errors import (
     AdapterError,
-    AuthExpired,
     OutcomeUnknown,
     Rejected,
     RetryLater,
@@ -62,14 +62,10 @@ class InstagramGraphAdapter(BaseAdapter):
 
     def __init__(self, ctx: AdapterContext) -> None:
         super().__init__(ctx)
-        self.ig_user_id = str(ctx.credentials.get("ig_user_id", "")).strip()
-        token = str(ctx.credentials.get("access_token", "")).strip()
-        if not self.ig_user_id or not token:
-            raise AuthExpired(self.platform,
-                              "ID akun Instagram atau token akses belum diisi. Sambungkan akun.",
-                              "The Instagram account id or access token is missing. Connect the "
-                              "account.", code="missing_credentials")
-        self.graph = GraphClient(self.platform, self.base_url, token, ctx.http, ctx.timeout)
+        self.ig_user_id, self.graph = graph_connect(
+            self.platform, self.base_url, ctx, "ig_user_id",
+            "ID akun Instagram atau token akses belum diisi. Sambungkan akun.",
+            "The Instagram account id or access token is missing. Connect the account.")
         s = ctx.settings
         self.poll_seconds = float(s.get("poll_seconds") or 20)
         self.max_polls = int(s.get("max_polls") or 30)

@@ -240,3 +240,18 @@ def test_meta_message_echoing_a_token_is_cleaned_before_it_reaches_the_operator(
     for text in (err.message_id, err.message_en, err.detail):
         assert "EAAsecretTOKEN123" not in text
     assert "Invalid parameter" in err.message_en
+
+
+@pytest.mark.parametrize("platform,creds", [
+    ("facebook", {"page_id": "", "access_token": "t"}),
+    ("facebook", {"page_id": "123"}),
+    ("instagram_graph", {"ig_user_id": "17841", "access_token": "  "}),
+    ("instagram_graph", {"access_token": "t"}),
+])
+def test_missing_graph_credentials_ask_to_reconnect(platform, creds):
+    """Both Graph adapters refuse half-filled credentials in their own words."""
+    with pytest.raises(AuthExpired) as err:
+        get_adapter_class(platform)(AdapterContext(credentials=creds, now=lambda: NOW))
+    assert err.value.code == "missing_credentials"
+    word = "Halaman" if platform == "facebook" else "Instagram"
+    assert word in err.value.message("id") and "Connect the account" in err.value.message("en")
