@@ -21,6 +21,8 @@ from publisher.migrate import upgrade
 from publisher.models import Role, Unit, User
 from publisher.services import org
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 PG_URL = os.environ.get("WARTA_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

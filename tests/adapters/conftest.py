@@ -18,7 +18,6 @@ from publisher.core import Core, build_core
 from publisher.models import Role, User
 from tests.fakes import telegram as tg_fake
 from tests.fakes import x as x_fake
-from tests.fakes.graph import graph_fake  # noqa: F401  (fixture)
 
 #: ``WARTA_PUBLIC_URL`` of the Meta cores: Instagram fetches media from signed links under it.
 PUBLIC_URL = "https://warta.example.go.id"
@@ -86,21 +85,13 @@ def core_with(test_env: dict[str, str], clock) -> Iterator[Callable[..., Core]]:
 
 
 @pytest.fixture
-def meta_core(core_with, graph_fake) -> Core:  # type: ignore[no-untyped-def]  # noqa: F811
+def meta_core(core_with, graph_fake) -> Core:  # type: ignore[no-untyped-def]
     """Facebook and Instagram (Graph) pointed at the Graph fake; containers polled after 5 s."""
     base = graph_fake.url + "/v25.0"
     return core_with(WARTA_FACEBOOK_API_URL=base, WARTA_INSTAGRAM_GRAPH_API_URL=base,
                      WARTA_INSTAGRAM_GRAPH_POLL_SECONDS="5", WARTA_PUBLIC_URL=PUBLIC_URL)
 
 
-@pytest.fixture
-def fx() -> Iterator[x_fake.FakeX]:
-    yield from x_fake.serve()
-
-
-@pytest.fixture
-def ft() -> Iterator[tg_fake.FakeTelegram]:
-    yield from tg_fake.serve()
 
 
 @pytest.fixture

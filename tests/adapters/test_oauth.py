@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,14 +20,6 @@ from tests.fakes import youtube as yt_fake
 REDIRECT = "https://warta.example.go.id/channels/callback"
 
 
-@pytest.fixture
-def fx() -> Iterator[x_fake.FakeX]:
-    yield from x_fake.serve()
-
-
-@pytest.fixture
-def fy() -> Iterator[yt_fake.FakeYouTube]:
-    yield from yt_fake.serve()
 
 
 def test_x_pkce_flow(fx: x_fake.FakeX) -> None:

@@ -11,7 +11,6 @@ from publisher.models import User
 from publisher.services import channels as channel_service
 from publisher.services import posts as post_service
 from publisher.services.posts import PostInput
-from tests.fakes.graph import graph_fake  # noqa: F401  (fixture, for test_oauth_connect)
 
 
 def png_bytes() -> bytes:

@@ -4,7 +4,6 @@ Graph servers: the round trip, the state check, refusals, unit scoping and hidde
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,16 +16,6 @@ from adapters.oauth import x as x_oauth
 from publisher.models import Channel, ChannelStatus, Role, Unit
 from tests.fakes import x as x_fake
 from tests.fakes import youtube as yt_fake
-
-
-@pytest.fixture
-def fx() -> Iterator[x_fake.FakeX]:
-    yield from x_fake.serve()
-
-
-@pytest.fixture
-def fy() -> Iterator[yt_fake.FakeYouTube]:
-    yield from yt_fake.serve()
 
 
 @pytest.fixture

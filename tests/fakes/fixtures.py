@@ -1,0 +1,30 @@
+"""The local fake platform servers as fixtures, for every test (registered in tests/conftest.py):
+each test that names one gets a fresh server on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes import telegram as tg_fake
+from tests.fakes import x as x_fake
+from tests.fakes import youtube as yt_fake
+from tests.fakes.graph import graph_fake  # noqa: F401 - fixture, re-exported
+
+__all__ = ["ft", "fx", "fy", "graph_fake"]
+
+
+@pytest.fixture
+def fx() -> Iterator[x_fake.FakeX]:
+    yield from x_fake.serve()
+
+
+@pytest.fixture
+def fy() -> Iterator[yt_fake.FakeYouTube]:
+    yield from yt_fake.serve()
+
+
+@pytest.fixture
+def ft() -> Iterator[tg_fake.FakeTelegram]:
+    yield from tg_fake.serve()
