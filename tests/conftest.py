@@ -30,11 +30,46 @@ if os.environ.get("CI") and not PG_URL:
     raise RuntimeError("CI must set WARTA_TEST_DATABASE_URL: database tests run on PostgreSQL too.")
 
 
+#: The instant every test starts at: a Wednesday, 10:00 WIB (03:00 UTC), mid-month, far from any
+#: local midnight in Indonesia's three zones. Tests about the time of day pick their instants
+#: themselves (see ``AWKWARD_INSTANTS``); ``WARTA_TEST_NOW`` (ISO 8601, with an offset) starts
+#: the whole suite somewhere else, to show that nothing depends on where it starts.
+DEFAULT_TEST_NOW = datetime(2026, 6, 10, 3, 0, 0, tzinfo=UTC)
+
+
+def _start_instant() -> datetime:
+    raw = os.environ.get("WARTA_TEST_NOW", "").strip()
+    if not raw:
+        return DEFAULT_TEST_NOW
+    start = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if start.tzinfo is None:
+        raise RuntimeError("WARTA_TEST_NOW needs an offset (…Z or +07:00)")
+    return start.astimezone(UTC)
+
+
+TEST_NOW = _start_instant()
+
+#: Instants where a day, a month or a report period changes somewhere in Indonesia:
+#: WIB (UTC+7) midnight is 17:00 UTC, WITA (UTC+8) 16:00 UTC, WIT (UTC+9) 15:00 UTC.
+AWKWARD_INSTANTS = {
+    "wib-before-midnight": datetime(2026, 6, 10, 16, 59, 59, tzinfo=UTC),
+    "wib-after-midnight": datetime(2026, 6, 10, 17, 0, 0, tzinfo=UTC),
+    "wita-before-midnight": datetime(2026, 6, 10, 15, 59, 59, tzinfo=UTC),
+    "wita-after-midnight": datetime(2026, 6, 10, 16, 0, 0, tzinfo=UTC),
+    "wit-before-midnight": datetime(2026, 6, 10, 14, 59, 59, tzinfo=UTC),
+    "wit-after-midnight": datetime(2026, 6, 10, 15, 0, 0, tzinfo=UTC),
+    "month-end-wib": datetime(2026, 6, 30, 16, 59, 59, tzinfo=UTC),  # 23:59:59 WIB, 30 June
+    "year-end-wib": datetime(2026, 12, 31, 16, 59, 59, tzinfo=UTC),
+}
+
+
 class Clock:
-    """A controllable clock: tests move time instead of waiting for it."""
+    """A controllable clock: tests move time instead of waiting for it. It starts at a fixed
+    instant, so a run at 23:30 UTC behaves like one at noon (the suite used to start from the wall
+    clock and failed seven hours a day)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC).replace(microsecond=0)
+        self.now = start or TEST_NOW
         self.frozen = True
 
     def __call__(self) -> datetime:
@@ -96,8 +131,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock(request: pytest.FixtureRequest) -> Clock:
+    """The test's clock. Parametrise it indirectly with a name of ``AWKWARD_INSTANTS`` (or a
+    datetime) to start elsewhere: ``@pytest.mark.parametrize("clock", [...], indirect=True)``."""
+    start = getattr(request, "param", None)
+    return Clock(AWKWARD_INSTANTS[start] if isinstance(start, str) else start)
 
 
 @pytest.fixture

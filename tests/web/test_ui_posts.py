@@ -3,6 +3,8 @@ post (a service rule the page only calls)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 
@@ -49,6 +51,8 @@ def test_ui_search_is_scoped_to_the_unit(client, login_as, make_user, make_chann
     assert "Rapat koordinasi Bappeda" in page and "Rapat koordinasi Dinsos" in page
 
 
+@pytest.mark.parametrize("clock", ["wib-before-midnight", "wib-after-midnight", "month-end-wib",
+                                   None], indirect=True)
 def test_ui_filters_by_status_channel_author_and_day(client, login_as, make_user, make_channel,
                                                      make_post, clock):
     admin = make_user(Role.ADMIN, None)
@@ -61,7 +65,7 @@ def test_ui_filters_by_status_channel_author_and_day(client, login_as, make_user
     assert "Kabar lama" not in listed(client, status="submitted")
     assert "Kabar baru" not in listed(client, channel=str(ch_fb))
     assert "Kabar lama" not in listed(client, author=str(second.id))
-    today = clock.now.date().isoformat()
+    today = clock.now.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()  # the unit's day
     page = listed(client, **{"from": today, "to": today})
     assert "Kabar baru" in page and "Kabar lama" not in page
 
