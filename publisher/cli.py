@@ -11,16 +11,25 @@ from functools import wraps
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from publisher.config import SettingsError, load_settings
 from publisher.core import Core, build_core
 from publisher.logs import configure_logging
+from publisher.readiness import NotReady, check_backend, check_database
 from publisher.services.errors import ServiceError
 
 
-def make_core() -> Core:
+def make_core(*, create: bool = False) -> Core:
+    """The core for one command. Unless the command creates the database (``init``, the demo),
+    the database must already be there and migrated: otherwise one sentence says so before any
+    file or key is created."""
     settings = load_settings()
     configure_logging(settings.log_level)
+    if create:
+        check_backend(settings.database_url)
+    else:
+        check_database(settings.database_url)
     return build_core(settings)
 
 
@@ -33,6 +42,13 @@ def friendly(fn: Callable) -> Callable:
         except SettingsError as exc:
             click.echo(f"Pengaturan salah / bad setting: {exc}", err=True)
             sys.exit(2)
+        except NotReady as exc:
+            click.echo(f"{exc.message}\n{exc.message_en}", err=True)
+            sys.exit(3)
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            click.echo(f"Database tidak dapat dipakai / the database failed: {reason}", err=True)
+            sys.exit(3)
         except ServiceError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
             click.echo(f"Gagal / failed: {exc.message} ({exc.message_en})"
@@ -49,22 +65,22 @@ def cli() -> None:
     pass
 
 
-@cli.command(help="Create or upgrade the database (safe to run again).")
+@cli.command(help="Buat atau perbarui database (aman diulang) / create or upgrade the database.")
 @friendly
 def init() -> None:
     from publisher.migrate import upgrade
 
-    core = make_core()
+    core = make_core(create=True)
     upgrade(core.engine)
     click.echo(f"Database siap / ready: {core.engine.url.render_as_string(hide_password=True)}")
 
 
-@cli.group(help="Units (OPD).")
+@cli.group(help="Unit (OPD) / units.")
 def unit() -> None:
     pass
 
 
-@unit.command("create")
+@unit.command("create", help="Buat unit / create a unit.")
 @click.option("--name", required=True)
 @click.option("--slug", required=True)
 @click.option("--timezone", default=None, help="e.g. Asia/Jakarta (WIB), Asia/Makassar (WITA)")
@@ -78,12 +94,30 @@ def unit_create(name: str, slug: str, timezone: str | None) -> None:
         click.echo(f"Unit #{u.id} '{u.name}' ({u.slug}) dibuat / created.")
 
 
-@cli.group(help="Users.")
+@unit.command("list", help="Daftar unit / list the units.")
+@friendly
+def unit_list() -> None:
+    from sqlalchemy import func, select
+
+    from publisher.models import Unit, User
+
+    core = make_core()
+    with core.sessions() as s:
+        users = dict(s.execute(select(User.unit_id, func.count()).group_by(User.unit_id)).all())
+        rows = s.execute(select(Unit).order_by(Unit.slug)).scalars().all()
+        if not rows:
+            click.echo("Belum ada unit / no units yet: warta unit create --name … --slug …")
+        for u in rows:
+            click.echo(f"#{u.id}\t{u.slug}\t{u.name}\t{u.timezone}\t"
+                       f"{users.get(u.id, 0)} pengguna / users")
+
+
+@cli.group(help="Pengguna / users.")
 def user() -> None:
     pass
 
 
-@user.command("create")
+@user.command("create", help="Buat pengguna / create a user.")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(["operator", "approver", "admin"]))
@@ -105,12 +139,71 @@ def user_create(email: str, name: str, role: str, unit_slug: str | None,
         click.echo(f"Pengguna #{created.id} {created.email} ({role}) dibuat / created.")
 
 
-@cli.group(help="API tokens.")
+@user.command("list", help="Daftar pengguna / list the users.")
+@click.option("--unit", "unit_slug", default=None, help="hanya unit ini / only this unit (slug)")
+@friendly
+def user_list(unit_slug: str | None) -> None:
+    from sqlalchemy import select
+
+    from publisher.models import User
+    from publisher.services import org
+
+    core = make_core()
+    with core.sessions() as s:
+        query = select(User).order_by(User.email)
+        if unit_slug:
+            query = query.where(User.unit_id == org.unit_by_slug(s, unit_slug).id)
+        rows = s.execute(query).scalars().all()
+        if not rows:
+            click.echo("Belum ada pengguna / no users yet.")
+        now = core.now()
+        for u in rows:
+            state = "aktif / active" if u.active else "nonaktif / inactive"
+            if u.locked_until and u.locked_until > now:
+                state = "terkunci / locked"
+            click.echo(f"#{u.id}\t{u.email}\t{u.name}\t{u.role}\t"
+                       f"{u.unit.slug if u.unit else '-'}\t{state}")
+
+
+@user.command("set-password", help="Atur kata sandi baru dan buka kunci / set a new password "
+                                   "and lift a lockout.")
+@click.argument("email")
+@click.option("--password", default=None, help="ditanyakan bila kosong / prompted when omitted")
+@friendly
+def user_set_password(email: str, password: str | None) -> None:
+    from publisher.services import accounts
+
+    core = make_core()
+    with core.sessions.begin() as s:
+        u = _user_by_email(s, email)
+        if password is None:
+            password = click.prompt("Kata sandi baru / new password", hide_input=True,
+                                    confirmation_prompt=True)
+        accounts.reset_password(s, u, password)
+        click.echo(f"Kata sandi {u.email} diganti dan kunci dibuka / password set, lockout "
+                   "lifted.")
+
+
+def _user_by_email(session: Any, email: str) -> Any:
+    from sqlalchemy import select
+
+    from publisher.models import User
+    from publisher.services.errors import NotFound
+
+    u = session.execute(select(User).where(User.email == email.strip().lower())
+                        ).scalar_one_or_none()
+    if u is None:
+        raise NotFound(f"Pengguna {email} tidak ditemukan.", f"No user {email}.",
+                       fields={"email": "not found"})
+    return u
+
+
+@cli.group(help="Token API / API tokens.")
 def token() -> None:
     pass
 
 
-@token.command("create")
+@token.command("create", help="Buat token API untuk pengguna / create an API token.")
 @click.argument("email")
 @click.option("--name", default="cli")
 @friendly
@@ -132,8 +225,9 @@ def token_create(email: str, name: str) -> None:
     click.echo(tok)
 
 
-@cli.command(help="Run the background publisher.")
-@click.option("--once", is_flag=True, help="run the due jobs once and exit")
+@cli.command(help="Jalankan penerbit latar belakang / run the background publisher.")
+@click.option("--once", is_flag=True,
+              help="jalankan tugas jatuh tempo sekali lalu keluar / run the due jobs once and exit")
 @friendly
 def worker(once: bool) -> None:
     from publisher.worker import Worker, run_once

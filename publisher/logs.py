@@ -45,3 +45,6 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # APScheduler logs two INFO lines a second (every tick), burying what an operator needs:
+    # the URL, the demo accounts and one line per publication outcome.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -82,6 +82,12 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
     from web.media_public import bp as media_bp
 
     app.register_blueprint(media_bp)
+
+    @app.get("/favicon.ico")
+    def favicon():  # type: ignore[no-untyped-def]
+        # Browsers ask for it on every page; a 404 there filled the logs.
+        return app.send_static_file("favicon.ico")
+
     _register_ui(app)
     _register_errors(app)
     return app

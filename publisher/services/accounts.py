@@ -64,6 +64,17 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     audit.record(session, "user.password", "user", user.id, actor=user, unit_id=user.unit_id)
 
 
+def reset_password(session: Session, user: User, new: str, actor: User | None = None) -> None:
+    """Someone responsible (an admin, or the server's operator through the CLI) sets a new
+    password for a user who forgot theirs, and lifts a lockout: the login page tells locked-out
+    users to ask for exactly this."""
+    org.set_password(user, new or "")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, "user.password_reset", "user", user.id, actor=actor,
+                 unit_id=user.unit_id)
+
+
 def set_locale(session: Session, user: User, locale: str) -> None:
     if locale not in LOCALES:
         raise Invalid("Bahasa tidak dikenal.", "Unknown language.", fields={"locale": "id | en"})
