@@ -112,6 +112,22 @@ def unit_list() -> None:
                        f"{users.get(u.id, 0)} pengguna / users")
 
 
+@unit.command("public", help="Tampilkan unit di halaman transparansi publik atau tidak / "
+                             "show a unit on the public transparency page, or not.")
+@click.argument("slug")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@friendly
+def unit_public(slug: str, state: str) -> None:
+    from publisher.services import org
+
+    core = make_core()
+    with core.sessions.begin() as s:
+        u = org.unit_by_slug(s, slug)
+        org.update_unit(s, None, u.id, public_report=state == "on")
+        click.echo(f"Unit {u.slug}: halaman publik {'ON' if state == 'on' else 'OFF'} / "
+                   f"public page {state}.")
+
+
 @cli.group(help="Pengguna / users.")
 def user() -> None:
     pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from publisher.db import Base, utcnow
@@ -36,6 +36,10 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="id")
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+    #: Set when an admin gave a temporary password: the UI asks for a new one before anything
+    #: else, so the admin never knows the password in use.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     #: When the user last opened their notifications; newer events count as unread.
     notifications_seen_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

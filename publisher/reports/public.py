@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from publisher.models import User
 from publisher.reports import engagement as e
 from publisher.reports import metrics as m
 from publisher.reports.facts import ReportFilter, facts, materialized, sums
@@ -16,11 +17,18 @@ from publisher.reports.period import Period
 PUBLIC_FIGURES = ("publications", *m.METRICS, "engagements")
 
 
-def public_report(session: Session, period: Period) -> dict[str, Any]:
-    """Monthly totals per unit and platform, and the links to the published posts."""
-    flt = ReportFilter(start=period.start, end=period.end, public_only=True)
-    with materialized(session, None, flt):  # one latest-snapshot lookup for both parts
-        f = facts(session, None, flt)
+def public_report(session: Session, period: Period, *,
+                  preview: tuple[User, int] | None = None) -> dict[str, Any]:
+    """Monthly totals per unit and platform, and the links to the published posts.
+
+    ``preview`` (viewer, unit id) shows an admin what one unit would make public before it
+    opts in: the same figures, read with the viewer's own scope."""
+    viewer = preview[0] if preview else None
+    flt = (ReportFilter(start=period.start, end=period.end, public_only=True)
+           if preview is None else
+           ReportFilter(start=period.start, end=period.end, unit_id=preview[1]))
+    with materialized(session, viewer, flt):  # one latest-snapshot lookup for both parts
+        f = facts(session, viewer, flt)
         q = (select(f.c.unit_name, f.c.platform, *sums(f))
              .group_by(f.c.unit_name, f.c.platform).order_by(f.c.unit_name, f.c.platform))
         totals = []

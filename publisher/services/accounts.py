@@ -61,6 +61,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise Invalid("Kata sandi saat ini salah.", "The current password is wrong.",
                       fields={"current": "wrong"})
     org.set_password(user, new or "")
+    user.must_change_password = False
     audit.record(session, "user.password", "user", user.id, actor=user, unit_id=user.unit_id)
 
 
@@ -73,6 +74,30 @@ def reset_password(session: Session, user: User, new: str, actor: User | None = 
     user.locked_until = None
     audit.record(session, "user.password_reset", "user", user.id, actor=actor,
                  unit_id=user.unit_id)
+
+
+def admin_reset_password(session: Session, actor: User, user_id: int, temporary: str) -> User:
+    """An admin gives a user who forgot their password a temporary one. It works once: the UI
+    asks for a new password before anything else, so the admin never knows the one in use."""
+    require_role(actor, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Pengguna #{user_id} tidak ditemukan.", f"User #{user_id} not found.")
+    reset_password(session, user, temporary, actor=actor)
+    user.must_change_password = True
+    return user
+
+
+def unlock_user(session: Session, actor: User, user_id: int) -> User:
+    """Lift a lockout after too many wrong passwords (the login page says to ask an admin)."""
+    require_role(actor, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Pengguna #{user_id} tidak ditemukan.", f"User #{user_id} not found.")
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, "user.unlock", "user", user.id, actor=actor, unit_id=user.unit_id)
+    return user
 
 
 def set_locale(session: Session, user: User, locale: str) -> None:

@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from publisher.core import Core
 from publisher.models import ApiToken, Role, Unit, User
 from publisher.services import audit
-from publisher.services.errors import Conflict, Invalid, NotFound
+from publisher.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -124,3 +124,36 @@ def user_for_token(core: Core, session: Session, token: str) -> User | None:
         return None
     row.last_used_at = core.now()
     return row.user
+
+
+def update_unit(session: Session, actor: User | None, unit_id: int, *, name: str | None = None,
+                timezone: str | None = None, public_report: bool | None = None) -> Unit:
+    """An admin renames a unit, changes its zone, or opts it in or out of the public
+    transparency page (which shows only opted-in units: nothing is public by default).
+    ``actor`` None is the server's operator at the command line, as for ``create_unit``."""
+    if actor is not None and actor.role != Role.ADMIN:
+        raise Forbidden("Hanya admin yang dapat mengubah unit.", "Only admins can change units.")
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"Unit #{unit_id} tidak ditemukan.", f"Unit #{unit_id} not found.")
+    errors: dict[str, str] = {}
+    if name is not None and not name.strip():
+        errors["name"] = "Nama unit wajib diisi."
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = f"Zona waktu '{timezone}' tidak dikenal (mis. Asia/Jakarta)."
+    if errors:
+        raise Invalid("Periksa kembali isian unit.", "Please check the unit's fields.",
+                      fields=errors)
+    changes: dict[str, object] = {}
+    for field, value in (("name", name.strip() if name is not None else None),
+                         ("timezone", timezone), ("public_report", public_report)):
+        if value is not None and getattr(unit, field) != value:
+            changes[field] = [getattr(unit, field), value]
+            setattr(unit, field, value)
+    if changes:
+        audit.record(session, "unit.update", "unit", unit.id, actor=actor, unit_id=unit.id,
+                     data=changes)
+    return unit

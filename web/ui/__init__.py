@@ -26,6 +26,9 @@ def register(app: Flask) -> None:
     for bp in (auth_bp, dashboard_bp, posts_bp, approvals_bp, calendar_bp, channels_bp,
                admin_bp, notifications_bp):
         app.register_blueprint(bp)
+    from web.ui.auth import forced_change
+
+    forced_change.install(app)
     app.context_processor(_page_context)
     app.jinja_env.filters.update(
         dt=helpers.fmt_dt, time=helpers.fmt_time, day=helpers.fmt_day, num=helpers.fmt_num,

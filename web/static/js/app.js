@@ -7,3 +7,13 @@
     e.detail.headers["X-CSRFToken"] = window.wartaCsrf;
   });
 })();
+
+// Destructive or public-facing actions ask first: <form data-confirm="…">. No inline handler,
+// so the pages keep working under a Content-Security-Policy without 'unsafe-inline'.
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  var question = form && form.getAttribute && form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    e.preventDefault();
+  }
+}, true);

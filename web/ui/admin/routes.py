@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -12,8 +12,9 @@ from werkzeug.wrappers import Response
 
 from publisher.models import AuditEvent, Channel, Pause, Role, Unit, User
 from publisher.services import accounts, org, pauses
+from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import call, int_arg, me, paginate, parse_local, role_required
+from web.ui.helpers import call, int_arg, me, message, paginate, parse_local, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -31,33 +32,97 @@ def index() -> str:
     return render_template("admin/index.html")
 
 
+def _units_page(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    """The units page; after a refused form, with the field messages and the input kept."""
+    units = db().execute(select(Unit).order_by(Unit.name)).scalars().all()
+    return render_template("admin/units.html", units=units, errors=errors or {},
+                           values=request.form if errors else {}), status
+
+
 @bp.route("/unit", methods=["GET", "POST"])
-def units() -> str | Response:
-    s = db()
+def units() -> tuple[str, int] | Response:
     if request.method == "POST":
-        call(org.create_unit, s, name=request.form.get("name", ""),
-             slug=request.form.get("slug", "").strip(),
-             timezone=request.form.get("timezone", "Asia/Jakarta"), actor=me(),
-             ok=_("Unit created."))
+        result = call(org.create_unit, db(), name=request.form.get("name", ""),
+                      slug=request.form.get("slug", "").strip(),
+                      timezone=request.form.get("timezone", "Asia/Jakarta"), actor=me(),
+                      ok=_("Unit created."))
+        if isinstance(result, ServiceError):
+            return _units_page(result.fields or {"name": message(result)}, 400)
         return redirect(url_for("admin.units"))
-    return render_template("admin/units.html",
-                           units=s.execute(select(Unit).order_by(Unit.name)).scalars().all())
+    return _units_page()
+
+
+@bp.route("/unit/<int:unit_id>", methods=["POST"])
+def update_unit(unit_id: int) -> tuple[str, int] | Response:
+    public = request.form.get("public_report")
+    result = call(org.update_unit, db(), me(), unit_id, name=request.form.get("name"),
+                  timezone=request.form.get("timezone"),
+                  public_report=None if public is None else public == "1",
+                  ok=_("Unit updated."))
+    if isinstance(result, ServiceError):
+        return _units_page(result.fields or {"name": message(result)}, 400)
+    return redirect(url_for("admin.units"))
+
+
+@bp.route("/unit/<int:unit_id>/pratinjau-publik")
+def public_preview(unit_id: int) -> str:
+    """What the public transparency page would show of this unit this month, before (or
+    after) it opts in: the admin decides with the figures in front of them."""
+    from publisher.reports.period import month_period
+    from publisher.reports.public import public_report
+
+    s, core = db(), get_core()
+    unit = s.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    try:
+        period = month_period(request.args.get("bulan"), core.settings.timezone, core.now())
+    except ServiceError as exc:
+        abort(400, description=message(exc))
+    return render_template("public/report.html", zone=core.settings.timezone, preview=unit,
+                           data=public_report(s, period, preview=(me(), unit.id)))
+
+
+def _users_page(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    s = db()
+    return render_template(
+        "admin/users.html", users=s.execute(select(User).order_by(User.name)).unique()
+        .scalars().all(), units=s.execute(select(Unit).order_by(Unit.name)).scalars().all(),
+        now=get_core().now(), errors=errors or {},
+        values=request.form if errors else {}), status
 
 
 @bp.route("/pengguna", methods=["GET", "POST"])
-def users() -> str | Response:
+def users() -> tuple[str, int] | Response:
     s = db()
     if request.method == "POST":
         unit_id = request.form.get("unit", type=int)
-        call(org.create_user, s, email=request.form.get("email", ""),
-             name=request.form.get("name", ""), role=request.form.get("role", ""),
-             unit=s.get(Unit, unit_id) if unit_id else None,
-             password=request.form.get("password") or None, actor=me(),
-             ok=_("User created. Give them their password in person."))
+        result = call(org.create_user, s, email=request.form.get("email", ""),
+                      name=request.form.get("name", ""), role=request.form.get("role", ""),
+                      unit=s.get(Unit, unit_id) if unit_id else None,
+                      password=request.form.get("password") or None, actor=me(),
+                      ok=_("User created. Give them their password in person."))
+        if isinstance(result, ServiceError):
+            return _users_page(result.fields or {"email": message(result)}, 400)
         return redirect(url_for("admin.users"))
-    return render_template(
-        "admin/users.html", users=s.execute(select(User).order_by(User.name)).unique()
-        .scalars().all(), units=s.execute(select(Unit).order_by(Unit.name)).scalars().all())
+    return _users_page()
+
+
+@bp.route("/pengguna/<int:user_id>/sandi", methods=["POST"])
+def reset_password(user_id: int) -> tuple[str, int] | Response:
+    result = call(accounts.admin_reset_password, db(), me(), user_id,
+                  request.form.get("temporary", ""),
+                  ok=_("Temporary password set. Give it to the user in person: they must "
+                       "choose a new one when they log in."))
+    if isinstance(result, ServiceError):
+        return _users_page({f"temporary-{user_id}": message(result)}, 400)
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/pengguna/<int:user_id>/buka-kunci", methods=["POST"])
+def unlock(user_id: int) -> Response:
+    call(accounts.unlock_user, db(), me(), user_id, ok=_("Account unlocked."))
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/pengguna/<int:user_id>", methods=["POST"])
