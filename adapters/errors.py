@@ -133,5 +133,16 @@ class NotSupported(AdapterError):
     kind = "unsupported"
 
 
-__all__ = ["AdapterError", "AuthExpired", "NotSupported", "OutcomeUnknown", "Rejected",
-           "RetryLater", "StartOver", "redact", "safe_detail"]
+class CredentialFieldError(AuthExpired):
+    """One credential field is malformed before anything is sent (a 2FA key that is not
+    base32, say). Naming the field lets the connect form put the message beside it instead of
+    blaming the platform or the media for a typo; while publishing it is what it is for the
+    worker: the channel needs reconnecting."""
+
+    def __init__(self, platform: str, field: str, message_id: str, message_en: str) -> None:
+        super().__init__(platform, message_id, message_en, code="malformed_credentials")
+        self.field = field
+
+
+__all__ = ["AdapterError", "AuthExpired", "CredentialFieldError", "NotSupported",
+           "OutcomeUnknown", "Rejected", "RetryLater", "StartOver", "redact", "safe_detail"]

@@ -16,6 +16,9 @@ pacing is the library's, not ours, and is removed in tests by patching its ``tim
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -42,6 +45,7 @@ from adapters.base import (
 from adapters.errors import (
     AdapterError,
     AuthExpired,
+    CredentialFieldError,
     OutcomeUnknown,
     Rejected,
     RetryLater,
@@ -136,10 +140,10 @@ class InstagramAdapter(BaseAdapter):
         cl = self._new_client(None)
         if uuids:
             cl.set_uuids(uuids)  # same "device" as before: a new phone would look suspicious
+        secret = _totp_secret(creds.get("totp_secret"))
         try:
             if creds.get("username") and creds.get("password"):
-                code = (cl.totp_generate_code(str(creds["totp_secret"]))
-                        if creds.get("totp_secret") else "")
+                code = cl.totp_generate_code(secret) if secret else ""
                 cl.login(str(creds["username"]), str(creds["password"]),
                          verification_code=code)
             elif creds.get("sessionid"):
@@ -367,6 +371,23 @@ class InstagramAdapter(BaseAdapter):
         info = self._call(lambda cl: cl.account_info())
         self.ctx.state["username"] = info.username
         return AccountInfo(str(info.pk), info.full_name or info.username, info.username)
+
+
+def _totp_secret(raw: Any) -> str:
+    """The 2FA key as Instagram's authenticator shows it (groups of base32, any case), checked
+    here: instagrapi's own "Non-base32 digit found" surfaced as a media-format error."""
+    secret = re.sub(r"[\s-]", "", str(raw or "")).upper()
+    if not secret:
+        return ""
+    try:
+        base64.b32decode(secret + "=" * (-len(secret) % 8))
+    except (binascii.Error, ValueError):
+        raise CredentialFieldError(
+            "instagram", "totp_secret", "Kunci 2FA tidak valid: salin kunci rahasia (huruf A–Z dan angka "
+            "2–7) dari pengaturan autentikasi dua faktor Instagram.",
+            "The 2FA key is not valid: copy the secret key (letters A–Z and digits 2–7) from "
+            "Instagram's two-factor settings.") from None
+    return secret
 
 
 def _no_code(username: str, choice: Any) -> str:

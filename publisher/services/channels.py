@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from adapters import AdapterUnavailable, get_adapter_class, platforms
 from adapters.base import AccountInfo
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, CredentialFieldError, OutcomeUnknown, RetryLater
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import (
@@ -93,17 +93,40 @@ def verify_credentials(core: Core, platform: str,
         return adapter.account(), latest
     except AdapterUnavailable as exc:
         raise Invalid(str(exc), str(exc), fields={"platform": "unavailable"}) from None
+    except CredentialFieldError as exc:
+        raise Invalid(exc.message_id, exc.message_en, fields={exc.field: exc.message_id},
+                      code="malformed") from None
+    except (RetryLater, OutcomeUnknown) as exc:
+        # A timeout, a 5xx or a rate limit while checking: the platform said nothing about the
+        # credentials, nothing was saved and nothing will retry by itself.
+        raise _unreachable(exc.message_en) from None
     except AdapterError as exc:
-        raise Invalid(f"Kredensial ditolak oleh platform: {exc.message_id}",
-                      f"The platform refused the credentials: {exc.message_en}",
+        raise Invalid(f"Platform menolak kredensial ini: {exc.message_id} Periksa isiannya, "
+                      "lalu coba lagi.",
+                      f"The platform refused these credentials: {exc.message_en} Check them "
+                      "and try again.",
                       fields={"credentials": exc.message_id}, code="bad_credentials") from None
-    except requests.RequestException:
-        raise Invalid("Platform tidak dapat dihubungi untuk memeriksa kredensial; coba lagi.",
-                      "Could not reach the platform to check the credentials; try again.",
-                      fields={"credentials": "unreachable"}, code="unreachable") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Invalid(f"Kredensial tidak lengkap: {exc}", f"Incomplete credentials: {exc}",
-                      fields={"credentials": "incomplete"}) from None
+    except requests.RequestException as exc:
+        raise _unreachable(type(exc).__name__) from None
+    except KeyError as exc:
+        field = str(exc.args[0]) if exc.args else "credentials"
+        raise Invalid(f"Isian '{field}' wajib diisi untuk platform ini.",
+                      f"The field '{field}' is required for this platform.",
+                      fields={field: "Wajib diisi untuk platform ini."},
+                      code="missing") from None
+    except (TypeError, ValueError) as exc:
+        raise Invalid(f"Kredensial tidak lengkap atau salah bentuk: {exc}",
+                      f"Incomplete or malformed credentials: {exc}",
+                      fields={"credentials": str(exc)}, code="malformed") from None
+
+
+def _unreachable(reason: str) -> Invalid:
+    return Invalid("Platform tidak dapat dihubungi untuk memeriksa kredensial; belum ada yang "
+                   "disimpan. Coba lagi sebentar lagi.",
+                   f"Could not reach the platform to check the credentials ({reason}); nothing "
+                   "was saved. Try again in a moment.",
+                   fields={"credentials": "Platform tidak dapat dihubungi; coba lagi."},
+                   code="unreachable")
 
 
 def create_channel(core: Core, session: Session, actor: User, *, platform: str,

@@ -33,9 +33,11 @@ def message(exc: ServiceError) -> str:
     return exc.message_en if lang() == "en" else exc.message
 
 
-def call(fn: Callable[..., T], *args: Any, ok: str | None = None, **kw: Any) -> T | ServiceError:
+def call(fn: Callable[..., T], *args: Any, ok: str | None = None, flash_errors: bool = True,
+         **kw: Any) -> T | ServiceError:
     """Run a service in the request's transaction. NotFound becomes a 404 (objects of other
-    units must look absent); other service errors are flashed and returned for the form."""
+    units must look absent); other service errors are flashed (unless the form shows them
+    itself: ``flash_errors=False``, so a message is not said twice) and returned."""
     s = db()
     try:
         result = fn(*args, **kw)
@@ -45,7 +47,8 @@ def call(fn: Callable[..., T], *args: Any, ok: str | None = None, **kw: Any) -> 
         abort(404)
     except ServiceError as exc:
         s.rollback()
-        flash(message(exc), "error")
+        if flash_errors:
+            flash(message(exc), "error")
         return exc
     if ok:
         flash(ok, "success")

@@ -17,7 +17,7 @@ from publisher.services import channels as channel_service
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import NotFound, ServiceError
 from web.app import db, get_core
-from web.ui.helpers import call, me, role_required
+from web.ui.helpers import call, me, message, role_required
 
 bp = Blueprint("channels", __name__)
 
@@ -68,19 +68,20 @@ def new() -> str | Response | tuple[str, int]:
     s, user = db(), me()
     platform = request.values.get("platform", "")
     fields: dict[str, str] = {}
+    summary = ""
     if request.method == "POST" and platform:
         result = call(channel_service.create_channel, get_core(), s, user, platform=platform,
                       name=request.form.get("name", ""), credentials=_credentials(platform),
-                      unit_id=request.form.get("unit", type=int),
+                      unit_id=request.form.get("unit", type=int), flash_errors=False,
                       ok=_("The channel is connected and verified."))
         if not isinstance(result, ServiceError):
             return redirect(url_for("channels.index"))
-        fields = result.fields
+        fields, summary = result.fields or {"credentials": ""}, message(result)
     units = s.execute(select(Unit).order_by(Unit.name)).scalars().all() if user.is_admin else []
     page = render_template("channels/new.html", platform=platform,
                            platforms=[(p, _label(p)) for p in platforms()],
                            cred_fields=_fields(platform) if platform else [], fields=fields,
-                           units=units, name=request.form.get("name", ""))
+                           summary=summary, units=units, name=request.form.get("name", ""))
     return (page, 400) if fields else page
 
 
@@ -89,18 +90,19 @@ def new() -> str | Response | tuple[str, int]:
 def reconnect(channel_id: int) -> str | Response | tuple[str, int]:
     channel = _channel(channel_id)
     fields: dict[str, str] = {}
+    summary = ""
     if request.method == "POST":
         result = call(channel_service.reconnect_channel, get_core(), db(), me(), channel.id,
-                      _credentials(channel.platform),
+                      _credentials(channel.platform), flash_errors=False,
                       ok=_("The channel is reconnected; waiting publications resume now."))
         if not isinstance(result, ServiceError):
             return redirect(url_for("channels.index"))
-        fields = result.fields
+        fields, summary = result.fields or {"credentials": ""}, message(result)
     from web.ui.channels.connect import provider_for
 
     page = render_template("channels/reconnect.html", channel=channel,
                            cred_fields=_fields(channel.platform), fields=fields,
-                           provider=provider_for(channel.platform))
+                           summary=summary, provider=provider_for(channel.platform))
     return (page, 400) if fields else page
 
 
