@@ -383,8 +383,8 @@ def _totp_secret(raw: Any) -> str:
         base64.b32decode(secret + "=" * (-len(secret) % 8))
     except (binascii.Error, ValueError):
         raise CredentialFieldError(
-            "instagram", "totp_secret", "Kunci 2FA tidak valid: salin kunci rahasia (huruf A–Z dan angka "
-            "2–7) dari pengaturan autentikasi dua faktor Instagram.",
+            "instagram", "totp_secret", "Kunci 2FA tidak valid: salin kunci rahasia (huruf "
+            "A–Z dan angka 2–7) dari pengaturan autentikasi dua faktor Instagram.",
             "The 2FA key is not valid: copy the secret key (letters A–Z and digits 2–7) from "
             "Instagram's two-factor settings.") from None
     return secret
