@@ -34,3 +34,15 @@ def test_every_platform_setting_the_code_reads_is_documented():
                if mod in platforms and knob not in ("outbox", "client_factory", "media_type")
                and f"WARTA_{platforms[mod]}_{knob.upper()}" not in readme]
     assert not missing, f"undocumented adapter settings: {missing}"
+
+
+def test_ci_runs_exactly_the_readmes_test_command() -> None:
+    """CI must run what a newcomer runs: the README's one-line test command, letter for
+    letter (the start command is the same shape, checked by hand in the README)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Run the tests", 1)[1]
+    command = re.search(r"```sh\n(.+?)\n```", section, re.S).group(1).strip()  # type: ignore[union-attr]
+    assert "\n" not in command and "pytest" in command
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
