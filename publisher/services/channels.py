@@ -34,7 +34,7 @@ from publisher.models import (
 from publisher.runtime import build_adapter
 from publisher.services import audit
 from publisher.services.access import get_scoped, require_role
-from publisher.services.errors import Invalid
+from publisher.services.errors import Invalid, Text
 
 
 def token_expiry(credentials: Mapping[str, Any]) -> datetime | None:
@@ -136,14 +136,14 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str,
     require_role(actor, Role.APPROVER, Role.ADMIN, Role.OPERATOR)
     errors = {}
     if name is not None and not name.strip():
-        errors["name"] = "Nama akun wajib diisi. / A name is required."
+        errors["name"] = Text("Nama akun wajib diisi.", "A name is required.")
     if not isinstance(credentials, dict) or not credentials:
-        errors["credentials"] = "Kredensial wajib diisi. / Credentials are required."
+        errors["credentials"] = Text("Kredensial wajib diisi.", "Credentials are required.")
     target_unit = unit_id if (unit_id is not None and actor.role == Role.ADMIN) else actor.unit_id
     if unit_id is not None and actor.role != Role.ADMIN and unit_id != actor.unit_id:
         errors["unit"] = f"Unit #{unit_id} tidak ditemukan."
     if target_unit is None or session.get(Unit, target_unit) is None:
-        errors["unit"] = "Pilih unit pemilik akun. / Choose the owning unit."
+        errors["unit"] = Text("Pilih unit pemilik akun.", "Choose the owning unit.")
     if errors:
         raise Invalid("Periksa kembali isian akun.", "Please check the channel's fields.",
                       fields=errors)

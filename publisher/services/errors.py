@@ -7,6 +7,24 @@ Messages are Indonesian first; ``message_en`` is the English twin.
 from __future__ import annotations
 
 
+class Text(str):
+    """A field message in Bahasa Indonesia (the string itself) with its English twin in
+    ``en``: the UI shows one language at a time (a page used to show "ID / EN" together), and
+    a JSON client or the CLI that reads it as a plain string gets the Indonesian."""
+
+    en: str
+
+    def __new__(cls, message: str, en: str) -> Text:
+        text = super().__new__(cls, message)
+        text.en = en
+        return text
+
+
+def in_english(fields: dict[str, str]) -> dict[str, str]:
+    """The English side of each field message that has one."""
+    return {k: getattr(v, "en", v) for k, v in fields.items()}
+
+
 class ServiceError(Exception):
     status = 400
     code = "invalid"

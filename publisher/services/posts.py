@@ -36,7 +36,7 @@ from publisher.runtime import build_adapter, channel_credentials, preview_post
 from publisher.services import audit
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash
-from publisher.services.errors import Conflict, Forbidden, Invalid
+from publisher.services.errors import Conflict, Forbidden, Invalid, Text
 
 MAX_BODY = 63_000
 
@@ -63,26 +63,28 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
     media: list[MediaAsset] = []
     if creating or data.body is not None:
         if data.body is None or not data.body.strip():
-            errors["body"] = "Isi unggahan wajib diisi. / The post body is required."
+            errors["body"] = Text("Isi unggahan wajib diisi.", "The post body is required.")
         elif len(data.body) > MAX_BODY:
             errors["body"] = f"Isi unggahan paling banyak {MAX_BODY} karakter."
     if data.channels is not None:
         if not data.channels:
-            errors["channels"] = "Pilih minimal satu akun. / Choose at least one channel."
+            errors["channels"] = Text("Pilih minimal satu akun.", "Choose at least one channel.")
         for cid in dict.fromkeys(data.channels):
             ch = session.get(Channel, cid) if isinstance(cid, int) else None
             if ch is None or ch.unit_id != unit_id or not can_see_unit(actor, ch.unit_id):
-                errors["channels"] = f"Akun #{cid} tidak ditemukan. / Channel #{cid} not found."
+                errors["channels"] = Text(f"Akun #{cid} tidak ditemukan.",
+                                          f"Channel #{cid} not found.")
                 break
             if ch.status == ChannelStatus.DISABLED:
-                errors["channels"] = f"Akun '{ch.name}' dinonaktifkan. / Channel is disabled."
+                errors["channels"] = Text(f"Akun '{ch.name}' dinonaktifkan.",
+                                          f"Channel '{ch.name}' is disabled.")
                 break
             channels.append(ch)
     if data.media is not None:
         for mid in dict.fromkeys(data.media):
             asset = session.get(MediaAsset, mid) if isinstance(mid, int) else None
             if asset is None or asset.unit_id != unit_id:
-                errors["media"] = f"Media #{mid} tidak ditemukan. / Media #{mid} not found."
+                errors["media"] = Text(f"Media #{mid} tidak ditemukan.", f"Media #{mid} not found.")
                 break
             media.append(asset)
     if data.link is not None and data.link and not data.link.startswith(("http://", "https://")):

@@ -66,3 +66,19 @@ def test_a_malformed_2fa_key_is_named_beside_its_field(client, core, login_as):
     assert error and "Kunci 2FA tidak valid" in error.group(1)
     assert "media" not in html.lower().split("<main")[1].split("</main>")[0]
     assert channels_saved(core) == 0
+
+
+@pytest.mark.parametrize(("locale", "shown", "hidden"), [
+    ("id", "Nama akun wajib diisi.", "A name is required."),
+    ("en", "A name is required.", "Nama akun wajib diisi."),
+])
+def test_field_messages_speak_one_language(client, core, login_as, locale, shown, hidden):
+    from publisher.models import User
+
+    user = login_as(Role.APPROVER, "a")
+    with core.sessions.begin() as s:
+        s.get(User, user.id).locale = locale
+    r = client.post("/akun/baru", data={"platform": "sandbox", "name": "  ",
+                                        "cred_account": "latihan", "cred_token": "t"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and shown in html and hidden not in html

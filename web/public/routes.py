@@ -9,6 +9,7 @@ from publisher.reports.period import month_period
 from publisher.reports.public import PUBLIC_FIGURES, public_report
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
+from web.formatting import lang
 
 bp = Blueprint("public", __name__)
 
@@ -19,7 +20,7 @@ def _data() -> tuple[dict, str]:
     try:
         period = month_period(request.args.get("bulan"), zone, core.now())
     except ServiceError as exc:
-        abort(400, description=f"{exc.message} / {exc.message_en}")
+        abort(400, description=exc.message_en if lang() == "en" else exc.message)
     return public_report(db(), period), zone
 
 

@@ -19,6 +19,7 @@ from publisher.reports.report import ReportRequest, page_report, parse_request
 from publisher.services.access import scope, scope_shared
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
+from web.formatting import lang
 
 bp = Blueprint("reports", __name__)
 
@@ -30,7 +31,7 @@ def _request() -> ReportRequest:
     try:
         return parse_request(request.args, current_user, core.now(), core.settings.timezone)
     except ServiceError as exc:
-        abort(400, description=f"{exc.message} / {exc.message_en}")
+        abort(400, description=exc.message_en if lang() == "en" else exc.message)
 
 
 def filter_options() -> dict:

@@ -13,7 +13,7 @@ from flask import abort, flash, request
 from flask_login import current_user
 
 from publisher.models import User
-from publisher.services.errors import NotFound, ServiceError
+from publisher.services.errors import NotFound, ServiceError, in_english
 from publisher.timeutil import BadTime, home_zone, parse_time
 from web import formatting
 from web.app import db, get_core
@@ -47,6 +47,8 @@ def call(fn: Callable[..., T], *args: Any, ok: str | None = None, flash_errors: 
         abort(404)
     except ServiceError as exc:
         s.rollback()
+        if lang() == "en":
+            exc.fields = in_english(exc.fields)
         if flash_errors:
             flash(message(exc), "error")
         return exc
