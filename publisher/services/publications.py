@@ -64,15 +64,38 @@ def retry_publication(core: Core, session: Session, actor: User,
 
 def reschedule_publication(core: Core, session: Session, actor: User, publication_id: int,
                            when: datetime) -> Publication:
+    """Move one publication in time. The time is part of what was approved: someone who may
+    approve the post moves it and the approval stands; anyone else sends the post back for
+    approval at the new time (this publication is cancelled and approving creates it again)."""
+    from publisher.services import posts as post_svc
+
     pub = get_publication(session, actor, publication_id)
     _require_status(pub, (PublicationStatus.MISSED, PublicationStatus.QUEUED,
                           PublicationStatus.FAILED), "dijadwalkan ulang", "rescheduled")
+    previous = pub.scheduled_at
+    post = pub.post
+    if post.status == PostStatus.APPROVED and not post_svc.may_approve(core, session, actor, post):
+        if pub.job_id:
+            postqueue.queue.cancel(session, [pub.job_id], now=core.now())
+        pub.status = PublicationStatus.CANCELLED
+        pub.updated_at = core.now()
+        post.scheduled_at = when
+        post.updated_at = core.now()
+        post_svc.send_back_for_approval(core, session, post, actor, reason="rescheduled")
+        audit.record(session, "publication.reschedule", "publication", pub.id, actor=actor,
+                     unit_id=post.unit_id,
+                     data={"from": previous.isoformat() if previous else None,
+                           "scheduled_at": when.isoformat(), "kept_approval": False,
+                           "back_to_approval": True})
+        return pub
     if pub.job_id:
         postqueue.queue.cancel(session, [pub.job_id], now=core.now())
     pub.scheduled_at = when
     _requeue(core, session, pub, max(when, core.now()))
     audit.record(session, "publication.reschedule", "publication", pub.id, actor=actor,
-                 unit_id=pub.post.unit_id, data={"scheduled_at": when.isoformat()})
+                 unit_id=pub.post.unit_id,
+                 data={"from": previous.isoformat() if previous else None,
+                       "scheduled_at": when.isoformat(), "kept_approval": True})
     return pub
 
 
