@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the shared fixtures are imported into the module, then requested by name
 """Four eyes that cannot be bypassed: nobody approves content they wrote or changed (UI
 composer, ``PATCH /api/v1/posts/{id}``), and moving an approved post in time is part of what
 was approved (the post page, the calendar's drag, a publication's "jadwal ulang")."""
