@@ -83,10 +83,18 @@ def create_user(session: Session, *, email: str, name: str, role: str, unit: Uni
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password, which also ends every session opened with the old one."""
     if len(password) < 8:
         raise Invalid("Kata sandi minimal 8 karakter.", "Passwords need at least 8 characters.",
                       fields={"password": "min 8"})
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every browser session of the user: each carries the version it was opened with,
+    and the web app's user loader refuses a session whose version is no longer the user's."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def check_password(user: User, password: str) -> bool:
