@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from publisher.models import User
-from publisher.services import accounts
+from publisher.services import accounts, tokens
 from publisher.services.errors import ServiceError
 from web.app import SESSION_VERSION, db, get_core
 from web.ui.auth.forms import LocaleForm, LoginForm, PasswordForm
@@ -79,4 +79,12 @@ def profile() -> str | Response:
             return redirect(url_for("auth.profile"))
         elif pw.errors:
             flash(_("Check the password fields below."), "error")
-    return render_template("auth/profile.html", pw=pw, loc=loc)
+    return render_template("auth/profile.html", pw=pw, loc=loc, now=get_core().now(),
+                           tokens=tokens.list_tokens(db(), me()))
+
+
+@bp.route("/profil/token/<int:token_id>/cabut", methods=["POST"])
+@login_required
+def revoke_token(token_id: int) -> Response:
+    call(tokens.revoke_token, get_core(), db(), me(), token_id, ok=_("The token is revoked."))
+    return redirect(url_for("auth.profile") + "#tokens")
