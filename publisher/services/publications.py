@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import postqueue
+from publisher import permalinks
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import PostStatus, Publication, PublicationStatus, User
@@ -105,10 +106,19 @@ def mark_published(core: Core, session: Session, actor: User, publication_id: in
     pub = get_publication(session, actor, publication_id)
     _require_status(pub, (PublicationStatus.UNCONFIRMED, PublicationStatus.FAILED,
                           PublicationStatus.MISSED), "ditandai terbit", "marked published")
-    if not permalink or not permalink.startswith(("http://", "https://", "sandbox://")):
+    previous = pub.status
+    if not permalink or not permalink.strip():
         raise Invalid("Tautan unggahan di platform wajib diisi (https://…).",
                       "The post's link on the platform is required (https://…).",
                       fields={"permalink": "required"})
+    permalink = permalink.strip()
+    platform = pub.channel.platform
+    if not permalinks.belongs_to(platform, permalink):
+        hosts = permalinks.hosts_of(platform)
+        raise Invalid(f"Tautan ini bukan tautan unggahan {platform} (harus https:// di {hosts}).",
+                      f"This is not a link to a {platform} post (it must be https:// on "
+                      f"{hosts}).", fields={"permalink": f"not a {platform} link"},
+                      code="wrong_permalink")
     now = core.now()
     pub.status = PublicationStatus.PUBLISHED
     pub.permalink = permalink
@@ -118,5 +128,7 @@ def mark_published(core: Core, session: Session, actor: User, publication_id: in
     pub.next_metrics_at = now
     pub.updated_at = now
     audit.record(session, "publication.mark_published", "publication", pub.id, actor=actor,
-                 unit_id=pub.post.unit_id, data={"permalink": permalink})
+                 unit_id=pub.post.unit_id,
+                 data={"permalink": permalink, "previous_status": previous,
+                       "external_id": pub.external_id})
     return pub

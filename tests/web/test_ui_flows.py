@@ -47,11 +47,11 @@ def test_resolve_unconfirmed_by_marking_published(client, login_as, make_user, m
     assert "Hasil tidak diketahui setelah batas waktu." in html
     assert "Tandai sudah terbit" in html and "Coba lagi" in html
     r = client.post(f"/penayangan/{pub_id}/tandai-terbit",
-                    data={"permalink": "https://facebook.com/p/123", "back": "/unggahan"})
+                    data={"permalink": "sandbox://dinsos-fb/123", "back": "/unggahan"})
     assert r.headers["Location"] == "/unggahan"
     with core.sessions() as s:
         assert s.get(Publication, pub_id).status == PublicationStatus.PUBLISHED
-    assert "https://facebook.com/p/123" in client.get("/unggahan").get_data(as_text=True)
+    assert "sandbox://dinsos-fb/123" in client.get("/unggahan").get_data(as_text=True)
 
 
 def test_notifications_for_approver_and_author(client, login_as, make_user, make_channel,
