@@ -145,6 +145,30 @@ class Capabilities:
     #: Access tokens expire but the adapter renews them itself (``refresh``) when it has a
     #: refresh token: an access token's expiry date is then no reason for anyone to act.
     renews_tokens: bool = False
+    #: Where the platform shows a published post: a permalink must use one of
+    #: ``permalink_schemes`` on one of these hosts or their subdomains (``"*"``: any host, for
+    #: the sandbox). Empty: no link is accepted, so a new adapter must declare its own.
+    permalink_hosts: frozenset[str] = frozenset()
+    permalink_schemes: frozenset[str] = frozenset({"https"})
+
+
+def permalink_matches(caps: Capabilities, url: str | None) -> bool:
+    """Whether ``url`` is a link to this platform (used for links a person enters, and for
+    every link the public transparency page shows)."""
+    from urllib.parse import urlsplit
+
+    if not url or len(url) > 1000 or any(c.isspace() or ord(c) < 32 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in caps.permalink_schemes or not host or parts.username:
+        return False
+    return "*" in caps.permalink_hosts or any(
+        host == h or host.endswith("." + h) for h in caps.permalink_hosts)
 
 
 Credentials = Mapping[str, Any]

@@ -46,6 +46,7 @@ class FacebookAdapter(BaseAdapter):
     platform: ClassVar[str] = "facebook"
     label: ClassVar[str] = "Facebook (Halaman)"
     caps: ClassVar[Capabilities] = Capabilities(
+        permalink_hosts=frozenset({"facebook.com", "fb.com", "fb.watch"}),
         max_text=63_206, max_media=10, max_image_bytes=10_000_000,
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),

@@ -67,6 +67,7 @@ class InstagramAdapter(BaseAdapter):
     platform: ClassVar[str] = "instagram"
     label: ClassVar[str] = "Instagram (login akun)"
     caps: ClassVar[Capabilities] = Capabilities(
+        permalink_hosts=frozenset({"instagram.com"}),
         max_text=2200, max_caption=2200, max_media=10, requires_media=True,
         max_image_bytes=8_000_000, max_video_bytes=300_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "views"}), supports_link=False,

@@ -47,6 +47,7 @@ class InstagramGraphAdapter(BaseAdapter):
     platform: ClassVar[str] = "instagram_graph"
     label: ClassVar[str] = "Instagram (resmi, akun bisnis/kreator)"
     caps: ClassVar[Capabilities] = Capabilities(
+        permalink_hosts=frozenset({"instagram.com"}),
         max_text=2200, max_caption=2200, max_media=10, requires_media=True,
         max_image_bytes=8_000_000, max_video_bytes=300_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach", "saves"}),

@@ -59,6 +59,7 @@ class SandboxAdapter(BaseAdapter):
     platform: ClassVar[str] = "sandbox"
     label: ClassVar[str] = "Sandbox (latihan)"
     caps: ClassVar[Capabilities] = Capabilities(
+        permalink_hosts=frozenset({"*"}), permalink_schemes=frozenset({"sandbox"}),
         max_text=5000, max_media=10, metrics_batch_size=100,
         max_image_bytes=30_000_000, max_video_bytes=500_000_000,
         option_names=frozenset({"note"}),

@@ -74,6 +74,7 @@ class TelegramAdapter(BaseAdapter):
     label: ClassVar[str] = "Telegram (kanal)"
     default_base_url: ClassVar[str | None] = "https://api.telegram.org"
     caps: ClassVar[Capabilities] = Capabilities(
+        permalink_hosts=frozenset({"t.me", "telegram.me"}),
         max_text=MAX_TEXT, max_caption=MAX_CAPTION, max_media=10,
         max_image_bytes=10_000_000, max_video_bytes=50_000_000,
         metrics=frozenset(), metrics_batch_size=100, supports_lookup=False,

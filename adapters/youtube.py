@@ -54,6 +54,7 @@ class YouTubeAdapter(BaseAdapter):
     label: ClassVar[str] = "YouTube"
     default_base_url: ClassVar[str | None] = "https://www.googleapis.com"
     caps: ClassVar[Capabilities] = Capabilities(
+        permalink_hosts=frozenset({"youtube.com", "youtu.be"}),
         max_text=5000, max_title=100, media_kinds=frozenset({"video", "image"}), max_media=2,
         requires_media=True, max_image_bytes=2_000_000, max_video_bytes=256 * 1024 ** 3,
         metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,

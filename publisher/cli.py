@@ -222,23 +222,69 @@ def token() -> None:
 @token.command("create", help="Buat token API untuk pengguna / create an API token.")
 @click.argument("email")
 @click.option("--name", default="cli")
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None,
+              help="token berhenti berlaku setelah sekian hari / the token stops working "
+                   "after this many days (default: never)")
 @friendly
-def token_create(email: str, name: str) -> None:
+def token_create(email: str, name: str, expires_days: int | None) -> None:
+    from datetime import timedelta
+
+    from publisher.services import org
+
+    core = make_core()
+    with core.sessions.begin() as s:
+        u = _user_by_email(s, email)
+        expires = core.now() + timedelta(days=expires_days) if expires_days else None
+        tok = org.create_token(s, u, name, expires_at=expires)
+    click.echo("Token (disalin sekarang; tidak akan ditampilkan lagi / copy it now, it will not "
+               "be shown again):")
+    click.echo(tok)
+
+
+def _when(value) -> str:  # type: ignore[no-untyped-def]
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+@token.command("list", help="Daftar token API (satu pengguna atau semua) / list API tokens.")
+@click.argument("email", required=False)
+@friendly
+def token_list(email: str | None) -> None:
     from sqlalchemy import select
 
-    from publisher.models import User
-    from publisher.services import org
+    from publisher.models import ApiToken
+    from publisher.services.tokens import _view
+
+    core = make_core()
+    with core.sessions() as s:
+        q = select(ApiToken).order_by(ApiToken.id)
+        if email:
+            q = q.where(ApiToken.user_id == _user_by_email(s, email).id)
+        rows = [_view(r) for r in s.execute(q).unique().scalars()]
+        now = core.now()
+        click.echo("id\tpengguna/user\tnama/name\tstatus\tdibuat/created\t"
+                   "terakhir dipakai/last used\tkedaluwarsa/expires")
+        for t in rows:
+            click.echo(f"{t.id}\t{t.user_email}\t{t.name}\t{t.state(now)}\t"
+                       f"{_when(t.created_at)}\t{_when(t.last_used_at)}\t{_when(t.expires_at)}")
+
+
+@token.command("revoke", help="Cabut token API menurut id-nya / revoke an API token by id "
+                                "(see 'warta token list').")
+@click.argument("token_id", type=int)
+@friendly
+def token_revoke(token_id: int) -> None:
+    from publisher.models import ApiToken, User
+    from publisher.services import tokens
     from publisher.services.errors import NotFound
 
     core = make_core()
     with core.sessions.begin() as s:
-        u = s.execute(select(User).where(User.email == email.lower())).scalar_one_or_none()
-        if u is None:
-            raise NotFound(f"Pengguna {email} tidak ditemukan.", f"No user {email}.")
-        tok = org.create_token(s, u, name)
-    click.echo("Token (disalin sekarang; tidak akan ditampilkan lagi / copy it now, it will not "
-               "be shown again):")
-    click.echo(tok)
+        row = s.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(f"Token #{token_id} tidak ditemukan.", f"No token #{token_id}.")
+        # the CLI runs with the server's rights: it acts as the token's owner
+        t = tokens.revoke_token(core, s, s.get(User, row.user_id), token_id)
+    click.echo(f"Token #{t.id} ({t.user_email}) dicabut / revoked.")
 
 
 @cli.command(help="Jalankan penerbit latar belakang / run the background publisher.")

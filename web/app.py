@@ -16,6 +16,9 @@ from web.extensions import babel, csrf, login_manager
 
 log = logging.getLogger(__name__)
 
+#: Key of the Flask session holding the user's session version at login.
+SESSION_VERSION = "_sv"
+
 
 def get_core() -> Core:
     from flask import current_app
@@ -66,8 +69,18 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
-        user = db().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        """The session's user, if it is still active and the session was opened with the
+        user's current session version (logout, a password change or deactivation bump it,
+        ending every session at once)."""
+        from flask import session as cookie
+
+        try:
+            user = db().get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        if user is None or not user.active:
+            return None
+        return user if cookie.get(SESSION_VERSION, 0) == (user.session_version or 0) else None
 
     @app.teardown_appcontext
     def _close_db(_exc: BaseException | None) -> None:

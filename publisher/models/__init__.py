@@ -15,11 +15,12 @@ from publisher.models.enums import (
 )
 from publisher.models.media import MediaAsset
 from publisher.models.metrics import MetricSnapshot
-from publisher.models.org import ApiToken, Unit, User
-from publisher.models.post import Post, PostChannel, PostMedia
+from publisher.models.org import ApiToken, LoginThrottle, Unit, User
+from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
 
 __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
-           "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "MediaAsset", "MetricSnapshot",
-           "Pause", "PauseScope", "Post", "PostChannel", "PostMedia", "PostStatus", "Publication",
-           "PublicationStatus", "PublishAttempt", "Role", "Unit", "User", "WorkerHeartbeat"]
+           "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "LoginThrottle", "MediaAsset",
+           "MetricSnapshot", "Pause", "PauseScope", "Post", "PostChannel", "PostMedia",
+           "PostStatus", "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
+           "Role", "Unit", "User", "WorkerHeartbeat"]

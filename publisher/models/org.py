@@ -42,6 +42,9 @@ class User(Base):
                                                        server_default=false())
     #: When the user last opened their notifications; newer events count as unread.
     notifications_seen_at: Mapped[datetime | None] = mapped_column()
+    #: Bumped by logout, a password change and deactivation; a browser session carries the
+    #: version it was opened with and stops working once it differs (every session ends).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
@@ -78,6 +81,22 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
+    #: ``None``: the token does not expire; otherwise it stops working at this instant.
+    expires_at: Mapped[datetime | None] = mapped_column()
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Login attempts per key (client address, account) in the current fixed window.
+
+    Kept in the database so every web process counts the same attempts (an in-memory counter
+    per process would multiply the allowance by the number of processes)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    count: Mapped[int] = mapped_column(Integer, default=0)

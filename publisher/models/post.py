@@ -38,6 +38,21 @@ class PostMedia(Base):
     media: Mapped[MediaAsset] = relationship(lazy="joined")
 
 
+class PostVersion(Base):
+    """Who produced each content version of a post (the author's first, every edit after).
+
+    Approval reads it: nobody may approve a post whose content they changed, so an approver
+    who edits an operator's text cannot then approve their own words."""
+
+    __tablename__ = "post_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
@@ -90,4 +105,4 @@ class Post(Base):
         return [link.media for link in self.media_links]
 
 
-__all__ = ["Channel", "Post", "PostChannel", "PostMedia"]
+__all__ = ["Channel", "Post", "PostChannel", "PostMedia", "PostVersion"]

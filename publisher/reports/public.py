@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from publisher import permalinks
 from publisher.models import User
 from publisher.reports import engagement as e
 from publisher.reports import metrics as m
@@ -37,10 +38,13 @@ def public_report(session: Session, period: Period, *,
             totals.append({"unit": r.unit_name, "platform": r.platform,
                            **{k: fig[k] for k in PUBLIC_FIGURES},
                            "engagement_rate": fig["engagement_rate"]})
+        # only links that pass the platform's permalink check (``publisher.permalinks``):
+        # a link typed by a person, or a stored one, never sends the public elsewhere
         links = [{"unit": r.unit_name, "platform": r.platform, "channel": r.channel_name,
                   "published_at": r.published_at, "permalink": r.permalink}
                  for r in session.execute(select(f.c.unit_name, f.c.platform, f.c.channel_name,
                                                  f.c.published_at, f.c.permalink)
                                           .where(f.c.permalink.is_not(None))
-                                          .order_by(f.c.published_at.desc()))]
+                                          .order_by(f.c.published_at.desc()))
+                 if permalinks.belongs_to(r.platform, r.permalink)]
     return {"month": period.first_day.strftime("%Y-%m"), "totals": totals, "links": links}

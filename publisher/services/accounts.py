@@ -100,6 +100,13 @@ def unlock_user(session: Session, actor: User, user_id: int) -> User:
     return user
 
 
+def log_out(session: Session, user: User) -> None:
+    """Logging out ends every session of the user, on every device: an old cookie copied
+    from a shared computer must not keep working."""
+    org.end_sessions(user)
+    audit.record(session, "user.logout", "user", user.id, actor=user, unit_id=user.unit_id)
+
+
 def set_locale(session: Session, user: User, locale: str) -> None:
     if locale not in LOCALES:
         raise Invalid("Bahasa tidak dikenal.", "Unknown language.", fields={"locale": "id | en"})
@@ -146,6 +153,8 @@ def update_user(session: Session, actor: User, user_id: int, *, role: str | None
     if active is not None and active != user.active:
         changes["active"] = [user.active, active]
         user.active = active
+        if not active:
+            org.end_sessions(user)  # a reactivated account does not revive old sessions
     if name is not None and name.strip() and name.strip() != user.name:
         changes["name"] = [user.name, name.strip()]
         user.name = name.strip()

@@ -19,6 +19,14 @@ def content_hash(post: Post) -> str:
                            channel_ids=post.channel_ids, scheduled_at=post.scheduled_at)
 
 
+def text_hash(post: Post) -> str:
+    """The hash of what a person writes (everything but the time): an edit that changes it
+    makes its editor one of the post's writers, who may not approve it."""
+    return content_hash_of(body=post.body, link=post.link, overrides=post.overrides,
+                           media_hashes=[m.sha256 for m in post.media],
+                           channel_ids=post.channel_ids, scheduled_at=None)
+
+
 def content_hash_of(*, body: str, link: str | None, overrides: dict | None,
                     media_hashes: list[str], channel_ids: list[int],
                     scheduled_at: datetime | None) -> str:

@@ -161,22 +161,32 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str,
     return channel
 
 
+def _handle(username: str | None, name: str | None, external_id: str | None) -> str:
+    return f"@{username}" if username else (name or external_id or "?")
+
+
 def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int,
-                      credentials: dict[str, Any], *, same_account: bool = False) -> Channel:
+                      credentials: dict[str, Any], *, same_account: bool = True) -> Channel:
     """New credentials for a channel; publications waiting for them resume at once.
 
-    ``same_account`` refuses credentials of another account than the channel's (the
-    "Connect with …" flow, where the operator may be signed in to the wrong account)."""
+    The platform is asked whose credentials these are (``account()``) and they must belong to
+    the channel's own account (its external id): approved posts must never go to another
+    account while the accounts page still shows the old name. Another account is refused
+    (connect it as a new channel). Anyone of the channel's unit may reconnect it (operators
+    too: a token expiring at night must not wait for an approver), since the account cannot
+    change; other units do not see the channel at all. ``same_account`` stays for callers that
+    passed it; it cannot be turned off."""
+    del same_account  # always enforced
     channel = get_scoped(session, Channel, channel_id, actor)
     info, credentials = verify_credentials(core, channel.platform, credentials)
-    if same_account and channel.external_id and info.external_id != channel.external_id:
-        shown = f"@{info.username}" if info.username else info.name
-        raise Invalid(f"Akun yang disetujui ({shown}) bukan akun kanal ini; kanal tidak diubah. "
-                      "Masuk ke platform dengan akun yang benar, lalu ulangi.",
-                      f"The account you approved ({shown}) is not this channel's account; the "
-                      "channel was not changed. Sign in to the platform with the right account "
-                      "and try again.", fields={"credentials": "other account"},
-                      code="other_account")
+    if channel.external_id and str(info.external_id) != str(channel.external_id):
+        theirs = _handle(info.username, info.name, info.external_id)
+        ours = _handle(channel.username, channel.name, channel.external_id)
+        raise Invalid(f"Kredensial ini milik {theirs}, saluran ini {ours}: sambungkan sebagai "
+                      "saluran baru. Saluran tidak diubah.",
+                      f"These credentials belong to {theirs}, this channel is {ours}: connect "
+                      "them as a new channel. The channel was not changed.",
+                      fields={"credentials": "other account"}, code="other_account")
     for column, value in credential_columns(core, credentials).items():
         setattr(channel, column, value)
     channel.status = ChannelStatus.ACTIVE
@@ -184,7 +194,8 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
     channel.last_error = None
     resumed = resume_waiting(core, session, channel)
     audit.record(session, "channel.reconnect", "channel", channel.id, actor=actor,
-                 unit_id=channel.unit_id, data={"resumed": resumed})
+                 unit_id=channel.unit_id,
+                 data={"resumed": resumed, "account": str(info.external_id)})
     return channel
 
 

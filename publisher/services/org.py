@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -83,10 +84,18 @@ def create_user(session: Session, *, email: str, name: str, role: str, unit: Uni
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password, which also ends every session opened with the old one."""
     if len(password) < 8:
         raise Invalid("Kata sandi minimal 8 karakter.", "Passwords need at least 8 characters.",
                       fields={"password": "min 8"})
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every browser session of the user: each carries the version it was opened with,
+    and the web app's user loader refuses a session whose version is no longer the user's."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def check_password(user: User, password: str) -> bool:
@@ -108,21 +117,30 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, name: str = "") -> str:
+def create_token(session: Session, user: User, name: str = "",
+                 expires_at: datetime | None = None) -> str:
     """Create an API token and return it; only its hash is kept, so this is the only time
-    anyone sees it."""
+    anyone sees it. ``expires_at`` (optional) is when it stops working."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
-    audit.record(session, "token.create", "user", user.id, actor=user, unit_id=user.unit_id)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name,
+                         expires_at=expires_at))
+    audit.record(session, "token.create", "user", user.id, actor=user, unit_id=user.unit_id,
+                 data={"name": name,
+                       "expires_at": expires_at.isoformat() if expires_at else None})
     return token
 
 
 def user_for_token(core: Core, session: Session, token: str) -> User | None:
+    """The token's user, if the token is not revoked, not expired and the user is active;
+    the token's last use is recorded (shown on the profile and admin token lists)."""
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
                                                  ApiToken.revoked.is_(False))).scalar_one_or_none()
+    now = core.now()
     if row is None or not row.user.active:
         return None
-    row.last_used_at = core.now()
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    row.last_used_at = now
     return row.user
 
 

@@ -27,6 +27,7 @@ from publisher.models import (
     PostChannel,
     PostMedia,
     PostStatus,
+    PostVersion,
     Publication,
     PublicationStatus,
     Role,
@@ -35,7 +36,7 @@ from publisher.models import (
 from publisher.runtime import build_adapter, channel_credentials, preview_post
 from publisher.services import audit
 from publisher.services.access import can_see_unit, get_scoped, require_role
-from publisher.services.approval import content_hash
+from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
 
 MAX_BODY = 63_000
@@ -144,8 +145,29 @@ def create_post(core: Core, session: Session, actor: User, data: PostInput,
     _apply(post, data, channels, media)
     session.add(post)
     session.flush()
+    _record_version(core, session, post, actor)
     audit.record(session, "post.create", "post", post.id, actor=actor, unit_id=unit_id)
     return post
+
+
+def _record_version(core: Core, session: Session, post: Post, actor: User) -> None:
+    session.add(PostVersion(post_id=post.id, editor_id=actor.id,
+                            content_hash=content_hash(post), created_at=core.now()))
+
+
+def writers(session: Session, post: Post) -> set[int]:
+    """Everyone who wrote any version of the post's content: its author and every editor."""
+    editors = session.execute(select(PostVersion.editor_id)
+                              .where(PostVersion.post_id == post.id)).scalars()
+    return {post.author_id, *editors}
+
+
+def may_approve(core: Core, session: Session, actor: User, post: Post) -> bool:
+    """The four-eyes rule: an approver or admin who can see the post's unit and wrote none
+    of its content (``WARTA_ALLOW_SELF_APPROVAL=1`` lifts the last condition)."""
+    if actor.role not in (Role.APPROVER, Role.ADMIN) or not can_see_unit(actor, post.unit_id):
+        return False
+    return core.settings.allow_self_approval or actor.id not in writers(session, post)
 
 
 def duplicate_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
@@ -180,11 +202,13 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
                        "The post is being published right now; wait until it finishes.",
                        code="publishing")
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False)
-    before = content_hash(post)
+    before, words_before = content_hash(post), text_hash(post)
     _apply(post, data, channels, media)
     session.flush()
     if content_hash(post) == before:
         return post
+    if text_hash(post) != words_before:
+        _record_version(core, session, post, actor)
     post.updated_at = core.now()
     previous = post.status
     if previous == PostStatus.APPROVED:
@@ -265,15 +289,25 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int) -> Post
     return post
 
 
-def approve_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+def approve_post(core: Core, session: Session, actor: User, post_id: int,
+                 seen_hash: str | None = None) -> Post:
+    """Approve the post's current version. ``seen_hash`` is the content hash of the version
+    the approver read (the approval page sends it): if the post changed since, nothing is
+    approved, so an approval always means the version that person saw."""
     require_role(actor, Role.APPROVER, Role.ADMIN)
     post = get_scoped(session, Post, post_id, actor)
     if post.status != PostStatus.SUBMITTED:
         raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat disetujui.",
                        "Only a post awaiting approval can be approved.", code="bad_status")
-    if post.author_id == actor.id and not core.settings.allow_self_approval:
-        raise Forbidden("Anda tidak dapat menyetujui unggahan Anda sendiri.",
-                        "You cannot approve your own post.", code="self_approval")
+    if not may_approve(core, session, actor, post):
+        raise Forbidden("Anda tidak dapat menyetujui unggahan yang Anda tulis atau ubah "
+                        "sendiri; persetujuan harus dari orang kedua.",
+                        "You cannot approve a post you wrote or changed yourself; a second "
+                        "person must approve it.", code="self_approval")
+    if seen_hash is not None and seen_hash != content_hash(post):
+        raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menyetujui.",
+                       "The post changed since you opened it; check it again before approving.",
+                       code="changed")
     now = core.now()
     existing = {p.channel_id for p in _publications(session, post.id)
                 if p.status != PublicationStatus.CANCELLED}
@@ -294,7 +328,7 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int) -> Pos
     post.approved_at = now
     post.approval_hash = content_hash(post)
     audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=post.unit_id,
-                 data={"hash": post.approval_hash})
+                 data={"hash": post.approval_hash, "approver": actor.id})
     return post
 
 
@@ -325,24 +359,42 @@ def cancel_post(core: Core, session: Session, actor: User, post_id: int) -> Post
     return post
 
 
+def send_back_for_approval(core: Core, session: Session, post: Post, actor: User,
+                           reason: str) -> None:
+    """Void an approval and put the post in the approvers' queue again (they are notified
+    through the ``post.submit`` audit event, as for any submission)."""
+    _void_approval(core, session, post, actor, reason=reason)
+    post.status = PostStatus.SUBMITTED
+    post.submitted_at = core.now()
+    audit.record(session, "post.submit", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"reason": reason})
+
+
 def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
                     when: datetime) -> Post:
-    """Move a post in time. An approved post keeps its approval (its content is unchanged):
-    the approval hash is re-bound to the new time and the open publications move with it."""
+    """Move a post in time. The time is part of what was approved: an approver or admin who
+    may approve the post keeps its approval (the hash is re-bound to the new time and the open
+    publications move with it); anyone else sends it back for approval, its jobs cancelled."""
     post = get_scoped(session, Post, post_id, actor)
     if post.status == PostStatus.CANCELLED:
         raise Conflict("Unggahan yang dibatalkan tidak dapat dijadwalkan ulang.",
                        "A cancelled post cannot be rescheduled.", code="cancelled")
     was_approved = post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
+    previous = post.scheduled_at
     post.scheduled_at = when
     post.updated_at = core.now()
-    if was_approved:
+    kept = was_approved and may_approve(core, session, actor, post)
+    if kept:
         post.approval_hash = content_hash(post)
         for pub in _publications(session, post.id):
             if pub.status == PublicationStatus.QUEUED:
                 pub.scheduled_at = when
                 if pub.job_id:
                     postqueue.queue.reschedule(session, pub.job_id, max(when, core.now()))
+    elif was_approved:
+        send_back_for_approval(core, session, post, actor, reason="rescheduled")
     audit.record(session, "post.reschedule", "post", post.id, actor=actor, unit_id=post.unit_id,
-                 data={"scheduled_at": when.isoformat(), "kept_approval": was_approved})
+                 data={"from": previous.isoformat() if previous else None,
+                       "scheduled_at": when.isoformat(), "kept_approval": kept,
+                       "back_to_approval": was_approved and not kept})
     return post

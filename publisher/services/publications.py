@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import postqueue
+from publisher import permalinks
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import PostStatus, Publication, PublicationStatus, User
@@ -64,15 +65,38 @@ def retry_publication(core: Core, session: Session, actor: User,
 
 def reschedule_publication(core: Core, session: Session, actor: User, publication_id: int,
                            when: datetime) -> Publication:
+    """Move one publication in time. The time is part of what was approved: someone who may
+    approve the post moves it and the approval stands; anyone else sends the post back for
+    approval at the new time (this publication is cancelled and approving creates it again)."""
+    from publisher.services import posts as post_svc
+
     pub = get_publication(session, actor, publication_id)
     _require_status(pub, (PublicationStatus.MISSED, PublicationStatus.QUEUED,
                           PublicationStatus.FAILED), "dijadwalkan ulang", "rescheduled")
+    previous = pub.scheduled_at
+    post = pub.post
+    if post.status == PostStatus.APPROVED and not post_svc.may_approve(core, session, actor, post):
+        if pub.job_id:
+            postqueue.queue.cancel(session, [pub.job_id], now=core.now())
+        pub.status = PublicationStatus.CANCELLED
+        pub.updated_at = core.now()
+        post.scheduled_at = when
+        post.updated_at = core.now()
+        post_svc.send_back_for_approval(core, session, post, actor, reason="rescheduled")
+        audit.record(session, "publication.reschedule", "publication", pub.id, actor=actor,
+                     unit_id=post.unit_id,
+                     data={"from": previous.isoformat() if previous else None,
+                           "scheduled_at": when.isoformat(), "kept_approval": False,
+                           "back_to_approval": True})
+        return pub
     if pub.job_id:
         postqueue.queue.cancel(session, [pub.job_id], now=core.now())
     pub.scheduled_at = when
     _requeue(core, session, pub, max(when, core.now()))
     audit.record(session, "publication.reschedule", "publication", pub.id, actor=actor,
-                 unit_id=pub.post.unit_id, data={"scheduled_at": when.isoformat()})
+                 unit_id=pub.post.unit_id,
+                 data={"from": previous.isoformat() if previous else None,
+                       "scheduled_at": when.isoformat(), "kept_approval": True})
     return pub
 
 
@@ -82,10 +106,19 @@ def mark_published(core: Core, session: Session, actor: User, publication_id: in
     pub = get_publication(session, actor, publication_id)
     _require_status(pub, (PublicationStatus.UNCONFIRMED, PublicationStatus.FAILED,
                           PublicationStatus.MISSED), "ditandai terbit", "marked published")
-    if not permalink or not permalink.startswith(("http://", "https://", "sandbox://")):
+    previous = pub.status
+    if not permalink or not permalink.strip():
         raise Invalid("Tautan unggahan di platform wajib diisi (https://…).",
                       "The post's link on the platform is required (https://…).",
                       fields={"permalink": "required"})
+    permalink = permalink.strip()
+    platform = pub.channel.platform
+    if not permalinks.belongs_to(platform, permalink):
+        hosts = permalinks.hosts_of(platform)
+        raise Invalid(f"Tautan ini bukan tautan unggahan {platform} (harus https:// di {hosts}).",
+                      f"This is not a link to a {platform} post (it must be https:// on "
+                      f"{hosts}).", fields={"permalink": f"not a {platform} link"},
+                      code="wrong_permalink")
     now = core.now()
     pub.status = PublicationStatus.PUBLISHED
     pub.permalink = permalink
@@ -95,5 +128,7 @@ def mark_published(core: Core, session: Session, actor: User, publication_id: in
     pub.next_metrics_at = now
     pub.updated_at = now
     audit.record(session, "publication.mark_published", "publication", pub.id, actor=actor,
-                 unit_id=pub.post.unit_id, data={"permalink": permalink})
+                 unit_id=pub.post.unit_id,
+                 data={"permalink": permalink, "previous_status": previous,
+                       "external_id": pub.external_id})
     return pub

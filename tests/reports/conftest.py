@@ -72,13 +72,21 @@ class Builder:
             status: str = PublicationStatus.PUBLISHED) -> Publication:
         p = Publication(post_id=post.id, channel_id=ch.id, status=status,
                         scheduled_at=at or utc(2026, 11, 1), published_at=at,
-                        permalink=f"https://example.test/{post.id}/{ch.id}" if at else None)
+                        permalink=f"{PERMALINK_BASE[ch.platform]}/{post.id}/{ch.id}" if at
+                        else None)
         s.add(p)
         s.flush()
         return p
 
     def snap(self, s: Any, pub: Publication, at: datetime, **metrics: int | None) -> None:
         s.add(MetricSnapshot(publication_id=pub.id, collected_at=at, **metrics))
+
+
+#: Links on each platform's own host (the public page shows only links that pass the
+#: platform's permalink check).
+PERMALINK_BASE = {"facebook": "https://www.facebook.com/warta", "telegram": "https://t.me/warta",
+                  "x": "https://x.com/warta/status", "youtube": "https://www.youtube.com/shorts",
+                  "instagram_graph": "https://www.instagram.com/p", "sandbox": "sandbox://warta"}
 
 
 @pytest.fixture

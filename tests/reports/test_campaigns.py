@@ -16,7 +16,7 @@ def test_compliance(app, client, login_as, core, units, clock, data):  # type: i
     html = client.get(f"/laporan/kampanye/{data.campaign}").get_data(as_text=True)
     assert "state-published" in html  # unit a published on 11-03, due 11-10
     assert "state-late" in html       # unit b never published, due date passed
-    assert 'href="https://example.test/' in html
+    assert 'href="https://www.facebook.com/warta/' in html
     # combined engagement of the campaign: pub1 as of now (15) + pub2 (unknown)
     assert "<strong>15</strong>" in html
 

@@ -110,7 +110,7 @@ def test_over_time_and_top_posts(session, admin, data):  # type: ignore[no-untyp
     assert p1["engagements"] == 15 and len(p1["channels"]) == 2
     assert {c["platform"]: c["engagements"] for c in p1["channels"]} == {"facebook": 15,
                                                                         "telegram": None}
-    assert p1["channels"][0]["permalink"].startswith("https://example.test/")
+    assert p1["channels"][0]["permalink"].startswith("https://www.facebook.com/warta/")
 
 
 def test_api_function_same_numbers(session, admin, data):  # type: ignore[no-untyped-def]

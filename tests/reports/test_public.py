@@ -31,7 +31,7 @@ def test_only_opted_in_published(client, core, units, data):  # type: ignore[no-
     assert [(t["unit"], t["platform"], t["engagements"]) for t in body["totals"]] == [
         ("Bappeda", "facebook", 30)]
     assert [p["permalink"] for p in body["publications"]] == [
-        f"https://example.test/{data.posts['p3']}/{data.channels['bfb']}"]
+        f"https://www.facebook.com/warta/{data.posts['p3']}/{data.channels['bfb']}"]
     assert "author" not in str(body) and "body" not in body["publications"][0]
     rows = list(csv.DictReader(io.StringIO(
         client.get("/publik/laporan.csv?bulan=2026-11").get_data(as_text=True))))

@@ -52,7 +52,7 @@ def test_csv_export_opened_back(client, login_as, data):  # type: ignore[no-unty
     assert len(pubs) == 5
     first = pubs[0]
     assert first["published_at"] == "2026-11-03 09:00 WIB"
-    assert first["permalink"].startswith("https://example.test/")
+    assert first["permalink"].startswith("https://www.facebook.com/warta/")
 
 
 def test_csv_export_scoped(client, login_as, data):  # type: ignore[no-untyped-def]

@@ -71,9 +71,9 @@ def test_reset_password_must_be_changed_at_login(client, app, core, units, login
     assert client.post(f"/admin/pengguna/{user.id}/sandi",
                        data={"temporary": "abc"}).status_code == 400
 
-    other = app.test_client()
-    with other.session_transaction() as sess:
-        sess["_user_id"], sess["_fresh"] = str(user.id), True
+    other = app.test_client()  # the user logs in with the temporary password
+    r = other.post("/masuk", data={"email": user.email, "password": "sementara-2026-x"})
+    assert r.status_code == 302, r.get_data(as_text=True)
     for path in ("/", "/unggahan", "/kalender"):
         r = other.get(path)
         assert r.status_code == 302 and r.location.endswith("/profil"), path

@@ -10,12 +10,15 @@ from sqlalchemy import select
 from publisher.models import Channel, Post, PostStatus, Publication, PublicationStatus, Role
 
 
-def test_calendar_drag_keeps_approval(client, login_as, make_user, make_channel, make_post,
-                                      core):
+def test_calendar_drag_by_an_approver_keeps_approval(client, login_as, make_user, make_channel,
+                                                     make_post, core):
+    """An approver moving an approved post keeps its approval (an operator's move sends it
+    back for approval: tests/security/test_approval_rules.py)."""
     admin = make_user(Role.ADMIN, None)
     ch = make_channel(admin)
     approver = make_user(Role.APPROVER, "a")
-    author = login_as(Role.OPERATOR, "a")
+    author = make_user(Role.OPERATOR, "a")
+    login_as(Role.APPROVER, "a")
     post_id = make_post(author, [ch], state="approved", approver=approver)
     r = client.post(f"/unggahan/{post_id}/jadwal", json={"when": "2031-03-04T10:30"})
     assert r.status_code == 200, r.get_json()
@@ -44,11 +47,11 @@ def test_resolve_unconfirmed_by_marking_published(client, login_as, make_user, m
     assert "Hasil tidak diketahui setelah batas waktu." in html
     assert "Tandai sudah terbit" in html and "Coba lagi" in html
     r = client.post(f"/penayangan/{pub_id}/tandai-terbit",
-                    data={"permalink": "https://facebook.com/p/123", "back": "/unggahan"})
+                    data={"permalink": "sandbox://dinsos-fb/123", "back": "/unggahan"})
     assert r.headers["Location"] == "/unggahan"
     with core.sessions() as s:
         assert s.get(Publication, pub_id).status == PublicationStatus.PUBLISHED
-    assert "https://facebook.com/p/123" in client.get("/unggahan").get_data(as_text=True)
+    assert "sandbox://dinsos-fb/123" in client.get("/unggahan").get_data(as_text=True)
 
 
 def test_notifications_for_approver_and_author(client, login_as, make_user, make_channel,

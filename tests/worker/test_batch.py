@@ -118,7 +118,7 @@ def test_a_reschedule_after_the_claim_wins_over_the_claimed_job(core, clock, mak
     with core.sessions.begin() as s:
         pubs = s.execute(select(Publication).order_by(Publication.id)).scalars().all()
         for p in pubs:
-            pub_svc.reschedule_publication(core, s, s.get(User, op.id), p.id,
+            pub_svc.reschedule_publication(core, s, s.get(User, ap.id), p.id,
                                            clock.now + timedelta(hours=3))
         ids = [p.id for p in pubs]
     by_pub = {int(j.payload["publication_id"]): j for j in jobs}

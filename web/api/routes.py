@@ -206,7 +206,7 @@ def submit_post(id: int):  # type: ignore[no-untyped-def]
     return _transition(post_svc.submit_post, id)
 
 
-@endpoint("POST", "/posts/{id}/approve", "Approve (another user than the author)",
+@endpoint("POST", "/posts/{id}/approve", "Approve (someone who wrote none of its content)",
           response=S.PostOut)
 @require_token
 def approve_post(id: int):  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from publisher.models import AuditEvent, Channel, Pause, Role, Unit, User
-from publisher.services import accounts, org, pauses
+from publisher.services import accounts, org, pauses, tokens
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, me, message, paginate, parse_local, role_required
@@ -132,6 +132,18 @@ def update_user(user_id: int) -> Response:
          unit_id=request.form.get("unit", type=int),
          active=None if active is None else active == "1", ok=_("User updated."))
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/token")
+def tokens_page() -> str:
+    return render_template("admin/tokens.html", now=get_core().now(),
+                           tokens=tokens.list_tokens(db(), me(), everyone=True))
+
+
+@bp.route("/token/<int:token_id>/cabut", methods=["POST"])
+def revoke_token(token_id: int) -> Response:
+    call(tokens.revoke_token, get_core(), db(), me(), token_id, ok=_("The token is revoked."))
+    return redirect(url_for("admin.tokens_page"))
 
 
 @bp.route("/riwayat")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from publisher.services import accounts
+from publisher.models import User
+from publisher.services import accounts, tokens
 from publisher.services.errors import ServiceError
-from web.app import db, get_core
+from web.app import SESSION_VERSION, db, get_core
 from web.ui.auth.forms import LocaleForm, LoginForm, PasswordForm
 from web.ui.helpers import call, me, message
 
@@ -36,14 +37,26 @@ def login() -> str | Response:
             flash(message(exc), "error")
             return render_template("auth/login.html", form=form), 401
         s.commit()
-        login_user(user)
+        _start_session(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
+def _start_session(user: User) -> None:
+    """Log in with a fresh session cookie bound to the user's current session version."""
+    session.clear()
+    login_user(user)
+    session[SESSION_VERSION] = user.session_version or 0
+
+
 @bp.route("/keluar", methods=["POST"])
 def logout() -> Response:
+    if current_user.is_authenticated:
+        s = db()
+        accounts.log_out(s, me())
+        s.commit()
     logout_user()
+    session.clear()
     flash(_("You have logged out."), "success")
     return redirect(url_for("auth.login"))
 
@@ -56,12 +69,22 @@ def profile() -> str | Response:
     if request.method == "POST":
         if "pw-new" in request.form and pw.validate_on_submit():
             result = call(accounts.change_password, db(), me(), pw.current.data, pw.new.data,
-                          ok=_("Your password has been changed."))
+                          ok=_("Your password has been changed; your other sessions have "
+                               "ended."))
             if not isinstance(result, ServiceError):
+                session[SESSION_VERSION] = me().session_version  # this browser stays in
                 return redirect(url_for("auth.profile"))
         elif "loc-locale" in request.form and loc.validate_on_submit():
             call(accounts.set_locale, db(), me(), loc.locale.data or "id")
             return redirect(url_for("auth.profile"))
         elif pw.errors:
             flash(_("Check the password fields below."), "error")
-    return render_template("auth/profile.html", pw=pw, loc=loc)
+    return render_template("auth/profile.html", pw=pw, loc=loc, now=get_core().now(),
+                           tokens=tokens.list_tokens(db(), me()))
+
+
+@bp.route("/profil/token/<int:token_id>/cabut", methods=["POST"])
+@login_required
+def revoke_token(token_id: int) -> Response:
+    call(tokens.revoke_token, get_core(), db(), me(), token_id, ok=_("The token is revoked."))
+    return redirect(url_for("auth.profile") + "#tokens")

@@ -238,8 +238,8 @@ def _save(platform: str, creds: dict[str, Any], pending: dict[str, Any], name: s
     a refusal (credentials, unit) is flashed by ``call``."""
     core, s, user = get_core(), db(), me()
     if pending.get("channel"):
+        # the service refuses credentials of another account than the channel's
         return call(channel_service.reconnect_channel, core, s, user, pending["channel"], creds,
-                    same_account=True,
                     ok=_("The channel is reconnected; waiting publications resume now."))
     return call(channel_service.create_channel, core, s, user, platform=platform, name=name,
                 credentials=creds, unit_id=pending.get("unit"),

@@ -16,6 +16,7 @@ from publisher.models import (
     ChannelStatus,
     Post,
     PostStatus,
+    PostVersion,
     Publication,
     PublicationStatus,
     Role,
@@ -47,8 +48,10 @@ def waiting_for_me(session: Session, user: User, self_ok: bool) -> list[Post]:
     q = select(Post).where(Post.status == PostStatus.SUBMITTED).order_by(Post.submitted_at)
     if user.role == Role.OPERATOR:
         q = q.where(Post.author_id == user.id)
-    elif not self_ok:
-        q = q.where(Post.author_id != user.id)
+    elif not self_ok:  # the four-eyes rule: not the posts they wrote or changed
+        wrote = select(PostVersion.id).where(PostVersion.post_id == Post.id,
+                                             PostVersion.editor_id == user.id)
+        q = q.where(Post.author_id != user.id, ~wrote.exists())
     return list(session.execute(scope(q, user, Post.unit_id)).unique().scalars())
 
 

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from publisher.models import Channel, Post, PostStatus, Role
 from publisher.services import posts as post_service
 from publisher.services.access import scope
+from publisher.services.approval import content_hash
 from web.app import db, get_core
 from web.ui.helpers import call, me, role_required
 
@@ -29,9 +30,12 @@ def index() -> str:
     ids = {cid for p in posts for cid in p.channel_ids}
     channels = {c.id: c for c in s.execute(select(Channel).where(Channel.id.in_(ids)))
                 .unique().scalars()} if ids else {}
+    core = get_core()
     return render_template("posts/approvals.html", posts=posts, channels=channels,
                            can_approve=user.role in (Role.APPROVER, Role.ADMIN),
-                           self_ok=get_core().settings.allow_self_approval)
+                           not_mine_to_approve={p.id for p in posts if not
+                                                post_service.may_approve(core, s, user, p)},
+                           seen_hashes={p.id: content_hash(p) for p in posts})
 
 
 @bp.route("/persetujuan/<int:post_id>/setujui", methods=["POST"])
@@ -39,6 +43,7 @@ def index() -> str:
 @role_required(Role.APPROVER, Role.ADMIN)
 def approve(post_id: int) -> Response:
     call(post_service.approve_post, get_core(), db(), me(), post_id,
+         request.form.get("seen") or None,
          ok=_("Approved. It will be published at its scheduled time."))
     return redirect(url_for("approvals.index"))
 
