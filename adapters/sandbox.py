@@ -12,12 +12,17 @@ A trainer or a test steers a channel by writing ``<outbox>/<account>/control.jso
      "retry_after": 30,       # seconds, for "throttle"
      "refresh_ok": true,      # whether refresh() can mend an "auth_expired"
      "delay": 2.5,            # TEST ONLY: seconds publish() sleeps before writing the post
-     "delay_after": 2.5}      # TEST ONLY: seconds publish() sleeps after writing, before returning
+     "delay_after": 2.5,      # TEST ONLY: seconds publish() sleeps after writing, before returning
+     "lookup": "error" | "timeout" | "ambiguous"}  # how lookup() fails (default: it answers)
 
 The file is read on every call, so behaviour can be changed while a worker runs.
 
 ``refresh_ok``: ``refresh()`` issues a token starting with ``refreshed-``, which the sandbox then
 accepts even while the mode is ``auth_expired`` (as a platform accepts a freshly refreshed token).
+
+``lookup`` makes ``lookup()`` unable to tell whether the post is there, as a platform can: ``error``
+a 503 (``RetryLater``), ``timeout`` a network timeout escaping the adapter (``TimeoutError``),
+``ambiguous`` several candidates that match (``OutcomeUnknown``). It does not use up ``times``.
 
 ``delay``/``delay_after`` break the adapter rule "never sleep" on purpose and only here: they make
 a publish slow and observable so the crash tests can SIGKILL a worker before or after the post
@@ -200,6 +205,16 @@ class SandboxAdapter(BaseAdapter):
 
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
         """Match on Warta's key; a real platform would match body and media since ``since``."""
+        failure = self._raw_control().get("lookup")
+        if failure == "error":
+            raise RetryLater(self.platform, "Platform tidak dapat dibaca sementara.",
+                             "The platform cannot be read right now.", code="server_error",
+                             http_status=503)
+        if failure == "timeout":
+            raise TimeoutError("sandbox lookup timed out")
+        if failure == "ambiguous":
+            raise OutcomeUnknown(self.platform, "Beberapa unggahan cocok; tidak dapat dipastikan.",
+                                 "Several posts match; cannot tell which one.", code="ambiguous")
         for record in self.records():
             if record.get("key") == post.key:
                 when = datetime.fromisoformat(record["published_at"])

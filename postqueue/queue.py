@@ -200,6 +200,10 @@ class JobQueue:
 
         The job's handler, not the queue, decides what a re-run means: a publish handler that
         finds its publication already "submitted" reconciles instead of posting again.
+
+        A lease is held up to and including ``lease_expires_at``: it has expired only strictly
+        after that instant (``<``), so at the boundary itself the owner may still renew or
+        finish it (``tests/postqueue/test_queue_concurrency.py``).
         """
         now = self.clock()
         with self.factory.begin() as session:

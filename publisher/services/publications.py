@@ -53,10 +53,17 @@ def _requeue(core: Core, session: Session, pub: Publication, when: datetime) -> 
 
 def retry_publication(core: Core, session: Session, actor: User,
                       publication_id: int) -> Publication:
-    """Publish again. For an *unconfirmed* one the person confirms they checked the account."""
+    """Publish again. For an *unconfirmed* one the person confirms they checked the account.
+
+    A retry is a person's decision to publish now: past the missed window (a missed
+    publication, or one that failed hours ago) its time becomes now, otherwise the worker would
+    find it late and mark it missed again at once, and "Retry" could never work.
+    """
     pub = get_publication(session, actor, publication_id)
     _require_status(pub, RETRYABLE, "dicoba lagi", "retried")
     previous = pub.status
+    if core.now() - pub.scheduled_at > core.settings.missed_after:
+        pub.scheduled_at = core.now()
     _requeue(core, session, pub, core.now())
     audit.record(session, "publication.retry", "publication", pub.id, actor=actor,
                  unit_id=pub.post.unit_id, data={"previous_status": previous})

@@ -1,8 +1,11 @@
 """Four worker processes sharing one PostgreSQL database and a burst of 2,000 publications.
 
 What matters is the outbox: every publication's key appears there exactly once (nothing lost,
-nothing twice), and the burst drains within a bounded time. SQLite is for one machine and one
-worker; this test runs on PostgreSQL only.
+nothing twice), and the burst drains within a bounded time. Behind it, the queue: every job was
+claimed exactly once (``attempts == 1``) and every publication submitted once (one attempt row,
+by one of the four workers) — a job claimed twice whose second run happened to find the post
+through ``lookup`` would leave the outbox right and still be a bug. SQLite is for one machine
+and one worker; this test runs on PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from postqueue.models import Job, JobStatus
-from publisher.models import Publication, PublicationStatus, Role
+from publisher.models import Publication, PublicationStatus, PublishAttempt, Role
 from tests.helpers import approved_post, outbox_records, sandbox_channel
 from tests.worker.procs import start_worker, stop, wait_for
 
@@ -71,6 +74,18 @@ def test_four_workers_publish_a_burst_exactly_once(backend, core, clock, test_en
     assert by_status == {PublicationStatus.PUBLISHED: CHANNELS * POSTS}
     assert jobs == {JobStatus.DONE: CHANNELS * POSTS}
     assert workers_used == {None}
+    with core.sessions() as s:
+        job_attempts = Counter(s.execute(select(Job.attempts).where(Job.kind == "publish"))
+                               .scalars())
+        pub_attempts = Counter(s.execute(select(Publication.attempts)).scalars())
+        rows = s.execute(select(PublishAttempt.publication_id, PublishAttempt.outcome,
+                                PublishAttempt.worker)).all()
+    assert job_attempts == {1: CHANNELS * POSTS}, f"claimed more than once: {job_attempts}"
+    assert pub_attempts == {1: CHANNELS * POSTS}, f"submitted more than once: {pub_attempts}"
+    per_pub = Counter(r.publication_id for r in rows)
+    assert set(per_pub) == pub_ids and set(per_pub.values()) == {1}, "one attempt row each"
+    assert {r.outcome for r in rows} == {"published"}
+    assert len({r.worker for r in rows}) <= WORKERS and None not in {r.worker for r in rows}
     logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(WORKERS)]
     assert all("started" in log for log in logs), "each process ran a worker"
     assert not any("Traceback" in log for log in logs), logs
