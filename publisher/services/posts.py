@@ -8,7 +8,7 @@ transaction, so an approved post is never left without its jobs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -130,6 +130,25 @@ def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[Med
                             for i, m in enumerate(media)]
 
 
+#: How far in the past a chosen time may be: the minutes an operator spends filling the form
+#: after picking "now". Older times are refused instead of turning straight into "missed".
+PAST_GRACE = timedelta(minutes=5)
+
+
+def refuse_past_time(core: Core, when: datetime | None, field: str = "scheduled_at") -> None:
+    """A time already past cannot be a schedule: the post would go straight to "missed"
+    while the screen said "will publish as scheduled". The message offers the way out."""
+    if when is not None and when < core.now() - PAST_GRACE:
+        raise Invalid(
+            "Waktu terbit sudah lewat. Pilih waktu yang akan datang, atau kosongkan waktunya "
+            "agar terbit segera setelah disetujui.",
+            "That time has already passed. Choose a time in the future, or leave it empty to "
+            "publish as soon as it is approved.",
+            fields={field: Text("Waktu ini sudah lewat; pilih waktu mendatang atau terbitkan "
+                                "sekarang.", "This time has passed; choose a future time or "
+                                "publish now.")}, code="time_passed")
+
+
 def create_post(core: Core, session: Session, actor: User, data: PostInput,
                 unit_id: int | None = None) -> Post:
     unit_id = unit_id if (unit_id is not None and actor.role == Role.ADMIN) else actor.unit_id
@@ -138,6 +157,7 @@ def create_post(core: Core, session: Session, actor: User, data: PostInput,
                       fields={"unit": "required"})
     if data.channels is None:
         data.channels = []
+    refuse_past_time(core, data.scheduled_at)
     channels, media = _check_input(session, actor, unit_id, data, creating=True)
     now = core.now()
     post = Post(unit_id=unit_id, author_id=actor.id, body="", status=PostStatus.DRAFT,
@@ -201,6 +221,8 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
         raise Conflict("Unggahan sedang diterbitkan; tunggu sampai selesai.",
                        "The post is being published right now; wait until it finishes.",
                        code="publishing")
+    if data.scheduled_at is not None and data.scheduled_at != post.scheduled_at:
+        refuse_past_time(core, data.scheduled_at)
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False)
     before, words_before = content_hash(post), text_hash(post)
     _apply(post, data, channels, media)
@@ -290,10 +312,13 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int) -> Post
 
 
 def approve_post(core: Core, session: Session, actor: User, post_id: int,
-                 seen_hash: str | None = None) -> Post:
+                 seen_hash: str | None = None, *, publish_now: bool = False) -> Post:
     """Approve the post's current version. ``seen_hash`` is the content hash of the version
     the approver read (the approval page sends it): if the post changed since, nothing is
-    approved, so an approval always means the version that person saw."""
+    approved, so an approval always means the version that person saw.
+
+    A post whose set time passed while it waited is not approved silently (it would go out
+    late, or be missed): the approver chooses ``publish_now`` or reschedules it first."""
     require_role(actor, Role.APPROVER, Role.ADMIN)
     post = get_scoped(session, Post, post_id, actor)
     if post.status != PostStatus.SUBMITTED:
@@ -309,6 +334,11 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
                        "The post changed since you opened it; check it again before approving.",
                        code="changed")
     now = core.now()
+    if post.scheduled_at and post.scheduled_at < now - PAST_GRACE and not publish_now:
+        raise Conflict("Waktu terbit unggahan ini sudah lewat. Pilih \"Setujui dan terbitkan "
+                       "sekarang\", atau jadwalkan ulang dulu.",
+                       "This post's time has already passed. Choose \"Approve and publish "
+                       "now\", or reschedule it first.", code="time_passed")
     existing = {p.channel_id for p in _publications(session, post.id)
                 if p.status != PublicationStatus.CANCELLED}
     when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
@@ -379,6 +409,7 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
     if post.status == PostStatus.CANCELLED:
         raise Conflict("Unggahan yang dibatalkan tidak dapat dijadwalkan ulang.",
                        "A cancelled post cannot be rescheduled.", code="cancelled")
+    refuse_past_time(core, when)
     was_approved = post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
     previous = post.scheduled_at
     post.scheduled_at = when

@@ -80,6 +80,7 @@ def reschedule_publication(core: Core, session: Session, actor: User, publicatio
     pub = get_publication(session, actor, publication_id)
     _require_status(pub, (PublicationStatus.MISSED, PublicationStatus.QUEUED,
                           PublicationStatus.FAILED), "dijadwalkan ulang", "rescheduled")
+    post_svc.refuse_past_time(core, when)
     previous = pub.scheduled_at
     post = pub.post
     if post.status == PostStatus.APPROVED and not post_svc.may_approve(core, session, actor, post):

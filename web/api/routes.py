@@ -207,10 +207,21 @@ def submit_post(id: int):  # type: ignore[no-untyped-def]
 
 
 @endpoint("POST", "/posts/{id}/approve", "Approve (someone who wrote none of its content)",
-          response=S.PostOut)
+          response=S.PostOut,
+          query={"publish_now": Param("true: the post's time has passed; publish it now "
+                                      "(without it such an approval is a 409 time_passed)",
+                                      "boolean")})
 @require_token
 def approve_post(id: int):  # type: ignore[no-untyped-def]
-    return _transition(post_svc.approve_post, id)
+    raw = request.args.get("publish_now", "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise Invalid("publish_now harus true atau false.", "publish_now must be true or false.",
+                      fields={"publish_now": "true | false"})
+    s = db()
+    post = post_svc.approve_post(get_core(), s, current_user(), id,
+                                 publish_now=raw in ("true", "1"))
+    s.commit()
+    return jsonify(post_out(post))
 
 
 @endpoint("POST", "/posts/{id}/reject", "Reject with a comment", body=S.RejectBody,

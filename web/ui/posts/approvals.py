@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from publisher.models import Channel, Post, PostStatus, Role
+from publisher.services import pauses
 from publisher.services import posts as post_service
 from publisher.services.access import scope
 from publisher.services.approval import content_hash
+from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import call, me, role_required
+from web.ui.helpers import call, fmt_dt, me, role_required
 
 bp = Blueprint("approvals", __name__)
 
@@ -35,17 +37,42 @@ def index() -> str:
                            can_approve=user.role in (Role.APPROVER, Role.ADMIN),
                            not_mine_to_approve={p.id for p in posts if not
                                                 post_service.may_approve(core, s, user, p)},
-                           seen_hashes={p.id: content_hash(p) for p in posts})
+                           seen_hashes={p.id: content_hash(p) for p in posts},
+                           passed={p.id for p in posts if p.scheduled_at and p.scheduled_at
+                                   < core.now() - post_service.PAST_GRACE})
 
 
 @bp.route("/persetujuan/<int:post_id>/setujui", methods=["POST"])
 @login_required
 @role_required(Role.APPROVER, Role.ADMIN)
 def approve(post_id: int) -> Response:
-    call(post_service.approve_post, get_core(), db(), me(), post_id,
-         request.form.get("seen") or None,
-         ok=_("Approved. It will be published at its scheduled time."))
+    result = call(post_service.approve_post, get_core(), db(), me(), post_id,
+                  request.form.get("seen") or None,
+                  publish_now=request.form.get("publish_now") == "1")
+    if not isinstance(result, ServiceError):
+        flash(what_happens_next(result), "success")
     return redirect(url_for("approvals.index"))
+
+
+def what_happens_next(post: Post) -> str:
+    """Say what the approval will do, truthfully: held by a pause, at its time, or now."""
+    s, core = db(), get_core()
+    now = core.now()
+    when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
+    loaded = pauses.current_pauses(s, now)
+    held = [p for cid in post.channel_ids
+            if (p := pauses.holding_pause(loaded, post.unit_id, cid, max(when, now)))]
+    zone = post.unit.timezone
+    if held:
+        ends = max((p.ends_at for p in held if p.ends_at), default=None)
+        if ends is None or any(p.ends_at is None for p in held):
+            return _("Approved, but held by a pause until an admin lifts it; it is published "
+                     "within a second after that.")
+        return _("Approved, but held by a pause until %(end)s; it is published within a "
+                 "second after that.", end=fmt_dt(ends, zone))
+    if when > now:
+        return _("Approved. It will be published on %(when)s.", when=fmt_dt(when, zone))
+    return _("Approved. It is being published now.")
 
 
 @bp.route("/persetujuan/<int:post_id>/tolak", methods=["POST"])
