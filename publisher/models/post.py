@@ -101,8 +101,41 @@ class Post(Base):
         return sorted(link.channel_id for link in self.channel_links)
 
     @property
+    def overall_status(self) -> str:
+        """The post's status as its publications make it: an approved post whose channels all
+        published is "published", not forever "approved" (load ``publications`` with the list)."""
+        return rollup_status(self.status, [p.status for p in self.publications])
+
+    @property
     def media(self) -> list[MediaAsset]:
         return [link.media for link in self.media_links]
 
 
-__all__ = ["Channel", "Post", "PostChannel", "PostMedia", "PostVersion"]
+#: Publication states that ended without the post going out there.
+_FAILED = {"failed", "missed", "unconfirmed", "needs_reauth"}
+
+
+def rollup_status(post_status: str, publication_statuses: list[str]) -> str:
+    """Roll an approved post's publications up into what a person asks: did it go out?
+    ``published`` (every channel), ``partly_published`` (some, the rest still to come),
+    ``partly_failed`` (some went out, some did not), ``failed`` (none went out and none will
+    without help); otherwise the post's own status."""
+    states = [s for s in publication_statuses if s != "cancelled"]
+    if post_status != "approved" or not states:
+        return post_status
+    published = sum(s == "published" for s in states)
+    failed = sum(s in _FAILED for s in states)
+    if published == len(states):
+        return "published"
+    if published and failed:
+        return "partly_failed"
+    if published:
+        return "partly_published"
+    if failed == len(states):
+        return "failed"
+    if failed:
+        return "partly_failed"
+    return post_status
+
+
+__all__ = ["Channel", "Post", "PostChannel", "PostMedia", "PostVersion", "rollup_status"]

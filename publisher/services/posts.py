@@ -221,6 +221,7 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
         raise Conflict("Unggahan sedang diterbitkan; tunggu sampai selesai.",
                        "The post is being published right now; wait until it finishes.",
                        code="publishing")
+    refuse_if_published(session, post, "diubah", "edited")
     if data.scheduled_at is not None and data.scheduled_at != post.scheduled_at:
         refuse_past_time(core, data.scheduled_at)
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False)
@@ -378,10 +379,25 @@ def reject_post(core: Core, session: Session, actor: User, post_id: int, comment
     return post
 
 
+def refuse_if_published(session: Session, post: Post, verb_id: str, verb_en: str) -> None:
+    """What is live on a platform cannot be changed through Warta: an edit would store text
+    that never went out, a cancel or a new time would only change what the screen says."""
+    live = [p for p in _publications(session, post.id) if p.status == PublicationStatus.PUBLISHED]
+    if live:
+        raise Conflict(
+            f"Unggahan ini sudah terbit di {len(live)} akun dan tidak dapat {verb_id} lewat "
+            "Warta. Ubah atau hapus langsung di platformnya (lihat tautannya), atau buat "
+            "unggahan baru dengan \"Duplikat\" untuk akun yang lain.",
+            f"This post is already live on {len(live)} account(s) and cannot be {verb_en} "
+            "through Warta. Change or delete it on the platform itself (see its links), or "
+            "make a new post with \"Duplicate\" for the other accounts.", code="published")
+
+
 def cancel_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
     post = get_scoped(session, Post, post_id, actor)
     if post.status == PostStatus.CANCELLED:
         return post
+    refuse_if_published(session, post, "dibatalkan", "cancelled")
     n = cancel_open_publications(core, session, post, actor, reason="post cancelled")
     post.status = PostStatus.CANCELLED
     audit.record(session, "post.cancel", "post", post.id, actor=actor, unit_id=post.unit_id,
@@ -409,6 +425,7 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
     if post.status == PostStatus.CANCELLED:
         raise Conflict("Unggahan yang dibatalkan tidak dapat dijadwalkan ulang.",
                        "A cancelled post cannot be rescheduled.", code="cancelled")
+    refuse_if_published(session, post, "dijadwalkan ulang", "rescheduled")
     refuse_past_time(core, when)
     was_approved = post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
     previous = post.scheduled_at

@@ -50,6 +50,7 @@ def post_out(post: Post) -> dict[str, Any]:
             "rejection_comment": post.rejection_comment, "approved_by": post.approved_by,
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
             "updated_at": _iso(post.updated_at),
+            "overall_status": post.overall_status,
             "publications": [publication_out(p) for p in post.publications]}
 
 

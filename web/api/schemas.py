@@ -105,6 +105,8 @@ class PostOut(BaseModel):
     approved_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    overall_status: str = Field(description="rolled up from the publications: published | "
+                                "partly_published | partly_failed | failed, else the status")
     publications: list[PublicationOut]
 
 

@@ -7,6 +7,9 @@ from flask_babel import lazy_gettext as _l
 POST_STATUS = {
     "draft": _l("Draft"), "submitted": _l("Awaiting approval"), "approved": _l("Approved"),
     "rejected": _l("Rejected"), "cancelled": _l("Cancelled"),
+    # rolled up from the publications (Post.overall_status)
+    "published": _l("Published"), "partly_published": _l("Partly published"),
+    "partly_failed": _l("Partly failed"), "failed": _l("Failed"),
 }
 PUBLICATION_STATUS = {
     "queued": _l("Scheduled"), "publishing": _l("Publishing"), "published": _l("Published"),
