@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from publisher.models import Post, Publication, PublicationStatus, User
 from publisher.services import audit
 from publisher.services.access import get_scoped
+from publisher.worker.outcome import METRIC_OFFSETS
 
 #: The worker's decaying collection schedule after publishing (for display).
-SCHEDULE_HOURS = (1, 6, 24, 72, 168, 720)
+SCHEDULE_HOURS = tuple(offset.total_seconds() / 3600 for offset in METRIC_OFFSETS)
 
 
 def refresh_metrics_now(session: Session, actor: User, post_id: int, now: datetime) -> int:

@@ -26,8 +26,12 @@ from publisher.models import (
 from publisher.services import audit
 from publisher.worker.snapshot import PubInfo, load_info
 
-METRIC_OFFSETS = (timedelta(hours=1), timedelta(hours=6), timedelta(hours=24),
-                  timedelta(days=3), timedelta(days=7), timedelta(days=30))
+#: The decaying collection schedule after publishing. The first read comes minutes after, so
+#: a fresh post shows its first numbers while people still look at it (it said "Tidak
+#: tersedia" everywhere for an hour); one read more per post is far inside every platform's
+#: limits (metrics are read in batches per channel).
+METRIC_OFFSETS = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6),
+                  timedelta(hours=24), timedelta(days=3), timedelta(days=7), timedelta(days=30))
 
 
 def next_metrics_time(published_at: datetime, after: datetime) -> tuple[datetime | None, int]:

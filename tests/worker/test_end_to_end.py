@@ -32,7 +32,7 @@ def test_scheduled_post_is_published_at_its_time_then_metrics_collected(core, cl
     assert len(outbox_records(core, "dinsos-fb")) == 1
     assert len(outbox_records(core, "dinsos-ig")) == 1
 
-    # metrics: nothing before +1 h, then a growing history
+    # metrics: nothing at once (the first read is 10 minutes after), then a growing history
     run_once(core)
     with core.sessions() as s:
         assert s.execute(select(MetricSnapshot)).first() is None
