@@ -54,8 +54,11 @@ def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int)
     def _no_nul():  # type: ignore[no-untyped-def]
         # PostgreSQL cannot store a NUL character in text; refuse it here for every query
         # argument and form field, by name, instead of a database error later.
+        # (Not the API's forms: its upload must check the token before the body is read; its
+        # JSON bodies are checked by ``parse_body``.)
         fields = [request.args]
-        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.blueprint != "api" and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
             fields.append(request.form)
         for values in fields:
             for name, value in values.items(multi=True):

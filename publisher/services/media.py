@@ -19,6 +19,9 @@ def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
     if actor.unit_id is None:
         raise Invalid("Akun admin tanpa unit tidak dapat mengunggah media.",
                       "An admin without a unit cannot upload media.", fields={"unit": "required"})
+    # A file name is the client's to choose: NUL (which PostgreSQL cannot store) and other
+    # control characters are dropped, not kept as the asset's name.
+    filename = "".join(c for c in filename or "" if c.isprintable())[:255]
     stored = store_upload(stream, filename or "upload", core.settings.media_dir,
                           core.settings.max_upload_bytes)
     existing = session.execute(select(MediaAsset).where(
