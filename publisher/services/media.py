@@ -31,7 +31,7 @@ def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
         return existing
     asset = MediaAsset(unit_id=actor.unit_id, sha256=stored.sha256, kind=stored.kind,
                        mime=stored.mime, size=stored.size, width=stored.width,
-                       height=stored.height, path=stored.relpath,
+                       height=stored.height, duration=stored.duration, path=stored.relpath,
                        original_name=(filename or "")[:255], uploaded_by=actor.id,
                        created_at=core.now())
     session.add(asset)
