@@ -103,7 +103,8 @@ def test_safe_next_refuses_what_a_browser_would_read_as_off_site(target: str) ->
     assert safe_next(unquote(target)) is None
 
 
-@pytest.mark.parametrize("target", ["/unggahan", "/unggahan/3/ubah?x=1#top", "/laporan/?period=last_month"])
+@pytest.mark.parametrize("target", ["/unggahan", "/unggahan/3/ubah?x=1#top",
+                                    "/laporan/?period=last_month"])
 def test_safe_next_keeps_same_site_paths(target: str) -> None:
     assert safe_next(target) == target
 

@@ -11,7 +11,10 @@ import pytest
 
 from publisher.models import Channel, Unit
 from publisher.reports.exports import neutralise, to_csv, to_xlsx
-from tests.reports.conftest import build, data  # noqa: F401 - fixtures of published figures
+from tests.reports import conftest as reports_fixtures
+
+# The reports tests' published figures (two units, several platforms, November 2026).
+build, data = reports_fixtures.build, reports_fixtures.data
 
 EVIL = ["=HYPERLINK(\"https://evil.example\",\"klik\")", "+1+cmd|' /C calc'!A0", "-2+3",
         "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
