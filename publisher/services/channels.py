@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from adapters import AdapterUnavailable, get_adapter_class, platforms
 from adapters.base import AccountInfo
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, redact, secret_values
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import (
@@ -102,7 +102,10 @@ def verify_credentials(core: Core, platform: str,
                       "Could not reach the platform to check the credentials; try again.",
                       fields={"credentials": "unreachable"}, code="unreachable") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise Invalid(f"Kredensial tidak lengkap: {exc}", f"Incomplete credentials: {exc}",
+        # The exception may quote the caller's input (a token of the wrong type, a URL with
+        # the token in it): every string they sent is removed before it is echoed.
+        why = redact(str(exc), secret_values(credentials, everything=True))
+        raise Invalid(f"Kredensial tidak lengkap: {why}", f"Incomplete credentials: {why}",
                       fields={"credentials": "incomplete"}) from None
 
 
