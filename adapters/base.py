@@ -131,6 +131,10 @@ class Capabilities:
     max_title: int | None = None
     max_image_bytes: int | None = None
     max_video_bytes: int | None = None
+    #: Longest video the platform takes, in seconds (from the file's real duration).
+    max_video_seconds: float | None = None
+    #: Most pixels (width × height) of a photo the platform takes.
+    max_image_pixels: int | None = None
     metrics: frozenset[str] = frozenset(METRIC_NAMES)
     metrics_batch_size: int = 50
     supports_lookup: bool = True
@@ -262,6 +266,22 @@ class BaseAdapter:
                     "media", "media_too_large",
                     f"Berkas terlalu besar ({m.size // 1_000_000} MB, maks {cap // 1_000_000} MB).",
                     f"File too large ({m.size // 1_000_000} MB, max {cap // 1_000_000} MB)."))
+            if (m.kind == "video" and caps.max_video_seconds is not None
+                    and m.duration is not None and m.duration > caps.max_video_seconds):
+                problems.append(Problem(
+                    "media", "video_too_long",
+                    f"Video terlalu panjang untuk {self.label or self.platform} "
+                    f"({m.duration:.0f} detik, maks {caps.max_video_seconds:.0f} detik).",
+                    f"Video too long for {self.label or self.platform} "
+                    f"({m.duration:.0f} s, max {caps.max_video_seconds:.0f} s)."))
+            if (m.kind == "image" and caps.max_image_pixels is not None and m.width
+                    and m.height and m.width * m.height > caps.max_image_pixels):
+                problems.append(Problem(
+                    "media", "image_too_many_pixels",
+                    f"Foto terlalu besar untuk {self.label or self.platform} "
+                    f"({m.width} × {m.height} piksel).",
+                    f"Photo too large for {self.label or self.platform} "
+                    f"({m.width} × {m.height} pixels)."))
         unknown = set(post.options) - set(caps.option_names)
         if unknown:
             problems.append(Problem(

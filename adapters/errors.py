@@ -10,23 +10,74 @@ with secrets removed, for the publish-attempt log.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 DETAIL_LIMIT = 2000
 
 _SECRET_PATTERNS = [
     # Bearer first, so "Authorization: Bearer x" loses the token, not the word "Bearer".
     re.compile(r"(Bearer\s+)([A-Za-z0-9._~+/=-]+)", re.I),
-    re.compile(r"(/bot)(\d+:[A-Za-z0-9_-]+)"),
+    # Telegram's /bot<token>/ path: whatever the token looks like (pasted with a "bot"
+    # prefix, or with a "."), the whole path segment goes.
+    re.compile(r"(/bot)([^/\s?#\"']+)"),
     re.compile(r"(access_token|refresh_token|client_secret|password|token|sessionid|"
                r"authorization|api_key|secret)([\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)"
                r"([^\s\"'&,}]+)", re.I),
 ]
 
 
+#: Names of credential fields whose values are secrets (matched anywhere in the key).
+_SECRET_KEY = re.compile(r"token|secret|password|passwd|session|cookie|key|auth|bearer|"
+                         r"csrf|signature|pin|credential", re.I)
+#: The secret values of every channel this process has built an adapter for: redaction by
+#: value catches a token in any shape, wherever it is echoed (a URL, an exception, a log line).
+_KNOWN: set[str] = set()
+_KNOWN_LOCK = threading.Lock()
+_KNOWN_MAX = 10_000
+
+
+def secret_values(credentials: Mapping[str, Any] | Any, declared: Iterable[str] = (),
+                  *, everything: bool = False) -> set[str]:
+    """The secret strings in a channel's credentials: values of the fields the adapter
+    declares secret or whose name says so (token, secret, password, session, cookie …), nested
+    values included; with ``everything`` every string in them (for echoing the caller's own
+    input back in an error)."""
+    declared = set(declared)
+    found: set[str] = set()
+
+    def walk(value: Any, secret: bool) -> None:
+        if isinstance(value, str):
+            if secret and len(value.strip()) >= 4:
+                found.add(value)
+                found.add(value.strip())
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, secret or str(k) in declared or bool(_SECRET_KEY.search(str(k))))
+        elif isinstance(value, list | tuple | set):
+            for v in value:
+                walk(v, secret)
+        elif value is not None and secret and not isinstance(value, bool | int | float):
+            walk(str(value), secret)
+
+    walk(credentials, everything)
+    return found
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Redact these values from everything ``redact`` sees from now on (this process)."""
+    with _KNOWN_LOCK:
+        if len(_KNOWN) > _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN.update(v for v in values if v and len(v) >= 4)
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove known secret values and anything shaped like a credential from ``text``."""
-    for secret in secrets:
+    with _KNOWN_LOCK:
+        known = sorted(_KNOWN, key=len, reverse=True)
+    for secret in [*sorted(secrets, key=len, reverse=True), *known]:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     for pattern in _SECRET_PATTERNS:
@@ -145,4 +196,5 @@ class CredentialFieldError(AuthExpired):
 
 
 __all__ = ["AdapterError", "AuthExpired", "CredentialFieldError", "NotSupported",
-           "OutcomeUnknown", "Rejected", "RetryLater", "StartOver", "redact", "safe_detail"]
+           "OutcomeUnknown", "Rejected", "RetryLater", "StartOver", "redact", "remember_secrets",
+           "safe_detail", "secret_values"]

@@ -72,6 +72,7 @@ class XAdapter(BaseAdapter):
     caps: ClassVar[Capabilities] = Capabilities(
         permalink_hosts=frozenset({"x.com", "twitter.com"}),
         max_text=280, max_media=4, max_image_bytes=5_000_000, max_video_bytes=512 * MiB,
+        max_image_pixels=8192 * 8192,
         metrics=frozenset({"likes", "comments", "shares", "views", "impressions", "saves"}),
         metrics_batch_size=100, renews_tokens=True,
     )

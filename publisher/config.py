@@ -39,6 +39,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
     "WARTA_SANDBOX_OUTBOX": ("var/outbox", "where the sandbox adapter writes published posts"),
     "WARTA_LOG_LEVEL": ("INFO", "logging level"),
+    "WARTA_TRUSTED_PROXIES": ("0", "reverse proxies in front of Warta whose X-Forwarded-* "
+                                   "headers are believed (0: none)"),
     # "Connect with X / Google / Facebook" on the Channels page: each button appears only when
     # its platform app is configured. The redirect URI to register at the platform is
     # <WARTA_PUBLIC_URL>/akun/sambung/<x|google|meta>/kembali.
@@ -119,6 +121,8 @@ class Settings:
     log_level: str
     #: every WARTA_<PLATFORM>_* variable, for adapters (see platform_settings()).
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: how many reverse proxies' X-Forwarded-* headers to believe (werkzeug's ProxyFix).
+    trusted_proxies: int = 0
     #: platform apps for "Connect with …" (empty: that button is not shown).
     x_client_id: str = ""
     x_client_secret: str = field(default="", repr=False)
@@ -198,6 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         sandbox_outbox=Path(full["WARTA_SANDBOX_OUTBOX"]),
         log_level=level,
         extra=extra,
+        trusted_proxies=_int(full, "WARTA_TRUSTED_PROXIES", 0),
         x_client_id=full["WARTA_X_CLIENT_ID"],
         x_client_secret=full["WARTA_X_CLIENT_SECRET"],
         youtube_client_id=full["WARTA_YOUTUBE_CLIENT_ID"],

@@ -7,6 +7,7 @@ import hashlib
 import mimetypes
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +20,15 @@ from publisher.services.errors import Invalid
 IMAGE_MIMES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 VIDEO_MIMES = {"video/mp4", "video/quicktime", "video/webm"}
 PUBLIC_URL_SECONDS = 24 * 3600
+#: The most pixels a photo may have: 8192 × 8192, as much as any platform takes (X's limit).
+#: A PNG of a few kilobytes can claim 50,000 × 50,000 and need gigabytes once decoded, so the
+#: header is checked before any pixel is; Pillow's own guard is set to the same number.
+MAX_IMAGE_PIXELS = 8192 * 8192
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+#: Video streams and containers Warta accepts (what the platforms take), by FFmpeg's names.
+VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"}
+AUDIO_CODECS = {"aac", "mp3", "opus", "vorbis", "alac", "pcm_s16le"}
+MAX_VIDEO_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class StoredFile:
     width: int | None
     height: int | None
     relpath: str
+    duration: float | None = None
 
 
 def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: int) -> StoredFile:
@@ -56,7 +67,12 @@ def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: in
     if size == 0:
         tmp_path.unlink(missing_ok=True)
         raise Invalid("Berkas kosong.", "The file is empty.", fields={"file": "empty"})
-    kind, mime, width, height = _sniff(tmp_path, filename)
+    try:
+        kind, mime, width, height, duration = _sniff(tmp_path, filename)
+    except BaseException:
+        # Refused (or crashed): nothing of the upload may stay behind in the media folder.
+        tmp_path.unlink(missing_ok=True)
+        raise
     sha = digest.hexdigest()
     ext = mimetypes.guess_extension(mime) or Path(filename).suffix or ".bin"
     if ext == ".jpe":
@@ -68,28 +84,95 @@ def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: in
         tmp_path.unlink()
     else:
         shutil.move(str(tmp_path), target)
-    return StoredFile(sha, kind, mime, size, width, height, rel)
+    return StoredFile(sha, kind, mime, size, width, height, rel, duration)
 
 
-def _sniff(path: Path, filename: str) -> tuple[str, str, int | None, int | None]:
+def _refuse(filename: str, why_id: str, why_en: str, field: str = "unsupported type") -> Invalid:
+    return Invalid(f"'{filename}' {why_id}", f"'{filename}' {why_en}", fields={"file": field},
+                   code="media_type")
+
+
+def _sniff(path: Path, filename: str) -> tuple[str, str, int | None, int | None, float | None]:
+    """(kind, mime, width, height, duration) of the file, from its content.
+
+    A photo's size is read from its header and checked before it is decoded (decompression
+    bombs). A video is opened by FFmpeg (PyAV) and must be a real container with a video
+    stream of a known codec; its first bytes alone prove nothing (an MP4 header glued to an
+    HTML page would otherwise be served as "video").
+    """
     try:
-        with Image.open(path) as img:
-            mime = Image.MIME.get(img.format or "", "")
-            if mime in IMAGE_MIMES:
-                return "image", mime, img.width, img.height
-    except (UnidentifiedImageError, OSError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                mime = Image.MIME.get(img.format or "", "")
+                if mime in IMAGE_MIMES:
+                    _check_pixels(filename, img.width, img.height)
+                    img.verify()  # the data is really there (a truncated file is refused)
+                    return "image", mime, img.width, img.height, None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse(filename, f"melebihi batas {MAX_IMAGE_PIXELS // 1_000_000} megapiksel.",
+                      f"exceeds the {MAX_IMAGE_PIXELS // 1_000_000} megapixel limit.",
+                      "too many pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         pass
     with path.open("rb") as fh:
         head = fh.read(64)
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        return "video", "video/quicktime" if brand == b"qt  " else "video/mp4", None, None
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "video", "video/webm", None, None
-    path.unlink(missing_ok=True)
-    raise Invalid(f"'{filename}' bukan foto (JPEG, PNG, WebP, GIF) atau video (MP4, MOV, WebM).",
-                  f"'{filename}' is not a photo (JPEG, PNG, WebP, GIF) or a video "
-                  "(MP4, MOV, WebM).", fields={"file": "unsupported type"}, code="media_type")
+    if head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3":
+        return _probe_video(path, filename, head)
+    raise _refuse(filename, "bukan foto (JPEG, PNG, WebP, GIF) atau video (MP4, MOV, WebM).",
+                  "is not a photo (JPEG, PNG, WebP, GIF) or a video (MP4, MOV, WebM).")
+
+
+def _check_pixels(filename: str, width: int, height: int) -> None:
+    if width * height > MAX_IMAGE_PIXELS:
+        raise _refuse(filename, f"berukuran {width} × {height} piksel, melebihi batas "
+                      f"{MAX_IMAGE_PIXELS // 1_000_000} megapiksel.",
+                      f"is {width} × {height} pixels, over the "
+                      f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit.", "too many pixels")
+
+
+def _probe_video(path: Path, filename: str,
+                 head: bytes) -> tuple[str, str, int | None, int | None, float | None]:
+    """Container, codecs, resolution and duration as FFmpeg reads them, and one decoded
+    frame: a file that only starts like a video is refused."""
+    import av
+
+    bad = _refuse(filename, "bukan video yang dapat dibaca (MP4, MOV, WebM).",
+                  "is not a readable video (MP4, MOV, WebM).", "unreadable video")
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            fmt = container.format.name
+            videos = container.streams.video
+            if not videos:
+                raise bad
+            stream = videos[0]
+            codec = stream.codec_context.name
+            audio = [a.codec_context.name for a in container.streams.audio]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if codec not in VIDEO_CODECS or any(a not in AUDIO_CODECS for a in audio):
+                raise _refuse(filename, f"memakai codec {codec} yang tidak didukung platform.",
+                              f"uses the codec {codec}, which the platforms do not take.",
+                              "unsupported codec")
+            if not (0 < width <= MAX_VIDEO_SIDE and 0 < height <= MAX_VIDEO_SIDE):
+                raise bad
+            duration = (float(container.duration) / av.time_base if container.duration
+                        else float(stream.duration * stream.time_base)
+                        if stream.duration and stream.time_base else None)
+            if next(container.decode(stream), None) is None:
+                raise bad
+    except Invalid:
+        raise
+    except (av.FFmpegError, ValueError, OSError, StopIteration, IndexError):
+        raise bad from None
+    if "webm" in fmt or "matroska" in fmt:
+        if head[:4] != b"\x1a\x45\xdf\xa3":
+            raise bad
+        mime = "video/webm"
+    elif "mp4" in fmt or "mov" in fmt:
+        mime = "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
+    else:
+        raise bad
+    return "video", mime, width, height, duration
 
 
 def convert_image(src: Path, media_dir: Path, mimes: frozenset[str] | None,

@@ -12,6 +12,7 @@ import requests
 
 from adapters import get_adapter_class
 from adapters.base import AdapterContext, BaseAdapter, Credentials, MediaFile, OutgoingPost
+from adapters.errors import remember_secrets, secret_values
 from publisher.core import Core
 from publisher.mediafiles import convert_image, sign_media_path
 from publisher.models import Channel, Post, Publication
@@ -37,6 +38,11 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
                   save_credentials: Callable[[Credentials], None] | None = None,
                   progress: Callable[[int, int], None] | None = None) -> BaseAdapter:
     cls = get_adapter_class(platform)
+    # From here on every log line and error detail of this process has these values removed,
+    # whatever their shape (redaction by pattern alone misses a token pasted oddly).
+    remember_secrets(secret_values(credentials, [name for name, _label, secret in
+                                                 getattr(cls, "credential_fields", ())
+                                                 if secret]))
     base_url, knobs = core.settings.platform_settings(platform)
     ctx = AdapterContext(credentials=credentials, base_url=base_url, settings=knobs,
                          state=state if state is not None else {}, now=core.clock,

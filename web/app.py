@@ -46,7 +46,6 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=core.settings.secret_key,
-        MAX_CONTENT_LENGTH=core.settings.max_upload_bytes + 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -61,6 +60,11 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
     redact_existing_handlers(app.logger, logging.getLogger("gunicorn.error"),
                              logging.getLogger("gunicorn.access"))
 
+    from web import security
+
+    security.install(app, upload_limit=core.settings.max_upload_bytes + 1024 * 1024,
+                     https=core.settings.public_url.startswith("https://"),
+                     trusted_proxies=core.settings.trusted_proxies)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Silakan masuk terlebih dahulu."
@@ -132,7 +136,11 @@ def _register_errors(app: Flask) -> None:
                     400: "bad_request", 401: "unauthorized", 403: "forbidden"}.get(
                         exc.code or 500, "error")
             if exc.code == 413:
-                return json_error(413, code, "Berkas terlalu besar.", "The upload is too large.")
+                limit = request.max_content_length or 0
+                mb = f"{limit / (1024 * 1024):g}"
+                return json_error(413, code, f"Permintaan terlalu besar (batas {mb} MB).",
+                                  f"The request is too large (limit {mb} MB).",
+                                  {"body": f"max {mb} MB"})
             return json_error(exc.code or 500, code, exc.description or "")
         try:
             return render_template("error.html", code=exc.code, exc=exc), exc.code

@@ -42,12 +42,25 @@ def publication_table(result: Iterable[Any], zone: str) -> tuple[list[str], Iter
     return list(PUBLICATION_COLUMNS), rows()
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP's "CSV injection" list): a
+#: channel or campaign named "=HYPERLINK(…)" must open as text, not as a live formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that cannot be read as a formula: prefixed with ``'`` when it starts with
+    one of ``FORMULA_STARTS``. Numbers are numbers and stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(header)
+    w.writerow([neutralise(v) for v in header])
     for row in rows:
-        w.writerow(["" if v is None else v for v in row])
+        w.writerow(["" if v is None else neutralise(v) for v in row])
     return buf.getvalue()
 
 
@@ -55,15 +68,30 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]
             title: str = "") -> bytes:
     """One workbook, one sheet per table; a write-only workbook keeps memory flat."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     for name, header, rows in sheets:
         ws = wb.create_sheet(title=name[:31])
+
+        def cells(values: Iterable[Any]) -> list[Any]:
+            # Text is written as a string cell (data_type "s"): openpyxl would otherwise
+            # store a value starting with "=" as a formula that runs when the file opens.
+            out: list[Any] = []
+            for v in values:
+                if isinstance(v, str):
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.data_type = "s"
+                    out.append(cell)
+                else:
+                    out.append(v)
+            return out
+
         if title:
-            ws.append([title])
-        ws.append(list(header))
+            ws.append(cells([title]))
+        ws.append(cells(header))
         for row in rows:
-            ws.append(list(row))
+            ws.append(cells(row))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

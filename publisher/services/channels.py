@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from adapters import AdapterUnavailable, get_adapter_class, platforms
 from adapters.base import AccountInfo
-from adapters.errors import AdapterError, CredentialFieldError, OutcomeUnknown, RetryLater
+from adapters.errors import (
+    AdapterError,
+    CredentialFieldError,
+    OutcomeUnknown,
+    RetryLater,
+    redact,
+    secret_values,
+)
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import (
@@ -109,15 +116,19 @@ def verify_credentials(core: Core, platform: str,
     except requests.RequestException as exc:
         raise _unreachable(type(exc).__name__) from None
     except KeyError as exc:
-        field = str(exc.args[0]) if exc.args else "credentials"
+        known = {name for name, _label, _secret in get_adapter_class(platform).credential_fields}
+        field = str(exc.args[0]) if exc.args and str(exc.args[0]) in known else "credentials"
         raise Invalid(f"Isian '{field}' wajib diisi untuk platform ini.",
                       f"The field '{field}' is required for this platform.",
                       fields={field: "Wajib diisi untuk platform ini."},
                       code="missing") from None
     except (TypeError, ValueError) as exc:
-        raise Invalid(f"Kredensial tidak lengkap atau salah bentuk: {exc}",
-                      f"Incomplete or malformed credentials: {exc}",
-                      fields={"credentials": str(exc)}, code="malformed") from None
+        # The exception may quote the caller's input (a token of the wrong type, a URL with
+        # the token in it): every string they sent is removed before it is echoed.
+        why = redact(str(exc), secret_values(credentials, everything=True))
+        raise Invalid(f"Kredensial tidak lengkap atau salah bentuk: {why}",
+                      f"Incomplete or malformed credentials: {why}",
+                      fields={"credentials": why}, code="malformed") from None
 
 
 def _unreachable(reason: str) -> Invalid:

@@ -19,6 +19,9 @@ def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
     if actor.unit_id is None:
         raise Invalid("Akun admin tanpa unit tidak dapat mengunggah media.",
                       "An admin without a unit cannot upload media.", fields={"unit": "required"})
+    # A file name is the client's to choose: NUL (which PostgreSQL cannot store) and other
+    # control characters are dropped, not kept as the asset's name.
+    filename = "".join(c for c in filename or "" if c.isprintable())[:255]
     stored = store_upload(stream, filename or "upload", core.settings.media_dir,
                           core.settings.max_upload_bytes)
     existing = session.execute(select(MediaAsset).where(
@@ -28,7 +31,7 @@ def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
         return existing
     asset = MediaAsset(unit_id=actor.unit_id, sha256=stored.sha256, kind=stored.kind,
                        mime=stored.mime, size=stored.size, width=stored.width,
-                       height=stored.height, path=stored.relpath,
+                       height=stored.height, duration=stored.duration, path=stored.relpath,
                        original_name=(filename or "")[:255], uploaded_by=actor.id,
                        created_at=core.now())
     session.add(asset)

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, lazyload, selectinload
 from publisher.models import Post, PostChannel, Publication, User
 from publisher.services.access import scope
 
+#: The last page number: an offset past it would overflow PostgreSQL's BIGINT.
+MAX_PAGE = 10**6
 #: The largest page anyone may ask for; a bigger request gets this many.
 MAX_PER_PAGE = 100
 #: The escape character of the LIKE patterns built here.
@@ -87,7 +89,7 @@ def search_posts(session: Session, user: User, f: PostFilter, page: int = 1,
     media links and the publications (each with its channel, joined) come by ``selectinload``.
     A publication's ``post`` is not joined again: it is the post already loaded.
     """
-    page = max(1, page)
+    page = min(MAX_PAGE, max(1, page))
     per_page = min(MAX_PER_PAGE, max(1, per_page))
     total = session.execute(_filtered(select(func.count(Post.id)), user, f)).scalar_one()
     rows = session.execute(

@@ -57,6 +57,15 @@ class PostInput:
     fields_set: set[str] = field(default_factory=set)
 
 
+#: The link column's width: a longer link is a field error, not a database error.
+MAX_LINK = 2000
+
+
+def _is_id(value: object) -> bool:
+    """A number a 64-bit id column can hold (PostgreSQL errors on a comparison with more)."""
+    return isinstance(value, int) and 0 < value <= 2**63 - 1
+
+
 def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
                  creating: bool) -> tuple[list[Channel], list[MediaAsset]]:
     errors: dict[str, str] = {}
@@ -71,7 +80,7 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
         if not data.channels:
             errors["channels"] = Text("Pilih minimal satu akun.", "Choose at least one channel.")
         for cid in dict.fromkeys(data.channels):
-            ch = session.get(Channel, cid) if isinstance(cid, int) else None
+            ch = session.get(Channel, cid) if _is_id(cid) else None
             if ch is None or ch.unit_id != unit_id or not can_see_unit(actor, ch.unit_id):
                 errors["channels"] = Text(f"Akun #{cid} tidak ditemukan.",
                                           f"Channel #{cid} not found.")
@@ -83,15 +92,17 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
             channels.append(ch)
     if data.media is not None:
         for mid in dict.fromkeys(data.media):
-            asset = session.get(MediaAsset, mid) if isinstance(mid, int) else None
+            asset = session.get(MediaAsset, mid) if _is_id(mid) else None
             if asset is None or asset.unit_id != unit_id:
                 errors["media"] = Text(f"Media #{mid} tidak ditemukan.", f"Media #{mid} not found.")
                 break
             media.append(asset)
     if data.link is not None and data.link and not data.link.startswith(("http://", "https://")):
         errors["link"] = "Tautan harus diawali http:// atau https://."
+    elif data.link and len(data.link) > MAX_LINK:
+        errors["link"] = f"Tautan paling banyak {MAX_LINK} karakter."
     if data.campaign is not None:
-        camp = session.get(Campaign, data.campaign)
+        camp = session.get(Campaign, data.campaign) if _is_id(data.campaign) else None
         if camp is None or (camp.unit_id is not None and camp.unit_id != unit_id):
             errors["campaign"] = f"Kampanye #{data.campaign} tidak ditemukan."
     if data.overrides is not None:

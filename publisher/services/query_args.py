@@ -19,16 +19,30 @@ from publisher.timeutil import BadTime, parse_time
 TIME_FORMS = "ISO 8601 date or date and time, e.g. 2026-12-01, 2026-12-01T09:00+07:00"
 
 
-def int_arg(args: Mapping[str, str], name: str) -> int | None:
-    """A whole number (an id, a page number), or ``None`` when the argument is absent or empty."""
+#: The largest id a database column holds (64-bit signed): a bigger number cannot name a row,
+#: and PostgreSQL refuses to compare a BIGINT with it (a 500 instead of "no such thing").
+MAX_ID = 2**63 - 1
+
+
+def int_arg(args: Mapping[str, str], name: str, *, minimum: int = -MAX_ID,
+            maximum: int = MAX_ID) -> int | None:
+    """A whole number (an id, a page number), or ``None`` when the argument is absent or empty;
+    outside ``[minimum, maximum]`` it is a 400 naming the argument."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
     try:
-        return int(raw)
+        value = int(raw) if len(raw) <= 40 else None
     except ValueError:
+        value = None
+    if value is None:
         raise Invalid(f"Parameter '{name}' harus berupa angka.",
-                      f"Parameter '{name}' must be a number.", fields={name: "integer"}) from None
+                      f"Parameter '{name}' must be a number.", fields={name: "integer"})
+    if not minimum <= value <= maximum:
+        raise Invalid(f"Parameter '{name}' harus antara {minimum} dan {maximum}.",
+                      f"Parameter '{name}' must be between {minimum} and {maximum}.",
+                      fields={name: f"integer {minimum}..{maximum}"})
+    return value
 
 
 def read_time(value: str | None, name: str, zone: str) -> datetime | None:

@@ -41,6 +41,11 @@ def test_period_change_updates_chart_and_table(app, core, clock, make_user, data
             page = ctx.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
+            # The Content-Security-Policy refuses inline script and style: a page that still
+            # relied on them would log a violation here (and lose its behaviour).
+            csp: list[str] = []
+            page.on("console", lambda m: csp.append(m.text)
+                    if "Content Security Policy" in m.text else None)
             page.goto(base + "/laporan/?period=this_month")
             canvas = page.locator("#chart-time")
             expect(canvas).to_have_attribute("data-points", "31")  # Chart.js drew December
@@ -56,7 +61,14 @@ def test_period_change_updates_chart_and_table(app, core, clock, make_user, data
             # sorting a breakdown by a number column
             page.locator("#table-unit thead th", has_text="Interaksi").first.click()
             expect(page.locator("#table-unit tbody tr").first).to_contain_text("Dinas Sosial")
+            page.goto(base + "/laporan/cetak?period=last_month")
+            expect(page.locator("[data-print]")).to_be_visible()
+            level = page.evaluate("(() => { const td = document.querySelector('td.hm');"
+                                  " return td ? td.style.getPropertyValue('--level') : 'none'"
+                                  " })()")
+            assert level != "", "the heatmap's shades are set by reports.js"
             assert not errors, errors
+            assert not csp, csp
             browser.close()
     finally:
         server.shutdown()

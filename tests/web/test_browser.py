@@ -48,6 +48,10 @@ def page(live):  # type: ignore[no-untyped-def]
         pg = browser.new_page(viewport={"width": 1280, "height": 900}, locale="id-ID")
         pg.dialogs = []  # type: ignore[attr-defined]
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+        # Every Content-Security-Policy violation Chromium reports (inline script or style).
+        pg.csp = []  # type: ignore[attr-defined]
+        pg.on("console", lambda m: pg.csp.append(m.text)  # type: ignore[attr-defined]
+              if "Content Security Policy" in m.text else None)
         yield pg
         browser.close()
 
@@ -139,4 +143,5 @@ def test_journey(live, page, core, make_user, make_channel, tmp_path):  # type: 
     shot(page, "posts-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 400 + 30
     assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.csp == [], page.csp  # type: ignore[attr-defined]
     assert ch1 and ch2

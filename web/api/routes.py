@@ -15,7 +15,7 @@ from publisher.services import posts as post_svc
 from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import Invalid
-from publisher.services.post_search import PostFilter, search_posts
+from publisher.services.post_search import MAX_PAGE, MAX_PER_PAGE, PostFilter, search_posts
 from publisher.services.query_args import choice_arg, int_arg, time_arg
 from publisher.timeutil import BadTime, home_zone, parse_time
 from web.api import bp
@@ -149,7 +149,8 @@ def _post_filter(user: User) -> PostFilter:
 def list_posts():  # type: ignore[no-untyped-def]
     user = current_user()
     flt = _post_filter(user)
-    page, per_page = int_arg(request.args, "page"), int_arg(request.args, "per_page")
+    page = int_arg(request.args, "page", minimum=1, maximum=MAX_PAGE)
+    per_page = int_arg(request.args, "per_page", minimum=1, maximum=MAX_PER_PAGE)
     found = search_posts(db(), user, flt, page=1 if page is None else page,
                          per_page=20 if per_page is None else per_page)
     return jsonify(posts=[post_out(p) for p in found.items], total=found.total, page=found.page,

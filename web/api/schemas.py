@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+#: A row id: the database's columns are 64-bit, so a bigger number is refused by name here
+#: rather than by the database (PostgreSQL answers such a comparison with an error).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class Strict(BaseModel):
@@ -14,8 +18,8 @@ class Strict(BaseModel):
 
 class ChannelCreate(Strict):
     platform: str = Field(description="sandbox, facebook, instagram, instagram_graph, x, …")
-    name: str
-    unit: int | None = Field(None, description="unit id; defaults to the caller's unit")
+    name: str = Field(max_length=200)
+    unit: Id | None = Field(None, description="unit id; defaults to the caller's unit")
     credentials: dict[str, Any] = Field(description="write-only; never returned")
 
 
@@ -44,22 +48,22 @@ class Override(Strict):
 
 class PostCreate(Strict):
     body: str
-    channels: list[int] = Field(default_factory=list)
-    media: list[int] = Field(default_factory=list)
+    channels: list[Id] = Field(default_factory=list)
+    media: list[Id] = Field(default_factory=list)
     scheduled_at: str | None = Field(None, description="ISO 8601; no offset = the caller's unit's "
                                         "zone (WARTA_TIMEZONE for users without a unit)")
-    link: str | None = None
-    campaign: int | None = None
+    link: str | None = Field(None, max_length=2000)
+    campaign: Id | None = None
     overrides: dict[str, Override] = Field(default_factory=dict)
 
 
 class PostPatch(Strict):
     body: str | None = None
-    channels: list[int] | None = None
-    media: list[int] | None = None
+    channels: list[Id] | None = None
+    media: list[Id] | None = None
     scheduled_at: str | None = None
-    link: str | None = None
-    campaign: int | None = None
+    link: str | None = Field(None, max_length=2000)
+    campaign: Id | None = None
     overrides: dict[str, Override] | None = None
 
 
@@ -68,8 +72,8 @@ class RejectBody(Strict):
 
 
 class MarkPublishedBody(Strict):
-    permalink: str
-    external_id: str | None = None
+    permalink: str = Field(max_length=1000)
+    external_id: str | None = Field(None, max_length=200)
 
 
 class PublicationOut(BaseModel):

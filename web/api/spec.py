@@ -7,6 +7,7 @@ cannot drift from what the server accepts.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -16,6 +17,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from publisher.services.errors import Invalid, ServiceError
+from publisher.services.query_args import MAX_ID
 from web.api import bp
 from web.errors import json_error
 
@@ -48,12 +50,53 @@ def error_response(exc: ServiceError):  # type: ignore[no-untyped-def]
     return json_error(exc.status, exc.code, exc.message, exc.message_en, exc.fields)
 
 
+#: How deep JSON may nest: every real body is three or four levels deep. Deeper input is
+#: refused before validation (Python's parser and pydantic recurse, and would crash).
+MAX_JSON_DEPTH = 32
+
+
+def _problem(data: Any) -> tuple[str, str] | None:
+    """The first (field, problem) of a parsed body that no model may see: nesting deeper than
+    ``MAX_JSON_DEPTH`` or a NUL character (PostgreSQL cannot store one in text)."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_JSON_DEPTH:
+            return ".".join(path[:3]) + ".…", f"nested deeper than {MAX_JSON_DEPTH}"
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if "\x00" in k:
+                    return ".".join(path) or "body", "NUL character in a key"
+                stack.append((v, (*path, k)))
+        elif isinstance(value, list):
+            stack.extend((v, (*path, str(i))) for i, v in enumerate(value))
+        elif isinstance(value, str) and "\x00" in value:
+            return ".".join(path) or "body", "NUL character not allowed"
+    return None
+
+
+def _bad_json(why: str) -> Invalid:
+    return Invalid("Badan permintaan harus berupa objek JSON.",
+                   f"The request body must be a JSON object ({why}).",
+                   fields={"body": f"JSON object ({why})"}, code="bad_json")
+
+
 def parse_body(model: type[BaseModel]) -> BaseModel:
-    data = request.get_json(silent=True)
+    """The body as ``model``: anything else (not JSON, not an object, nested too deep, text
+    with NUL characters, fields of the wrong type) is a 400 naming the field."""
+    if not request.is_json:
+        raise _bad_json("Content-Type: application/json")
+    raw = request.get_data(cache=True)  # bounded by the app's body limit (413 beyond it)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _bad_json("unreadable JSON") from None
     if not isinstance(data, dict):
-        raise Invalid("Badan permintaan harus berupa objek JSON.",
-                      "The request body must be a JSON object.", fields={"body": "JSON object"},
-                      code="bad_json")
+        raise _bad_json(f"got {type(data).__name__}")
+    if (problem := _problem(data)) is not None:
+        field, why = problem
+        raise Invalid("Periksa kembali isian permintaan.", "Please check the request's fields.",
+                      fields={field: why})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -76,6 +119,15 @@ def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | No
     def decorate(fn: Callable) -> Callable:
         @wraps(fn)
         def view(**kwargs: Any):  # type: ignore[no-untyped-def]
+            from web.api.auth import authenticate, unauthorized
+
+            # The token first, the body after: an anonymous client must not make the
+            # server read (and hold) a body it will refuse anyway.
+            if getattr(fn, "requires_token", False) and authenticate() is None:
+                return unauthorized()
+            if "id" in kwargs and not 0 < kwargs["id"] <= MAX_ID:
+                return json_error(404, "not_found", "Tidak ditemukan.", "Not found.",
+                                  {"id": f"integer 1..{MAX_ID}"})
             try:
                 if body is not None:
                     kwargs["data"] = parse_body(body)
@@ -90,6 +142,24 @@ def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | No
         ROUTES.append(Route(method, path, summary, body, response, multipart, query, status))
         return view
     return decorate
+
+
+def error_statuses(r: Route) -> dict[int, str]:
+    """The 4xx answers a route can really give, from what it takes: the bounded fuzz run
+    (tests/security/test_api_fuzz.py) fails on any status a route gives that is not listed."""
+    writes = r.method != "GET"
+    out = {401: "Missing or invalid bearer token"}
+    if writes or r.query or r.body or r.multipart:
+        out[400] = "Invalid input; error.fields names each field"
+    if writes:
+        out[403] = "The caller's role may not do this"
+    if "{id}" in r.path:
+        out[404] = "No such object in the caller's scope (or an id beyond 64 bits)"
+    if writes and "{id}" in r.path:
+        out[409] = "The object's state does not allow this now"
+    if r.body or r.multipart:
+        out[413] = "Body over the limit (1 MB for JSON, WARTA_MAX_UPLOAD_MB for uploads)"
+    return dict(sorted(out.items()))
 
 
 def openapi_document() -> dict[str, Any]:
@@ -107,8 +177,8 @@ def openapi_document() -> dict[str, Any]:
         "$ref": "#/components/schemas/Error"}}}}
     for r in ROUTES:
         op: dict[str, Any] = {"summary": r.summary, "security": [{"bearer": []}],
-                              "responses": {"400": error, "401": error, "403": error,
-                                            "404": error}}
+                              "responses": {str(code): {**error, "description": why}
+                                            for code, why in error_statuses(r).items()}}
         params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}] \
             if "{id}" in r.path else []
         for name, spec in (r.query or {}).items():

@@ -93,7 +93,23 @@
     });
   }
 
+  // The page's Content-Security-Policy allows no inline script or style: the print button
+  // and the heatmap's shades are wired here instead of in onclick= / style= attributes.
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  function heatmapLevels() {
+    document.querySelectorAll("td.hm[data-level]").forEach(function (td) {
+      td.style.setProperty("--level", td.getAttribute("data-level"));
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    printButtons();
+    heatmapLevels();
     drawTime();
     drawHistory();
     document.querySelectorAll("table.sortable").forEach(sortable);

@@ -122,10 +122,20 @@ def parse_local(value: str | None, zone: str | None = None) -> datetime | None:
 
 
 def int_arg(name: str, default: int | None = None) -> int | None:
+    """A page's own numeric argument; junk, or a number no id or page can be (beyond 64 bits,
+    or a page past ``MAX_PAGE``), is ``default``: a hand-edited link loses that filter."""
+    raw = request.args.get(name, "")
     try:
-        return int(request.args.get(name, ""))
+        value = int(raw) if len(raw) <= 20 else None
     except ValueError:
         return default
+    if value is None or abs(value) > MAX_PAGE * (1 if name == "halaman" else 10**12):
+        return default
+    return value
+
+
+#: The last page number anyone may ask for (an offset past it would overflow the database's).
+MAX_PAGE = 10**6
 
 
 class Page:

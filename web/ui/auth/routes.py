@@ -11,6 +11,7 @@ from publisher.models import User
 from publisher.services import accounts, tokens
 from publisher.services.errors import ServiceError
 from web.app import SESSION_VERSION, db, get_core
+from web.security import safe_next
 from web.ui.auth.forms import LocaleForm, LoginForm, PasswordForm
 from web.ui.helpers import call, me, message
 
@@ -18,10 +19,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login would help phishing."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dashboard.index")
+    """Only same-site paths (as a browser reads them): an open redirect after login would
+    help phishing."""
+    return safe_next(target) or url_for("dashboard.index")
 
 
 @bp.route("/masuk", methods=["GET", "POST"])

@@ -1,0 +1,108 @@
+"""The server's edge: how much of a body a request may send, which headers every answer
+carries, which proxies are believed, and where a login may send the browser next.
+
+Everything here is decided before a view runs or after it returns, so no route can forget it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+#: Largest body of a request that is not an upload (JSON, forms): far above any real post.
+BODY_LIMIT = 1024 * 1024
+
+#: Endpoints that take files; only these accept bodies up to the upload limit (streamed to
+#: disk by werkzeug's form parser, then by ``store_upload``).
+UPLOAD_ENDPOINTS = frozenset({"api.upload_media", "posts.upload", "posts.new", "posts.edit"})
+
+#: No inline script or style, no plugins, no framing, forms and fetches back to us only.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+#: Endpoints whose answers a browser or proxy may keep: static files and the signed public
+#: media links (which are unguessable and expire). Everything else is private.
+CACHEABLE_ENDPOINTS = frozenset({"static", "public_media.public_media"})
+
+
+def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int) -> None:
+    """Attach the edge rules to ``app`` (called once by ``create_app``)."""
+    app.config.update(MAX_CONTENT_LENGTH=BODY_LIMIT,
+                      SESSION_COOKIE_SECURE=https, REMEMBER_COOKIE_SECURE=https,
+                      PREFERRED_URL_SCHEME="https" if https else "http")
+    if trusted_proxies > 0:
+        n = trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n,  # type: ignore[method-assign]
+                                x_port=n, x_prefix=n)
+
+    @app.before_request
+    def _body_limit() -> None:
+        # Runs before anything reads the body (CSRF's check reads the form): an upload route
+        # takes the upload limit, but only for a logged-in browser (or the API, which checks
+        # its token before reading); every other request gets the small limit, and werkzeug
+        # answers 413 without reading further.
+        if request.endpoint in UPLOAD_ENDPOINTS and (
+                request.blueprint == "api" or getattr(current_user, "is_authenticated", False)):
+            request.max_content_length = upload_limit
+
+    @app.before_request
+    def _no_nul():  # type: ignore[no-untyped-def]
+        # PostgreSQL cannot store a NUL character in text; refuse it here for every query
+        # argument and form field, by name, instead of a database error later.
+        # (Not the API's forms: its upload must check the token before the body is read; its
+        # JSON bodies are checked by ``parse_body``.)
+        fields = [request.args]
+        if request.blueprint != "api" and request.mimetype in (
+                "application/x-www-form-urlencoded", "multipart/form-data"):
+            fields.append(request.form)
+        for values in fields:
+            for name, value in values.items(multi=True):
+                if "\x00" in name or "\x00" in value:
+                    from web.errors import json_error
+
+                    return json_error(400, "bad_request", f"'{name}' berisi karakter NUL.",
+                                      f"'{name}' contains a NUL character.",
+                                      {name: "NUL character not allowed"})
+        return None
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if https or request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            # Pages and private media name people, drafts and unpublished photos: a shared
+            # computer's cache or a proxy must not keep them.
+            h["Cache-Control"] = "private, no-store"
+            h.pop("Expires", None)
+        return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site as a browser would read it, else ``None``.
+
+    Browsers drop tabs and newlines anywhere in a URL and treat ``\\`` as ``/``, so
+    ``/\\tevil.example`` and ``/\\\\evil.example`` are ``//evil.example`` to them: a
+    scheme-relative link off-site. Refuse any control character or backslash rather than
+    guess, then require a path without scheme or host.
+    """
+    if not target or not target.startswith("/"):
+        return None
+    if any(ord(c) < 0x20 or c in "\\\x7f" for c in target):
+        return None
+    if target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
