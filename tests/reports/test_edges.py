@@ -28,15 +28,19 @@ One data set per unit, the same in local time for each zone (offset UTC+7/+8/+9)
                rate None
   G  x         published 11-20 09:00 local, snapshot likes 4, views 400 (no reach)
                                                                      -> engagements 4, rate 4/400
+  H  x         published 11-25 09:00 local, snapshot likes 2, comments 1, no views, no reach
+                                                                     -> engagements 3, no rate:
+               counted in engagements, but neither in the rate's numerator nor denominator
 
-  November totals: posts 5, publications 5 (A B D E G); likes 3+6+10+4 = 23; comments 1+2 = 3;
-  shares 1; saves 1; views 1000+500+400 = 1900; impressions None (nobody gives it);
-  reach 40+80+200 = 320; engagements 4+8+12+4 = 28; rate 28 / (40+80+200+400) = 28/720.
+  November totals: posts 6, publications 6 (A B D E G H); likes 3+6+10+4+2 = 25;
+  comments 1+2+1 = 4; shares 1; saves 1; views 1000+500+400 = 1900; impressions None (nobody
+  gives it); reach 40+80+200 = 320; engagements 4+8+12+4+3 = 31; rate over the rows with both
+  engagements and a denominator (A B D G): (4+8+12+4) / (40+80+200+400) = 28/720.
   facebook: posts 3, likes 19, comments 3, shares 1, saves 1, views 1000, reach 320,
             engagements 24, rate 24/320 = 0.075.
   telegram: posts 1, views 500, every other number None, rate None.
-  x:        posts 1, likes 4, views 400, engagements 4, rate 4/400 = 0.01.
-  days (local): 11-01 -> 4, 11-10 -> None, 11-15 -> 12, 11-20 -> 4, 11-30 -> 8.
+  x:        posts 2, likes 6, comments 1, views 400, engagements 7, rate 4/400 = 0.01 (G only).
+  days (local): 11-01 -> 4, 11-10 -> None, 11-15 -> 12, 11-20 -> 4, 11-25 -> 3, 11-30 -> 8.
   December: C only: posts 1, likes 100, reach 1000, engagements 100, rate 0.1.
 """
 
@@ -100,6 +104,8 @@ def _seed(core: Any, build: Any, key: str, zone: str, off: int) -> tuple[Unit, S
         build.snap(s, pub("E", tg, local(off, 11, 10, 9)), local(off, 11, 11), views=500)
         build.snap(s, pub("G", xc, local(off, 11, 20, 9)), local(off, 11, 21), likes=4,
                    views=400)
+        build.snap(s, pub("H", xc, local(off, 11, 25, 9)), local(off, 11, 26), likes=2,
+                   comments=1)
         s.flush()
         return unit, Seeded(unit.id, {n: p.id for n, p in pubs.items()})
 
@@ -113,9 +119,9 @@ def zoned(core, units, build) -> dict[str, Seeded]:  # type: ignore[no-untyped-d
     return out
 
 
-NOVEMBER_TOTALS = {"posts": 5, "publications": 5, "likes": 23, "comments": 3, "shares": 1,
+NOVEMBER_TOTALS = {"posts": 6, "publications": 6, "likes": 25, "comments": 4, "shares": 1,
                    "views": 1900, "impressions": None, "reach": 320, "saves": 1,
-                   "engagements": 28}
+                   "engagements": 31}
 BY_PLATFORM = {
     "facebook": {"posts": 3, "publications": 3, "likes": 19, "comments": 3, "shares": 1,
                  "views": 1000, "impressions": None, "reach": 320, "saves": 1,
@@ -123,8 +129,8 @@ BY_PLATFORM = {
     "telegram": {"posts": 1, "publications": 1, "likes": None, "comments": None,
                  "shares": None, "views": 500, "impressions": None, "reach": None,
                  "saves": None, "engagements": None},
-    "x": {"posts": 1, "publications": 1, "likes": 4, "comments": None, "shares": None,
-          "views": 400, "impressions": None, "reach": None, "saves": None, "engagements": 4},
+    "x": {"posts": 2, "publications": 2, "likes": 6, "comments": 1, "shares": None,
+          "views": 400, "impressions": None, "reach": None, "saves": None, "engagements": 7},
 }
 RATES = {"facebook": 0.075, "telegram": None, "x": 0.01}
 FIGURE_KEYS = ("posts", "publications", "likes", "comments", "shares", "views", "impressions",
@@ -169,7 +175,7 @@ def test_api_period_edges_snapshot_cutoff_and_denominator(api_as, make_user, zon
     days = api.get(f"/reports/engagement?{NOV}&group_by=day").get_json()["rows"]
     assert [(r["key"], r["engagements"]) for r in days] == [
         ("2026-11-01", 4), ("2026-11-10", None), ("2026-11-15", 12), ("2026-11-20", 4),
-        ("2026-11-30", 8)]
+        ("2026-11-25", 3), ("2026-11-30", 8)]
 
     dec = api.get(f"/reports/engagement?{DEC}&group_by=platform").get_json()
     assert _figures(dec["totals"]) == {"posts": 1, "publications": 1, "likes": 100,
@@ -188,7 +194,7 @@ def test_csv_exports_at_the_edges(client, login_as, zoned, zone_key):  # type: i
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
     ids = zoned[zone_key].pubs
     by_id = {int(row["publication_id"]): row for row in rows}
-    assert set(by_id) == {ids["A"], ids["B"], ids["D"], ids["E"], ids["G"]}  # not C
+    assert set(by_id) == {ids["A"], ids["B"], ids["D"], ids["E"], ids["G"], ids["H"]}  # not C
     a, b, d, e = (by_id[ids[n]] for n in "ABDE")
     assert a["published_at"] == f"2026-11-01 00:00 {label}"
     assert b["published_at"] == f"2026-11-30 23:00 {label}"
@@ -239,14 +245,18 @@ def test_xlsx_export_at_the_edges(client, login_as, zoned, zone_key):  # type: i
     head = pubs[1]
     by_id = {row[0]: _padded(head, row) for row in pubs[2:]}
     ids = zoned[zone_key].pubs
-    assert set(by_id) == {ids["A"], ids["B"], ids["D"], ids["E"], ids["G"]}
+    assert set(by_id) == {ids["A"], ids["B"], ids["D"], ids["E"], ids["G"], ids["H"]}
     assert by_id[ids["D"]]["engagement_rate"] == pytest.approx(0.06)
     telegram = by_id[ids["E"]]
     assert (telegram["views"], telegram["likes"], telegram["engagements"],
             telegram["engagement_rate"]) == (500, None, None, None)
     days = {row[0]: row for row in list(wb["day"].iter_rows(values_only=True))[2:]}
     assert sorted(days) == ["2026-11-01", "2026-11-10", "2026-11-15", "2026-11-20",
-                            "2026-11-30"]
+                            "2026-11-25", "2026-11-30"]
+    # H has engagements but no denominator: a rate of its own it has not
+    h = by_id[ids["H"]]
+    assert (h["engagements"], h["views"], h["reach"], h["engagement_rate"]) == (3, None, None,
+                                                                               None)
 
 
 def _table_rows(html: str, table_id: str) -> dict[str, list[str]]:
@@ -278,7 +288,7 @@ def test_page_at_the_edges(client, login_as, zoned, zone_key):  # type: ignore[n
     assert rows["facebook"][:10] == ["3", "3", "19", "3", "1", "1000", "", "320", "1", "24"]
     assert float(rows["facebook"][10]) == pytest.approx(0.075)
     assert rows["telegram"] == ["1", "1", "", "", "", "500", "", "", "", "", ""]
-    assert rows["x"][:10] == ["1", "1", "4", "", "", "400", "", "", "", "4"]
+    assert rows["x"][:10] == ["2", "2", "6", "1", "", "400", "", "", "", "7"]
     assert float(rows["x"][10]) == pytest.approx(0.01)
     texts = _cell_texts(html, "table-platform", "telegram")
     # likes, comments, engagements, rate: said to be unknown, not printed as 0
@@ -286,7 +296,7 @@ def test_page_at_the_edges(client, login_as, zoned, zone_key):  # type: ignore[n
     cards = {k: re.search(rf'id="total-{k}".*?card-value">(.*?)</div>', html, re.S)
              for k in ("posts", "engagements", "reach", "views")}
     assert {k: m.group(1).strip() if m else None for k, m in cards.items()} == {
-        "posts": "5", "engagements": "28", "reach": "320", "views": "1.900"}
+        "posts": "6", "engagements": "31", "reach": "320", "views": "1.900"}
     assert f"Pos C {zone_key}" not in html  # published at the end instant: December's
 
 
@@ -300,9 +310,9 @@ def test_admin_reads_every_unit_in_the_installation_zone(api_as, make_user, zone
     so C is in the period with no numbers."""
     api = api_as(make_user("admin", None))
     for key, expected in (
-            ("wit", {"posts": 5, "likes": 60 + 100 + 10 + 4, "reach": 800 + 1000 + 200}),
-            ("wita", {"posts": 5, "likes": 60 + 10 + 4, "reach": 800 + 200}),
-            ("wib", {"posts": 5, "likes": 23, "reach": 320})):
+            ("wit", {"posts": 6, "likes": 60 + 100 + 10 + 4 + 2, "reach": 800 + 1000 + 200}),
+            ("wita", {"posts": 6, "likes": 60 + 10 + 4 + 2, "reach": 800 + 200}),
+            ("wib", {"posts": 6, "likes": 25, "reach": 320})):
         body = api.get(f"/reports/engagement?{NOV}&unit={zoned[key].unit_id}").get_json()
         assert body["timezone"] == "Asia/Jakarta"
         got = body["totals"]
