@@ -243,6 +243,21 @@ def test_refresh_refused_returns_none(fake: FakeX) -> None:
     assert make(fake).refresh() is None
 
 
+@pytest.mark.parametrize("mode", ["proxy-503", "proxy-text-429-60", "proxy-502", "proxy-504"])
+def test_token_endpoint_behind_a_proxy_is_retry_not_reauth(fake: FakeX, mode: str) -> None:
+    """A bare 5xx/429 from the token endpoint says nothing about the refresh token: retry
+    later (the same single-use refresh token still works), never "reconnect the account"."""
+    fake.fail("token", mode)
+    adapter = make(fake)
+    with pytest.raises(RetryLater) as info:
+        adapter.refresh()
+    assert info.value.code == "network"
+    for secret in secrets(fake):
+        assert secret not in info.value.detail and secret not in str(info.value)
+    assert adapter.saved == []  # type: ignore[attr-defined]
+    assert adapter.refresh() is not None  # the proxy let it through this time
+
+
 def test_stale_expires_at_refreshes_before_calling(fake: FakeX) -> None:
     adapter = make(fake, {"client_id": fake.client_id, "client_secret": fake.client_secret,
                           "access_token": "old", "refresh_token": fake.refresh_token,

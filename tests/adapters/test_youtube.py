@@ -171,6 +171,11 @@ def test_break_before_final_chunk_without_status_is_retry(fake: FakeYouTube,
     ("initiate", "proxy-503", RetryLater, "server_error", "post", "queued"),
     ("initiate", "proxy-text-503", RetryLater, "server_error", "post", "queued"),
     ("initiate", "proxy-504", RetryLater, "server_error", "post", "queued"),
+    # the token endpoint behind a proxy: a transient status, not a refused refresh token, so
+    # never needs_reauth
+    ("token", "proxy-503", RetryLater, "network", "post", "queued"),
+    ("token", "proxy-text-429-60", RetryLater, "network", "post", "queued"),
+    ("token", "proxy-502", RetryLater, "network", "post", "queued"),
 ])
 def test_error_table(fake: FakeYouTube, tmp_path: Path, route: str, mode: str,
                      error: type[AdapterError], code: str, scope: str | None,

@@ -153,6 +153,9 @@ class FakeX(FakeServer):
     # -- OAuth 2.0 ----------------------------------------------------------------------
     def _token(self, rec: Recorded) -> Response:
         mode = (self.failures.get("token") or [None]).pop(0) if self.failures.get("token") else None
+        proxy = proxy_failure(mode)
+        if proxy is not None:
+            return proxy.response()
         if mode == "invalid_grant":
             return json_response({"error": "invalid_request",
                                   "error_description": "Value passed for the token was invalid."},

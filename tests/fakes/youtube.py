@@ -161,7 +161,11 @@ class FakeYouTube(FakeServer):
         return json_response({"error": {"code": 404, "message": "Not Found", "errors": []}}, 404)
 
     def _token(self, rec: Recorded) -> Response:
-        if self._mode("token") == "invalid_grant":
+        mode = self._mode("token")
+        proxy = proxy_failure(mode)
+        if proxy is not None:
+            return proxy.response()
+        if mode == "invalid_grant":
             return json_response({"error": "invalid_grant",
                                   "error_description": "Token has been expired or revoked."}, 400)
         form = rec.form
