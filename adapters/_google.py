@@ -11,14 +11,21 @@ zone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
 
-from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater, safe_detail
+from adapters.errors import (
+    AuthExpired,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    retry_after_seconds,
+    safe_detail,
+    wait_words,
+)
 
 PLATFORM = "youtube"
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -60,33 +67,6 @@ def message_of(body: Mapping[str, Any]) -> str:
     return str(body.get("error_description") or error or "")
 
 
-def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """A ``Retry-After`` header (RFC 9110 §10.2.3) as seconds from ``now``: either
-    delay-seconds (``120``) or an HTTP-date (``Thu, 01 Oct 2026 12:05:00 GMT``). None when
-    absent or unreadable: the queue's backoff decides then. A date already past waits 1 s."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000": an HTTP-date is always GMT
-        when = when.replace(tzinfo=UTC)
-    return max(1.0, (when - now).total_seconds())
-
-
-def _in(wait: float | None) -> tuple[str, str]:
-    """' dalam 2 menit' / ' in 2 minutes' for a known wait, nothing otherwise."""
-    if wait is None:
-        return "", ""
-    if wait < 90:
-        return f" dalam {wait:.0f} detik", f" in {wait:.0f} seconds"
-    return f" dalam {wait / 60:.0f} menit", f" in {wait / 60:.0f} minutes"
-
-
 def quota_error(now: datetime, detail: str = "", status: int | None = None) -> RetryLater:
     wait = seconds_to_pacific_midnight(now)
     return RetryLater(
@@ -115,7 +95,7 @@ def classify(resp: requests.Response, *, stage: str, now: datetime,
     if reason in QUOTA_REASONS:
         return quota_error(now, detail, status)
     wait = retry_after_seconds(resp.headers.get("Retry-After"), now)
-    when_id, when_en = _in(wait)
+    when_id, when_en = wait_words(wait)
     if reason in RATE_REASONS or status == 429:
         return RetryLater(PLATFORM, f"YouTube membatasi permintaan; dicoba lagi otomatis{when_id}.",
                           f"YouTube is rate limiting; retrying automatically{when_en}.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -25,7 +25,9 @@ from adapters.errors import (
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    retry_after_seconds,
     safe_detail,
+    wait_words,
 )
 
 #: Throttling codes (reference §1.6/§1.7): app, user, Page, custom, app-limit, Pages/IG BUC.
@@ -198,11 +200,22 @@ def classify(platform: str, resp: requests.Response, *, after_create: bool,
             platform, f"Meta tidak dapat membaca tautan ini: {meta_msg}. Periksa tautannya.",
             f"Meta could not read this link: {meta_msg}. Check the link.",
             code="invalid_link", **kw)
-    if status >= 500 or status == 429 or (not err and status >= 400 and status != 400):
+    if status == 429:
+        # No Graph envelope: a proxy or Meta's edge refused the request before Graph saw it
+        # (nothing was done, even after a create call); its Retry-After is the only wait.
+        bare_wait = retry_after_seconds(resp.headers.get("Retry-After"), datetime.now(UTC))
+        when_id, when_en = wait_words(bare_wait)
         return RetryLater(
-            platform, "Gangguan sementara di Meta; dicoba lagi otomatis.",
-            "Temporary failure at Meta; retrying automatically.",
-            code="server_error", **kw)
+            platform, f"Meta membatasi permintaan; dicoba lagi otomatis{when_id}.",
+            f"Meta is rate-limiting requests; retrying automatically{when_en}.",
+            retry_after=bare_wait, code="rate_limited", **kw)
+    if status >= 500 or (not err and status >= 400 and status != 400):
+        bare_wait = retry_after_seconds(resp.headers.get("Retry-After"), datetime.now(UTC))
+        when_id, when_en = wait_words(bare_wait)
+        return RetryLater(
+            platform, f"Gangguan sementara di Meta; dicoba lagi otomatis{when_id}.",
+            f"Temporary failure at Meta; retrying automatically{when_en}.",
+            retry_after=bare_wait, code="server_error", **kw)
     return Rejected(
         platform, f"Meta menolak permintaan ini: {meta_msg or 'tanpa keterangan'}.",
         f"Meta rejected the request: {meta_msg or 'no explanation given'}.",

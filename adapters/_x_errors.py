@@ -3,17 +3,27 @@
 X answers with RFC 7807-style problems (``title``/``detail``/``type``/``status``) and, on some
 endpoints, the legacy ``{"errors": [{"code": 88}]}`` body; ``type`` is matched by its suffix
 because both ``api.twitter.com`` and ``api.x.com`` prefixes occur. Waits come from the rate-limit
-headers (Unix epoch seconds), never from a fixed guess.
+headers (Unix epoch seconds), never from a fixed guess; a bare 429 or 5xx from a proxy in front
+of X (an HTML page, no JSON, no ``x-rate-limit-*``) waits for its ``Retry-After`` when it has one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater, safe_detail
+from adapters.errors import (
+    AuthExpired,
+    OutcomeUnknown,
+    Rejected,
+    RetryLater,
+    retry_after_seconds,
+    safe_detail,
+    wait_words,
+)
 
 PLATFORM = "x"
 HOUR = 3600.0
@@ -66,6 +76,8 @@ def classify(resp: requests.Response, *, stage: str, now: float, settings: Mappi
     said = safe_detail(problem_detail(body), secrets, limit=300)
     kind = _problem_type(body)
     h = resp.headers
+    # A proxy's 429/503 carries no x-rate-limit-* headers, only (sometimes) Retry-After.
+    retry_after = retry_after_seconds(h.get("Retry-After"), datetime.fromtimestamp(now, UTC))
     if status == 402 or kind == "credits-depleted":
         hours = float(settings.get("credits_retry_hours") or 6)
         return RetryLater(
@@ -92,12 +104,11 @@ def classify(resp: requests.Response, *, stage: str, now: float, settings: Mappi
         reset, scope = h.get("x-rate-limit-reset"), "post"
         if h.get("x-user-limit-24hour-remaining") == "0" and h.get("x-user-limit-24hour-reset"):
             reset, scope = h.get("x-user-limit-24hour-reset"), "channel"
-        wait = max(1.0, float(reset) - now) if reset and reset.isdigit() else None
-        minutes = f"{wait / 60:.0f} menit" if wait else "beberapa saat"
+        wait = max(1.0, float(reset) - now) if reset and reset.isdigit() else retry_after
+        when_id, when_en = wait_words(wait)
         return RetryLater(
-            PLATFORM, f"X membatasi permintaan; dicoba lagi otomatis dalam {minutes}.",
-            f"X is rate limiting; retrying automatically in "
-            f"{f'{wait / 60:.0f} minutes' if wait else 'a while'}.",
+            PLATFORM, f"X membatasi permintaan; dicoba lagi otomatis{when_id or ' nanti'}.",
+            f"X is rate limiting; retrying automatically{when_en or ' in a while'}.",
             retry_after=wait, scope=scope, code="rate_limited", http_status=status,
             detail=detail)
     if status == 401:
@@ -121,9 +132,11 @@ def classify(resp: requests.Response, *, stage: str, now: float, settings: Mappi
                 "X mengalami gangguan setelah unggahan dikirim; belum pasti sudah terbit.",
                 "X failed after the post was sent; it may or may not be published.",
                 code="server_error", http_status=status, detail=detail)
-        return RetryLater(PLATFORM, "Gangguan sementara di X; dicoba lagi otomatis.",
-                          "Temporary X failure; retrying automatically.",
-                          code="server_error", http_status=status, detail=detail)
+        when_id, when_en = wait_words(retry_after)
+        return RetryLater(PLATFORM, f"Gangguan sementara di X; dicoba lagi otomatis{when_id}.",
+                          f"Temporary X failure; retrying automatically{when_en}.",
+                          retry_after=retry_after, code="server_error", http_status=status,
+                          detail=detail)
     return Rejected(PLATFORM, f"X menolak unggahan: {said}", f"X rejected the post: {said}",
                     code=kind or "rejected", http_status=status, detail=detail)
 

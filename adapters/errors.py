@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 DETAIL_LIMIT = 2000
@@ -95,6 +97,37 @@ def safe_detail(text: str | bytes | None, secrets: Iterable[str] = (),
         text = text.decode("utf-8", "replace")
     text = redact(text, secrets)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` header (RFC 9110 §10.2.3) as seconds from ``now``: either
+    delay-seconds (``120``) or an HTTP-date (``Thu, 01 Oct 2026 12:05:00 GMT``). None when
+    absent or unreadable: the queue's backoff decides then. A date already past waits 1 s.
+
+    Shared by every adapter: a proxy or load balancer in front of a platform answers a bare
+    429 or 503 with this header and no platform error body, so it is the only wait there is.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": an HTTP-date is always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(1.0, (when - now).total_seconds())
+
+
+def wait_words(wait: float | None) -> tuple[str, str]:
+    """' dalam 2 menit' / ' in 2 minutes' for a known wait, nothing otherwise."""
+    if wait is None:
+        return "", ""
+    if wait < 90:
+        return f" dalam {wait:.0f} detik", f" in {wait:.0f} seconds"
+    return f" dalam {wait / 60:.0f} menit", f" in {wait / 60:.0f} minutes"
 
 
 class AdapterError(Exception):
@@ -197,4 +230,4 @@ class CredentialFieldError(AuthExpired):
 
 __all__ = ["AdapterError", "AuthExpired", "CredentialFieldError", "NotSupported",
            "OutcomeUnknown", "Rejected", "RetryLater", "StartOver", "redact", "remember_secrets",
-           "safe_detail", "secret_values"]
+           "retry_after_seconds", "safe_detail", "secret_values", "wait_words"]

@@ -40,7 +40,9 @@ from adapters.errors import (
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    retry_after_seconds,
     safe_detail,
+    wait_words,
 )
 
 PLATFORM = "telegram"
@@ -135,7 +137,7 @@ class TelegramAdapter(BaseAdapter):
         """The one place that turns a Bot API answer into a result or a typed error."""
         try:
             body = resp.json()
-        except ValueError:
+        except ValueError:  # a proxy's HTML or text page in front of the Bot API
             body = {}
         if resp.ok and body.get("ok"):
             return body.get("result")
@@ -143,8 +145,11 @@ class TelegramAdapter(BaseAdapter):
         description = str(body.get("description") or resp.reason or "")
         detail = self._scrub(resp.text)
         params = body.get("parameters") or {}
+        # Telegram's own wait is parameters.retry_after; a proxy's bare 429/503 may carry
+        # only a Retry-After header.
+        header_wait = retry_after_seconds(resp.headers.get("Retry-After"), self._now())
         if code == 429:
-            wait = float(params.get("retry_after") or 30)
+            wait = float(params.get("retry_after") or header_wait or 30)
             raise RetryLater(PLATFORM,
                              f"Telegram membatasi pengiriman; dicoba lagi dalam {int(wait)} detik.",
                              f"Telegram is rate limiting; retrying in {int(wait)} seconds.",
@@ -170,9 +175,12 @@ class TelegramAdapter(BaseAdapter):
                     "Telegram failed after the post was sent; it may or may not be published. "
                     "Check the channel before publishing again.",
                     code="server_error", http_status=code, detail=detail)
-            raise RetryLater(PLATFORM, "Gangguan sementara di Telegram; dicoba lagi otomatis.",
-                             "Temporary Telegram failure; retrying automatically.",
-                             code="server_error", http_status=code, detail=detail)
+            when_id, when_en = wait_words(header_wait)
+            raise RetryLater(PLATFORM,
+                             f"Gangguan sementara di Telegram; dicoba lagi otomatis{when_id}.",
+                             f"Temporary Telegram failure; retrying automatically{when_en}.",
+                             retry_after=header_wait, code="server_error", http_status=code,
+                             detail=detail)
         raise Rejected(PLATFORM,
                        f"Telegram menolak unggahan: {self._scrub(description)}",
                        f"Telegram rejected the post: {self._scrub(description)}",

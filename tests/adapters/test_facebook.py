@@ -126,6 +126,47 @@ def test_publish_error_table(graph_fake, mode, error, code, retry_after, scope):
     assert exc.message_id and exc.message_en != exc.message_id
 
 
+# Bare statuses from a proxy in front of Graph (an HTML page or a text line, no {"error": …}):
+# (mode, path it hits, error, code, retry_after, scope). The feed post is the create call: a 5xx
+# there may have published (unconfirmed, reconciled by lookup); a 429 was refused before Graph
+# saw it. Unpublished photo uploads come before anything is public: a 5xx there is a retry.
+PROXY_CASES = [
+    ("proxy-429", "/feed", RetryLater, "rate_limited", None, "post"),
+    ("proxy-429-120", "/feed", RetryLater, "rate_limited", 120, "post"),
+    ("proxy-text-429-120", "/feed", RetryLater, "rate_limited", 120, "post"),
+    ("proxy-502", "/feed", OutcomeUnknown, "server_error_after_send", None, None),
+    ("proxy-503-30", "/feed", OutcomeUnknown, "server_error_after_send", None, None),
+    ("proxy-text-503", "/feed", OutcomeUnknown, "server_error_after_send", None, None),
+    ("proxy-504", "/feed", OutcomeUnknown, "server_error_after_send", None, None),
+    ("accept-proxy-502", "/feed", OutcomeUnknown, "server_error_after_send", None, None),
+    ("proxy-503", "/photos", RetryLater, "server_error", None, "post"),
+    ("proxy-503-30", "/photos", RetryLater, "server_error", 30, "post"),
+    ("proxy-text-502-45", "/photos", RetryLater, "server_error", 45, "post"),
+    ("proxy-504", "/photos", RetryLater, "server_error", None, "post"),
+    ("proxy-429-60", "/photos", RetryLater, "rate_limited", 60, "post"),
+]
+
+
+@pytest.mark.parametrize("mode,path,error,code,retry_after,scope", PROXY_CASES)
+def test_bare_proxy_status_table(graph_fake, make_media, mode, path, error, code, retry_after,
+                                 scope):
+    graph_fake.fail(mode, path=path)
+    media = (make_media(), make_media()) if path == "/photos" else ()
+    with pytest.raises(error) as info:
+        make_adapter(graph_fake).publish(OutgoingPost("k", "Teks", media=media))
+    exc = info.value
+    assert (exc.code, exc.http_status) == (code, int(mode.split("proxy-")[1]
+                                                     .removeprefix("text-")[:3]))
+    if isinstance(exc, RetryLater):
+        assert (exc.retry_after, exc.scope) == (retry_after, scope)
+    assert f"{exc.http_status} " in exc.detail  # the proxy's page, for the attempt log
+    # only what Graph stored is public; a refused or failed-before-feed call leaves nothing
+    posts = [o for o in graph_fake.objects.values() if o.get("kind") == "post"]
+    assert len(posts) == (1 if mode.startswith("accept") else 0)
+    if path == "/photos":
+        assert graph_fake.calls("POST", "/1000/feed") == []
+
+
 def test_meta_message_reaches_operator(graph_fake):
     graph_fake.fail("invalid", path="/feed")
     with pytest.raises(Rejected) as info:

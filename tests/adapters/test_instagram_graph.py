@@ -197,6 +197,39 @@ def test_error_table(graph_fake, make_media, mode, path, error, code, scope):
         assert graph_fake.page_token not in text
 
 
+# Bare statuses from a proxy in front of Graph (HTML or text, no {"error": …}):
+# (mode, path, error, code, retry_after). Creating a container publishes nothing: a 5xx there is
+# a retry; media_publish is the create call: a 5xx may have published; a 429 was refused.
+PROXY_CASES = [
+    ("proxy-503", "/content_publishing_limit", RetryLater, "server_error", None),
+    ("proxy-503-30", "/media", RetryLater, "server_error", 30),
+    ("proxy-text-502", "/media", RetryLater, "server_error", None),
+    ("proxy-504", "/media", RetryLater, "server_error", None),
+    ("proxy-429-120", "/media", RetryLater, "rate_limited", 120),
+    ("proxy-429", "/media_publish", RetryLater, "rate_limited", None),
+    ("proxy-text-429-90", "/media_publish", RetryLater, "rate_limited", 90),
+    ("proxy-502", "/media_publish", OutcomeUnknown, "server_error_after_send", None),
+    ("proxy-503-30", "/media_publish", OutcomeUnknown, "server_error_after_send", None),
+    ("proxy-504", "/media_publish", OutcomeUnknown, "server_error_after_send", None),
+    ("accept-proxy-502", "/media_publish", OutcomeUnknown, "server_error_after_send", None),
+]
+
+
+@pytest.mark.parametrize("mode,path,error,code,retry_after", PROXY_CASES)
+def test_bare_proxy_status_table(graph_fake, make_media, mode, path, error, code, retry_after):
+    graph_fake.fail(mode, path=path)
+    with pytest.raises(error) as info:
+        run(make_adapter(graph_fake), OutgoingPost("k", "x", media=(make_media(),)))
+    exc = info.value
+    assert (exc.code, exc.http_status) == (code, int(mode.split("proxy-")[1]
+                                                     .removeprefix("text-")[:3]))
+    if isinstance(exc, RetryLater):
+        assert (exc.retry_after, exc.scope) == (retry_after, "post")
+    assert f"{exc.http_status} " in exc.detail  # the proxy's page, for the attempt log
+    published = [o for o in graph_fake.objects.values() if o.get("kind") == "ig_media"]
+    assert len(published) == (1 if mode.startswith("accept") else 0)
+
+
 def test_not_ready_at_publish_stays_pending(graph_fake, make_media):
     graph_fake.container_polls = 0
     adapter = make_adapter(graph_fake)

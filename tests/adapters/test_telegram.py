@@ -141,6 +141,17 @@ def test_followup_failure_is_unconfirmed_not_retried(fake_telegram: FakeTelegram
     ("bad_request", Rejected, "rejected", None),
     ("server_error", OutcomeUnknown, "server_error", None),
     ("drop", OutcomeUnknown, "timeout", None),
+    # Bare statuses from a proxy in front of the Bot API (HTML or text, no {"ok": false}):
+    # a 429 waits for Retry-After when given (else 30 s); any 5xx on sendMessage may have
+    # posted the message, so it is unconfirmed, never retried and never a crash.
+    ("proxy-429", RetryLater, "rate_limited", 30),
+    ("proxy-429-120", RetryLater, "rate_limited", 120),
+    ("proxy-text-429-7", RetryLater, "rate_limited", 7),
+    ("proxy-502", OutcomeUnknown, "server_error", None),
+    ("proxy-503-30", OutcomeUnknown, "server_error", None),
+    ("proxy-text-503", OutcomeUnknown, "server_error", None),
+    ("proxy-504", OutcomeUnknown, "server_error", None),
+    ("accept-proxy-502", OutcomeUnknown, "server_error", None),
 ])
 def test_publish_errors(fake_telegram: FakeTelegram, mode: str, error: type[AdapterError],
                         code: str, retry_after: int | None) -> None:
@@ -155,6 +166,29 @@ def test_publish_errors(fake_telegram: FakeTelegram, mode: str, error: type[Adap
     if isinstance(exc, Rejected):
         assert "wrong file identifier" in exc.message_en
     assert_no_token(exc)
+    if mode.startswith(("proxy", "accept-proxy")):
+        assert exc.http_status == int(mode.split("proxy-")[1].removeprefix("text-")[:3])
+    # only a message Telegram stored is public: a 429 or a refusal leaves nothing behind
+    assert len(fake_telegram.messages) == (1 if mode in ("drop", "accept-proxy-502") else 0)
+
+
+@pytest.mark.parametrize(("mode", "code", "retry_after"), [
+    ("proxy-503", "server_error", None),
+    ("proxy-503-30", "server_error", 30),
+    ("proxy-text-502-45", "server_error", 45),
+    ("proxy-504", "server_error", None),
+    ("proxy-429", "rate_limited", 30),
+    ("proxy-429-120", "rate_limited", 120),
+])
+def test_bare_proxy_status_on_a_read_is_retry(fake_telegram: FakeTelegram, mode: str,
+                                               code: str, retry_after: int | None) -> None:
+    """getChat (checking the account) publishes nothing: a bare 5xx or 429 there is a retry,
+    with the proxy's Retry-After as the wait."""
+    fake_telegram.fail("getChat", mode)
+    with pytest.raises(RetryLater) as info:
+        make(fake_telegram).account()
+    assert (info.value.code, info.value.retry_after) == (code, retry_after)
+    assert_no_token(info.value)
 
 
 def test_wrong_token_never_leaks(fake_telegram: FakeTelegram) -> None:

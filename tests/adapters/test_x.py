@@ -129,6 +129,24 @@ def test_video_processing_failure_is_rejected(fake: FakeX, tmp_path: Path) -> No
     ("tweets", "accept_then_drop", OutcomeUnknown, "timeout", None, None, "unconfirmed"),
     ("initialize", "server_error", RetryLater, "server_error", "post", None, "queued"),
     ("append", "rate_limit", RetryLater, "rate_limited", "post", 600, "queued"),
+    # Bare statuses from a proxy in front of X: an HTML page or a text line, no problem JSON,
+    # no x-rate-limit-* headers. A 429 waits for Retry-After (seconds or an HTTP-date) when
+    # given, else the queue's backoff; a 5xx on POST /2/tweets may have created the post.
+    ("tweets", "proxy-429", RetryLater, "rate_limited", "post", None, "queued"),
+    ("tweets", "proxy-429-120", RetryLater, "rate_limited", "post", 120, "queued"),
+    ("tweets", "proxy-text-429-120", RetryLater, "rate_limited", "post", 120, "queued"),
+    ("tweets", "proxy-429-Sun, 17 Mar 2030 17:41:40 GMT", RetryLater, "rate_limited", "post",
+     300, "queued"),  # NOW + 5 minutes
+    ("tweets", "proxy-502", OutcomeUnknown, "server_error", None, None, "unconfirmed"),
+    ("tweets", "proxy-503-30", OutcomeUnknown, "server_error", None, None, "unconfirmed"),
+    ("tweets", "proxy-text-503", OutcomeUnknown, "server_error", None, None, "unconfirmed"),
+    ("tweets", "proxy-504", OutcomeUnknown, "server_error", None, None, "unconfirmed"),
+    ("tweets", "accept-proxy-502", OutcomeUnknown, "server_error", None, None, "unconfirmed"),
+    ("initialize", "proxy-503-30", RetryLater, "server_error", "post", 30, "queued"),
+    ("initialize", "proxy-502", RetryLater, "server_error", "post", None, "queued"),
+    ("append", "proxy-504", RetryLater, "server_error", "post", None, "queued"),
+    ("append", "proxy-text-429-60", RetryLater, "rate_limited", "post", 60, "queued"),
+    ("finalize", "proxy-503", RetryLater, "server_error", "post", None, "queued"),
 ])
 def test_error_table(fake: FakeX, tmp_path: Path, route: str, mode: str,
                      error: type[AdapterError], code: str, scope: str | None,
@@ -148,6 +166,11 @@ def test_error_table(fake: FakeX, tmp_path: Path, route: str, mode: str,
     expected_posts = 0 if route != "tweets" else 1
     assert len(fake.calls("/2/tweets", "POST")) == expected_posts  # never retried by itself
     assert state  # documents the worker's transition for this case
+    if mode.startswith(("proxy", "accept-proxy")):
+        assert exc.http_status == int(mode.split("proxy-")[1].removeprefix("text-")[:3])
+        assert f"{exc.http_status} " in exc.detail  # the proxy's page, for the attempt log
+    # only a post X stored is public: a 429 or a refusal leaves nothing behind
+    assert len(fake.tweets) == (1 if mode.startswith("accept") else 0)
 
 
 def test_credits_message_tells_operator_what_to_do(fake: FakeX) -> None:
@@ -218,6 +241,21 @@ def test_expired_token_refresh_rotates_and_saves(fake: FakeX) -> None:
 def test_refresh_refused_returns_none(fake: FakeX) -> None:
     fake.fail("token", "invalid_grant")
     assert make(fake).refresh() is None
+
+
+@pytest.mark.parametrize("mode", ["proxy-503", "proxy-text-429-60", "proxy-502", "proxy-504"])
+def test_token_endpoint_behind_a_proxy_is_retry_not_reauth(fake: FakeX, mode: str) -> None:
+    """A bare 5xx/429 from the token endpoint says nothing about the refresh token: retry
+    later (the same single-use refresh token still works), never "reconnect the account"."""
+    fake.fail("token", mode)
+    adapter = make(fake)
+    with pytest.raises(RetryLater) as info:
+        adapter.refresh()
+    assert info.value.code == "network"
+    for secret in secrets(fake):
+        assert secret not in info.value.detail and secret not in str(info.value)
+    assert adapter.saved == []  # type: ignore[attr-defined]
+    assert adapter.refresh() is not None  # the proxy let it through this time
 
 
 def test_stale_expires_at_refreshes_before_calling(fake: FakeX) -> None:

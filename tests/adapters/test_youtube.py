@@ -163,6 +163,19 @@ def test_break_before_final_chunk_without_status_is_retry(fake: FakeYouTube,
     ("initiate", "invalid_title", Rejected, "invalidTitle", None, "failed"),
     ("initiate", "server_error", RetryLater, "server_error", "post", "queued"),
     ("token", "invalid_grant", AuthExpired, "invalid_grant", None, "needs_reauth"),
+    # Bare statuses from a proxy in front of Google (HTML or text, no {"error": …}): the
+    # upload session was not opened, nothing exists, so a retry; never Rejected.
+    ("initiate", "proxy-429", RetryLater, "rate_limited", "post", "queued"),
+    ("initiate", "proxy-text-429", RetryLater, "rate_limited", "post", "queued"),
+    ("initiate", "proxy-502", RetryLater, "server_error", "post", "queued"),
+    ("initiate", "proxy-503", RetryLater, "server_error", "post", "queued"),
+    ("initiate", "proxy-text-503", RetryLater, "server_error", "post", "queued"),
+    ("initiate", "proxy-504", RetryLater, "server_error", "post", "queued"),
+    # the token endpoint behind a proxy: a transient status, not a refused refresh token, so
+    # never needs_reauth
+    ("token", "proxy-503", RetryLater, "network", "post", "queued"),
+    ("token", "proxy-text-429-60", RetryLater, "network", "post", "queued"),
+    ("token", "proxy-502", RetryLater, "network", "post", "queued"),
 ])
 def test_error_table(fake: FakeYouTube, tmp_path: Path, route: str, mode: str,
                      error: type[AdapterError], code: str, scope: str | None,
@@ -194,6 +207,14 @@ def test_error_table(fake: FakeYouTube, tmp_path: Path, route: str, mode: str,
     ("initiate", "too_many", "soon", None, "rate_limited"),  # unreadable: the same
     ("initiate", "server_error", "30", 30, "server_error"),  # 503 may carry it too
     ("videos", "too_many", "120", 120, "rate_limited"),  # reading statistics
+    # a proxy's bare status with its own Retry-After (no Google JSON at all)
+    ("initiate", "proxy-429-120", None, 120, "rate_limited"),
+    ("initiate", "proxy-text-429-Thu, 01 Oct 2026 12:05:00 GMT", None, 300, "rate_limited"),
+    ("initiate", "proxy-text-503-30", None, 30, "server_error"),
+    ("initiate", "proxy-502-45", None, 45, "server_error"),
+    ("initiate", "proxy-504", None, None, "server_error"),
+    ("videos", "proxy-429-120", None, 120, "rate_limited"),
+    ("videos", "proxy-503-30", None, 30, "server_error"),
 ])
 def test_429_retry_after_is_honoured(fake: FakeYouTube, tmp_path: Path, route: str, mode: str,
                                      header: str | None, wait: float | None,
@@ -213,6 +234,50 @@ def test_429_retry_after_is_honoured(fake: FakeYouTube, tmp_path: Path, route: s
     if wait == 120:
         assert "2 minutes" in exc.message_en and "2 menit" in exc.message_id
     assert fake.videos == {} or route == "videos"
+
+
+@pytest.mark.parametrize(("chunk", "how", "status", "outcome", "code", "retry_after"), [
+    # a proxy's 5xx on a middle chunk: the status query tells where to resume
+    (2, "proxy-503", None, Published, None, None),
+    # on the final chunk, nothing arrived: resumed, one video
+    (3, "proxy-502", None, Published, None, None),
+    # the final chunk arrived and YouTube made the video, then the proxy said 504: the status
+    # query finds the video, which is not sent again
+    (3, "accept-proxy-504", None, Published, None, None),
+    # ... and when the status query also meets the proxy, nobody knows: unconfirmed
+    (3, "accept-proxy-504", "proxy-text-503", OutcomeUnknown, "upload_unknown", None),
+    (3, "proxy-502", "proxy-503", OutcomeUnknown, "upload_unknown", None),
+    # a proxy's 429 on the final chunk refused it: nothing exists, wait as told
+    (3, "proxy-429-60", None, RetryLater, "rate_limited", 60),
+    (3, "proxy-text-429", None, RetryLater, "rate_limited", None),
+])
+def test_bare_proxy_status_during_upload(fake: FakeYouTube, tmp_path: Path, chunk: int,
+                                         how: str, status: str | None, outcome: type,
+                                         code: str | None, retry_after: float | None) -> None:
+    v = video(tmp_path, size=2 * CHUNK + 1000)  # three chunks, the third is the final one
+    fake.break_chunk(chunk, keep=0, how=how)
+    if status:
+        fake.status_fails = status
+    adapter = make(fake)
+    if outcome is Published:
+        result = adapter.publish(post((v,)))
+        assert isinstance(result, Published)
+        assert list(fake.videos) == [result.external_id]
+        assert fake.videos[result.external_id]["sha256"] == v.sha256
+        sent = [c.headers["content-range"] for c in fake.calls("/upload/youtube/v3/videos",
+                                                               "PUT")]
+        final = f"bytes {2 * CHUNK}-{v.size - 1}/{v.size}"
+        # the final chunk is sent again only when the proxy kept it from YouTube
+        assert sent.count(final) == (1 if how.startswith("accept") or chunk != 3 else 2)
+    else:
+        with pytest.raises(outcome) as info:
+            adapter.publish(post((v,)))
+        exc = info.value
+        assert exc.code == code
+        if isinstance(exc, RetryLater):
+            assert exc.retry_after == retry_after
+        assert len(fake.videos) == (1 if how.startswith("accept") else 0)
+    assert len(fake.calls("/upload/youtube/v3/videos", "POST")) == 1
 
 
 def test_quota_budget_refuses_before_upload(fake: FakeYouTube, tmp_path: Path) -> None:

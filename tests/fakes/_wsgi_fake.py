@@ -147,3 +147,56 @@ def broken_response() -> Response:
 
     return Response(body(), status=200, headers={"Content-Length": "1000"},
                     mimetype="application/json")
+
+
+#: What a reverse proxy or load balancer in front of a platform prints for a status.
+PROXY_REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+                 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
+
+
+@dataclass(frozen=True)
+class ProxyFailure:
+    """A bare HTTP status from something in front of the platform: no JSON envelope, only an
+    HTML page (``kind="html"``, nginx's) or a line of plain text (``kind="text"``), and a
+    ``Retry-After`` header when ``retry_after`` is given. ``after_accept``: the platform did
+    the work first (the post exists), then the proxy answered with the status."""
+
+    status: int
+    retry_after: str | None = None
+    kind: str = "html"
+    after_accept: bool = False
+
+    def response(self) -> Response:
+        reason = PROXY_REASONS.get(self.status, "Error")
+        headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+        if self.kind == "text":
+            return Response(f"{self.status} {reason}\n", status=self.status, headers=headers,
+                            mimetype="text/plain")
+        page = (f"<html>\r\n<head><title>{self.status} {reason}</title></head>\r\n<body>\r\n"
+                f"<center><h1>{self.status} {reason}</h1></center>\r\n<hr><center>nginx</center>"
+                "\r\n</body>\r\n</html>\r\n")
+        return Response(page, status=self.status, headers=headers, mimetype="text/html")
+
+
+def proxy_failure(mode: str | None) -> ProxyFailure | None:
+    """Parse a fake's failure mode naming a bare proxy status, or None for any other mode.
+
+    ``proxy-503`` (an HTML page), ``proxy-text-429`` (plain text), ``proxy-429-120``
+    (``Retry-After: 120``), ``accept-proxy-502`` (the platform acted, then the proxy said 502).
+    """
+    if not mode:
+        return None
+    parts = mode.split("-")
+    after_accept = parts[0] == "accept"
+    if after_accept:
+        parts = parts[1:]
+    if not parts or parts[0] != "proxy":
+        return None
+    parts = parts[1:]
+    kind = "html"
+    if parts and parts[0] in ("html", "text"):
+        kind, parts = parts[0], parts[1:]
+    if not parts or not parts[0].isdigit():
+        raise ValueError(f"bad proxy mode {mode!r}")
+    retry_after = "-".join(parts[1:]) or None
+    return ProxyFailure(int(parts[0]), retry_after, kind, after_accept)

@@ -6,7 +6,9 @@ platform-apis.md §1–2: Page feed/photos/videos, multi-id reads (``GET /?ids=`
 (``POST /`` ``batch=``), post and media insights (rejecting the removed metric names), Instagram
 containers with ``status_code`` progression, ``media_publish``, ``content_publishing_limit``,
 token exchange and ``/me/accounts``. It records every request, and ``fail(...)`` switches it into
-a failure mode (throttle, expired token, duplicate, invalid, fail after accepting, timeout …).
+a failure mode (throttle, expired token, duplicate, invalid, fail after accepting, timeout …,
+and the bare proxy statuses of ``_wsgi_fake.proxy_failure``: ``proxy-503``, ``proxy-429-120``,
+``accept-proxy-502`` …, an HTML or text body without Graph's error envelope).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes._wsgi_fake import part_size
+from tests.fakes._wsgi_fake import part_size, proxy_failure
 
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
                    "post_impressions_organic", "post_engaged_users", "impressions", "plays",
@@ -135,7 +137,11 @@ class GraphFake:
     def fail(self, mode: str | dict[str, Any], *, path: str | None = None,
              method: str | None = None, times: int | None = 1) -> None:
         """Misbehave on the next ``times`` requests whose path contains ``path``."""
-        spec = dict(PRESETS[mode]) if isinstance(mode, str) else dict(mode)
+        proxy = proxy_failure(mode) if isinstance(mode, str) else None
+        if proxy is not None:  # a bare status from a proxy in front of Graph, no envelope
+            spec: dict[str, Any] = {"proxy": proxy, "after_accept": proxy.after_accept}
+        else:
+            spec = dict(PRESETS[mode]) if isinstance(mode, str) else dict(mode)
         self.failures.append(Failure(spec, path, method, times))
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Recorded]:
@@ -161,6 +167,8 @@ class GraphFake:
         with self._lock:
             self.requests.append(rec)
             failure = self._take_failure(rec)
+        if failure is not None and failure.get("proxy") and not failure.get("after_accept"):
+            return failure["proxy"].response()(environ, start_response)
         if failure is not None and not failure.get("after_accept"):
             if failure.get("delay"):
                 time.sleep(float(failure["delay"]))
@@ -171,6 +179,8 @@ class GraphFake:
         with self._lock:
             status, body = self.dispatch(rec)
         if failure is not None:
+            if failure.get("proxy"):
+                return failure["proxy"].response()(environ, start_response)
             if failure.get("delay"):
                 time.sleep(float(failure["delay"]))
             if failure.get("code") is not None:

@@ -2,7 +2,9 @@
 
 Switch it into a failure with ``fake.fail(method, mode, times=1)``; modes: ``throttle``
 (429 + ``parameters.retry_after``), ``unauthorized`` (401), ``kicked`` (403), ``bad_request``
-(400), ``server_error`` (502), ``drop`` (the post is stored, then the connection drops).
+(400), ``server_error`` (502), ``drop`` (the post is stored, then the connection drops), and
+the bare proxy statuses of ``_wsgi_fake.proxy_failure`` (``proxy-503``, ``proxy-429-120``,
+``accept-proxy-502`` …: an HTML or text body, no JSON envelope).
 ``fake.member_status`` sets what getChatMember answers; ``fake.private`` hides the username.
 """
 
@@ -14,7 +16,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes._wsgi_fake import FakeServer, Recorded, broken_response, json_response
+from tests.fakes._wsgi_fake import (
+    FakeServer,
+    Recorded,
+    broken_response,
+    json_response,
+    proxy_failure,
+)
 
 TOKEN = "123456789:AAFakeTokenValue_abcdefghijklmnopqrstu"
 CHAT_ID = -1001234567890
@@ -65,6 +73,9 @@ class FakeTelegram(FakeServer):
             return error(401, "Unauthorized")
         pending = self.failures.get(method)
         mode = pending.pop(0) if pending else None
+        proxy = proxy_failure(mode)
+        if proxy is not None and not proxy.after_accept:
+            return proxy.response()
         if mode == "throttle":
             return error(429, "Too Many Requests: retry after 35", retry_after=35)
         if mode == "unauthorized":
@@ -81,6 +92,8 @@ class FakeTelegram(FakeServer):
             return result
         if mode == "drop":
             return broken_response()
+        if proxy is not None:
+            return proxy.response()
         return json_response({"ok": True, "result": result})
 
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:

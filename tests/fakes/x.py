@@ -5,7 +5,8 @@ route (``"tweets"``, ``"initialize"``, ``"append"``, ``"finalize"``, ``"status"`
 ``"timeline"``, ``"me"``, ``"token"``) into one failure: ``rate_limit``, ``rate_limit_24h``,
 ``usage_cap``, ``credits``, ``unauthorized``, ``duplicate``, ``invalid``, ``server_error``,
 ``accept_then_500`` / ``accept_then_drop`` (the post is stored, then 503 / a dropped connection),
-``invalid_grant`` (token route).
+``invalid_grant`` (token route), and the bare proxy statuses of ``_wsgi_fake.proxy_failure``
+(``proxy-503``, ``proxy-text-429-120``, ``accept-proxy-502`` …: an HTML or text body, no JSON).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes._wsgi_fake import FakeServer, Recorded, broken_response, json_response
+from tests.fakes._wsgi_fake import (
+    FakeServer,
+    Recorded,
+    broken_response,
+    json_response,
+    proxy_failure,
+)
 
 RESET_AT = 1_900_000_000
 USER = {"id": "4242", "name": "Diskominfo Uji", "username": "diskominfo_uji"}
@@ -69,6 +76,9 @@ class FakeX(FakeServer):
         if not self._authorised(rec):
             return self._answer(problem(401, "Unauthorized", "Unauthorized"), 401)
         mode = (self.failures.get(route) or [None]).pop(0) if self.failures.get(route) else None
+        proxy = proxy_failure(mode)
+        if proxy is not None and not proxy.after_accept:
+            return proxy.response()
         failed = self._failure(mode)
         if failed is not None:
             return failed
@@ -80,6 +90,8 @@ class FakeX(FakeServer):
             return self._answer(problem(503, "Service Unavailable", "Service Unavailable"), 503)
         if mode == "accept_then_drop":
             return broken_response()
+        if proxy is not None:
+            return proxy.response()
         return self._answer(body, status)
 
     def _route(self, request: Request) -> str:
@@ -141,6 +153,9 @@ class FakeX(FakeServer):
     # -- OAuth 2.0 ----------------------------------------------------------------------
     def _token(self, rec: Recorded) -> Response:
         mode = (self.failures.get("token") or [None]).pop(0) if self.failures.get("token") else None
+        proxy = proxy_failure(mode)
+        if proxy is not None:
+            return proxy.response()
         if mode == "invalid_grant":
             return json_response({"error": "invalid_request",
                                   "error_description": "Value passed for the token was invalid."},

@@ -13,6 +13,9 @@ Failure switches: ``fake.fail(route, mode, times=1)`` for routes ``initiate``, `
 ``fake.break_chunk(n, keep=bytes, how="503"|"drop")`` to break the n-th data PUT (1-based) after
 keeping ``keep`` bytes of it (``how="drop"`` with a final chunk keeps everything, completes the
 video, then drops the connection). ``fake.status_fails`` makes status queries answer 503.
+Every mode, ``how`` and ``status_fails`` also takes a bare proxy status of
+``_wsgi_fake.proxy_failure`` (``proxy-503``, ``proxy-429-120``; ``how="accept-proxy-504"``
+keeps the whole chunk, then answers 504): an HTML or text body, no JSON envelope.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ from typing import Any, BinaryIO
 
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes._wsgi_fake import FakeServer, Recorded, broken_response, json_response
+from tests.fakes._wsgi_fake import (
+    FakeServer,
+    Recorded,
+    broken_response,
+    json_response,
+    proxy_failure,
+)
 
 QUOTA_MSG = ("The request cannot be completed because you have exceeded your "
              "<a href=\"/youtube/v3/getting-started#quota\">quota</a>.")
@@ -46,6 +55,9 @@ CHANNEL = {"id": "UCfakeChannel01", "title": "Diskominfo Uji", "customUrl": "@di
 
 
 def google_error(mode: str) -> Response:
+    proxy = proxy_failure(mode)
+    if proxy is not None:
+        return proxy.response()
     status, domain, reason, message = ERRORS[mode]
     return json_response({"error": {"code": status, "message": message,
                                     "errors": [{"message": message, "domain": domain,
@@ -63,7 +75,7 @@ class FakeYouTube(FakeServer):
         self.sessions: dict[str, dict[str, Any]] = {}
         self.videos: dict[str, dict[str, Any]] = {}
         self.breaks: dict[int, tuple[int, str]] = {}
-        self.status_fails = False
+        self.status_fails: bool | str = False
         self.retry_after: str | None = None
         self.data_puts = 0
         self.codes: set[str] = set()
@@ -149,7 +161,11 @@ class FakeYouTube(FakeServer):
         return json_response({"error": {"code": 404, "message": "Not Found", "errors": []}}, 404)
 
     def _token(self, rec: Recorded) -> Response:
-        if self._mode("token") == "invalid_grant":
+        mode = self._mode("token")
+        proxy = proxy_failure(mode)
+        if proxy is not None:
+            return proxy.response()
+        if mode == "invalid_grant":
             return json_response({"error": "invalid_grant",
                                   "error_description": "Token has been expired or revoked."}, 400)
         form = rec.form
@@ -195,7 +211,8 @@ class FakeYouTube(FakeServer):
         crange = rec.headers.get("content-range", "")
         if crange.startswith("bytes */"):
             if self.status_fails:
-                return google_error("server_error")
+                return google_error(self.status_fails if isinstance(self.status_fails, str)
+                                    else "server_error")
             return self._state(session)
         match = re.match(r"bytes (\d+)-(\d+)/(\d+)", crange)
         if not match or int(match.group(1)) != session["received"]:
@@ -203,11 +220,14 @@ class FakeYouTube(FakeServer):
         start = int(match.group(1))
         self.data_puts += 1
         keep, how = self.breaks.pop(self.data_puts, (None, ""))
-        if keep is not None and how == "503":
+        proxy = proxy_failure(how)
+        if keep is not None and (how == "503" or (proxy and not proxy.after_accept)):
             session["received"] = start + min(keep, rec.body_len)
-            return google_error("server_error")
+            return google_error("server_error") if proxy is None else proxy.response()
         session["received"] = start + rec.body_len
         answer = self._state(session)
+        if proxy is not None:  # accept-proxy-…: kept (and maybe completed), then the status
+            return proxy.response()
         return broken_response() if how == "drop" else answer
 
     def _state(self, session: dict[str, Any]) -> Response:
