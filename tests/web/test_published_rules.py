@@ -62,3 +62,31 @@ def test_a_live_post_cannot_be_cancelled_moved_or_edited(client, core, live_post
         assert (post.status, post.body) == (PostStatus.APPROVED, "Jadwal vaksin")
         assert post.scheduled_at is None
         assert s.execute(select(Publication.status)).scalar_one() == "published"
+
+
+def test_a_missed_publication_is_notified_naming_the_channel(app, core, make_user, make_channel,
+                                                             clock):
+    from datetime import timedelta
+
+    from publisher.models import User
+    from publisher.services import posts as post_service
+    from publisher.services.posts import PostInput
+
+    admin = make_user(Role.ADMIN, None)
+    ch = make_channel(admin, name="Dinsos Facebook")
+    op, ap = make_user(Role.OPERATOR, "a"), make_user(Role.APPROVER, "a")
+    with core.sessions.begin() as s:
+        post = post_service.create_post(core, s, s.get(User, op.id), PostInput(
+            body="Pasar murah", channels=[ch], scheduled_at=clock.now + timedelta(minutes=30)))
+        post_service.submit_post(core, s, s.get(User, op.id), post.id)
+        post_service.approve_post(core, s, s.get(User, ap.id), post.id)
+    clock.advance(hours=7)  # the worker was down past the missed window (6 h)
+    run_once(core)
+    with core.sessions() as s:
+        assert s.execute(select(Publication.status)).scalar_one() == "missed"
+    author = app.test_client()
+    with author.session_transaction() as sess:
+        sess["_user_id"], sess["_fresh"] = str(op.id), True
+        sess["_sv"] = 0
+    html = author.get("/notifikasi").get_data(as_text=True)
+    assert "Penayangan terlewat" in html and "· Dinsos Facebook" in html

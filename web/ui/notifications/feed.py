@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from publisher.models import AuditEvent, Post, Publication, Role, User
+from publisher.models import AuditEvent, Channel, Post, Publication, Role, User
 
 POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
 PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
-                       "publication.unconfirmed")
+                       "publication.unconfirmed", "publication.missed")
 ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth",)
 WINDOW = 200
 
@@ -28,6 +28,8 @@ class Notification:
     event: AuditEvent
     post_id: int | None
     unread: bool
+    #: The social account a publication event is about ("missed on Dinsos FB").
+    channel: str | None = None
 
 
 def _candidates(session: Session, user: User, since: datetime | None = None):  # type: ignore[no-untyped-def]
@@ -77,7 +79,15 @@ def _concerned(session: Session, user: User,
 def notifications_for(session: Session, user: User, limit: int = 50) -> list[Notification]:
     seen = user.notifications_seen_at
     rows = _concerned(session, user, list(_candidates(session, user)))[:limit]
-    return [Notification(e, pid, seen is None or _aware(e.at) > _aware(seen)) for e, pid in rows]
+    pub_ids = {e.object_id for e, _pid in rows if e.action in PUBLICATION_ACTIONS and e.object_id}
+    names: dict[int, str] = {}
+    if pub_ids:
+        names = {pid: name for pid, name in session.execute(
+            select(Publication.id, Channel.name).join(Channel, Channel.id == Publication.channel_id)
+            .where(Publication.id.in_(pub_ids)))}
+    return [Notification(e, pid, seen is None or _aware(e.at) > _aware(seen),
+                         names.get(e.object_id or 0) if e.action in PUBLICATION_ACTIONS
+                         else None) for e, pid in rows]
 
 
 def unread_count(session: Session, user: User) -> int:
