@@ -201,13 +201,15 @@ def may_approve(core: Core, session: Session, actor: User, post: Post) -> bool:
     return core.settings.allow_self_approval or actor.id not in writers(session, post)
 
 
-def duplicate_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+def duplicate_post(core: Core, session: Session, actor: User, post_id: int, *,
+                   keep_overrides: bool = True) -> Post:
     """A new draft with a post's content, in the post's unit, for reusing a message (a
     cancelled post cannot be edited, but it can be copied).
 
     Channels that are disabled now are left out, with their per-channel overrides, so the copy
     can be saved; it is a new post with its own approval, never a second publication of the
-    original.
+    original. ``keep_overrides=False`` drops the per-channel texts: the page asks, because
+    after rewriting the main text a kept override would still send the old words there.
     """
     post = get_scoped(session, Post, post_id, actor)
     usable = [c for c in post.channel_ids
@@ -216,7 +218,7 @@ def duplicate_post(core: Core, session: Session, actor: User, post_id: int) -> P
     data = PostInput(body=post.body, channels=usable, media=[m.id for m in post.media],
                      link=post.link or "", campaign=post.campaign_id,
                      overrides={k: v for k, v in (post.overrides or {}).items()
-                                if int(k) in usable})
+                                if int(k) in usable} if keep_overrides else {})
     data.fields_set.add("campaign")
     return create_post(core, session, actor, data, unit_id=post.unit_id)
 

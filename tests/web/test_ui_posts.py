@@ -96,7 +96,7 @@ def test_duplicate_copies_content_without_disabled_channels(client, core, login_
         post_service.cancel_post(core, s, s.get(User, author.id), original)
         channel_service.set_channel_disabled(core, s, s.get(User, approver.id), ch_tg, True)
 
-    r = client.post(f"/unggahan/{original}/duplikat")
+    r = client.post(f"/unggahan/{original}/duplikat", data={"keep_overrides": "1"})
     with core.sessions() as s:
         copy = s.execute(select(Post).where(Post.id != original)).unique().scalar_one()
         assert r.status_code == 302 and r.location.endswith(f"/unggahan/{copy.id}/ubah")
@@ -123,3 +123,24 @@ def test_duplicate_is_a_service_rule_scoped_to_the_unit(core, make_user, make_ch
     with core.sessions.begin() as s:
         copy = post_service.duplicate_post(core, s, s.get(User, admin.id), post_b)
         assert copy.unit_id == s.get(Post, post_b).unit_id and copy.id != post_b
+
+
+def test_duplicate_asks_before_keeping_per_channel_texts(client, core, login_as, make_user,
+                                                         make_channel):
+    """After rewriting the main text, a silently kept override would still send the old
+    words to that channel: the copy drops them unless the operator ticks the box, and the
+    composer shows on the collapsed section that a channel has its own text."""
+    ch = make_channel(make_user(Role.ADMIN, None))
+    author = login_as(Role.OPERATOR, "a")
+    with core.sessions.begin() as s:
+        original = post_service.create_post(core, s, s.get(User, author.id), PostInput(
+            body="Penyaluran bansos", channels=[ch], overrides={str(ch): {"body": "FB lama"}})).id
+    detail = client.get(f"/unggahan/{original}").get_data(as_text=True)
+    assert 'name="keep_overrides"' in detail and "Salin juga teks khusus per akun (1)" in detail
+    edit = client.get(f"/unggahan/{original}/ubah").get_data(as_text=True)
+    assert "data-override-set" in edit.split(f'data-channel="{ch}"')[1].split("</summary>")[0]
+    r = client.post(f"/unggahan/{original}/duplikat")
+    with core.sessions() as s:
+        copy = s.execute(select(Post).where(Post.id != original)).unique().scalar_one()
+        assert copy.overrides == {} and copy.body == "Penyaluran bansos"
+    assert "data-override-set" not in client.get(r.location).get_data(as_text=True)

@@ -104,6 +104,7 @@ def cancel(post_id: int) -> Response:
 @login_required
 def duplicate(post_id: int) -> Response:
     result = call(post_service.duplicate_post, get_core(), db(), me(), post_id,
+                  keep_overrides=request.form.get("keep_overrides") == "1",
                   ok=_("A copy was created as a new draft."))
     if isinstance(result, ServiceError):
         return redirect(url_for("posts.detail", post_id=post_id))
