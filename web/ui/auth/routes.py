@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from publisher.models import User
-from publisher.services import accounts, tokens
+from publisher.services import accounts, throttle, tokens
 from publisher.services.errors import ServiceError
 from web.app import SESSION_VERSION, db, get_core
 from web.ui.auth.forms import LocaleForm, LoginForm, PasswordForm
@@ -29,6 +38,15 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         s = db()
+        refusal = throttle.check_login(get_core(), s, request.remote_addr, form.email.data or "")
+        s.commit()
+        if refusal is not None:
+            minutes = max(1, -(-refusal.retry_after // 60))
+            flash(_("Too many sign-in attempts. Try again in %(minutes)s minutes.",
+                    minutes=minutes), "error")
+            resp = make_response(render_template("auth/login.html", form=form), 429)
+            resp.headers["Retry-After"] = str(refusal.retry_after)
+            return resp
         try:
             user = accounts.authenticate(get_core(), s, form.email.data or "",
                                          form.password.data or "")
