@@ -55,6 +55,11 @@ def login() -> str | Response:
             flash(message(exc), "error")
             return render_template("auth/login.html", form=form), 401
         s.commit()
+        from publisher.services import totp
+        from web.ui.auth.second_factor import begin_second_step
+
+        if totp.enabled(user):
+            return begin_second_step(user)
         _start_session(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -106,3 +111,6 @@ def profile() -> str | Response:
 def revoke_token(token_id: int) -> Response:
     call(tokens.revoke_token, get_core(), db(), me(), token_id, ok=_("The token is revoked."))
     return redirect(url_for("auth.profile") + "#tokens")
+
+
+from web.ui.auth import second_factor  # noqa: E402,F401  (routes on this blueprint)
