@@ -6,6 +6,7 @@ the chosen roles."""
 from __future__ import annotations
 
 import re
+
 import pyotp
 import pytest
 
