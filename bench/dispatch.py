@@ -122,9 +122,9 @@ class Install:
         with core.sessions.begin() as s:
             unit = org.create_unit(s, name="Diskominfo", slug="diskominfo")
             op = org.create_user(s, email="op@example.go.id", name="Op", role=Role.OPERATOR,
-                                 unit=unit, password="rahasia123")
+                                 unit=unit, password="rahasia123", check_strength=False)
             ap = org.create_user(s, email="ap@example.go.id", name="Ap", role=Role.APPROVER,
-                                 unit=unit, password="rahasia123")
+                                 unit=unit, password="rahasia123", check_strength=False)
         self.accounts = [f"ch{i:02d}" for i in range(CHANNELS)]
         channels = [sandbox_channel(core, op, a) for a in self.accounts]
         parked = now() + FAR

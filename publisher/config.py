@@ -36,6 +36,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_MAX_ATTEMPTS": ("8", "publish attempts before a publication is failed"),
     "WARTA_MISSED_AFTER": ("6h", "a publication not out this long after its time becomes missed"),
     "WARTA_ALLOW_SELF_APPROVAL": ("0", "1 lets an author approve their own post"),
+    "WARTA_REQUIRE_TOTP": ("", "roles that must use a second factor (TOTP app), e.g. "
+                               "admin,approver"),
     "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
     "WARTA_SANDBOX_OUTBOX": ("var/outbox", "where the sandbox adapter writes published posts"),
     "WARTA_LOG_LEVEL": ("INFO", "logging level"),
@@ -56,6 +58,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
 OAUTH_APPS = (("WARTA_X_CLIENT_ID", "WARTA_X_CLIENT_SECRET", False),
               ("WARTA_YOUTUBE_CLIENT_ID", "WARTA_YOUTUBE_CLIENT_SECRET", True),
               ("WARTA_META_APP_ID", "WARTA_META_APP_SECRET", True))
+
+
+def _roles(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    roles = tuple(r.strip().lower() for r in (env.get(name) or "").split(",") if r.strip())
+    unknown = [r for r in roles if r not in ("admin", "approver", "operator")]
+    if unknown:
+        raise SettingsError(f"{name}: unknown role {unknown[0]!r} (admin, approver, operator)")
+    return roles
 
 
 def parse_duration(text: str, name: str) -> timedelta:
@@ -130,6 +140,8 @@ class Settings:
     youtube_client_secret: str = field(default="", repr=False)
     meta_app_id: str = ""
     meta_app_secret: str = field(default="", repr=False)
+    #: roles that must set up a TOTP second factor before using Warta (WARTA_REQUIRE_TOTP).
+    require_totp: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -209,4 +221,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         youtube_client_secret=full["WARTA_YOUTUBE_CLIENT_SECRET"],
         meta_app_id=full["WARTA_META_APP_ID"],
         meta_app_secret=full["WARTA_META_APP_SECRET"],
+        require_totp=_roles(full, "WARTA_REQUIRE_TOTP"),
     )

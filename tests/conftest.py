@@ -184,7 +184,7 @@ def make_user(core: Core, units: dict[str, Unit]) -> Callable[..., User]:
             u = units[unit] if unit else None
             return org.create_user(s, email=email or f"{role}{next(_counter)}@example.go.id",
                                    name=f"{role.title()} {unit}", role=role, unit=u,
-                                   password=password)
+                                   password=password, check_strength=False)
     return make
 
 

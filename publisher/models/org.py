@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from publisher.db import Base, utcnow
@@ -45,6 +45,14 @@ class User(Base):
     #: Bumped by logout, a password change and deactivation; a browser session carries the
     #: version it was opened with and stops working once it differs (every session ends).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The TOTP secret, sealed with the credential key; set while enrolling, in use once
+    #: ``totp_enabled_at`` is set (services/totp.py).
+    totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column()
+    #: SHA-256 hashes of the unused recovery codes.
+    totp_recovery: Mapped[list[str] | None] = mapped_column(JSON)
+    #: The last time step a code was accepted for (a code works once).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")

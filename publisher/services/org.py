@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from publisher.core import Core
 from publisher.models import ApiToken, Role, Unit, User
-from publisher.services import audit
+from publisher.services import audit, passwords
 from publisher.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -55,7 +55,11 @@ def unit_by_slug(session: Session, slug: str) -> Unit:
 
 
 def create_user(session: Session, *, email: str, name: str, role: str, unit: Unit | None,
-                password: str | None = None, actor: User | None = None) -> User:
+                password: str | None = None, actor: User | None = None,
+                check_strength: bool = True) -> User:
+    """A new user. ``check_strength=False`` skips the password rule
+    (``services/passwords.py``): only for fixtures and the demo's published password, never
+    for a password a person chooses."""
     errors = {}
     email = (email or "").strip().lower()
     if not _EMAIL.match(email):
@@ -66,8 +70,12 @@ def create_user(session: Session, *, email: str, name: str, role: str, unit: Uni
         errors["role"] = "Peran harus operator, approver atau admin."
     elif role != Role.ADMIN and unit is None:
         errors["unit"] = "Operator dan penyetuju harus punya unit."
-    if password is not None and len(password) < 8:
-        errors["password"] = "Kata sandi minimal 8 karakter."
+    if password is not None and check_strength:
+        weak = passwords.problem(password, role=role, personal=(email, name or ""))
+        if weak:
+            errors["password"] = weak[0]
+    elif password is not None and not password:
+        errors["password"] = "Kata sandi wajib diisi."
     if errors:
         raise Invalid("Periksa kembali isian pengguna.", "Please check the user's fields.",
                       fields=errors)
@@ -84,10 +92,12 @@ def create_user(session: Session, *, email: str, name: str, role: str, unit: Uni
 
 
 def set_password(user: User, password: str) -> None:
-    """A new password, which also ends every session opened with the old one."""
-    if len(password) < 8:
-        raise Invalid("Kata sandi minimal 8 karakter.", "Passwords need at least 8 characters.",
-                      fields={"password": "min 8"})
+    """A new password (it must pass the password rule), which also ends every session opened
+    with the old one."""
+    weak = passwords.problem(password, role=user.role, personal=(user.email, user.name))
+    if weak:
+        raise Invalid(weak[0], weak[1], fields={"password": weak[0], "new": weak[0]},
+                      code="weak_password")
     user.password_hash = generate_password_hash(password)
     end_sessions(user)
 

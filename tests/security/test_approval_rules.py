@@ -102,7 +102,8 @@ def test_self_approval_opt_out_still_works(test_env, clock, units):  # type: ign
     try:
         with core.sessions.begin() as s:
             ap = org.create_user(s, email="solo@example.go.id", name="Solo", role=Role.APPROVER,
-                                 unit=s.merge(units["a"]), password="rahasia123")
+                                 unit=s.merge(units["a"]), password="rahasia123",
+                                 check_strength=False)
             ch = channel_svc.create_channel(core, s, ap, platform="sandbox", name="x",
                                             credentials={"account": "solo", "token": "t"})
             post = post_svc.create_post(core, s, ap, post_svc.PostInput(body="Hai",

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from publisher.models import User
-from publisher.services import accounts, tokens
+from publisher.services import accounts, throttle, tokens
 from publisher.services.errors import ServiceError
 from web.app import SESSION_VERSION, db, get_core
 from web.security import safe_next
@@ -29,6 +38,15 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         s = db()
+        refusal = throttle.check_login(get_core(), s, request.remote_addr, form.email.data or "")
+        s.commit()
+        if refusal is not None:
+            minutes = max(1, -(-refusal.retry_after // 60))
+            flash(_("Too many sign-in attempts. Try again in %(minutes)s minutes.",
+                    minutes=minutes), "error")
+            resp = make_response(render_template("auth/login.html", form=form), 429)
+            resp.headers["Retry-After"] = str(refusal.retry_after)
+            return resp
         try:
             user = accounts.authenticate(get_core(), s, form.email.data or "",
                                          form.password.data or "")
@@ -37,6 +55,11 @@ def login() -> str | Response:
             flash(message(exc), "error")
             return render_template("auth/login.html", form=form), 401
         s.commit()
+        from publisher.services import totp
+        from web.ui.auth.second_factor import begin_second_step
+
+        if totp.enabled(user):
+            return begin_second_step(user)
         _start_session(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -88,3 +111,6 @@ def profile() -> str | Response:
 def revoke_token(token_id: int) -> Response:
     call(tokens.revoke_token, get_core(), db(), me(), token_id, ok=_("The token is revoked."))
     return redirect(url_for("auth.profile") + "#tokens")
+
+
+from web.ui.auth import second_factor  # noqa: E402,F401  (routes on this blueprint)
