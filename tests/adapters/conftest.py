@@ -21,10 +21,6 @@ from tests.fakes import x as x_fake
 
 #: ``WARTA_PUBLIC_URL`` of the Meta cores: Instagram fetches media from signed links under it.
 PUBLIC_URL = "https://warta.example.go.id"
-#: The publication state the worker gives each outcome (DESIGN §2), for the case tables.
-WORKER_STATE = {"Published": "published", "Pending": "publishing", "RetryLater": "queued",
-                "AuthExpired": "needs_reauth", "Rejected": "failed",
-                "OutcomeUnknown": "unconfirmed"}
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:

@@ -137,7 +137,14 @@ def test_oversized_upload_is_refused(core, people, api_as):
     big = b"\0" * (6 * 1024 * 1024)  # WARTA_MAX_UPLOAD_MB=5 in tests
     r = api_as(people["op"]).post("/media", data={"file": (io.BytesIO(big), "big.mp4")},
                                   content_type="multipart/form-data")
-    assert r.status_code in (400, 413) and r.json["error"]["message"]
+    # Past the request limit (the upload limit plus 1 MiB of slack): Flask refuses it whole.
+    assert (r.status_code, r.json["error"]["code"]) == (413, "too_large")
+    # Within the request limit but past the upload limit: the service refuses the file.
+    r = api_as(people["op"]).post("/media", data={"file": (io.BytesIO(big[:11 * 2 ** 19]),
+                                                           "big.mp4")},
+                                  content_type="multipart/form-data")
+    assert (r.status_code, r.json["error"]["code"]) == (400, "too_large")
+    assert r.json["error"]["fields"] == {"file": "max 5 MB"}
 
 
 def test_edit_after_approval_voids_it_and_cancels_the_job(core, clock, people, api_as):

@@ -18,7 +18,8 @@ def test_page_admin_sees_all_units(client, login_as, data):  # type: ignore[no-u
     r = client.get(f"/laporan/?{Q}")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "Bappeda FB" in html and "Dinsos FB" in html
+    # The accounts' own rows (their names are also in the filter form, whatever the figures).
+    assert _rows(html, "table-channel") == ["Bappeda FB", "Dinsos FB", "Dinsos Telegram"]
     assert 'id="chart-time"' in html and 'id="heatmap"' in html
     assert "vendor/chartjs/chart.umd.min.js" in html
     assert "Draf rahasia" not in html
@@ -27,8 +28,17 @@ def test_page_admin_sees_all_units(client, login_as, data):  # type: ignore[no-u
 def test_page_operator_scoped(client, login_as, data):  # type: ignore[no-untyped-def]
     login_as("operator", "a")
     html = client.get(f"/laporan/?{Q}").get_data(as_text=True)
-    assert "Dinsos FB" in html
+    assert _rows(html, "table-channel") == ["Dinsos FB", "Dinsos Telegram"]
     assert "Bappeda" not in html and "Musrenbang" not in html
+
+
+def _rows(html: str, table_id: str) -> list[str]:
+    """The row headings of one table of the page."""
+    import re
+
+    table = re.search(rf'<table[^>]*id="{table_id}".*?</table>', html, re.S)
+    assert table, table_id
+    return sorted(r.strip() for r in re.findall(r'<th scope="row">([^<]*)', table.group(0)))
 
 
 def test_page_rejects_bad_dates(client, login_as, data):  # type: ignore[no-untyped-def]
@@ -87,6 +97,9 @@ def test_printable_report(client, login_as, data):  # type: ignore[no-untyped-de
     login_as("admin", None)
     html = client.get(f"/laporan/cetak?{Q}").get_data(as_text=True)
     assert "Diskominfo" in html and "@media print" not in html  # styles are in reports.css
+    # The page's figures for the same request, not a template shell.
+    assert _rows(html, "table-channel") == ["Bappeda FB", "Dinsos FB", "Dinsos Telegram"]
+    assert "Periode: 1 November 2026 – 30 November 2026 (Asia/Jakarta)" in html
     assert 'id="chart-time"' in html
     css = client.get("/static/reports.css").get_data(as_text=True)
     assert "@media print" in css

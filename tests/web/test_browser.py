@@ -144,4 +144,10 @@ def test_journey(live, page, core, make_user, make_channel, tmp_path):  # type: 
     assert page.evaluate("document.documentElement.scrollWidth") <= 400 + 30
     assert page.dialogs == []  # type: ignore[attr-defined]
     assert page.csp == [], page.csp  # type: ignore[attr-defined]
-    assert ch1 and ch2
+    with core.sessions() as s:
+        from sqlalchemy import select
+
+        from publisher.models import Publication
+
+        done = sorted(s.execute(select(Publication.channel_id, Publication.status)).all())
+    assert done == sorted([(ch1, "published"), (ch2, "published")])

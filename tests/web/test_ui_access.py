@@ -6,11 +6,18 @@ import re
 
 import pytest
 
-from publisher.models import AuditEvent, Post, PostStatus, Role, User
+from publisher.models import AuditEvent, MediaAsset, Post, PostStatus, Role, User
 from tests.web.conftest import png_bytes
 
 PAGES = ["/", "/unggahan", "/unggahan/baru", "/persetujuan", "/kalender", "/kalender?view=week",
          "/akun", "/akun/baru", "/akun/baru?platform=sandbox", "/notifikasi", "/profil"]
+#: Each page's own heading (a pattern): the page rendered is the one asked for, not any page
+#: with the navigation (whose words every page carries).
+HEADINGS = {"/": "Dashboard", "/unggahan": "Unggahan", "/unggahan/baru": "Unggahan baru",
+            "/persetujuan": "Persetujuan", "/kalender": r"Kalender — \w+ \d{4}",
+            "/kalender?view=week": r"Kalender — \d+ \w+ – \d+ \w+ \d{4}", "/akun": "Akun",
+            "/akun/baru": "Sambungkan akun", "/akun/baru?platform=sandbox": "Sambungkan akun",
+            "/notifikasi": "Notifikasi", "/profil": "Profil"}
 ADMIN_PAGES = ["/admin/", "/admin/unit", "/admin/pengguna", "/admin/riwayat", "/admin/jeda"]
 
 
@@ -27,8 +34,8 @@ def test_pages_render_for_operator(client, login_as, path):
     r = client.get(path)
     assert r.status_code == 200, r.data[:500]
     html = r.get_data(as_text=True)
-    for link in ("Dashboard", "Unggahan", "Persetujuan", "Kalender", "Akun", "Laporan"):
-        assert link in html
+    headings = re.findall(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    assert len(headings) == 1 and re.fullmatch(HEADINGS[path], headings[0]), headings
     assert 'href="/laporan"' in html
 
 
@@ -132,8 +139,6 @@ def test_unit_isolation(client, login_as, make_user, make_channel, make_post):
 
 
 def test_media_of_other_unit_is_404(client, login_as, core):
-    from publisher.services import media
-
     user_b = login_as(Role.OPERATOR, "b")
     r = client.post("/media/unggah", data={"file": (__import__("io").BytesIO(png_bytes()),
                                                      "a.png")})
@@ -142,7 +147,9 @@ def test_media_of_other_unit_is_404(client, login_as, core):
     assert client.get(f"/media/{media_id}").status_code == 200
     login_as(Role.OPERATOR, "a")
     assert client.get(f"/media/{media_id}").status_code == 404
-    assert media and user_b
+    with core.sessions() as s:
+        asset = s.get(MediaAsset, media_id)
+        assert (asset.unit_id, asset.uploaded_by) == (user_b.unit_id, user_b.id)
 
 
 def test_operator_cannot_approve_and_approver_not_own(client, login_as, make_user, make_channel,
@@ -195,7 +202,7 @@ def test_compose_submit_reject_and_author_sees_comment(client, login_as, make_us
     html = client.get(f"/unggahan/{post_id}").get_data(as_text=True)
     assert "Tambahkan &lt;b&gt;sumber&lt;/b&gt;" in html
     html = client.get("/notifikasi").get_data(as_text=True)
-    assert "ditolak" in html.lower()
+    assert "Unggahan Anda ditolak" in html and "Alasan: Tambahkan &lt;b&gt;sumber&lt;/b&gt;" in html
 
 
 def test_xss_renders_as_text(client, login_as, make_user, make_channel, make_post):
@@ -235,7 +242,7 @@ def test_english_locale(client, login_as, session):
     assert session.get(User, user.id).locale == "en"
     session.rollback()
     html = client.get("/").get_data(as_text=True)
-    assert "Dashboard" in html and "Health board" in html
+    assert '<html lang="en">' in html and "Health board" in html and "Papan kesehatan" not in html
 
 
 def test_admin_pause_banner_and_user_admin(client, login_as, make_user, session):

@@ -28,7 +28,9 @@ def test_calendar_drag_by_an_approver_keeps_approval(client, login_as, make_user
         assert post.scheduled_at.isoformat().startswith("2031-03-04T03:30")
     r = client.post(f"/unggahan/{post_id}/jadwal", json={"when": "bukan tanggal"})
     assert r.status_code == 400
-    assert "Kalender" in client.get("/kalender?d=2031-03-04").get_data(as_text=True)
+    html = client.get("/kalender?d=2031-03-04").get_data(as_text=True)
+    day = re.search(r'data-date="2031-03-04">(.*?)\n  </div>', html, re.S)
+    assert day and f'href="/unggahan/{post_id}"' in day.group(1) and "10.30" in day.group(1)
 
 
 def test_resolve_unconfirmed_by_marking_published(client, login_as, make_user, make_channel,
