@@ -516,6 +516,7 @@ WORKERS = (1, 2, 4)
 
 
 def main() -> None:
+    global CHANNELS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--fast", action="store_true", help="smaller loads")
     ap.add_argument("--backends", default="sqlite,postgresql")
@@ -527,12 +528,15 @@ def main() -> None:
     ap.add_argument("--slots", type=int, default=64, help="short call slots per worker "
                     "(latency part)")
     ap.add_argument("--uploads", type=int, default=8, help="upload slots per worker (latency)")
+    ap.add_argument("--accounts", type=int, default=200)
     args = ap.parse_args()
+    CHANNELS = args.accounts
     profile, io_profile = json.loads(args.profile), json.loads(args.io_profile)
     window = 30.0 if args.fast else 600.0
     steady_n = 500 if args.fast else 1000
     burst_n = 1000 if args.fast else 2000
     io_n = 2 * CHANNELS if args.fast else 4 * CHANNELS
+    burst_n = max(burst_n, CHANNELS)
     crash_n = 3 * CHANNELS
     idle_s = 5.0 if args.fast else 10.0
     kinds = args.backends.split(",")

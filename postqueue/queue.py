@@ -65,27 +65,42 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, 
 
 
 @lru_cache(maxsize=4)
-def _claim_statements(with_kinds: bool) -> tuple[Any, Any]:
+def _claim_statements(with_kinds: bool) -> tuple[Any, Any, Any]:
     """The claim's two statements, built once: building and hashing a statement costs more
     Python time than PostgreSQL needs to run it."""
     cand = aliased(Job, name="cand")
     holder = aliased(Job, name="holder")
     lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
                                      holder.status == JobStatus.RUNNING))
-    pick = (select(cand.id, cand.lock_key)
+    peek = (select(cand.id, cand.lock_key)
             .where(cand.status == JobStatus.QUEUED, cand.run_at <= bindparam("now"),
                    (cand.lock_key.is_(None)) | lock_free)
-            .order_by(cand.run_at, cand.id).limit(bindparam("limit"))
-            .with_for_update(skip_locked=True, of=cand))
+            .order_by(cand.run_at, cand.id).limit(bindparam("limit")))
     if with_kinds:
-        pick = pick.where(cand.kind.in_(bindparam("kinds", expanding=True)))
+        peek = peek.where(cand.kind.in_(bindparam("kinds", expanding=True)))
+    pick = peek.with_for_update(skip_locked=True, of=cand)
     take = (update(Job)
             .where(Job.id.in_(bindparam("ids", expanding=True)), Job.status == JobStatus.QUEUED)
             .values(status=JobStatus.RUNNING, lease_owner=bindparam("owner"),
                     lease_expires_at=bindparam("lease_until"), attempts=Job.attempts + 1,
                     updated_at=bindparam("now"))
             .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at, Job.lock_key))
-    return pick, take
+    return peek, pick, take
+
+
+def _distinct(rows: Iterable[Any], limit: int) -> list[int]:
+    """The first ``limit`` job ids of the rows, at most one per lock key."""
+    seen: set[str] = set()
+    ids: list[int] = []
+    for job_id, lock_key in rows:
+        if lock_key is not None:
+            if lock_key in seen:
+                continue
+            seen.add(lock_key)
+        ids.append(job_id)
+        if len(ids) == limit:
+            break
+    return ids
 
 
 class JobQueue:
@@ -141,30 +156,32 @@ class JobQueue:
                kinds: list[str] | None, share_of: int) -> tuple[list[ClaimedJob], int]:
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
-        pick, take = _claim_statements(bool(kinds))
-        # Enough candidates to see what the others' shares are (capped: a claim stays short).
-        params: dict[str, Any] = {"now": now, "limit": min(2000, limit * 3 * share_of)}
+        peek, pick, take = _claim_statements(bool(kinds))
+        params: dict[str, Any] = {"now": now}
         if kinds:
             params["kinds"] = kinds
         with self.factory.begin() as session:
-            seen: set[str] = set()
-            startable: list[int] = []
-            for job_id, lock_key in session.execute(pick, params):
-                if lock_key is not None:
-                    if lock_key in seen:
-                        continue
-                    seen.add(lock_key)
-                startable.append(job_id)
-            share = -(-len(startable) // share_of)
-            ids = startable[:min(limit, share)]
+            startable = 0
+            want = limit
+            if share_of > 1:
+                # How much could start now, read without locking (a locked read would hide
+                # those rows from the other workers' claims for the length of ours).
+                params["limit"] = min(2000, limit * 3 * share_of)
+                startable = len(_distinct(session.execute(peek, params), 2000))
+                want = min(limit, -(-startable // share_of))
+                if want == 0:
+                    return [], 0
+            params["limit"] = want * 3
+            ids = _distinct(session.execute(pick, params), want)
+            startable = max(startable, len(ids))
             if not ids:
-                return [], 0
+                return [], startable
             rows = session.execute(take, {"ids": ids, "owner": worker_id,
                                           "lease_until": lease_until, "now": now}).all()
         rows.sort(key=lambda r: (r.run_at, r.id))
         return ([ClaimedJob(r.id, r.kind, dict(r.payload or {}), r.attempts, r.run_at,
                             r.lock_key, worker_id, lease_until) for r in rows],
-                len(startable) - len(ids))
+                startable - len(rows))
 
     def _finish(self, job_id: int, worker_id: str, **values: Any) -> bool:
         now = self.clock()
@@ -259,8 +276,9 @@ def complete_many_in(session: Session, job_ids: Sequence[int], worker_id: str,
 
 def running_owners_in(session: Session) -> list[str]:
     """The workers that hold running jobs now (few rows: served by the running-jobs index)."""
-    return list(session.execute(select(Job.lease_owner).where(
-        Job.status == JobStatus.RUNNING, Job.lease_owner.is_not(None)).distinct()).scalars())
+    owners = session.execute(select(Job.lease_owner).where(
+        Job.status == JobStatus.RUNNING, Job.lease_owner.is_not(None)).distinct()).scalars()
+    return [o for o in owners if o is not None]
 
 
 def recover_owners_in(session: Session, owners: Sequence[str],

@@ -39,7 +39,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_WORKER_DEAD_AFTER": ("5", "seconds without a heartbeat after which a worker is dead "
                                      "and others take over its jobs (PostgreSQL: only once its "
                                      "session lock is free too)"),
-    "WARTA_LEASE_SECONDS": ("300", "how long a claimed job may run before others consider it lost"),
+    "WARTA_LEASE_SECONDS": ("300", "how long a claimed job may run without its worker renewing "
+                                   "it (the backstop behind the heartbeat)"),
     "WARTA_MAX_ATTEMPTS": ("8", "publish attempts before a publication is failed"),
     "WARTA_MISSED_AFTER": ("6h", "a publication not out this long after its time becomes missed"),
     "WARTA_ALLOW_SELF_APPROVAL": ("0", "1 lets an author approve their own post"),
