@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dispatch import CHANNELS, Databases, Install, now, outbox_calls  # noqa: E402
+import dispatch  # noqa: E402
+from dispatch import Databases, Install, now, outbox_calls  # noqa: E402
 
 from tests.worker.procs import kill, start_worker, wait_for  # noqa: E402
 
@@ -65,10 +66,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--backends", default="sqlite,postgresql")
-    ap.add_argument("--publications", type=int, default=3 * CHANNELS)
+    ap.add_argument("--accounts", type=int, default=50)
+    ap.add_argument("--publications", type=int, default=300)
     ap.add_argument("--window", type=float, default=30.0, help="seconds the due times span")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
+    dispatch.CHANNELS = args.accounts
     bad = False
     with tempfile.TemporaryDirectory(prefix="warta-kills-") as tmp:
         dbs = Databases(Path(tmp))
