@@ -404,9 +404,9 @@ def crash(dbs: Databases, kind: str, n: int, profile: dict, kill_after: float) -
     time.sleep(max(0.0, (start - now()).total_seconds()) + kill_after)
     mine = f":{victim.pid}:"
     with inst.core.sessions() as s:
-        held = {(jid, pid) for jid, pid in s.execute(
+        held = [(jid, pid) for jid, pid in s.execute(
             select(Job.id, Job.payload).where(Job.status == "running",
-                                              Job.lease_owner.like(f"%{mine}%")))}
+                                              Job.lease_owner.like(f"%{mine}%")))]
         marked = s.execute(select(func.count()).select_from(Publication).join(
             PublishAttempt, PublishAttempt.publication_id == Publication.id).where(
             Publication.status == PublicationStatus.PUBLISHING,
