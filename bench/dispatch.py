@@ -445,7 +445,10 @@ def crash(dbs: Databases, kind: str, n: int, profile: dict, kill_after: float) -
     unconfirmed = statuses.get(PublicationStatus.UNCONFIRMED, 0)
     return {"held": len(held), "in_flight": marked, "unconfirmed": unconfirmed,
             "taken_over": took, "resume_max": max(resumed) if resumed else float("nan"),
-            "lost": sum(1 for k in sched if k not in counts) - unconfirmed,
+            # Not on the platform and not handed to a person (an unconfirmed publication is
+            # either; the people resolving it check the account).
+            "lost": max(0, sum(1 for k in sched if k not in counts) - unconfirmed),
+            "missing": sum(1 for k in sched if k not in counts),
             "duplicated": sum(1 for c in counts.values() if c > 1)}
 
 
@@ -611,7 +614,8 @@ def main() -> None:
                 print(f"  jobs it held {r['held']}, calls in flight {r['in_flight']}, left "
                       f"unconfirmed {r['unconfirmed']}; its jobs taken over after "
                       f"{fmt_s(r['taken_over'])}, all its accounts publishing again within "
-                      f"{fmt_s(r['resume_max'])}; lost {r['lost']}, duplicated "
+                      f"{fmt_s(r['resume_max'])}; not on the platform {r['missing']} (all "
+                      f"unconfirmed ones count), lost {r['lost']}, duplicated "
                       f"{r['duplicated']}", flush=True)
         finally:
             dbs.drop_all()
