@@ -13,7 +13,14 @@ A trainer or a test steers a channel by writing ``<outbox>/<account>/control.jso
      "refresh_ok": true,      # whether refresh() can mend an "auth_expired"
      "delay": 2.5,            # TEST ONLY: seconds publish() sleeps before writing the post
      "delay_after": 2.5,      # TEST ONLY: seconds publish() sleeps after writing, before returning
-     "lookup": "error" | "timeout" | "ambiguous"}  # how lookup() fails (default: it answers)
+     "latency": {"text": [0.5, 5], "image": [1, 8], "video": [30, 120]},
+                              # TEST/BENCH ONLY: per post, sleep a long-tailed time before writing:
+                              # [median, p99] seconds of a log-normal by the post's kind (video if
+                              # it has a video, image if it has media, else text), seeded by the
+                              # post's key, so a run is repeatable
+     "lookup": "error" | "timeout" | "ambiguous" | "unavailable"}
+                              # how lookup() fails (default: it answers); "unavailable" acts as
+                              # a platform without one (Telegram)
 
 The file is read on every call, so behaviour can be changed while a worker runs.
 
@@ -24,9 +31,13 @@ accepts even while the mode is ``auth_expired`` (as a platform accepts a freshly
 a 503 (``RetryLater``), ``timeout`` a network timeout escaping the adapter (``TimeoutError``),
 ``ambiguous`` several candidates that match (``OutcomeUnknown``). It does not use up ``times``.
 
-``delay``/``delay_after`` break the adapter rule "never sleep" on purpose and only here: they make
-a publish slow and observable so the crash tests can SIGKILL a worker before or after the post
-reached the outbox. Real adapters must never sleep.
+Each outbox record also carries ``called_at``, when ``publish()`` was entered: the bench measures
+lateness from it (the call's start), not from the end of a slow upload.
+
+``delay``/``delay_after``/``latency`` break the adapter rule "never sleep" on purpose and only
+here: they make a publish slow and observable so the crash tests can SIGKILL a worker before or
+after the post reached the outbox, and the bench can model real platforms' latency. Real
+adapters must never sleep.
 """
 
 from __future__ import annotations
@@ -56,6 +67,43 @@ from adapters.base import (
     Published,
 )
 from adapters.errors import AuthExpired, OutcomeUnknown, Rejected, RetryLater
+
+
+def latency_of(post: OutgoingPost, profile: dict[str, Any]) -> float:
+    """A repeatable long-tailed call time for this post: log-normal with the profile's
+    [median, p99] for the post's kind (z of the 99th percentile is 2.326)."""
+    kinds = {m.kind for m in post.media}
+    kind = "video" if "video" in kinds else "image" if kinds else "text"
+    median, p99 = (float(x) for x in profile.get(kind) or profile.get("text") or (0, 0))
+    if median <= 0:
+        return 0.0
+    sigma = math.log(max(p99, median) / median) / 2.326
+    seed = int(hashlib.sha256(post.key.encode()).hexdigest()[:12], 16)
+    u = (seed % 1_000_003 + 0.5) / 1_000_003  # uniform in (0, 1)
+    return median * math.exp(sigma * _probit(u))
+
+
+def _probit(u: float) -> float:
+    """The standard normal quantile (Acklam's rational approximation; plenty for a bench)."""
+    a = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+         1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+    b = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+         6.680131188771972e+01, -1.328068155288572e+01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+         -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+         3.754408661907416e+00)
+    if u < 0.02425:
+        q = math.sqrt(-2 * math.log(u))
+        return (((((c[0]*q+c[1])*q+c[2])*q+c[3])*q+c[4])*q+c[5]) / \
+            ((((d[0]*q+d[1])*q+d[2])*q+d[3])*q+1)
+    if u > 1 - 0.02425:
+        return -_probit(1 - u)
+    q = u - 0.5
+    r = q * q
+    return (((((a[0]*r+a[1])*r+a[2])*r+a[3])*r+a[4])*r+a[5])*q / \
+        (((((b[0]*r+b[1])*r+b[2])*r+b[3])*r+b[4])*r+1)
+
 
 _ACCOUNT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
@@ -134,9 +182,12 @@ class SandboxAdapter(BaseAdapter):
                            str(control.get("message", "The platform rejected this post.")),
                            code=str(control.get("code", "rejected")), http_status=400,
                            detail=json.dumps(control))
+        called_at = self._now()
         if control.get("delay"):
             time.sleep(float(control["delay"]))
-        published = self._write(post)
+        if control.get("latency"):
+            time.sleep(latency_of(post, control["latency"]))
+        published = self._write(post, called_at)
         if control.get("delay_after"):
             time.sleep(float(control["delay_after"]))
         if mode == "timeout_after_accept":
@@ -148,7 +199,7 @@ class SandboxAdapter(BaseAdapter):
             return Pending({"external_id": published.external_id}, poll_after=5)
         return published
 
-    def _write(self, post: OutgoingPost) -> Published:
+    def _write(self, post: OutgoingPost, called_at: datetime | None = None) -> Published:
         self.dir.mkdir(parents=True, exist_ok=True)
         external_id = uuid.uuid4().hex[:16]
         media_names = []
@@ -165,6 +216,7 @@ class SandboxAdapter(BaseAdapter):
             "id": external_id, "key": post.key, "body": post.body, "link": post.link,
             "title": post.title, "options": dict(post.options), "media": media_names,
             "published_at": published_at.isoformat(),
+            "called_at": (called_at or published_at).isoformat(),
         }
         tmp = self.dir / f".{external_id}.tmp"
         tmp.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
@@ -215,6 +267,9 @@ class SandboxAdapter(BaseAdapter):
         if failure == "ambiguous":
             raise OutcomeUnknown(self.platform, "Beberapa unggahan cocok; tidak dapat dipastikan.",
                                  "Several posts match; cannot tell which one.", code="ambiguous")
+        if failure == "unavailable":
+            raise OutcomeUnknown(self.platform, "Pencarian unggahan tidak tersedia.",
+                                 "Looking up posts is not available.", code="no_lookup")
         for record in self.records():
             if record.get("key") == post.key:
                 when = datetime.fromisoformat(record["published_at"])

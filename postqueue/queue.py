@@ -65,27 +65,42 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, 
 
 
 @lru_cache(maxsize=4)
-def _claim_statements(with_kinds: bool) -> tuple[Any, Any]:
+def _claim_statements(with_kinds: bool) -> tuple[Any, Any, Any]:
     """The claim's two statements, built once: building and hashing a statement costs more
     Python time than PostgreSQL needs to run it."""
     cand = aliased(Job, name="cand")
     holder = aliased(Job, name="holder")
     lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
                                      holder.status == JobStatus.RUNNING))
-    pick = (select(cand.id, cand.lock_key)
+    peek = (select(cand.id, cand.lock_key)
             .where(cand.status == JobStatus.QUEUED, cand.run_at <= bindparam("now"),
                    (cand.lock_key.is_(None)) | lock_free)
-            .order_by(cand.run_at, cand.id).limit(bindparam("limit"))
-            .with_for_update(skip_locked=True, of=cand))
+            .order_by(cand.run_at, cand.id).limit(bindparam("limit")))
     if with_kinds:
-        pick = pick.where(cand.kind.in_(bindparam("kinds", expanding=True)))
+        peek = peek.where(cand.kind.in_(bindparam("kinds", expanding=True)))
+    pick = peek.with_for_update(skip_locked=True, of=cand)
     take = (update(Job)
             .where(Job.id.in_(bindparam("ids", expanding=True)), Job.status == JobStatus.QUEUED)
             .values(status=JobStatus.RUNNING, lease_owner=bindparam("owner"),
                     lease_expires_at=bindparam("lease_until"), attempts=Job.attempts + 1,
                     updated_at=bindparam("now"))
             .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at, Job.lock_key))
-    return pick, take
+    return peek, pick, take
+
+
+def _distinct(rows: Iterable[Any], limit: int) -> list[int]:
+    """The first ``limit`` job ids of the rows, at most one per lock key."""
+    seen: set[str] = set()
+    ids: list[int] = []
+    for job_id, lock_key in rows:
+        if lock_key is not None:
+            if lock_key in seen:
+                continue
+            seen.add(lock_key)
+        ids.append(job_id)
+        if len(ids) == limit:
+            break
+    return ids
 
 
 class JobQueue:
@@ -116,42 +131,57 @@ class JobQueue:
         jobs of one lock key end in a unique-index violation for one of them, which just
         means "nothing for you this time".
         """
+        return self.claim_share(worker_id, lease_seconds=lease_seconds, limit=limit,
+                                kinds=kinds)[0]
+
+    def claim_share(self, worker_id: str, *, lease_seconds: float, limit: int = 1,
+                    kinds: Iterable[str] | None = None,
+                    share_of: int = 1) -> tuple[list[ClaimedJob], int]:
+        """``claim``, taking at most a fair share: with ``share_of`` live workers, at most
+        ``ceil(startable / share_of)`` of the jobs that could start now (one per lock key),
+        so the first worker to look does not take every account's job while the others find
+        nothing. Returns the jobs and how many startable candidates it left for others."""
         kinds = sorted(kinds) if kinds else None
         try:
-            return self._claim(worker_id, lease_seconds, max(1, limit), kinds)
+            return self._claim(worker_id, lease_seconds, max(1, limit), kinds,
+                               max(1, share_of))
         except IntegrityError:
-            return []
+            return [], 0
         except OperationalError as exc:  # SQLite "database is locked" after the busy timeout
             if "locked" in str(exc).lower():
-                return []
+                return [], 0
             raise
 
     def _claim(self, worker_id: str, lease_seconds: float, limit: int,
-               kinds: list[str] | None) -> list[ClaimedJob]:
+               kinds: list[str] | None, share_of: int) -> tuple[list[ClaimedJob], int]:
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
-        pick, take = _claim_statements(bool(kinds))
-        params: dict[str, Any] = {"now": now, "limit": limit * 3}
+        peek, pick, take = _claim_statements(bool(kinds))
+        params: dict[str, Any] = {"now": now}
         if kinds:
             params["kinds"] = kinds
         with self.factory.begin() as session:
-            seen: set[str] = set()
-            ids: list[int] = []
-            for job_id, lock_key in session.execute(pick, params):
-                if lock_key is not None:
-                    if lock_key in seen:
-                        continue
-                    seen.add(lock_key)
-                ids.append(job_id)
-                if len(ids) == limit:
-                    break
+            startable = 0
+            want = limit
+            if share_of > 1:
+                # How much could start now, read without locking (a locked read would hide
+                # those rows from the other workers' claims for the length of ours).
+                params["limit"] = min(2000, limit * 3 * share_of)
+                startable = len(_distinct(session.execute(peek, params), 2000))
+                want = min(limit, -(-startable // share_of))
+                if want == 0:
+                    return [], 0
+            params["limit"] = want * 3
+            ids = _distinct(session.execute(pick, params), want)
+            startable = max(startable, len(ids))
             if not ids:
-                return []
+                return [], startable
             rows = session.execute(take, {"ids": ids, "owner": worker_id,
                                           "lease_until": lease_until, "now": now}).all()
         rows.sort(key=lambda r: (r.run_at, r.id))
-        return [ClaimedJob(r.id, r.kind, dict(r.payload or {}), r.attempts, r.run_at,
-                           r.lock_key, worker_id, lease_until) for r in rows]
+        return ([ClaimedJob(r.id, r.kind, dict(r.payload or {}), r.attempts, r.run_at,
+                            r.lock_key, worker_id, lease_until) for r in rows],
+                startable - len(rows))
 
     def _finish(self, job_id: int, worker_id: str, **values: Any) -> bool:
         now = self.clock()
@@ -246,6 +276,28 @@ def complete_many_in(session: Session, job_ids: Sequence[int], worker_id: str,
         .values(status=JobStatus.DONE, finished_at=now, updated_at=now, lease_owner=None,
                 lease_expires_at=None))
     return result.rowcount
+
+
+def running_owners_in(session: Session) -> list[str]:
+    """The workers that hold running jobs now (few rows: served by the running-jobs index)."""
+    owners = session.execute(select(Job.lease_owner).where(
+        Job.status == JobStatus.RUNNING, Job.lease_owner.is_not(None)).distinct()).scalars()
+    return [o for o in owners if o is not None]
+
+
+def recover_owners_in(session: Session, owners: Sequence[str],
+                      now: datetime | None = None) -> list[int]:
+    """Put the running jobs of workers known to be dead back in the queue, inside the caller's
+    transaction (where it established that they are dead); return their ids. As with
+    ``recover_expired``, the handler decides what a re-run means (reconcile, never re-post)."""
+    if not owners:
+        return []
+    now = now or _utcnow()
+    return list(session.execute(
+        update(Job).where(Job.status == JobStatus.RUNNING, Job.lease_owner.in_(list(owners)))
+        .values(status=JobStatus.QUEUED, run_at=now, lease_owner=None, lease_expires_at=None,
+                updated_at=now, last_error="worker died during this job (heartbeat stopped)")
+        .returning(Job.id)).scalars())
 
 
 def cancel(session: Session, job_ids: Sequence[int], now: datetime | None = None) -> int:

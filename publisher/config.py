@@ -31,8 +31,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_MAX_UPLOAD_MB": ("512", "largest accepted upload, in MB"),
     "WARTA_TIMEZONE": ("Asia/Jakarta", "zone for times given without an offset, and new units"),
     "WARTA_POLL_SECONDS": ("1", "worker tick: how often it claims due jobs"),
-    "WARTA_WORKER_THREADS": ("4", "jobs run at once per worker process"),
-    "WARTA_LEASE_SECONDS": ("300", "how long a claimed job may run before others consider it lost"),
+    "WARTA_WORKER_THREADS": ("16", "short platform calls (text and image posts, polls, metrics) "
+                                   "at once per worker process"),
+    "WARTA_UPLOAD_THREADS": ("2", "long uploads (video posts) at once per worker process, in "
+                                  "their own pool so they never hold up short posts"),
+    "WARTA_HEARTBEAT_SECONDS": ("1", "how often a worker writes its heartbeat"),
+    "WARTA_WORKER_DEAD_AFTER": ("5", "seconds without a heartbeat after which a worker is dead "
+                                     "and others take over its jobs (PostgreSQL: only once its "
+                                     "session lock is free too)"),
+    "WARTA_LEASE_SECONDS": ("300", "how long a claimed job may run without its worker renewing "
+                                   "it (the backstop behind the heartbeat)"),
     "WARTA_MAX_ATTEMPTS": ("8", "publish attempts before a publication is failed"),
     "WARTA_MISSED_AFTER": ("6h", "a publication not out this long after its time becomes missed"),
     "WARTA_ALLOW_SELF_APPROVAL": ("0", "1 lets an author approve their own post"),
@@ -122,6 +130,9 @@ class Settings:
     timezone: str
     poll_seconds: float
     worker_threads: int
+    upload_threads: int
+    heartbeat_seconds: float
+    worker_dead_after: float
     lease_seconds: int
     max_attempts: int
     missed_after: timedelta
@@ -197,6 +208,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         if secret_required and full[id_var] and not full[secret_var]:
             raise SettingsError(f"{id_var} is set but {secret_var} is empty; set both or neither.")
     extra = {k: v for k, v in merged.items() if k.startswith("WARTA_") and k not in VARIABLES}
+    beat = _float(full, "WARTA_HEARTBEAT_SECONDS", 0.1)
+    if _float(full, "WARTA_WORKER_DEAD_AFTER", 1.0) < 3 * beat:
+        # A worker missing one beat (a slow disk, a busy CPU) must not be declared dead.
+        raise SettingsError(f"WARTA_WORKER_DEAD_AFTER={full['WARTA_WORKER_DEAD_AFTER']!r} must "
+                            "be at least three heartbeats (WARTA_HEARTBEAT_SECONDS).")
     return Settings(
         database_url=full["WARTA_DATABASE_URL"],
         secret_key=full["WARTA_SECRET_KEY"],
@@ -206,6 +222,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         timezone=tz,
         poll_seconds=_float(full, "WARTA_POLL_SECONDS", 0.05),
         worker_threads=_int(full, "WARTA_WORKER_THREADS", 1),
+        upload_threads=_int(full, "WARTA_UPLOAD_THREADS", 1),
+        heartbeat_seconds=_float(full, "WARTA_HEARTBEAT_SECONDS", 0.1),
+        worker_dead_after=_float(full, "WARTA_WORKER_DEAD_AFTER", 1.0),
         lease_seconds=_int(full, "WARTA_LEASE_SECONDS", 5),
         max_attempts=_int(full, "WARTA_MAX_ATTEMPTS", 1),
         missed_after=parse_duration(full["WARTA_MISSED_AFTER"], "WARTA_MISSED_AFTER"),

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 import postqueue
+from publisher.models import MediaAsset, PostMedia, Publication
 
 PUBLISH = "publish"
+#: A publish job whose post carries a video: a long upload, run in the worker's upload pool so
+#: it never occupies the slots that text and image posts need.
+PUBLISH_UPLOAD = "publish_upload"
 POLL = "poll"
 COLLECT_METRICS = "collect_metrics"
 
@@ -24,11 +29,22 @@ def channel_lock(channel_id: int) -> str:
 
 def enqueue_publish(session: Session, publication_id: int, channel_id: int, *,
                     run_at: datetime, now: datetime) -> int:
-    """Queue a publication's publish job (in the caller's transaction); returns the job id."""
-    job_id = postqueue.enqueue(session, PUBLISH, {"publication_id": publication_id},
+    """Queue a publication's publish job (in the caller's transaction); returns the job id.
+
+    A post with a video becomes a ``publish_upload`` job (the worker's upload pool)."""
+    job_id = postqueue.enqueue(session, publish_kind(session, publication_id),
+                               {"publication_id": publication_id},
                                run_at=run_at, lock_key=channel_lock(channel_id), now=now)
     assert job_id is not None  # no dedupe key: an insert always happens
     return job_id
+
+
+def publish_kind(session: Session, publication_id: int) -> str:
+    """``publish_upload`` when the publication's post has a video, else ``publish``."""
+    video = session.execute(select(exists().where(
+        PostMedia.post_id == Publication.post_id, Publication.id == publication_id,
+        MediaAsset.id == PostMedia.media_id, MediaAsset.kind == "video"))).scalar()
+    return PUBLISH_UPLOAD if video else PUBLISH
 
 
 def enqueue_poll(session: Session, publication_id: int, *, run_at: datetime,

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Delete, delete, func, select
 from sqlalchemy.orm import Session
 
 from publisher.models import WorkerHeartbeat
 
-#: A worker ticks every 10 s (``Worker.heartbeat``); one silent for a minute is down.
+#: A worker beats every second (``WARTA_HEARTBEAT_SECONDS``; other workers take over its jobs
+#: after ``WARTA_WORKER_DEAD_AFTER``); the banner calls one silent for a minute down.
 ALIVE_WITHIN = timedelta(minutes=1)
 #: The board lists the workers seen this recently (a restarted worker gets a new id, so older
 #: rows are only history).
@@ -50,6 +51,10 @@ def statuses(session: Session, now: datetime, limit: int = 5) -> list[WorkerStat
     return recent[:limit]
 
 
+def forget_statement(now: datetime) -> Delete:
+    """Delete the rows of workers gone for ``FORGET_AFTER``."""
+    return delete(WorkerHeartbeat).where(WorkerHeartbeat.last_tick_at < now - FORGET_AFTER)
+
+
 def forget_old(session: Session, now: datetime) -> None:
-    session.execute(delete(WorkerHeartbeat)
-                    .where(WorkerHeartbeat.last_tick_at < now - FORGET_AFTER))
+    session.execute(forget_statement(now))

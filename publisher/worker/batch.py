@@ -20,10 +20,10 @@ from concurrent.futures import Executor
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, null, text, tuple_, update
+from sqlalchemy import bindparam, exists, insert, null, text, tuple_, update
 
 from adapters.base import OutgoingPost, Published
-from postqueue import ClaimedJob
+from postqueue import ClaimedJob, Job, JobStatus
 from postqueue.queue import complete_many_in
 from publisher.core import Core
 from publisher.models import (
@@ -47,12 +47,39 @@ Ready = tuple[ClaimedJob, PubSnapshot, _Call, OutgoingPost]
 def run_publish_batch(core: Core, jobs: list[ClaimedJob], calls: Executor,
                       run_step: Callable[[ClaimedJob, Callable[[], JobResult]], None],
                       settle: Callable[[ClaimedJob, JobResult], None]) -> None:
-    """Publish a batch of claimed publish jobs (at most one per channel).
+    """Publish a batch of claimed publish jobs (at most one per channel), all calls at once.
 
     ``run_step(job, step)`` runs a step decided for one job (settle, wait, poll, reconcile)
     as the ordinary handler would, crash handling included; ``settle(job, result)``
     applies a handler's result to the queue; ``calls`` runs the platform calls concurrently.
+    The worker itself does not wait for a whole batch: it claims one job per free call slot,
+    runs the stages below per claim and records each result as its call returns
+    (``runner.Worker``); this composition is for tests and synchronous use.
     """
+    ready = prepare(core, jobs, run_step)
+    attempts = mark_submitted(core, ready)
+    for job, snap, _call, _out in ready:
+        if snap.info.pub_id not in attempts:  # cancelled meanwhile: the conditional update said no
+            settle(job, Done())
+    submitted = [r for r in ready if r[1].info.pub_id in attempts]
+    futures = [(r, calls.submit(call_platform, r[2], r[3], r[1].info.pub_id)) for r in submitted]
+    outcomes = [(r, future.result()) for r, future in futures]
+    # What is live on the platform is recorded first: a failure while settling another
+    # publication must not leave these "publishing" until a lease expires.
+    published = [(r, o) for r, o in outcomes if isinstance(o, Published)]
+    if published:
+        record_published_many(core, published, attempts)
+    for r, outcome in outcomes:
+        if isinstance(outcome, Published):
+            r[2].persist_state()
+        else:
+            settle_call(core, r, attempts[r[1].info.pub_id], outcome, settle)
+
+
+def prepare(core: Core, jobs: list[ClaimedJob],
+            run_step: Callable[[ClaimedJob, Callable[[], JobResult]], None]) -> list[Ready]:
+    """Read the claimed publications (three queries) and decide each: the ones ready for
+    their platform call are returned; every other step is handed to ``run_step``."""
     now = core.now()
     by_pub = {int(j.payload["publication_id"]): j for j in jobs}
     with core.sessions() as s:
@@ -66,48 +93,45 @@ def run_publish_batch(core: Core, jobs: list[ClaimedJob], calls: Executor,
             continue
         call, post_out, _info = decision
         ready.append((job, snaps[pub_id], call, post_out))
-    if not ready:
-        return
-    attempts = _mark_submitted(core, ready)
-    submitted = [r for r in ready if r[1].info.pub_id in attempts]
-    for job, snap, _call, _out in ready:
-        if snap.info.pub_id not in attempts:  # cancelled meanwhile: the conditional update said no
-            settle(job, Done())
-    futures = [(r, calls.submit(call_platform, r[2], r[3], r[1].info.pub_id)) for r in submitted]
-    outcomes = [(r, future.result()) for r, future in futures]
-    # What is live on the platform is recorded first: a failure while settling another
-    # publication must not leave these "publishing" until a lease expires.
-    published = [(r, o) for r, o in outcomes if isinstance(o, Published)]
-    if published:
-        _record_published(core, published, attempts)
-    for r, outcome in outcomes:
-        job, snap, call, post_out = r
-        try:
-            if isinstance(outcome, Published):
-                call.persist_state()
-            else:
-                settle(job, settle_outcome(core, job, call, post_out, snap.info.pub_id,
-                                           attempts[snap.info.pub_id], snap.info, outcome))
-        except Exception:  # noqa: BLE001 - one publication's trouble stays its own
-            log.exception("settling publication %s failed; lease recovery will reconcile it",
-                          snap.info.pub_id)
+    return ready
 
 
-def _mark_submitted(core: Core, ready: list[Ready]) -> dict[int, int]:
+def settle_call(core: Core, r: Ready, attempt_id: int, outcome: Any,
+                settle: Callable[[ClaimedJob, JobResult], None]) -> None:
+    """Settle a call that did not simply publish (an error, a pending upload) as the
+    one-by-one handler would; one publication's trouble stays its own."""
+    job, snap, call, post_out = r
+    try:
+        settle(job, settle_outcome(core, job, call, post_out, snap.info.pub_id, attempt_id,
+                                   snap.info, outcome))
+    except Exception:  # noqa: BLE001
+        log.exception("settling publication %s failed; recovery will reconcile it",
+                      snap.info.pub_id)
+
+
+def mark_submitted(core: Core, ready: list[Ready]) -> dict[int, int]:
     """One transaction: every ready publication ``publishing`` (if still queued), with its
-    attempt row. Returns publication id -> attempt id for those that were."""
+    attempt row, committed just before the calls start (the worker starts all of them at
+    once: it claimed only as many as it has free call slots). Returns publication id ->
+    attempt id for those that were."""
+    if not ready:
+        return {}
     now = core.now()
     pairs = [(r[1].info.pub_id, r[0].id) for r in ready]
+    owner = ready[0][0].lease_owner
+    # Fencing: the job must still be running under *our* lease. A worker wrongly thought dead
+    # (its jobs recovered and claimed elsewhere) must not start a call on the other's behalf.
+    ours = exists().where(Job.id == Publication.job_id, Job.status == JobStatus.RUNNING,
+                          Job.lease_owner == owner)
     with core.sessions.begin() as s:
         # Still queued and still owned by the job we hold (see publish._mark_submitted).
         marked = list(s.execute(
             update(Publication).where(tuple_(Publication.id, Publication.job_id).in_(pairs),
-                                      Publication.status == S.QUEUED)
+                                      Publication.status == S.QUEUED, ours)
             .values(status=S.PUBLISHING, submitted_at=now, attempts=Publication.attempts + 1,
                     updated_at=now).returning(Publication.id)).scalars())
         if not marked:
             return {}
-        owner = ready[0][0].lease_owner
         rows = s.execute(insert(PublishAttempt).returning(PublishAttempt.id,
                                                           PublishAttempt.publication_id,
                                                           sort_by_parameter_order=True),
@@ -116,9 +140,10 @@ def _mark_submitted(core: Core, ready: list[Ready]) -> dict[int, int]:
     return {pub_id: attempt_id for attempt_id, pub_id in rows}
 
 
-def _record_published(core: Core, done: list[tuple[Ready, Published]],
+def record_published_many(core: Core, done: list[tuple[Ready, Published]],
                       attempts: dict[int, int]) -> None:
-    """One transaction for the whole batch's results and job completions."""
+    """One transaction for the results that came back together (a group commit) and their
+    jobs' completions."""
     now = core.now()
     pubs, tries, audits = [], [], []
     for (_job, snap, call, _out), result in done:
@@ -187,3 +212,8 @@ def _update_from_values(s: Any, pubs: list[dict[str, Any]], tries: list[dict[str
                           "stages": [p["b_stage"] for p in pubs]})
     s.execute(_TRIES_SQL, {"now": now, "ids": [t["b_id"] for t in tries],
                            "details": [t["b_detail"] for t in tries]})
+
+
+#: The names these stages had when only ``run_publish_batch`` used them.
+_mark_submitted = mark_submitted
+_record_published = record_published_many

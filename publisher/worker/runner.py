@@ -1,5 +1,6 @@
-"""The worker process: APScheduler as the clock, a dispatcher that claims due jobs, and a
-bounded thread pool that runs them.
+"""The worker process: APScheduler as the clock, a dispatcher that claims due jobs per free
+call slot, pools of call slots (short posts; long uploads), a committer that saves results
+as calls return, and a liveness thread (heartbeat, dead-worker recovery).
 
 APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics sweep,
 heartbeat); the queue table is the single source of truth. Between ticks the dispatcher also
@@ -17,27 +18,28 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from queue import Empty, SimpleQueue
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from adapters.base import Published
 from postqueue import ClaimedJob
 from publisher.core import Core
 from publisher.db import refresh_statistics
-from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH
-from publisher.models import WorkerHeartbeat
-from publisher.services import workers
-from publisher.worker.batch import run_publish_batch
+from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH, PUBLISH_UPLOAD
+from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
+from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
-from publisher.worker.publish import handle_poll, handle_publish
-from publisher.worker.results import Done, Fail, JobResult, RetryAt, Settled
+from publisher.worker.publish import call_platform, handle_poll, handle_publish
+from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Core, ClaimedJob], JobResult]
 HANDLERS: dict[str, Handler] = {
     PUBLISH: handle_publish,
+    PUBLISH_UPLOAD: handle_publish,
     POLL: handle_poll,
     COLLECT_METRICS: handle_collect,
 }
@@ -92,37 +94,49 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
     return ran
 
 
-#: Publish jobs per batch (and jobs claimed per free thread).
-BATCH = 64
+#: After a fair-share claim left jobs for the other workers, look again this soon: if they
+#: took them, nothing is left; if they are busy, we take the next share.
+SHARE_PAUSE = 0.1
+#: Job kinds that go through the publish path (snapshots, submit mark, platform call).
+PUBLISH_KINDS = frozenset({PUBLISH, PUBLISH_UPLOAD})
 
 
-def _tasks(jobs: list[ClaimedJob]) -> list[ClaimedJob | list[ClaimedJob]]:
-    """Group claimed jobs into pool tasks: publish jobs in batches, the rest one by one."""
-    publish = [j for j in jobs if j.kind == PUBLISH]
-    tasks: list[ClaimedJob | list[ClaimedJob]] = [j for j in jobs if j.kind != PUBLISH]
-    for i in range(0, len(publish), BATCH):
-        chunk = publish[i:i + BATCH]
-        tasks.append(chunk if len(chunk) > 1 else chunk[0])
-    return tasks
+class _Pool:
+    """A kind of work with its own call slots: a slot is taken from claim until the job's call
+    (or step) returns, so a claim asks for exactly as many jobs as can start now."""
+
+    def __init__(self, name: str, size: int, kinds: tuple[str, ...]) -> None:
+        self.name = name
+        self.size = size
+        self.kinds = kinds
+        self.busy = 0
+        self.executor = ThreadPoolExecutor(size, thread_name_prefix=f"warta-{name}")
 
 
 class Worker:
+    """Claims per free call slot (a fair share when several workers are live), starts every
+    claimed call at once, and records each result as soon as its call returns (group-committed
+    by ``_Committer``); long uploads have their own pool. See docs/ARCHITECTURE.md."""
+
     def __init__(self, core: Core, *, threads: int | None = None,
-                 worker_id: str | None = None) -> None:
+                 upload_threads: int | None = None, worker_id: str | None = None) -> None:
         self.core = core
         self.threads = threads or core.settings.worker_threads
+        self.upload_threads = upload_threads or core.settings.upload_threads
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._inflight = 0
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="warta-job")
-        #: Platform calls of a batch run here, concurrently (distinct channels).
-        self._calls = ThreadPoolExecutor(self.threads, thread_name_prefix="warta-call")
+        short_kinds = tuple(sorted(k for k in HANDLERS if k != PUBLISH_UPLOAD))
+        self._pools = [_Pool("call", self.threads, short_kinds),
+                       _Pool("upload", self.upload_threads, (PUBLISH_UPLOAD,))]
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._thread: threading.Thread | None = None
         #: Jobs this worker holds; their leases are renewed until they are settled.
         self._held: set[int] = set()
+        self._committer = _Committer(core, self._release)
+        self.liveness = Liveness(core, self.worker_id,
+                                 f"threads={self.threads};uploads={self.upload_threads}")
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -131,13 +145,13 @@ class Worker:
         sched = self._scheduler
         sched.add_job(self._wake.set, "interval", seconds=poll, id="tick", max_instances=1,
                       coalesce=True)
+        # The backstop: jobs whose owner left no heartbeat (``run_once``) or whose lease ran
+        # out for any other reason. Dead workers are found by ``Liveness`` within seconds.
         sched.add_job(self._safe(self.core.queue.recover_expired), "interval",
                       seconds=max(2, min(30, lease / 4)), id="recover", max_instances=1,
                       coalesce=True)
         sched.add_job(self._safe(lambda: sweep_metrics(self.core)), "interval", seconds=60,
                       id="metrics", max_instances=1, coalesce=True)
-        sched.add_job(self._safe(self.heartbeat), "interval", seconds=10, id="heartbeat",
-                      max_instances=1, coalesce=True)
         sched.add_job(self._safe(self.renew_leases), "interval", seconds=max(1, lease / 3),
                       id="leases", max_instances=1, coalesce=True)
         if self.core.engine.dialect.name == "sqlite":
@@ -145,13 +159,15 @@ class Worker:
             sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",
                           hours=24, id="statistics", max_instances=1, coalesce=True,
                           next_run_time=datetime.now(UTC) + timedelta(minutes=10))
-        self.heartbeat()
+        self.liveness.start()
         self._safe(self.core.queue.recover_expired)()
         sched.start()
+        self._committer.start()
         self._thread = threading.Thread(target=self._dispatch, name="warta-dispatch",
                                         daemon=True)
         self._thread.start()
-        log.info("worker %s started: %d threads, tick %.2fs", self.worker_id, self.threads, poll)
+        log.info("worker %s started: %d call slots, %d upload slots, tick %.2fs",
+                 self.worker_id, self.threads, self.upload_threads, poll)
 
     def stop(self, wait: bool = True) -> None:
         self._stop.set()
@@ -159,8 +175,10 @@ class Worker:
         self._scheduler.shutdown(wait=False)
         if self._thread:
             self._thread.join(timeout=10)
-        self._pool.shutdown(wait=wait)
-        self._calls.shutdown(wait=wait)
+        for pool in self._pools:
+            pool.executor.shutdown(wait=wait)
+        self._committer.stop()
+        self.liveness.stop()
 
     def run_forever(self) -> None:
         self.start()
@@ -187,34 +205,34 @@ class Worker:
             # Clear before looking, never after waiting: a job that finishes (and sets the
             # event) while we claim or compute the wait must wake the next wait at once.
             self._wake.clear()
-            claimed = 0
-            with self._lock:
-                free = self.threads - self._inflight
             claim_at = self.core.now()
-            if free > 0:
+            if not self.liveness.fresh():
+                # Our heartbeat (PostgreSQL: our lock) is not confirmed: others may already
+                # treat us as dead, so start nothing new until it is.
+                self._wake.wait(poll)
+                continue
+            looked, left_for_others = False, False
+            for pool in self._pools:
+                with self._lock:
+                    free = pool.size - pool.busy
+                if free <= 0:
+                    continue
+                looked = True
                 try:
-                    # Up to BATCH jobs per free slot: in a burst, publish jobs go out as
-                    # batches (one slot each); otherwise this claims what is due, one by one.
-                    jobs = self.core.queue.claim(self.worker_id,
-                                                 lease_seconds=self.core.settings.lease_seconds,
-                                                 limit=free * BATCH)
+                    jobs, left = self.core.queue.claim_share(
+                        self.worker_id, lease_seconds=self.core.settings.lease_seconds,
+                        limit=free, kinds=pool.kinds, share_of=self.liveness.live_workers)
                 except Exception:  # noqa: BLE001 - database away: try again next tick
                     log.exception("claim failed")
-                    jobs = []
-                claimed = len(jobs)
-                with self._lock:
-                    self._held.update(j.id for j in jobs)
-                for task in _tasks(jobs):
-                    with self._lock:
-                        self._inflight += 1
-                    if isinstance(task, list):
-                        self._pool.submit(self._run_batch, task)
-                    else:
-                        self._pool.submit(self._run, task)
-                if claimed and claimed == free * BATCH:
-                    continue  # maybe more are due; slots will free up
+                    continue
+                if jobs:
+                    self._start(pool, jobs)
+                if left and len(jobs) < free:
+                    left_for_others = True
             wait = poll
-            if free > 0 and not claimed:
+            if left_for_others:
+                wait = SHARE_PAUSE
+            elif looked:
                 try:
                     due = self.core.queue.next_due()
                 except Exception:  # noqa: BLE001
@@ -222,31 +240,98 @@ class Worker:
                 if due is not None and due > claim_at:
                     # Due after our claim looked: sleep exactly until then (0: claim again
                     # now). A job already due when we looked but not taken waits for its
-                    # channel's running job: the tick or that job's completion wakes us.
+                    # channel's running job (or a free slot): the tick or that job's
+                    # completion wakes us.
                     wait = min(poll, max(0.0, (due - self.core.now()).total_seconds()))
             self._wake.wait(wait)
 
-    def _run(self, job: ClaimedJob) -> None:
+    def _start(self, pool: _Pool, jobs: list[ClaimedJob]) -> None:
+        """Start every claimed job now, each in its own slot of ``pool``."""
+        with self._lock:
+            self._held.update(j.id for j in jobs)
+        publish = [j for j in jobs if j.kind in PUBLISH_KINDS]
+        for job in jobs:
+            if job.kind not in PUBLISH_KINDS:
+                self._submit(pool, job, self._settles(job))
+        if not publish:
+            return
+        handed: set[int] = set()
+
+        def step(job: ClaimedJob, fn: Callable[[], JobResult]) -> None:
+            handed.add(job.id)
+            self._submit(pool, job, self._settles(job, fn))
         try:
-            run_job(self.core, job)
+            ready = prepare(self.core, publish, step)
+            attempts = mark_submitted(self.core, ready)
+        except Exception:  # noqa: BLE001 - database trouble: the jobs run again shortly
+            log.exception("preparing %d publish jobs failed", len(publish))
+            for job in publish:
+                if job.id not in handed:
+                    self._retry_soon(job)
+            return
+        for r in ready:
+            job, pub_id = r[0], r[1].info.pub_id
+            if pub_id not in attempts:  # cancelled or taken meanwhile: the mark said no
+                self._settles(job, lambda: DONE)()
+            else:
+                self._submit(pool, job, self._calls(r, attempts[pub_id]))
+
+    def _settles(self, job: ClaimedJob,
+                 step: Callable[[], JobResult] | None = None) -> Callable[[], bool]:
+        """A slot's work that settles its job itself (``run_job``)."""
+        def run() -> bool:
+            run_job(self.core, job, step)
+            return True
+        return run
+
+    def _calls(self, r: Any, attempt_id: int) -> Callable[[], bool]:
+        return lambda: self._call(r, attempt_id)
+
+    def _retry_soon(self, job: ClaimedJob) -> None:
+        try:
+            self.core.queue.retry(job.id, job.lease_owner,
+                                  run_at=self.core.now() + timedelta(seconds=5),
+                                  error="prepare failed")
+        except Exception:  # noqa: BLE001 - the lease expires and recovery retries it
+            log.exception("could not retry job %s", job.id)
+        self._release(job.id)
+
+    def _submit(self, pool: _Pool, job: ClaimedJob, fn: Callable[[], bool]) -> None:
+        with self._lock:
+            pool.busy += 1
+        pool.executor.submit(self._task, pool, job, fn)
+
+    def _task(self, pool: _Pool, job: ClaimedJob, fn: Callable[[], bool]) -> None:
+        """Run one slot's work; ``fn`` returns whether the job is settled (else the committer
+        settles it). The slot is free when the call returns, not when its result is saved."""
+        settled = True
+        try:
+            settled = fn()
+        except Exception:  # noqa: BLE001 - leases and recovery reconcile
+            log.exception("job %s failed in pool %s", job.id, pool.name)
         finally:
             with self._lock:
-                self._inflight -= 1
-                self._held.discard(job.id)
+                pool.busy -= 1
+            if settled:
+                self._release(job.id)
             self._wake.set()
 
-    def _run_batch(self, jobs: list[ClaimedJob]) -> None:
-        try:
-            run_publish_batch(self.core, jobs, self._calls,
-                              run_step=lambda job, step: run_job(self.core, job, step),
-                              settle=lambda job, result: apply_result(self.core, job, result))
-        except Exception:  # noqa: BLE001 - leases expire and recovery reconciles
-            log.exception("publish batch of %d jobs failed", len(jobs))
-        finally:
-            with self._lock:
-                self._inflight -= 1
-                self._held.difference_update(j.id for j in jobs)
-            self._wake.set()
+    def _call(self, r: Any, attempt_id: int) -> bool:
+        """The platform call of one submitted publication; a plain success goes to the
+        committer (saved within milliseconds, with whatever else came back meanwhile)."""
+        job, snap, call, post_out = r
+        outcome = call_platform(call, post_out, snap.info.pub_id)
+        if isinstance(outcome, Published):
+            self._committer.put((r, outcome, attempt_id))
+            return False
+        settle_call(self.core, r, attempt_id, outcome,
+                    lambda j, res: apply_result(self.core, j, res))
+        return True
+
+    def _release(self, job_id: int) -> None:
+        with self._lock:
+            self._held.discard(job_id)
+        self._wake.set()
 
     def renew_leases(self) -> None:
         with self._lock:
@@ -254,12 +339,63 @@ class Worker:
         self.core.queue.extend_many(held, self.worker_id, self.core.settings.lease_seconds)
 
     def heartbeat(self) -> None:
-        now = self.core.now()
-        values = dict(worker_id=self.worker_id, host=socket.gethostname(), pid=os.getpid(),
-                      started_at=now, last_tick_at=now, info=f"threads={self.threads}")
-        with self.core.sessions.begin() as s:
-            dialect = s.get_bind().dialect.name
-            ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(WorkerHeartbeat)
-            s.execute(ins.values(**values).on_conflict_do_update(
-                index_elements=["worker_id"], set_={"last_tick_at": now}))
-            workers.forget_old(s, now)
+        """Write this worker's heartbeat now (the liveness thread does it every second)."""
+        self.liveness.beat(forget=True)
+
+
+class _Committer:
+    """Saves published results as their calls return: one thread takes whatever has come back
+    since its last commit and records it in one transaction (a group commit). Nothing waits
+    for a batch: a result arriving alone is committed alone, at once."""
+
+    def __init__(self, core: Core, release: Callable[[int], None]) -> None:
+        self.core = core
+        self.release = release
+        self._queue: SimpleQueue[Any] = SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="warta-commit", daemon=True)
+        self._thread.start()
+
+    def put(self, item: Any) -> None:
+        self._queue.put(item)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        if self._thread:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            items, stopping = [first], first is None
+            while len(items) < 500:
+                try:
+                    items.append(self._queue.get_nowait())
+                except Empty:
+                    break
+            stopping = stopping or any(i is None for i in items)
+            items = [i for i in items if i is not None]
+            if items:
+                self._commit(items)
+            if stopping:
+                return
+
+    def _commit(self, items: list[Any]) -> None:
+        try:
+            record_published_many(self.core, [(r, o) for r, o, _a in items],
+                                  {r[1].info.pub_id: a for r, _o, a in items})
+            for r, _o, _a in items:
+                try:
+                    r[2].persist_state()
+                except Exception:  # noqa: BLE001
+                    log.exception("saving channel state failed")
+        except Exception:  # noqa: BLE001 - one by one, so one bad row costs only itself
+            log.exception("group commit of %d results failed; saving one by one", len(items))
+            for r, outcome, attempt_id in items:
+                settle_call(self.core, r, attempt_id, outcome,
+                            lambda j, res: apply_result(self.core, j, res))
+        finally:
+            for r, _o, _a in items:
+                self.release(r[0].id)
