@@ -346,6 +346,8 @@ class InstagramAdapter(BaseAdapter):
             taken = _aware(m.taken_at)
             if taken is not None and taken < since:
                 continue
+            if str(m.pk) in post.taken_ids:
+                continue
             count = len(m.resources) if m.media_type == 8 else 1
             if (m.caption_text or "").strip() == post.body.strip() and count == len(post.media):
                 return Published(str(m.pk), _permalink(m), taken)

@@ -245,6 +245,8 @@ class InstagramGraphAdapter(BaseAdapter):
             "fields": "id,caption,media_type,permalink,timestamp,children{id}", "limit": 50})
         for item in result.get("data", []) if isinstance(result, dict) else []:
             when = parse_time(item.get("timestamp"))
+            if str(item.get("id")) in post.taken_ids:
+                continue
             if when is not None and when < since:
                 continue
             if str(item.get("caption") or "").strip() != post.body.strip():

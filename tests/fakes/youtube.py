@@ -235,6 +235,12 @@ class FakeYouTube(FakeServer):
         ids = [i for i in rec.query.get("id", "").split(",") if i]
         if len(ids) > 50:
             return google_error("invalid_title")
+        if ids and "maxResults" in rec.query:  # videos.list: maxResults is not for use with id
+            return json_response({"error": {"code": 400, "message": "The request specifies an "
+                                            "incompatible filter and maxResults parameter.",
+                                            "errors": [{"domain": "youtube.parameter",
+                                                        "reason": "incompatibleParameters"}]}},
+                                 400)
         items = []
         for vid in ids:
             video = self.videos.get(vid)
