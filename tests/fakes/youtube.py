@@ -210,6 +210,9 @@ class FakeYouTube(FakeServer):
         answer = self._state(session)
         return broken_response() if how == "drop" else answer
 
+    def server_error(self) -> Response:
+        return google_error("server_error")
+
     def _state(self, session: dict[str, Any]) -> Response:
         if session["received"] >= session["total"]:
             if session["video_id"] is None:
