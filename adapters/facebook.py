@@ -55,6 +55,8 @@ class FacebookAdapter(BaseAdapter):
         ("access_token", "Token akses Halaman (Page access token)", True),
     )
     default_base_url: ClassVar[str | None] = "https://graph.facebook.com/v25.0"
+    #: Meta may still create the post after a 5xx, and the feed shows it with a delay.
+    recheck_seconds: ClassVar[float] = 120.0
 
     def __init__(self, ctx: AdapterContext) -> None:
         super().__init__(ctx)

@@ -77,6 +77,8 @@ class InstagramAdapter(BaseAdapter):
     )
     #: Tests replace this (or pass ``client_factory`` in ``ctx.settings``) to intercept HTTP.
     client_factory: ClassVar[ClientFactory] = staticmethod(default_client_factory)
+    #: The private API's feed shows a new post with a delay; look again after two minutes.
+    recheck_seconds: ClassVar[float] = 120.0
 
     def __init__(self, ctx: AdapterContext) -> None:
         super().__init__(ctx)

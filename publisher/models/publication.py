@@ -13,7 +13,6 @@ from publisher.models.channel import Channel
 from publisher.models.enums import PublicationStatus
 from publisher.models.post import Post
 
-
 _PUBLISHED = "status = 'published' AND external_id IS NOT NULL"
 
 
