@@ -130,24 +130,24 @@ def expected(case: Case, fault: str) -> tuple[str, int]:
     return e2e.S.UNCONFIRMED, 0 if fault == "5xx_before" else 1
 
 
+PLATFORMS = ("FACEBOOK", "INSTAGRAM_GRAPH", "X", "YOUTUBE", "TELEGRAM")
+
+
 @pytest.fixture
-def fakes(core_with, graph_fake, fx, fy, ft, people) -> Fakes:  # type: ignore[no-untyped-def]
+def fake_env(graph_fake, fx, fy, ft) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The settings that point every adapter at its fake, with short client timeouts."""
     base = graph_fake.url + "/v25.0"
-    timeouts = {f"WARTA_{p}_TIMEOUT": TIMEOUT
-                for p in ("FACEBOOK", "INSTAGRAM_GRAPH", "X", "YOUTUBE", "TELEGRAM")}
-    core = core_with(WARTA_FACEBOOK_API_URL=base, WARTA_INSTAGRAM_GRAPH_API_URL=base,
-                     WARTA_INSTAGRAM_GRAPH_POLL_SECONDS="5", WARTA_PUBLIC_URL=PUBLIC_URL,
-                     WARTA_FACEBOOK_VIDEO_TIMEOUT=TIMEOUT,
-                     WARTA_X_API_URL=fx.url, WARTA_TELEGRAM_API_URL=ft.url,
-                     WARTA_YOUTUBE_API_URL=fy.url, WARTA_YOUTUBE_TOKEN_URL=f"{fy.url}/token",
-                     **timeouts)
-    return Fakes(core, graph_fake, fx, fy, ft, *people)
+    return {"WARTA_FACEBOOK_API_URL": base, "WARTA_INSTAGRAM_GRAPH_API_URL": base,
+            "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5", "WARTA_PUBLIC_URL": PUBLIC_URL,
+            "WARTA_FACEBOOK_VIDEO_TIMEOUT": TIMEOUT, "WARTA_X_API_URL": fx.url,
+            "WARTA_TELEGRAM_API_URL": ft.url, "WARTA_YOUTUBE_API_URL": fy.url,
+            "WARTA_YOUTUBE_TOKEN_URL": f"{fy.url}/token",
+            **{f"WARTA_{p}_TIMEOUT": TIMEOUT for p in PLATFORMS}}
 
 
-def _last_call(case: Case, f: Fakes) -> tuple[str, str]:
-    """YouTube: only the chunk that completes the upload is irreversible (the fake's one
-    chunk per upload at the default chunk size)."""
-    return case.call
+@pytest.fixture
+def fakes(core_with, fake_env, graph_fake, fx, fy, ft, people) -> Fakes:  # type: ignore[no-untyped-def]
+    return Fakes(core_with(**fake_env), graph_fake, fx, fy, ft, *people)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -155,7 +155,7 @@ def _last_call(case: Case, f: Fakes) -> tuple[str, str]:
 def test_fault_on_the_irreversible_call(fakes: Fakes, clock, case: Case, fault: str) -> None:  # type: ignore[no-untyped-def]
     f = fakes
     fake = getattr(f, case.fake)
-    fake.faults.add(fault, *_last_call(case, f))
+    fake.faults.add(fault, *case.call)
     pub_id = case.make(f)
     pub = e2e.run_until_settled(f.core, clock, pub_id, rounds=16, step_seconds=30)
     state, posts = expected(case, fault)
@@ -169,3 +169,46 @@ def test_fault_on_the_irreversible_call(fakes: Fakes, clock, case: Case, fault: 
         e2e.run_once(f.core)
     assert case.posts(f) == posts
     assert e2e.publication(f.core, pub_id).status == state
+
+
+#: The rows whose real worker process is SIGKILLed during the irreversible call.
+KILL_ROWS = ("facebook-text", "instagram_graph-image", "x-text", "x-video", "telegram-text")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["before", "after"])
+@pytest.mark.parametrize("case", [c for c in CASES if c.name in KILL_ROWS],
+                         ids=lambda c: f"{c.name}-{c.path}")
+def test_worker_killed_during_the_irreversible_call(fakes: Fakes, fake_env, test_env, clock,
+                                                    tmp_path, case: Case, when: str) -> None:  # type: ignore[no-untyped-def]
+    """A real ``warta worker`` process is SIGKILLed while the fake holds the call open
+    (before or after processing it); a new process (a restart) settles the publication:
+    the same state and post count as the policy names for a drop (after) or a 5xx before."""
+    from tests.worker.procs import kill, start_worker, stop, wait_for
+
+    clock.frozen = False  # worker processes run on real time
+    f = fakes
+    fake = getattr(f, case.fake)
+    env = {**test_env, **fake_env, "WARTA_LEASE_SECONDS": "5", "WARTA_POLL_SECONDS": "0.2",
+           "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "1",
+           **{f"WARTA_{p}_TIMEOUT": "30" for p in PLATFORMS},
+           **{f"WARTA_{p}_RECHECK_SECONDS": "1" for p in PLATFORMS}}
+    fake.faults.add(f"hold_{when}", *case.call)
+    pub_id = case.make(f)
+    first = start_worker(env, tmp_path / "worker1.log")
+    try:
+        assert fake.faults.holding.wait(60), (tmp_path / "worker1.log").read_text()[-2000:]
+    finally:
+        kill(first)
+        fake.faults.release.set()
+    assert e2e.publication(f.core, pub_id).status == e2e.S.PUBLISHING, "killed mid-call"
+    second = start_worker(env, tmp_path / "worker2.log")
+    try:
+        wait_for(lambda: e2e.publication(f.core, pub_id).status not in e2e.UNSETTLED, 90,
+                 "the restarted worker to settle the publication")
+    finally:
+        stop(second)
+    state, posts = expected(case, "drop" if when == "after" else "5xx_before")
+    pub = e2e.publication(f.core, pub_id)
+    assert (pub.status, case.posts(f)) == (state, posts), (
+        pub.error_en, (tmp_path / "worker2.log").read_text()[-3000:])
