@@ -154,6 +154,7 @@ def fakes(core_with, fake_env, graph_fake, fx, fy, ft, people) -> Fakes:  # type
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.name}-{c.path}")
 def test_fault_on_the_irreversible_call(fakes: Fakes, clock, case: Case, fault: str) -> None:  # type: ignore[no-untyped-def]
     f = fakes
+    f.graph.clock = f.fx.clock = clock  # the platforms stamp new posts with the test's time
     fake = getattr(f, case.fake)
     fake.faults.add(fault, *case.call)
     pub_id = case.make(f)
@@ -188,6 +189,7 @@ def test_worker_killed_during_the_irreversible_call(fakes: Fakes, fake_env, test
 
     clock.frozen = False  # worker processes run on real time
     f = fakes
+    f.graph.clock = f.fx.clock = clock  # the platforms stamp new posts with the same time
     fake = getattr(f, case.fake)
     env = {**test_env, **fake_env, "WARTA_LEASE_SECONDS": "5", "WARTA_POLL_SECONDS": "0.2",
            "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "1",

@@ -131,6 +131,8 @@ class GraphFake:
     url: str = ""
     #: Transport faults aimed at one call (``tests/fakes/faults.py``).
     faults: FaultPlan = field(default_factory=FaultPlan)
+    #: The fake's clock for new media's ``timestamp`` (None: a fixed day in 2026-09).
+    clock: Any = None
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(2_000_001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -497,7 +499,9 @@ class GraphFake:
             "media_type": {"CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(
                 obj["media_type"], "IMAGE"),
             "permalink": f"https://www.instagram.com/{kind}/{shortcode}/",
-            "shortcode": shortcode, "timestamp": "2026-09-01T10:00:00+0000",
+            "shortcode": shortcode,
+            "timestamp": (self.clock().strftime("%Y-%m-%dT%H:%M:%S+0000") if self.clock
+                          else "2026-09-01T10:00:00+0000"),
             "children": {"data": [{"id": c} for c in children]} if children else None,
         }
         return 200, {"id": mid}

@@ -45,6 +45,8 @@ class FakeX(FakeServer):
         self.omit_impressions = False
         #: ``created_at`` of the tweets created now (tests set it to their clock's time).
         self.created_at = "2026-10-01T03:00:00.000Z"
+        #: Or a clock (a callable returning an aware datetime) for ``created_at``.
+        self.clock: Any = None
         self.codes: dict[str, str] = {}  # authorization code -> PKCE challenge
         self._ids = itertools.count(1_880_000_000_000_000_000)
 
@@ -225,7 +227,8 @@ class FakeX(FakeServer):
                            "https://api.twitter.com/2/problems/invalid-request"), 400
         tid = str(next(self._ids))
         self.tweets[tid] = {"id": tid, "text": body.get("text", ""),
-                            "created_at": self.created_at,
+                            "created_at": (self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                                           if self.clock else self.created_at),
                             "public_metrics": {"retweet_count": 0, "reply_count": 0,
                                                "like_count": 0, "quote_count": 0,
                                                "bookmark_count": 0, "impression_count": 0}}
