@@ -366,6 +366,8 @@ def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | Non
                  message_id=message_id, message_en=message_en)
     with core.sessions.begin() as s:
         pub = s.get(Publication, pub_id)
+        if pub is None:
+            return DONE
         channel_id = pub.channel_id
         if exc.retry_after and (pub.held_until is None or pub.held_until < until):
             pub.held_until = until  # the platform's wait does not count against "missed"
@@ -434,8 +436,11 @@ def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
     submitted it and vanished before recording the result, or the second look is due."""
     with core.sessions() as s:
         pub = s.get(Publication, pub_id)
+        if pub is None:
+            return DONE
         channel = pub.channel
         crashed = not pub.absent_looks
+        paused = channel.paused_until
         try:
             call = _Call.of_channel(core, channel, job, pub_id)
         except AdapterError as exc:
@@ -445,6 +450,8 @@ def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
     if call is None:  # settled after the read session is closed (SQLite: one writer)
         record_state(core, pub_id, None, S.UNCONFIRMED, broken, outcome="unknown")
         return DONE
+    if paused is not None and paused > core.now():  # a channel-wide platform wait: look later
+        return RetryAt(paused, "paused")
     return reconcile(core, job, call.adapter, post_out, pub_id, None, None, crashed=crashed,
                      republish=lambda: _republish(core, job, call, post_out, pub_id))
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -90,7 +90,8 @@ def look(adapter: BaseAdapter, post: OutgoingPost, f: Facts) -> Published | None
     if not type(adapter).caps.supports_lookup:
         return "unknown"
     try:
-        found = adapter.lookup(replace(post, taken_ids=f.taken), f.since - LOOKUP_MARGIN)
+        found = cast(Any, adapter).lookup(replace(post, taken_ids=f.taken),
+                                          f.since - LOOKUP_MARGIN)
     except RetryLater as exc:
         return exc
     except Exception:  # noqa: BLE001 - any failure to look means we do not know
