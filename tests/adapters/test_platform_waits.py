@@ -87,3 +87,27 @@ def test_instagram_metrics_keep_counts_when_insights_fail(meta_core, clock, peop
         (snap,) = s.execute(select(MetricSnapshot)).scalars()
     assert (snap.likes, snap.comments) == (12, 3)
     assert snap.views is None and snap.reach is None and snap.saves is None
+
+
+def test_a_container_already_published_is_recorded_not_sent_again(meta_core, clock, people,
+                                                                   graph_fake) -> None:  # type: ignore[no-untyped-def]
+    """A worker restarted after ``media_publish`` went through (its answer never recorded):
+    the next poll reads the container as PUBLISHED and the reconcile step finds the media."""
+    import requests
+
+    core, (op, ap) = meta_core, people
+    graph_fake.container_polls = 0
+    ch = e2e.ig_graph_channel(core, op, graph_fake)
+    pub_id = e2e.approved(core, op, ap, ch, body="Lomba foto.", media=[e2e.photo(core, op)])
+    e2e.run_once(core)
+    pub = e2e.publication(core, pub_id)
+    container = pub.pending_state["container"]
+    requests.get(f"{graph_fake.url}/v25.0/{container}", params={"fields": "status_code"},
+                 headers={"Authorization": f"Bearer {graph_fake.page_token}"}, timeout=5)
+    done = requests.post(f"{graph_fake.url}/v25.0/{graph_fake.ig_user_id}/media_publish",
+                         data={"creation_id": container}, timeout=5,
+                         headers={"Authorization": f"Bearer {graph_fake.page_token}"})
+    assert done.status_code == 200, done.text
+    pub = e2e.run_until_settled(core, clock, pub_id)
+    assert (pub.status, pub.external_id) == (e2e.S.PUBLISHED, done.json()["id"]), pub.error_en
+    assert sum(1 for o in graph_fake.objects.values() if o.get("kind") == "ig_media") == 1
