@@ -55,6 +55,9 @@ class OutgoingPost:
     title: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     scheduled_at: datetime | None = None
+    #: Platform ids already linked to other publications of the channel: ``lookup`` must
+    #: never return one of them (two weekly reminders with the same text are two posts).
+    taken_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,9 @@ class BaseAdapter:
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     #: Default production base URL; ``WARTA_<PLATFORM>_API_URL`` overrides it.
     default_base_url: ClassVar[str | None] = None
+    #: Seconds between the two lookups after an unknown outcome (``WARTA_<P>_RECHECK_SECONDS``
+    #: overrides): how long the platform may take to show a post it created (docs/ARCHITECTURE).
+    recheck_seconds: ClassVar[float] = 60.0
 
     def __init__(self, ctx: AdapterContext) -> None:
         self.ctx = ctx

@@ -56,6 +56,8 @@ class FacebookAdapter(BaseAdapter):
         ("access_token", "Token akses Halaman (Page access token)", True),
     )
     default_base_url: ClassVar[str | None] = "https://graph.facebook.com/v25.0"
+    #: Meta may still create the post after a 5xx, and the feed shows it with a delay.
+    recheck_seconds: ClassVar[float] = 120.0
 
     def __init__(self, ctx: AdapterContext) -> None:
         super().__init__(ctx)
@@ -65,6 +67,9 @@ class FacebookAdapter(BaseAdapter):
             "The Facebook Page id or access token is missing. Connect the account.")
         self.insight_metrics = str(ctx.settings.get("insight_metrics") or DEFAULT_INSIGHTS)
         self.ids_per_request = int(ctx.settings.get("ids_per_request") or 50)
+        #: A video upload may take minutes (``WARTA_FACEBOOK_VIDEO_TIMEOUT``, default 300 s).
+        self.video_timeout = float(ctx.settings.get("video_timeout")
+                                   or max(ctx.timeout, 300))
         self.permalink_base = str(ctx.settings.get("permalink_base")
                                   or "https://www.facebook.com").rstrip("/")
 
@@ -105,7 +110,7 @@ class FacebookAdapter(BaseAdapter):
                 fields["title"] = post.title
             body = self._upload_body(fields, m)
             result = self.graph.call("POST", f"{self.page_id}/videos", body=body,
-                                     after_create=True, timeout=max(self.ctx.timeout, 300))
+                                     after_create=True, timeout=self.video_timeout)
             video_id = self._id(result, "id")
             link = f"{self.permalink_base}/{self.page_id}/videos/{video_id}/"
             return Published(video_id, link, self._now())
@@ -151,6 +156,8 @@ class FacebookAdapter(BaseAdapter):
                       "attachments{media_type,subattachments.limit(20){media_type}}"})
         want_text = self._message(post).strip()
         for item in result.get("data", []) if isinstance(result, dict) else []:
+            if str(item.get("id")) in post.taken_ids:
+                continue
             if str(item.get("message") or "").strip() != want_text:
                 continue
             if _media_count(item) != len(post.media):

@@ -82,6 +82,8 @@ class InstagramAdapter(BaseAdapter):
     )
     #: Tests replace this (or pass ``client_factory`` in ``ctx.settings``) to intercept HTTP.
     client_factory: ClassVar[ClientFactory] = staticmethod(default_client_factory)
+    #: The private API's feed shows a new post with a delay; look again after two minutes.
+    recheck_seconds: ClassVar[float] = 120.0
 
     def __init__(self, ctx: AdapterContext) -> None:
         super().__init__(ctx)
@@ -350,6 +352,8 @@ class InstagramAdapter(BaseAdapter):
         for m in self._recent():
             taken = _aware(m.taken_at)
             if taken is not None and taken < since:
+                continue
+            if str(m.pk) in post.taken_ids:
                 continue
             count = len(m.resources) if m.media_type == 8 else 1
             if (m.caption_text or "").strip() == post.body.strip() and count == len(post.media):

@@ -246,6 +246,8 @@ class InstagramGraphAdapter(BaseAdapter):
             "fields": "id,caption,media_type,permalink,timestamp,children{id}", "limit": 50})
         for item in result.get("data", []) if isinstance(result, dict) else []:
             when = parse_time(item.get("timestamp"))
+            if str(item.get("id")) in post.taken_ids:
+                continue
             if when is not None and when < since:
                 continue
             if str(item.get("caption") or "").strip() != post.body.strip():
@@ -265,9 +267,14 @@ class InstagramGraphAdapter(BaseAdapter):
         for chunk in chunks(list(ids), self.ids_per_request):
             counts = self.graph.call("GET", "/", params={
                 "ids": ",".join(chunk), "fields": "like_count,comments_count"})
-            insights = self.graph.batch([
-                {"method": "GET", "relative_url": f"{i}/insights?metric={','.join(names)}"}
-                for i in chunk])
+            try:
+                insights = self.graph.batch([
+                    {"method": "GET", "relative_url": f"{i}/insights?metric={','.join(names)}"}
+                    for i in chunk])
+            except AdapterError:
+                # The counts are read: keep them; the insights stay None ("not available")
+                # and the next scheduled read fills them.
+                insights = [None] * len(chunk)
             for i, ins in zip(chunk, insights, strict=True):
                 obj = counts.get(i) if isinstance(counts, dict) else None
                 if not isinstance(obj, dict) and ins is None:

@@ -18,7 +18,7 @@ import html
 import re
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import requests
@@ -228,16 +228,10 @@ class XAdapter(BaseAdapter):
         payload: dict[str, Any] = {"text": text}
         if media_ids:
             payload["media"] = {"media_ids": media_ids}
-        try:
-            data = self._request("POST", "/2/tweets", stage="create", json=payload)["data"]
-        except Rejected as exc:
-            if exc.code != "duplicate":
-                raise
-            hours = float(self.ctx.settings.get("duplicate_lookback_hours") or 24)
-            found = self.lookup(OutgoingPost(key, text), self._now() - timedelta(hours=hours))
-            if found is not None:
-                return found  # our earlier attempt went out; it is not a second post
-            raise
+        # A "duplicate content" 403 is a Rejected(code="duplicate"): the worker looks for our
+        # own earlier attempt since this publication's submit time (never at a post another
+        # publication holds) and otherwise fails with X's message.
+        data = self._request("POST", "/2/tweets", stage="create", json=payload)["data"]
         post_id = str(data["id"])
         return Published(post_id, self.permalink(post_id), self._now())
 
@@ -261,6 +255,8 @@ class XAdapter(BaseAdapter):
         for _ in range(int(self.ctx.settings.get("lookup_max_pages") or 3)):
             page = self._request("GET", f"/2/users/{user_id}/tweets", params=params)
             for item in page.get("data") or []:
+                if str(item.get("id")) in post.taken_ids:
+                    continue  # another publication's post with the same text
                 if _normal(str(item.get("text", ""))) == want:
                     created = item.get("created_at")
                     when = (datetime.fromisoformat(created.replace("Z", "+00:00"))

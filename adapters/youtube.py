@@ -267,8 +267,8 @@ class YouTubeAdapter(BaseAdapter):
         if not ids:
             return {}
         body = self._call("GET", f"{self.api}/videos",
-                          params={"part": "statistics", "id": ",".join(ids),
-                                  "maxResults": 50}).json()
+                          # videos.list takes no maxResults together with id (reference)
+                          params={"part": "statistics", "id": ",".join(ids)}).json()
         out: dict[str, Metrics] = {}
         for item in body.get("items") or []:
             stats = item.get("statistics") or {}
@@ -294,8 +294,10 @@ class YouTubeAdapter(BaseAdapter):
                                                                                       "+00:00"))
                 if when < since:
                     return None  # newest first: everything further is older
+                vid = str((snippet.get("resourceId") or {}).get("videoId"))
+                if vid in post.taken_ids:
+                    continue  # another publication's video with the same title
                 if (snippet.get("title") or "").strip() == (post.title or "").strip():
-                    vid = str((snippet.get("resourceId") or {}).get("videoId"))
                     return Published(vid, f"https://www.youtube.com/watch?v={vid}", when)
             if not body.get("nextPageToken"):
                 return None

@@ -44,8 +44,10 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
                                                  getattr(cls, "credential_fields", ())
                                                  if secret]))
     base_url, knobs = core.settings.platform_settings(platform)
+    # WARTA_<PLATFORM>_TIMEOUT: the HTTP timeout of every call (30 s; tests make it short).
+    timeout = float(knobs.get("timeout") or 30.0)
     ctx = AdapterContext(credentials=credentials, base_url=base_url, settings=knobs,
-                         state=state if state is not None else {}, now=core.clock,
+                         timeout=timeout, state=state if state is not None else {}, now=core.clock,
                          http=http_session())
     if save_credentials is not None:
         ctx.save_credentials = save_credentials

@@ -13,6 +13,8 @@ from publisher.models.channel import Channel
 from publisher.models.enums import PublicationStatus
 from publisher.models.post import Post
 
+_PUBLISHED = "status = 'published' AND external_id IS NOT NULL"
+
 
 class Publication(Base):
     __tablename__ = "publications"
@@ -24,6 +26,10 @@ class Publication(Base):
         Index("ix_publication_metrics_due", "next_metrics_at",
               postgresql_where=text("next_metrics_at IS NOT NULL"),
               sqlite_where=text("next_metrics_at IS NOT NULL")),
+        # One platform post belongs to one publication: a lookup can never record another
+        # publication's post (two weekly reminders with the same text on X).
+        Index("uq_publication_external", "channel_id", "external_id", unique=True,
+              postgresql_where=text(_PUBLISHED), sqlite_where=text(_PUBLISHED)),
         Index("ix_publication_channel_status", "channel_id", "status"),
         Index("ix_publication_published_at", "published_at"),
         # The dashboard: this week's schedule, and what needs someone's attention.
@@ -55,6 +61,15 @@ class Publication(Base):
     #: Metrics collection schedule: the next time and the step of the decaying schedule.
     next_metrics_at: Mapped[datetime | None] = mapped_column()
     metrics_stage: Mapped[int] = mapped_column(Integer, default=0)
+    #: A platform's own wait (quota reset, Retry-After) held it back until then: the missed
+    #: window counts from here, not from ``scheduled_at``.
+    held_until: Mapped[datetime | None] = mapped_column()
+    #: Reconcile bookkeeping (see ``publisher/worker/reconcile.py``): lookups that found
+    #: nothing since the last platform call, the one time it was published again, and a poll
+    #: call in flight (a worker that dies during it leaves this set).
+    absent_looks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    republished_at: Mapped[datetime | None] = mapped_column()
+    polling_since: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

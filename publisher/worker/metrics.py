@@ -18,6 +18,7 @@ from publisher.models import Channel, MetricSnapshot, Publication, PublicationSt
 from publisher.runtime import build_adapter, channel_credentials
 from publisher.services import channels as channel_service
 from publisher.worker.outcome import next_metrics_time
+from publisher.worker.reconcile import platform_wait
 from publisher.worker.results import DONE, JobResult, RetryAt
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
         channel = s.get(Channel, channel_id)
         if channel is None:
             return DONE
+        if channel.paused_until is not None and channel.paused_until > now:
+            # A channel-wide platform wait (quota, throttle) holds metrics reads too.
+            return RetryAt(channel.paused_until, "paused by the platform")
         pubs = s.execute(
             select(Publication.id, Publication.external_id, Publication.published_at)
             .where(Publication.channel_id == channel_id,
@@ -80,7 +84,11 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
         try:
             found = adapter.fetch_metrics(chunk)
         except RetryLater as exc:
-            return RetryAt(now + timedelta(seconds=exc.retry_after or 300), exc.message_en)
+            if not exc.retry_after:
+                return RetryAt(now + timedelta(seconds=300), exc.message_en)
+            # the platform's own time; a channel-scoped limit pauses the whole channel
+            return RetryAt(now + timedelta(seconds=platform_wait(core, channel_id, exc)),
+                           exc.message_en)
         except (AuthExpired, AdapterError) as exc:
             log.warning("metrics for channel %s failed: %s", channel_id, exc.message_en)
             with core.sessions.begin() as s:

@@ -116,6 +116,8 @@ def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,
             # their word stands; the worker's later view must not overwrite it.
             return
         pub.status = status
+        # A settled reconcile starts afresh: the next unknown outcome gets its two looks.
+        pub.absent_looks, pub.polling_since = 0, None
         if status in (PublicationStatus.QUEUED, PublicationStatus.NEEDS_REAUTH,
                       PublicationStatus.MISSED):
             pub.submitted_at = None

@@ -42,13 +42,21 @@ from publisher.services import audit
 from publisher.services import channels as channel_service
 from publisher.services.pauses import current_pauses, holding_pause
 from publisher.worker.outcome import finish_attempt, record_published, record_state
+from publisher.worker.reconcile import (
+    PLATFORM_SLACK,
+    facts,
+    local_time,
+    look,
+    pause_channel,
+    platform_wait,
+    reconcile,
+    record_found,
+)
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
 from publisher.worker.snapshot import PubInfo, PubSnapshot, load_snapshot
 
 log = logging.getLogger(__name__)
 S = PublicationStatus
-#: How far back ``lookup`` searches before the submit time (platform clocks differ).
-LOOKUP_MARGIN = timedelta(minutes=10)
 #: A platform still "processing" after this long is handed to a person.
 PENDING_GIVE_UP = timedelta(hours=24)
 
@@ -177,7 +185,9 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
                        message_id="Isi unggahan berubah setelah disetujui; ajukan ulang.",
                        message_en="The post changed after approval; submit it again.",
                        code="approval_mismatch")
-    if now - snap.scheduled_at > core.settings.missed_after:
+    # A platform's own wait (quota, Retry-After) does not count against the missed window.
+    window_start = max(snap.scheduled_at, snap.held_until or snap.scheduled_at)
+    if now - window_start > core.settings.missed_after:
         return _settle(core, pub_id, S.MISSED, outcome="missed",
                        message_id="Terlewat: tidak dapat terbit tepat waktu. Jadwalkan ulang "
                                   "bila masih relevan.",
@@ -193,10 +203,15 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
                        message_id="Akun dinonaktifkan; aktifkan lalu coba lagi.",
                        message_en="The account is disabled; enable it and retry.",
                        code="channel_disabled")
-    wait = _wait_until(pauses, snap, now)
-    if wait is not None:
-        until = min(wait, snap.scheduled_at + core.settings.missed_after + timedelta(seconds=1))
+    pause = holding_pause(pauses, snap.channel_unit_id, snap.info.channel_id, now)
+    if pause is not None:  # an office's own pause: the missed window keeps counting
+        wait = pause.ends_at or now + timedelta(seconds=60)
+        until = min(wait, window_start + core.settings.missed_after + timedelta(seconds=1))
         return lambda: RetryAt(until, "paused")
+    if snap.paused_until and snap.paused_until > now:
+        # The platform holds the whole channel (a spent quota): not the post's lateness.
+        held = snap.paused_until
+        return lambda: _held(core, pub_id, held)
     try:
         call = _Call.of_snapshot(core, snap, job)
     except AdapterError as exc:
@@ -213,13 +228,14 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
 
 
 
-def _wait_until(pauses: list[Any], snap: PubSnapshot, now: datetime) -> datetime | None:
-    pause = holding_pause(pauses, snap.channel_unit_id, snap.info.channel_id, now)
-    if pause is not None:
-        return pause.ends_at or now + timedelta(seconds=60)
-    if snap.paused_until and snap.paused_until > now:
-        return snap.paused_until
-    return None
+def _held(core: Core, pub_id: int, until: datetime) -> JobResult:
+    """Wait for a channel-wide platform limit; the wait moves the missed window."""
+    with core.sessions.begin() as s:
+        s.execute(update(Publication).where(
+            Publication.id == pub_id,
+            Publication.held_until.is_(None) | (Publication.held_until < until))
+            .values(held_until=until))
+    return RetryAt(until, "paused by the platform")
 
 
 def _mark_submitted(core: Core, job: ClaimedJob, pub_id: int) -> int | None:
@@ -281,14 +297,13 @@ def settle_outcome(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingP
         return _auth_expired(core, pub_id, attempt_id, outcome)
     if isinstance(outcome, RetryLater):
         return _retry_later(core, job, pub_id, attempt_id, outcome)
+    if isinstance(outcome, Rejected) and outcome.code == "duplicate":
+        return _duplicate(core, call, post_out, pub_id, attempt_id, outcome)
     if isinstance(outcome, (Rejected, NotSupported)):
         record_state(core, pub_id, attempt_id, S.FAILED, outcome, outcome="rejected")
         return DONE
     if isinstance(outcome, AdapterError):  # OutcomeUnknown and anything unforeseen
-        unknown = outcome if isinstance(outcome, OutcomeUnknown) else OutcomeUnknown(
-            outcome.platform, outcome.message_id, outcome.message_en, detail=outcome.detail,
-            code=outcome.code)
-        return _settle_unknown(core, call, post_out, pub_id, attempt_id, unknown)
+        return _settle_unknown(core, job, call, post_out, pub_id, attempt_id, outcome)
     return _accepted(core, call, info or pub_id, attempt_id, outcome, job)
 
 
@@ -330,15 +345,41 @@ def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | Non
                      message_en=f"{exc.message_en} Failed after {attempts} attempts; "
                                 "try again later.")
         return DONE
-    delay = backoff_seconds(attempts, retry_after=exc.retry_after)
-    record_state(core, pub_id, attempt_id, S.QUEUED, exc, outcome="retry")
+    if exc.retry_after:
+        # The platform named its time (quota reset, Retry-After, x-rate-limit-reset,
+        # retry_after): wait until then and a few seconds more. Jitter is for Warta's own
+        # backoff; on top of an exact reset it only makes the post late (and missed).
+        delay = float(exc.retry_after) + PLATFORM_SLACK
+    else:
+        delay = backoff_seconds(attempts)
+    until = now + timedelta(seconds=delay)
+    message_id = message_en = ""
+    if exc.retry_after:
+        at = local_time(core, pub_id, until)
+        name = PLATFORM_NAMES.get(exc.platform, exc.platform)
+        quota = "quota" in (exc.code or "")
+        message_id = (f"{exc.message_id} Menunggu {'kuota' if quota else 'batas'} {name} "
+                      f"sampai {at}.")
+        message_en = (f"{exc.message_en} Waiting for the {name} "
+                      f"{'quota' if quota else 'limit'} until {at}.")
+    record_state(core, pub_id, attempt_id, S.QUEUED, exc, outcome="retry",
+                 message_id=message_id, message_en=message_en)
+    with core.sessions.begin() as s:
+        pub = s.get(Publication, pub_id)
+        if pub is None:
+            return DONE
+        channel_id = pub.channel_id
+        if exc.retry_after and (pub.held_until is None or pub.held_until < until):
+            pub.held_until = until  # the platform's wait does not count against "missed"
     if exc.scope == "channel":
-        with core.sessions.begin() as s:
-            channel_id = s.get(Publication, pub_id).channel_id
-            s.execute(update(Channel).where(Channel.id == channel_id).values(
-                paused_until=now + timedelta(seconds=exc.retry_after or delay),
-                pause_reason=exc.message_id))
-    return RetryAt(now + timedelta(seconds=delay), exc.message_en)
+        pause_channel(core, channel_id, until, exc.message_id)
+    return RetryAt(until, exc.message_en)
+
+
+#: Short platform names for the operator's "waiting for … until …" message.
+PLATFORM_NAMES = {"youtube": "YouTube", "x": "X", "facebook": "Facebook",
+                  "instagram_graph": "Instagram", "instagram": "Instagram",
+                  "telegram": "Telegram"}
 
 
 def _start_over(core: Core, job: ClaimedJob, pub_id: int, exc: StartOver) -> JobResult:
@@ -369,42 +410,37 @@ def _start_over(core: Core, job: ClaimedJob, pub_id: int, exc: StartOver) -> Job
     return DONE
 
 
-def _settle_unknown(core: Core, call: _Call, post_out: OutgoingPost, pub_id: int,
-                    attempt_id: int | None, exc: OutcomeUnknown) -> JobResult:
-    """The create call was sent and we do not know its fate: look, never post again."""
-    with core.sessions() as s:
-        submitted = s.get(Publication, pub_id).submitted_at or core.now()
-    found = _lookup(call, post_out, submitted)
-    if isinstance(found, Published):
-        record_published(core, pub_id, attempt_id, found,
-                         collects_metrics=bool(type(call.adapter).caps.metrics),
-                         outcome="reconciled")
+def _settle_unknown(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost,
+                    pub_id: int, attempt_id: int | None, exc: AdapterError) -> JobResult:
+    """The create call was sent and we do not know its fate (or X said "duplicate"): the one
+    reconcile step decides (``reconcile.py``)."""
+    return reconcile(core, job, call.adapter, post_out, pub_id, attempt_id, exc,
+                     republish=lambda: _republish(core, job, call, post_out, pub_id))
+
+
+def _republish(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost,
+               pub_id: int) -> JobResult:
+    """Clearly absent after two looks: the one new call the policy allows."""
+    with core.sessions.begin() as s:
+        s.execute(update(Publication).where(Publication.id == pub_id,
+                                            Publication.status == S.PUBLISHING)
+                  .values(status=S.QUEUED, submitted_at=None))
+    attempt_id = _mark_submitted(core, job, pub_id)
+    if attempt_id is None:
         return DONE
-    record_state(core, pub_id, attempt_id, S.UNCONFIRMED, exc, outcome="unknown",
-                 message_id=f"{exc.message_id} Belum terkonfirmasi: periksa akun sebelum "
-                            "menerbitkan ulang.",
-                 message_en=f"{exc.message_en} Unconfirmed: check the account before "
-                            "publishing again.")
-    return DONE
-
-
-def _lookup(call: _Call, post_out: OutgoingPost, since: datetime) -> Published | None | str:
-    """``Published``, ``None`` (clearly absent) or ``"unknown"``."""
-    if not type(call.adapter).caps.supports_lookup:
-        return "unknown"
-    try:
-        return call.adapter.lookup(post_out, since - LOOKUP_MARGIN)
-    except Exception:  # noqa: BLE001 - any failure to look means we do not know
-        log.warning("lookup failed for %s", post_out.key, exc_info=True)
-        return "unknown"
+    return _publish(core, job, call, post_out, pub_id, attempt_id)
 
 
 def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
-    """A previous worker submitted this publication and vanished before recording the result."""
+    """A publication left ``publishing`` without a pending state: a previous worker
+    submitted it and vanished before recording the result, or the second look is due."""
     with core.sessions() as s:
         pub = s.get(Publication, pub_id)
+        if pub is None:
+            return DONE
         channel = pub.channel
-        submitted = pub.submitted_at or core.now()
+        crashed = not pub.absent_looks
+        paused = channel.paused_until
         try:
             call = _Call.of_channel(core, channel, job, pub_id)
         except AdapterError as exc:
@@ -414,36 +450,17 @@ def _reconcile(core: Core, job: ClaimedJob, pub_id: int) -> JobResult:
     if call is None:  # settled after the read session is closed (SQLite: one writer)
         record_state(core, pub_id, None, S.UNCONFIRMED, broken, outcome="unknown")
         return DONE
-    found = _lookup(call, post_out, submitted)
-    if isinstance(found, Published):
-        record_published(core, pub_id, None, found,
-                         collects_metrics=bool(type(call.adapter).caps.metrics),
-                         outcome="reconciled")
-        return DONE
-    if found is None:
-        # Clearly absent: the previous worker died before the platform took it. Post now.
-        log.info("publication %s not found on %s after a crash; publishing", pub_id,
-                 channel.platform)
-        with core.sessions.begin() as s:
-            s.execute(update(Publication).where(Publication.id == pub_id,
-                                                Publication.status == S.PUBLISHING)
-                      .values(status=S.QUEUED, submitted_at=None))
-        attempt_id = _mark_submitted(core, job, pub_id)
-        if attempt_id is None:
-            return DONE
-        return _publish(core, job, call, post_out, pub_id, attempt_id)
-    record_state(core, pub_id, None, S.UNCONFIRMED, None, outcome="unknown",
-                 message_id="Pekerja berhenti saat menerbitkan dan platform tidak dapat "
-                            "memastikan apakah unggahan sudah terbit. Periksa akun sebelum "
-                            "menerbitkan ulang.",
-                 message_en="The worker stopped while publishing and the platform cannot tell "
-                            "whether the post went out. Check the account before publishing "
-                            "again.", code="crash_unconfirmed")
-    return DONE
+    if paused is not None and paused > core.now():  # a channel-wide platform wait: look later
+        return RetryAt(paused, "paused")
+    return reconcile(core, job, call.adapter, post_out, pub_id, None, None, crashed=crashed,
+                     republish=lambda: _republish(core, job, call, post_out, pub_id))
 
 
 def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
-    """One read-only status call for a post the platform is still processing."""
+    """One status call for a post the platform is still processing. A poll may make the
+    irreversible call itself (Instagram's ``media_publish``, X's tweet after video
+    processing), so it is marked in flight first, and its unknown outcomes, a worker that
+    died during it, and a due second look all go through the same reconcile step."""
     pub_id = int(job.payload["publication_id"])
     now = core.now()
     with core.sessions() as s:
@@ -452,25 +469,44 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
             return DONE
         state = dict(pub.pending_state)
         started = pub.submitted_at or now
+        must_look = bool(pub.absent_looks) or pub.polling_since is not None
+        crashed = pub.polling_since is not None and not pub.absent_looks
+        paused = pub.channel.paused_until
         try:
             call = _Call.of_channel(core, pub.channel, job, pub_id)
         except AdapterError as exc:
             call, broken = None, exc
+        else:
+            post_out = outgoing_post(core, pub, type(call.adapter))
     if call is None:  # settled after the read session is closed (SQLite: one writer)
         record_state(core, pub_id, None, S.UNCONFIRMED, broken, outcome="unknown")
         return DONE
+    if paused is not None and paused > now:  # a channel-wide platform wait holds polls too
+        return RetryAt(paused, "paused")
+    poll_again = lambda: RetryAt(core.now(), "publishing again")  # noqa: E731
+    if must_look:
+        _mark_polling(core, pub_id, None)
+        return reconcile(core, job, call.adapter, post_out, pub_id, None, None,
+                         crashed=crashed, republish=poll_again)
+    _mark_polling(core, pub_id, now)
     try:
         result = call.adapter.poll(Pending(state))
     except StartOver as exc:
+        _mark_polling(core, pub_id, None)
         return _start_over(core, job, pub_id, exc)
     except RetryLater as exc:
+        _mark_polling(core, pub_id, None)
         call.persist_state()
-        return RetryAt(now + timedelta(seconds=backoff_seconds(1, base=15,
-                                                               retry_after=exc.retry_after)))
+        wait = platform_wait(core, call.channel_id, exc)
+        return RetryAt(now + timedelta(seconds=wait), exc.message_en)
     except Rejected as exc:
+        _mark_polling(core, pub_id, None)
+        if exc.code == "duplicate":
+            return _duplicate(core, call, post_out, pub_id, None, exc)
         record_state(core, pub_id, None, S.FAILED, exc, outcome="rejected")
         return DONE
     except AuthExpired as exc:
+        _mark_polling(core, pub_id, None)
         try:
             if call.refreshed():
                 return RetryAt(now)
@@ -478,9 +514,17 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
             return RetryAt(now + timedelta(seconds=backoff_seconds(1, base=15,
                                                                    retry_after=wait.retry_after)))
         return _auth_expired(core, pub_id, None, exc)
-    except AdapterError as exc:
-        record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="unknown")
-        return DONE
+    except Exception as exc:  # noqa: BLE001 - OutcomeUnknown, or anything after the call
+        _mark_polling(core, pub_id, None)
+        call.persist_state()
+        unknown = exc if isinstance(exc, AdapterError) else OutcomeUnknown(
+            call.platform, "Terjadi kesalahan tak terduga saat menerbitkan.",
+            "Unexpected error while publishing.", detail=repr(exc), code="unexpected")
+        if not isinstance(exc, AdapterError):
+            log.exception("poll of publication %s raised unexpectedly", pub_id)
+        return reconcile(core, job, call.adapter, post_out, pub_id, None, unknown,
+                         republish=poll_again)
+    _mark_polling(core, pub_id, None)
     call.persist_state()
     if isinstance(result, Pending):
         if now - started > PENDING_GIVE_UP:
@@ -493,8 +537,27 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
             s.execute(update(Publication).where(Publication.id == pub_id)
                       .values(pending_state=dict(result.state)))
         return RetryAt(now + timedelta(seconds=result.poll_after))
-    record_published(core, pub_id, None, result,
-                     collects_metrics=bool(type(call.adapter).caps.metrics))
+    return record_found(core, pub_id, None, result, bool(type(call.adapter).caps.metrics),
+                        outcome="published")
+
+
+def _mark_polling(core: Core, pub_id: int, when: datetime | None) -> None:
+    """Committed before a poll call (a worker that dies during it leaves it set) and cleared
+    after it returned."""
+    with core.sessions.begin() as s:
+        s.execute(update(Publication).where(Publication.id == pub_id)
+                  .values(polling_since=when))
+
+
+def _duplicate(core: Core, call: _Call, post_out: OutgoingPost, pub_id: int,
+               attempt_id: int | None, exc: Rejected) -> JobResult:
+    """The platform refused the post as a duplicate (X's 403). Our own earlier attempt may
+    have gone out: look since this publication's own first submit, never at posts other
+    publications hold; found, it is ours; otherwise it fails with the platform's words."""
+    f = facts(core, pub_id)
+    found = look(call.adapter, post_out, f) if f is not None else None
+    if isinstance(found, Published):
+        return record_found(core, pub_id, attempt_id, found,
+                            bool(type(call.adapter).caps.metrics))
+    record_state(core, pub_id, attempt_id, S.FAILED, exc, outcome="rejected")
     return DONE
-
-

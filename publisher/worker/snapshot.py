@@ -66,6 +66,8 @@ class PubSnapshot:
     credentials_encrypted: bytes
     channel_state: dict[str, Any]
     paused_until: datetime | None
+    #: Until when a platform's own wait held this publication back (see ``decide``).
+    held_until: datetime | None = None
 
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
@@ -82,7 +84,8 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
     rows = session.execute(
         select(Publication.id, Publication.status, Publication.job_id,
                Publication.pending_state, Publication.scheduled_at, Publication.submitted_at,
-               Publication.attempts, Publication.post_id, Publication.channel_id,
+               Publication.attempts, Publication.held_until, Publication.post_id,
+               Publication.channel_id,
                Post.status.label("post_status"), Post.approval_hash, Post.body, Post.link,
                Post.overrides, Post.scheduled_at.label("post_scheduled_at"), Post.unit_id,
                Post.author_id, Channel.platform, Channel.status.label("channel_status"),
@@ -120,7 +123,8 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             media=media[row.post_id], platform=row.platform,
             channel_status=row.channel_status, channel_unit_id=row.channel_unit_id,
             credentials_encrypted=row.credentials_encrypted,
-            channel_state=dict(row.state or {}), paused_until=row.paused_until)
+            channel_state=dict(row.state or {}), paused_until=row.paused_until,
+            held_until=row.held_until)
     return out
 
 

@@ -4,6 +4,8 @@ instagrapi's call sequence makes these tests fail."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -82,10 +84,19 @@ def add_upload_routes(rsps, configure_path="media/configure/", configure=None, s
     rsps.add(responses.POST, re.compile(rf"{API}/rupload_igvideo/.*"),
              json={"status": "ok"})
     rsps.add(responses.POST, re.compile(rf"{API}/upload_settings/.*"), json={"status": "ok"})
-    rsps.add(responses.POST, re.compile(rf"{API}/api/v1/{re.escape(configure_path)}.*"),
-             json=configure if configure is not None else {
-                 "media": media_json("3300000000000000001"), "status": "ok"},
-             status=status)
+    url = re.compile(rf"{API}/api/v1/{re.escape(configure_path)}.*")
+    if configure is not None:
+        rsps.add(responses.POST, url, json=configure, status=status)
+        return
+    # Each post gets its own media pk, as on Instagram (one pk is one post: publications
+    # cannot share one, see the partial unique index on published external ids).
+    pks = itertools.count(3300000000000000001)
+
+    def configured(request):  # type: ignore[no-untyped-def]
+        return status, {}, json.dumps({"media": media_json(str(next(pks))), "status": "ok"})
+
+    rsps.add_callback(responses.POST, url, callback=configured,
+                      content_type="application/json")
 
 
 def test_registry():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,14 +181,29 @@ def test_credits_message_tells_operator_what_to_do(fake: FakeX) -> None:
     assert "console.x.com" in info.value.message_id and "top up" in info.value.message_en
 
 
-def test_duplicate_reconciled_when_our_post_is_there(fake: FakeX) -> None:
+def test_duplicate_is_left_to_the_worker_with_xs_words(fake: FakeX) -> None:
+    """The adapter does not guess which tweet a duplicate is (24 hours by text alone picked
+    another publication's): it reports X's refusal; the worker looks since this
+    publication's own submit time, excluding tweets other publications hold
+    (``test_x_duplicate.py``)."""
     adapter = make(fake)
-    first = adapter.publish(OutgoingPost("warta-8", "Info & link https://kab.go.id/x"))
+    adapter.publish(OutgoingPost("warta-8", "Info & link https://kab.go.id/x"))
     fake.fail("tweets", "duplicate")
-    again = adapter.publish(OutgoingPost("warta-8", "Info & link https://kab.go.id/x"))
-    assert isinstance(again, Published) and again.external_id == first.external_id
-    since = fake.calls("/2/users/4242/tweets")[0].query["start_time"]
-    assert since == "2030-03-16T17:36:40Z"  # NOW - 24 h (duplicate_lookback_hours)
+    with pytest.raises(Rejected) as info:
+        adapter.publish(OutgoingPost("warta-8", "Info & link https://kab.go.id/x"))
+    assert info.value.code == "duplicate" and "duplicate" in info.value.message_en
+    assert not fake.calls("/2/users/4242/tweets"), "no timeline search in the adapter"
+
+
+def test_lookup_never_returns_a_taken_tweet(fake: FakeX) -> None:
+    fake.clock = lambda: NOW
+    adapter = make(fake)
+    first = adapter.publish(OutgoingPost("warta-8", "Pengingat mingguan"))
+    post = OutgoingPost("warta-9", "Pengingat mingguan")
+    assert adapter.lookup(post, NOW - timedelta(hours=1)).external_id == first.external_id
+    taken = OutgoingPost("warta-9", "Pengingat mingguan",
+                         taken_ids=frozenset({first.external_id}))
+    assert adapter.lookup(taken, NOW - timedelta(hours=1)) is None
 
 
 def test_duplicate_of_something_else_is_rejected(fake: FakeX) -> None:

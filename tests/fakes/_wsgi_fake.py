@@ -50,6 +50,10 @@ class FakeServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        from tests.fakes.faults import FaultPlan
+
+        #: Transport faults aimed at one call (``tests/fakes/faults.py``).
+        self.faults = FaultPlan()
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -93,8 +97,15 @@ class FakeServer:
             rec.body_sha256 = digest.hexdigest()
         with self.lock:
             self.requests.append(rec)
-        response = self.handle(request, rec)
+        fault = self.faults.take(rec.method, rec.path)
+        if self.faults.before(fault):
+            return self.server_error()(environ, start_response)
+        response = self.faults.after(fault, self.handle(request, rec), self.server_error)
         return response(environ, start_response)
+
+    def server_error(self) -> Response:
+        """This platform's server-error answer (for ``faults``); fakes override it."""
+        return json_response({"error": "Service Unavailable"}, 503)
 
     def sink(self, request: Request) -> BinaryIO | None:
         """Where a raw (non-form) body should be written block by block; None: nowhere."""

@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes._wsgi_fake import part_size, proxy_failure
+from tests.fakes.faults import FaultPlan
 
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
                    "post_impressions_organic", "post_engaged_users", "impressions", "plays",
@@ -130,6 +131,10 @@ class GraphFake:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     url: str = ""
+    #: Transport faults aimed at one call (``tests/fakes/faults.py``).
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    #: The fake's clock for new media's ``timestamp`` (None: a fixed day in 2026-09).
+    clock: Any = None
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(2_000_001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -164,6 +169,15 @@ class GraphFake:
         files = {k: (f.filename or "", part_size(f), f.mimetype) for k, f in req.files.items()}
         rec = Recorded(req.method, path, dict(req.args.items()), dict(req.form.items()), files,
                        dict(req.headers.items()))
+        fault = self.faults.take(rec.method, path)
+        if self.faults.before(fault):
+            return self.server_error()(environ, start_response)
+        if fault is not None:
+            with self._lock:
+                self.requests.append(rec)
+                status, body = self.dispatch(rec)
+            return self.faults.after(fault, self._json(status, body),
+                                     self.server_error)(environ, start_response)
         with self._lock:
             self.requests.append(rec)
             failure = self._take_failure(rec)
@@ -186,6 +200,11 @@ class GraphFake:
             if failure.get("code") is not None:
                 return self._error(failure)(environ, start_response)
         return self._json(status, body)(environ, start_response)
+
+    def server_error(self) -> Response:
+        return self._error({"code": 2, "status": 500, "is_transient": True,
+                            "message": "An unexpected error has occurred. Please retry your "
+                                       "request later."})
 
     def _take_failure(self, rec: Recorded) -> dict[str, Any] | None:
         for f in self.failures:
@@ -490,7 +509,9 @@ class GraphFake:
             "media_type": {"CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(
                 obj["media_type"], "IMAGE"),
             "permalink": f"https://www.instagram.com/{kind}/{shortcode}/",
-            "shortcode": shortcode, "timestamp": "2026-09-01T10:00:00+0000",
+            "shortcode": shortcode,
+            "timestamp": (self.clock().strftime("%Y-%m-%dT%H:%M:%S+0000") if self.clock
+                          else "2026-09-01T10:00:00+0000"),
             "children": {"data": [{"id": c} for c in children]} if children else None,
         }
         return 200, {"id": mid}

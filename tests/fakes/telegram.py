@@ -96,6 +96,9 @@ class FakeTelegram(FakeServer):
             return proxy.response()
         return json_response({"ok": True, "result": result})
 
+    def server_error(self) -> Response:
+        return error(502, "Bad Gateway")
+
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
         chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))
         if method == "getMe":

@@ -50,6 +50,10 @@ class FakeX(FakeServer):
         self.processing_polls = 1
         self.video_fails = False
         self.omit_impressions = False
+        #: ``created_at`` of the tweets created now (tests set it to their clock's time).
+        self.created_at = "2026-10-01T03:00:00.000Z"
+        #: Or a clock (a callable returning an aware datetime) for ``created_at``.
+        self.clock: Any = None
         self.codes: dict[str, str] = {}  # authorization code -> PKCE challenge
         self._ids = itertools.count(1_880_000_000_000_000_000)
 
@@ -150,6 +154,9 @@ class FakeX(FakeServer):
             return self._answer(problem(503, "Service Unavailable", "Service Unavailable"), 503)
         return None
 
+    def server_error(self) -> Response:
+        return self._answer(problem(503, "Service Unavailable", "Service Unavailable"), 503)
+
     # -- OAuth 2.0 ----------------------------------------------------------------------
     def _token(self, rec: Recorded) -> Response:
         mode = (self.failures.get("token") or [None]).pop(0) if self.failures.get("token") else None
@@ -235,7 +242,8 @@ class FakeX(FakeServer):
                            "https://api.twitter.com/2/problems/invalid-request"), 400
         tid = str(next(self._ids))
         self.tweets[tid] = {"id": tid, "text": body.get("text", ""),
-                            "created_at": "2026-10-01T03:00:00.000Z",
+                            "created_at": (self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                                           if self.clock else self.created_at),
                             "public_metrics": {"retweet_count": 0, "reply_count": 0,
                                                "like_count": 0, "quote_count": 0,
                                                "bookmark_count": 0, "impression_count": 0}}
@@ -268,8 +276,11 @@ class FakeX(FakeServer):
 
     def _r_timeline(self, request: Request, rec: Recorded) -> tuple[Any, int]:
         # X rewrites links to t.co in returned text; the fake does the same.
+        # start_time is inclusive (ISO 8601, Z); the fake compares the same format as text
+        since = request.args.get("start_time", "")
         items = [{"id": t["id"], "created_at": t["created_at"],
-                  "text": _tco(t["text"])} for t in reversed(list(self.tweets.values()))]
+                  "text": _tco(t["text"])} for t in reversed(list(self.tweets.values()))
+                 if not since or t["created_at"][:19] >= since[:19]]
         return {"data": items, "meta": {"result_count": len(items)}}, 200
 
 

@@ -230,6 +230,9 @@ class FakeYouTube(FakeServer):
             return proxy.response()
         return broken_response() if how == "drop" else answer
 
+    def server_error(self) -> Response:
+        return google_error("server_error")
+
     def _state(self, session: dict[str, Any]) -> Response:
         if session["received"] >= session["total"]:
             if session["video_id"] is None:
@@ -255,6 +258,12 @@ class FakeYouTube(FakeServer):
         ids = [i for i in rec.query.get("id", "").split(",") if i]
         if len(ids) > 50:
             return google_error("invalid_title")
+        if ids and "maxResults" in rec.query:  # videos.list: maxResults is not for use with id
+            return json_response({"error": {"code": 400, "message": "The request specifies an "
+                                            "incompatible filter and maxResults parameter.",
+                                            "errors": [{"domain": "youtube.parameter",
+                                                        "reason": "incompatibleParameters"}]}},
+                                 400)
         items = []
         for vid in ids:
             video = self.videos.get(vid)

@@ -33,6 +33,7 @@ def test_worker_killed_mid_publish(core, clock, test_env, make_user, tmp_path: P
                                    when_killed):
     clock.frozen = False  # the worker processes run on real time
     env = {**test_env, "WARTA_LEASE_SECONDS": "5", "WARTA_POLL_SECONDS": "0.2",
+           "WARTA_SANDBOX_RECHECK_SECONDS": "1",
            "WARTA_LOG_LEVEL": "INFO"}
     op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
     channels = [sandbox_channel(core, op, a) for a in ACCOUNTS]

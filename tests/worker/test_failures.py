@@ -225,21 +225,34 @@ def test_timeout_after_accept_is_reconciled_by_lookup(core, clock, people):
     assert len(outbox_records(core, "dinsos-fb")) == 1
 
 
-def test_timeout_after_accept_without_lookup_result_is_unconfirmed(core, clock, people,
-                                                                   monkeypatch):
+def test_absent_twice_is_published_again_once_then_unconfirmed(core, clock, people,
+                                                                monkeypatch):
+    """The one policy (docs/ARCHITECTURE.md, Reconcile): an unknown outcome and a lookup
+    that finds nothing is looked at again ``recheck_seconds`` later; absent again, it is
+    published again — once. (The lookup here is made to lie, so the second copy shows.)"""
     from adapters.sandbox import SandboxAdapter
 
     monkeypatch.setattr(SandboxAdapter, "lookup", lambda self, post, since: None)
     ch, post_id = one_post(core, clock, people)
-    set_control(core, "dinsos-fb", mode="timeout_after_accept", times=1)
+    set_control(core, "dinsos-fb", mode="timeout_after_accept", times=2)
     assert run_once(core) == 1
     pub = pub_of(core, post_id)
-    # lookup says "absent" but the create call was sent: never post again on a timeout
-    assert pub.status == S.UNCONFIRMED
-    assert "Belum terkonfirmasi" in pub.error, pub.error
+    assert pub.status == S.PUBLISHING and pub.error_code == "looking_again", pub.error
+    assert "memeriksa lagi pukul 10.01 WIB" in pub.error, pub.error
     assert len(outbox_records(core, "dinsos-fb")) == 1
+    assert run_once(core) == 0  # not before the recheck interval
+    clock.advance(seconds=SandboxAdapter.recheck_seconds)
+    assert run_once(core) == 1  # second look: absent -> published again (times out again)
+    assert len(outbox_records(core, "dinsos-fb")) == 2
+    for _ in range(3):
+        clock.advance(seconds=SandboxAdapter.recheck_seconds)
+        run_once(core)
+    pub = pub_of(core, post_id)
+    assert pub.status == S.UNCONFIRMED, pub.error
+    assert pub.error_code == "absent_after_republish"
     clock.advance(hours=1)
     assert run_once(core) == 0
+    assert len(outbox_records(core, "dinsos-fb")) == 2  # never a third
 
 
 def test_pending_then_polled_to_published(core, clock, people):
