@@ -39,7 +39,7 @@ for line in sys.stdin:
     if package is None:
         continue
     by_package[package][status] += 1
-    if status not in ("killed", "timeout", "caught by type check"):
+    if status not in ("killed", "timeout", "caught by type check", "not checked", "skipped"):
         survivors.append((name, status))
 
 print("Not killed (show one with: mutmut show NAME):")
