@@ -407,6 +407,7 @@ def make_thumbnail(video: MediaFile, source: str | None, out_dir: Path) -> Path:
     size = (max(1, int(width * scale)), max(1, int(height * scale)))
     frame = Image.new("RGB", size, (24, 38, 64))
     if source and Path(source).is_file():
+        img: Image.Image
         with Image.open(source) as img:
             img = img.convert("RGB")
             img.thumbnail(size)

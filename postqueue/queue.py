@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import CursorResult, Row, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -176,8 +176,9 @@ class JobQueue:
             startable = max(startable, len(ids))
             if not ids:
                 return [], startable
-            rows = session.execute(take, {"ids": ids, "owner": worker_id,
-                                          "lease_until": lease_until, "now": now}).all()
+            rows = cast(list[Row[Any]], session.execute(
+                take, {"ids": ids, "owner": worker_id, "lease_until": lease_until,
+                       "now": now}).all())
         rows.sort(key=lambda r: (r.run_at, r.id))
         return ([ClaimedJob(r.id, r.kind, dict(r.payload or {}), r.attempts, r.run_at,
                             r.lock_key, worker_id, lease_until) for r in rows],
@@ -190,7 +191,7 @@ class JobQueue:
             result = session.execute(
                 update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING,
                                   Job.lease_owner == worker_id).values(**values))
-            return result.rowcount == 1
+            return cast(CursorResult[Any], result).rowcount == 1
 
     def complete(self, job_id: int, worker_id: str) -> bool:
         """Mark done; ``False`` means the lease was lost and someone else owns the job now."""
@@ -223,7 +224,7 @@ class JobQueue:
                 update(Job).where(Job.id.in_(ids), Job.status == JobStatus.RUNNING,
                                   Job.lease_owner == worker_id)
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds)))
-            return result.rowcount
+            return cast(CursorResult[Any], result).rowcount
 
     def recover_expired(self) -> list[int]:
         """Put running jobs whose lease expired back in the queue; return their ids.
@@ -275,7 +276,7 @@ def complete_many_in(session: Session, job_ids: Sequence[int], worker_id: str,
                           Job.lease_owner == worker_id)
         .values(status=JobStatus.DONE, finished_at=now, updated_at=now, lease_owner=None,
                 lease_expires_at=None))
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def running_owners_in(session: Session) -> list[str]:
@@ -309,7 +310,7 @@ def cancel(session: Session, job_ids: Sequence[int], now: datetime | None = None
     result = session.execute(
         update(Job).where(Job.id.in_(list(job_ids)), Job.status == JobStatus.QUEUED)
         .values(status=JobStatus.CANCELLED, finished_at=now, updated_at=now))
-    return result.rowcount
+    return cast(CursorResult[Any], result).rowcount
 
 
 def reschedule(session: Session, job_id: int, run_at: datetime,
@@ -319,4 +320,4 @@ def reschedule(session: Session, job_id: int, run_at: datetime,
     result = session.execute(
         update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
         .values(run_at=run_at, updated_at=now))
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1

@@ -8,6 +8,7 @@ is longer.
 from __future__ import annotations
 
 import random
+from typing import cast
 
 
 def backoff_seconds(attempts: int, *, base: float = 30.0, cap: float = 3600.0,
@@ -17,7 +18,7 @@ def backoff_seconds(attempts: int, *, base: float = 30.0, cap: float = 3600.0,
 
     ``attempts`` counts the attempts already made (1 after the first failure).
     """
-    rng = rng or random
+    rng = rng or cast(random.Random, random)  # the module-level functions share its API
     exp = min(cap, base * (2 ** max(0, attempts - 1)))
     wait = max(exp, retry_after or 0.0)
     return wait * (1 + rng.uniform(0, jitter))

@@ -20,6 +20,7 @@ from publisher.db import make_engine
 from publisher.migrate import upgrade
 from publisher.models import Role, Unit, User
 from publisher.services import org
+from tests import wallclock
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -61,6 +62,31 @@ AWKWARD_INSTANTS = {
     "month-end-wib": datetime(2026, 6, 30, 16, 59, 59, tzinfo=UTC),  # 23:59:59 WIB, 30 June
     "year-end-wib": datetime(2026, 12, 31, 16, 59, 59, tzinfo=UTC),
 }
+
+
+_wall_clock_traveller = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``WARTA_FAKE_WALL_CLOCK=23:30`` runs the session on a fake wall clock (tests/wallclock.py):
+    proof that no test reads the real one."""
+    global _wall_clock_traveller
+    _wall_clock_traveller = wallclock.start_from_env()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _wall_clock_traveller is not None:
+        _wall_clock_traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say where the run's clocks are, so a failure at an odd hour can be reproduced."""
+    lines = [f"warta: the clock fixture starts at {TEST_NOW.isoformat()}; the machine's zone is "
+             f"TZ={os.environ.get('TZ', '')!r} (UTC{datetime.now().astimezone():%z})"]
+    if _wall_clock_traveller is not None:
+        lines.append(f"warta: wall clock faked to {datetime.now(UTC).isoformat()} "
+                     f"({wallclock.FAKE_ENV}={os.environ.get(wallclock.FAKE_ENV, '')!r})")
+    return lines
 
 
 class Clock:

@@ -14,6 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 WORKER_CODE = """
 import logging, os
+from tests.wallclock import start_from_env
+start_from_env()  # the test run's fake wall clock, if it has one (WARTA_FAKE_WALL_CLOCK)
 from publisher.config import load_settings
 from publisher.core import build_core
 from publisher.worker import Worker
