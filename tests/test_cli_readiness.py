@@ -139,7 +139,8 @@ def test_scheduler_chatter_stays_below_warning() -> None:
         assert not logging.getLogger("apscheduler.scheduler").isEnabledFor(logging.INFO)
         assert logging.getLogger("publisher.worker").isEnabledFor(logging.INFO)
     finally:
-        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
         logging.getLogger("apscheduler").setLevel(logging.NOTSET)
 
 
