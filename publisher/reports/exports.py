@@ -74,7 +74,7 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]
     for name, header, rows in sheets:
         ws = wb.create_sheet(title=name[:31])
 
-        def cells(values: Iterable[Any]) -> list[Any]:
+        def cells(values: Iterable[Any], ws: Any = ws) -> list[Any]:
             # Text is written as a string cell (data_type "s"): openpyxl would otherwise
             # store a value starting with "=" as a formula that runs when the file opens.
             out: list[Any] = []
