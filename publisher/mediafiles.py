@@ -162,7 +162,8 @@ def _probe_video(path: Path, filename: str,
                 raise bad
     except Invalid:
         raise
-    except (av.FFmpegError, ValueError, OSError, StopIteration, IndexError):
+    except (av.FFmpegError, ValueError, OSError, StopIteration, IndexError, AttributeError,
+            TypeError):
         raise bad from None
     if "webm" in fmt or "matroska" in fmt:
         if head[:4] != b"\x1a\x45\xdf\xa3":

@@ -6,11 +6,13 @@ Everything here is decided before a view runs or after it returns, so no route c
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 #: Largest body of a request that is not an upload (JSON, forms): far above any real post.
@@ -30,11 +32,22 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 CACHEABLE_ENDPOINTS = frozenset({"static", "public_media.public_media"})
 
 
+class BoundedInt(IntegerConverter):
+    """werkzeug's ``int`` converter, limited to what an id column holds."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int) -> None:
     """Attach the edge rules to ``app`` (called once by ``create_app``)."""
     app.config.update(MAX_CONTENT_LENGTH=BODY_LIMIT,
                       SESSION_COOKIE_SECURE=https, REMEMBER_COOKIE_SECURE=https,
                       PREFERRED_URL_SCHEME="https" if https else "http")
+    # Every <int:…> in a route holds at most a 64-bit id: a bigger number is a 404 from the
+    # router, never a database error (must be set before the blueprints are registered).
+    app.url_map.converters["int"] = BoundedInt
     if trusted_proxies > 0:
         n = trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n,  # type: ignore[method-assign]

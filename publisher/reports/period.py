@@ -49,13 +49,29 @@ def _utc(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
 
 
+#: Years a period may fall in: far beyond any report, and far enough from date's own limits
+#: (1..9999) that a period's previous one, or its end in another zone, can still be computed.
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+
+def in_range(day: date, field: str) -> date:
+    """``day`` itself, or an ``Invalid`` naming ``field`` when it is outside the years a
+    period can have (9999-12-31 would overflow once turned into UTC or followed by a day)."""
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise Invalid(f"Tanggal '{day.isoformat()}' di luar rentang {MIN_YEAR}–{MAX_YEAR}.",
+                      f"'{day.isoformat()}' is outside the years {MIN_YEAR}-{MAX_YEAR}.",
+                      fields={field: f"a date in {MIN_YEAR}..{MAX_YEAR}"})
+    return day
+
+
 def _parse_day(text: str, field: str) -> date:
     try:
-        return date.fromisoformat(text.strip()[:10])
+        day = date.fromisoformat(text.strip()[:10])
     except ValueError:
         raise Invalid(f"Tanggal '{text}' tidak dikenal (gunakan TTTT-BB-HH, mis. 2026-11-01).",
                       f"'{text}' is not a date (use YYYY-MM-DD, e.g. 2026-11-01).",
                       fields={field: "YYYY-MM-DD"}) from None
+    return in_range(day, field)
 
 
 def resolve_period(kind: str | None, zone: str, now: datetime, first: str | None = None,
@@ -102,6 +118,7 @@ def month_period(month: str | None, zone: str, now: datetime) -> Period:
             raise Invalid(f"Bulan '{month}' tidak dikenal (gunakan TTTT-BB).",
                           f"'{month}' is not a month (use YYYY-MM).",
                           fields={"month": "YYYY-MM"}) from None
+        in_range(start, "month")
     return Period("month", start, _month_end(start), zone)
 
 

@@ -27,6 +27,30 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I4s", 8 + len(payload), kind) + payload
 
 
+def real_mp4(width: int, height: int, seconds: int) -> bytes:
+    """A real H.264 MP4 (one frame a second), encoded by PyAV: what an upload must be now
+    that uploads are parsed by FFmpeg (``tiny_mp4``'s filler would be refused)."""
+    import tempfile
+    from fractions import Fraction
+
+    import av
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "v.mp4"
+        with av.open(str(path), "w", format="mp4") as out:
+            stream = out.add_stream("libx264", rate=1, options={"preset": "ultrafast"})
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            stream.time_base = Fraction(1, 1)
+            frame = av.VideoFrame.from_image(Image.new("RGB", (width, height), (20, 90, 160)))
+            for i in range(seconds):
+                frame.pts = i
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        return path.read_bytes()
+
+
 def tiny_mp4(width: int, height: int, seconds: int) -> bytes:
     """The smallest MP4 whose boxes instagrapi's own parser reads (size and duration), so
     no MoviePy/ffmpeg is ever needed; the media data itself is filler."""

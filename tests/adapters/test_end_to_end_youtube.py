@@ -15,7 +15,7 @@ from publisher.models import MetricSnapshot, Publication, PublicationStatus, Rol
 from publisher.services import posts as post_svc
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
-from tests.adapters.conftest import tiny_mp4
+from tests.adapters.conftest import real_mp4
 from tests.fakes.youtube import FakeYouTube, serve
 
 
@@ -35,7 +35,7 @@ def test_youtube_video_through_the_worker(yt_core, clock, people, yt):  # type: 
     ch = e2e.yt_channel(core, op, yt, name="Kanal Pemda")
     # the check with Google refreshed the token: its expiry is Google's expires_in from now
     assert e2e.channel_row(core, ch).token_expires_at == clock.now + timedelta(seconds=3599)
-    data = tiny_mp4(1280, 720, seconds=30) + os.urandom(700 * 1024)
+    data = real_mp4(1280, 720, seconds=30) + os.urandom(700 * 1024)
     media_id = e2e.upload(core, op, data, "rapat.mp4")
     e2e.approved(core, op, ap, ch, body="Rekaman rapat paripurna.", media=[media_id],
                  title="Rapat Paripurna DPRD",

@@ -18,7 +18,7 @@ from publisher.models import Channel, Publication, PublicationStatus, User
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.worker import run_once
-from tests.adapters.conftest import PUBLIC_URL, tiny_mp4
+from tests.adapters.conftest import PUBLIC_URL, real_mp4
 from tests.fakes import telegram as tg_fake
 from tests.helpers import approved_post
 
@@ -82,7 +82,7 @@ def photo(core: Core, user: User, n: int = 0, size: tuple[int, int] = (1080, 108
 
 
 def video(core: Core, user: User, size: tuple[int, int] = (1080, 1920), seconds: int = 12) -> int:
-    return upload(core, user, tiny_mp4(*size, seconds=seconds), "video.mp4")
+    return upload(core, user, real_mp4(*size, seconds=seconds), "video.mp4")
 
 
 def approved(core: Core, author: User, approver: User, channel_id: int, *, body: str,

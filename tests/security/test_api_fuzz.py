@@ -22,7 +22,7 @@ from publisher.models import Role
 from tests.helpers import sandbox_channel
 
 #: Examples per operation: ~16 operations × this × 2 backends stays within a few minutes.
-EXAMPLES = 10
+EXAMPLES = 6
 
 
 @pytest.fixture

@@ -194,7 +194,7 @@ def openapi_document() -> dict[str, Any]:
             op["requestBody"] = {"required": True, "content": {"multipart/form-data": {
                 "schema": {"type": "object", "properties": {
                     "file": {"type": "string", "format": "binary"}}}}}}
-        ok = {"description": "OK"}
+        ok: dict[str, Any] = {"description": "OK"}
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": ref(r.response)}}
         success = r.status or (201 if r.method != "GET" and r.summary.startswith("Create")

@@ -8,12 +8,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 from sqlalchemy import or_, select
 
 from publisher.models import Post, PostStatus, Publication, PublicationStatus
+from publisher.reports.period import in_range
 from publisher.services.access import scope
+from publisher.services.errors import ServiceError
 from web.app import db, get_core
 from web.ui.helpers import me, user_zone
 
@@ -24,9 +26,13 @@ MOVABLE = (PublicationStatus.QUEUED, PublicationStatus.MISSED, PublicationStatus
 def _anchor(zone: str) -> date:
     raw = request.args.get("d", "")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         return get_core().now().astimezone(ZoneInfo(zone)).date()
+    try:
+        return in_range(day, "d")
+    except ServiceError as exc:  # 9999-12-31: its week or month would overflow
+        abort(400, description=f"d: {exc.message} / {exc.message_en}")
 
 
 def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[str, Any]]]:
