@@ -1,4 +1,4 @@
-"""users.must_change_password: a temporary password set by an admin must be replaced at login
+"""users.must_change_password — set with a temporary password from an admin, replaced at login
 
 Revision ID: 0005
 Revises: 0004
