@@ -353,7 +353,12 @@ def test_pause_holds_then_publishes(core, clock, people, units, scope):
     assert pub_of(core, post_id).status == S.QUEUED
     if scope == "open-ended":
         with core.sessions.begin() as s:
-            pause_svc.lift_pause(s, s.get(User, people["admin"].id), pause_id)
+            released = pause_svc.lift_pause(s, s.get(User, people["admin"].id), pause_id,
+                                            clock.now)
+        assert released == 1  # held now, so due now: it goes out on the next tick
+        run_once(core)
+        assert pub_of(core, post_id).status == S.PUBLISHED
+        return
     clock.advance(minutes=11)
     run_once(core)
     pub = pub_of(core, post_id)

@@ -191,5 +191,6 @@ def pause_list() -> str | Response:
 
 @bp.route("/jeda/<int:pause_id>/cabut", methods=["POST"])
 def lift(pause_id: int) -> Response:
-    call(pauses.lift_pause, db(), me(), pause_id, ok=_("Pause lifted; publishing resumes."))
+    call(pauses.lift_pause, db(), me(), pause_id, get_core().now(),
+         ok=_("Pause lifted; publishing resumes."))
     return redirect(url_for("admin.pause_list"))
