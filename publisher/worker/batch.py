@@ -34,7 +34,7 @@ from publisher.models import (
     PublishAttempt,
 )
 from publisher.services.pauses import current_pauses
-from publisher.worker.outcome import next_metrics_time
+from publisher.worker.outcome import log_outcome, next_metrics_time
 from publisher.worker.publish import _Call, call_platform, decide, settle_outcome
 from publisher.worker.results import Done, JobResult
 from publisher.worker.snapshot import PubSnapshot, load_snapshots
@@ -180,6 +180,10 @@ def record_published_many(core: Core, done: list[tuple[Ready, Published]],
         s.execute(update(Channel).where(Channel.id.in_({r[1].info.channel_id for r, _ in done}))
                   .values(last_published_at=now, last_error=None))
         complete_many_in(s, [r[0].id for r, _ in done], done[0][0][0].lease_owner, now)
+    for (_job, snap, _call, _out), result in done:
+        log_outcome(snap.info.pub_id, "published",
+                    f"channel {snap.info.channel_id}",
+                    result.permalink or result.external_id)
 
 
 

@@ -6,6 +6,7 @@ row with the platform's response (already cut and redacted by the adapter's erro
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import null, update
@@ -30,6 +31,8 @@ from publisher.worker.snapshot import PubInfo, load_info
 #: a fresh post shows its first numbers while people still look at it (it said "Tidak
 #: tersedia" everywhere for an hour); one read more per post is far inside every platform's
 #: limits (metrics are read in batches per channel).
+log = logging.getLogger(__name__)
+
 METRIC_OFFSETS = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6),
                   timedelta(hours=24), timedelta(days=3), timedelta(days=7), timedelta(days=30))
 
@@ -92,6 +95,8 @@ def record_published(core: Core, pub: PubInfo | int, attempt_id: int | None,
         s.execute(update(Channel).where(Channel.id == info.channel_id)
                   .values(last_published_at=now, last_error=None))
         finish_attempt(s, attempt_id, outcome, now, detail=result.permalink or "")
+        log_outcome(info.pub_id, "published", f"channel {info.channel_id}", result.permalink
+                    or result.external_id)
         audit.record(s, "publication.published", "publication", info.pub_id,
                      unit_id=info.unit_id, at=now,
                      data={"permalink": result.permalink, "external_id": result.external_id,
@@ -100,6 +105,14 @@ def record_published(core: Core, pub: PubInfo | int, attempt_id: int | None,
         if job is not None:
             return complete_in(s, job.id, job.lease_owner, now)
     return False
+
+
+def log_outcome(pub_id: int, status: str, where: str, detail: str | None) -> None:
+    """One line per publication outcome on the console (the operator running ``warta serve``
+    saw the scheduler's ticks and never a publication). ``detail`` is a permalink or a code:
+    never a platform response, which may carry a token."""
+    log.info("publication %s %s on %s%s", pub_id, status, where,
+             f": {detail}" if detail else "")
 
 
 def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,
@@ -133,6 +146,7 @@ def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,
                              unit_id=channel.unit_id, data={"message": pub.error})
         finish_attempt(s, attempt_id, outcome, now, error,
                        detail=None if error else f"{message_en}")
+        log_outcome(pub.id, status, f"channel {pub.channel_id}", pub.error_code)
         audit.record(s, f"publication.{status}", "publication", pub.id,
                      unit_id=pub.post.unit_id,
                      data={"message": pub.error, "code": pub.error_code, "post_id": pub.post_id,

@@ -30,3 +30,17 @@ def test_first_snapshot_ten_minutes_after_publishing(core, make_user, clock):
         pub = s.execute(select(Publication)).scalar_one()
         assert (pub.metrics_stage, pub.next_metrics_at) == (1, pub.published_at
                                                             + timedelta(hours=1))
+
+
+def test_each_publication_outcome_is_one_log_line(core, make_user, caplog):
+    import logging
+
+    op, ap = make_user(Role.OPERATOR, "a"), make_user(Role.APPROVER, "a")
+    ch = sandbox_channel(core, ap, "dinsos-tg")
+    approved_post(core, op, ap, [ch])
+    with caplog.at_level(logging.INFO, logger="publisher.worker"):
+        run_once(core)
+    with core.sessions() as s:
+        pub = s.execute(select(Publication)).scalar_one()
+    lines = [r.getMessage() for r in caplog.records if r.name == "publisher.worker.outcome"]
+    assert lines == [f"publication {pub.id} published on channel {ch}: {pub.permalink}"]
