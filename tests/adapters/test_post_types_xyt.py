@@ -153,7 +153,8 @@ def test_telegram_rate_limit_requeues_after_retry_after(xt_core, clock, people, 
     run_once(core)
     pub = e2e.publication(core, pub_id)
     assert pub.status == S.QUEUED and pub.error_code == "rate_limited"
-    assert pub.error_en == "Telegram is rate limiting; retrying in 35 seconds."
+    assert pub.error_en == ("Telegram is rate limiting; retrying in 35 seconds. Waiting for the "
+                            "Telegram limit until 10.00 WIB.")  # t0 is 03:00 UTC, 35 s + slack
     job = e2e.job_of(core, pub)
     assert t0 + timedelta(seconds=35) <= job.run_at <= t0 + timedelta(seconds=43)
     clock.advance(seconds=34)
