@@ -136,7 +136,7 @@ def test_the_take_only_takes_queued_jobs(q, core, clock):  # type: ignore[no-unt
 
     job_id = q.enqueue("k")
     assert [j.id for j in q.claim("w1", lease_seconds=60)] == [job_id]
-    _pick, take = _claim_statements(False)
+    *_pick, take = _claim_statements(False)  # (peek,) pick, take: the last one takes
     with core.sessions.begin() as s:
         rows = s.execute(take, {"ids": [job_id], "owner": "w2", "now": clock.now,
                                 "lease_until": clock.now + timedelta(seconds=60)}).all()

@@ -253,10 +253,11 @@ def test_a_busy_database_means_nothing_claimed_other_errors_surface(q, monkeypat
 
 def test_claim_passes_sorted_kinds_and_a_floor_of_one(q, monkeypatch):
     seen = []
-    monkeypatch.setattr(q, "_claim", lambda *args: seen.append(args) or [])
+    monkeypatch.setattr(q, "_claim", lambda *args: seen.append(args) or ([], 0))
     q.claim("w", lease_seconds=12.5, limit=0, kinds={"publish", "collect"})
     q.claim("w", lease_seconds=30, limit=4)
-    assert seen == [("w", 12.5, 1, ["collect", "publish"]), ("w", 30, 4, None)]
+    # (worker, lease, limit, sorted kinds, share_of): a plain claim takes the whole limit
+    assert seen == [("w", 12.5, 1, ["collect", "publish"], 1), ("w", 30, 4, None, 1)]
 
 
 def test_backoff_formula_edges():

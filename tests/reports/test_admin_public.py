@@ -16,7 +16,7 @@ def test_admin_opts_a_unit_into_the_public_page_after_a_preview(app, client, cor
     preview = client.get(f"/admin/unit/{bappeda}/pratinjau-publik?bulan=2026-11")
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200 and 'id="public-preview"' in html
-    assert f"https://example.test/{data.posts['p3']}/{data.channels['bfb']}" in html
+    assert f"https://www.facebook.com/warta/{data.posts['p3']}/{data.channels['bfb']}" in html
     assert "Dinas Sosial" not in html.split('id="public-totals"')[1]  # only this unit
     r = client.post(f"/admin/unit/{bappeda}", data={"public_report": "1"})
     assert r.status_code == 302
