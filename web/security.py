@@ -15,6 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
+from publisher.services.query_args import MAX_ID
+
 #: Largest body of a request that is not an upload (JSON, forms): far above any real post.
 BODY_LIMIT = 1024 * 1024
 
@@ -36,7 +38,7 @@ class BoundedInt(IntegerConverter):
     """werkzeug's ``int`` converter, limited to what an id column holds."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -45,7 +47,7 @@ def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int)
     app.config.update(MAX_CONTENT_LENGTH=BODY_LIMIT,
                       SESSION_COOKIE_SECURE=https, REMEMBER_COOKIE_SECURE=https,
                       PREFERRED_URL_SCHEME="https" if https else "http")
-    # Every <int:…> in a route holds at most a 64-bit id: a bigger number is a 404 from the
+    # Every <int:…> in a route holds at most an id column's value: a bigger number is a 404 from the
     # router, never a database error (must be set before the blueprints are registered).
     app.url_map.converters["int"] = BoundedInt
     if trusted_proxies > 0:

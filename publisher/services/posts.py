@@ -38,6 +38,7 @@ from publisher.services import audit
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
+from publisher.services.query_args import MAX_ID
 
 MAX_BODY = 63_000
 
@@ -62,8 +63,8 @@ MAX_LINK = 2000
 
 
 def _is_id(value: object) -> bool:
-    """A number a 64-bit id column can hold (PostgreSQL errors on a comparison with more)."""
-    return isinstance(value, int) and 0 < value <= 2**63 - 1
+    """A number an id column can hold (PostgreSQL errors on a comparison with more)."""
+    return isinstance(value, int) and 0 < value <= MAX_ID
 
 
 def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from publisher.services.query_args import MAX_ID
+
 #: A row id: the database's columns are 64-bit, so a bigger number is refused by name here
 #: rather than by the database (PostgreSQL answers such a comparison with an error).
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):
