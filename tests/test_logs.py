@@ -74,7 +74,7 @@ def test_bot_token_in_urllib3_and_traceback_lines_is_redacted(
     from publisher.cli import make_core
     from tests.fakes.telegram import TOKEN, serve
 
-    make_core().engine.dispose()
+    make_core(create=True).engine.dispose()  # no database needed: logging is configured first
     root = logging.getLogger()
     assert [type(h.formatter) for h in root.handlers
             if type(h).__module__ == "logging"] == [RedactingFormatter]

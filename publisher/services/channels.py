@@ -128,7 +128,7 @@ def verify_credentials(core: Core, platform: str,
         why = redact(str(exc), secret_values(credentials, everything=True))
         raise Invalid(f"Kredensial tidak lengkap atau salah bentuk: {why}",
                       f"Incomplete or malformed credentials: {why}",
-                      fields={"credentials": why}, code="malformed") from None
+                      fields={"credentials": "incomplete"}, code="malformed") from None
 
 
 def _unreachable(reason: str) -> Invalid:
