@@ -31,6 +31,7 @@ from sqlalchemy import select
 from postqueue.models import JobBase
 from publisher.db import Base
 from publisher.models import (
+    ApiToken,
     AuditEvent,
     Campaign,
     CampaignUnit,
@@ -115,6 +116,8 @@ class Ids:
     campaigns: list[int] = field(default_factory=list)
     pauses: list[int] = field(default_factory=list)
     users: list[int] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
     png: bytes = b""
 
 
@@ -128,7 +131,8 @@ def _filler(rule: str, arg: str) -> str | None:
         return None
     return {"post_id": "posts", "pub_id": "pubs", "channel_id": "channels",
             "media_id": "media", "campaign_id": "campaigns", "pause_id": "pauses",
-            "user_id": "users", "provider": "providers"}.get(arg)
+            "user_id": "users", "provider": "providers", "unit_id": "units",
+            "token_id": "tokens"}.get(arg)
 
 
 PROVIDERS = ["x", "google", "meta"]
@@ -139,6 +143,10 @@ ACCEPTED_WRITES = {
     "posts.upload": "an upload takes no id: A gets its own asset",
     "api.upload_media": "an upload takes no id: A gets its own asset",
     "auth.profile": "changes the caller's own language or password only",
+    "auth.login_code": "the caller's own second-factor step; takes no id (a wrong code "
+    "re-renders the form)",
+    "auth.totp_setup": "sets up the caller's own second factor; takes no id (a wrong code "
+    "re-renders the form)",
 }
 UPLOADS = {"posts.upload", "api.upload_media"}
 
@@ -210,11 +218,17 @@ def _seed_unit(core: Any, unit: Unit, admin: User, tag: str, *, b_figures: bool)
     with core.sessions.begin() as s:
         u = s.get(Unit, unit.id)
         op = org.create_user(s, email=f"{tag}.penulis@example.go.id", name=f"{tag} Penulis",
-                             role=Role.OPERATOR, unit=u, password="rahasia123")
+                             role=Role.OPERATOR, unit=u, password="rahasia123",
+                             check_strength=False)
         ap = org.create_user(s, email=f"{tag}.penyetuju@example.go.id",
                              name=f"{tag} Penyetuju", role=Role.APPROVER, unit=u,
-                             password="rahasia123")
+                             password="rahasia123", check_strength=False)
         ids.users = [op.id, ap.id]
+        ids.units = [unit.id]
+        org.create_token(s, op, f"{tag} token")
+        s.flush()
+        ids.tokens = list(s.execute(select(ApiToken.id).where(ApiToken.user_id == op.id))
+                          .scalars())
         actor = s.get(User, admin.id)
         ok = channel_svc.create_channel(core, s, actor, platform="sandbox", name=f"{tag} Kanal",
                                         credentials={"account": f"{tag}-akun", "token": "t"},
@@ -429,7 +443,8 @@ def test_unit_a_sees_and_changes_nothing_of_unit_b(app, client, core, units, wor
     a, b = world["a"], world["b"]
     with core.sessions.begin() as s:
         me = org.create_user(s, email=f"walker.{role}@example.go.id", name="Pejalan A",
-                             role=role, unit=s.get(Unit, units["a"].id), password="rahasia123")
+                             role=role, unit=s.get(Unit, units["a"].id), password="rahasia123",
+                             check_strength=False)
     _login(client, me)
     headers = {"Authorization": f"Bearer {token_for(me)}"}
     steps, unknown = plan(app)
