@@ -84,7 +84,7 @@ def lift_pause(session: Session, actor: User, pause_id: int,
     elif pause.scope == PauseScope.CHANNEL:
         held = held.where(Channel.id == pause.channel_id)
     released = sum(postqueue.queue.reschedule(session, job_id, now, now=now)
-                   for job_id in session.execute(held).scalars())
+                   for job_id in session.execute(held).scalars() if job_id is not None)
     audit.record(session, "pause.lift", "pause", pause.id, actor=actor,
                  data={"released": released})
     return released
