@@ -85,15 +85,20 @@ def recheck_seconds(adapter: BaseAdapter) -> float:
 
 
 def look(adapter: BaseAdapter, post: OutgoingPost, f: Facts) -> Published | None | RetryLater | str:
-    """``Published``, ``None`` (clearly absent), a ``RetryLater`` (throttled: look later) or
-    ``"unknown"`` (cannot look, or the look failed)."""
+    """``Published``, ``None`` (clearly absent), a ``RetryLater`` (throttled with a time the
+    platform named: look then) or ``"unknown"`` (cannot look, or the look failed: a 5xx or a
+    timeout without a time, any other error)."""
     if not type(adapter).caps.supports_lookup:
         return "unknown"
     try:
         found = cast(Any, adapter).lookup(replace(post, taken_ids=f.taken),
                                           f.since - LOOKUP_MARGIN)
     except RetryLater as exc:
-        return exc
+        if exc.retry_after:  # throttled, and the platform said until when: look again then
+            return exc
+        # A 5xx or a timeout while looking says nothing about the post: the look failed.
+        log.warning("lookup failed for %s: %s", post.key, exc.code)
+        return "unknown"
     except Exception:  # noqa: BLE001 - any failure to look means we do not know
         log.warning("lookup failed for %s", post.key, exc_info=True)
         return "unknown"
