@@ -22,6 +22,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "wrt_"
 
 
+def _zone_error(timezone: str) -> str | None:
+    """The field message for a zone name the zone database does not know, else None."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"Zona waktu '{timezone}' tidak dikenal (mis. Asia/Jakarta)."
+    return None
+
+
 def create_unit(session: Session, *, name: str, slug: str, timezone: str = "Asia/Jakarta",
                 actor: User | None = None) -> Unit:
     errors = {}
@@ -29,10 +38,8 @@ def create_unit(session: Session, *, name: str, slug: str, timezone: str = "Asia
         errors["name"] = "Nama unit wajib diisi."
     if not _SLUG.match(slug or ""):
         errors["slug"] = "Slug hanya huruf kecil, angka dan tanda hubung (mis. dinas-sosial)."
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = f"Zona waktu '{timezone}' tidak dikenal (mis. Asia/Jakarta)."
+    if (bad_zone := _zone_error(timezone)) is not None:
+        errors["timezone"] = bad_zone
     if errors:
         raise Invalid("Periksa kembali isian unit.", "Please check the unit's fields.",
                       fields=errors)
@@ -167,11 +174,8 @@ def update_unit(session: Session, actor: User | None, unit_id: int, *, name: str
     errors: dict[str, str] = {}
     if name is not None and not name.strip():
         errors["name"] = "Nama unit wajib diisi."
-    if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            errors["timezone"] = f"Zona waktu '{timezone}' tidak dikenal (mis. Asia/Jakarta)."
+    if timezone is not None and (bad_zone := _zone_error(timezone)) is not None:
+        errors["timezone"] = bad_zone
     if errors:
         raise Invalid("Periksa kembali isian unit.", "Please check the unit's fields.",
                       fields=errors)
