@@ -140,8 +140,9 @@ def test_kill_during_a_long_upload_with_short_posts_behind_it(core, clock, test_
     for n in range(3):  # queued behind the upload: three rounds of four short posts
         approved_post(core, op, ap, shorts, body=f"Info {n}",
                       when=clock() + timedelta(seconds=n))
+    # the reconcile policy looks twice before publishing again; a second apart here
     env = {**test_env, "WARTA_WORKER_THREADS": "1", "WARTA_UPLOAD_THREADS": "1",
-           "WARTA_POLL_SECONDS": "0.2"}
+           "WARTA_POLL_SECONDS": "0.2", "WARTA_SANDBOX_RECHECK_SECONDS": "1"}
     first = start_worker(env, tmp_path / "w1.log")
     try:
         wait_for(lambda: _statuses(core)[S.PUBLISHED] == 12, 60,
