@@ -33,14 +33,15 @@ S = PublicationStatus
 
 def test_metrics_schedule_is_strictly_after_and_ends(clock):
     t0 = clock.now
-    assert next_metrics_time(t0, t0) == (t0 + timedelta(hours=1), 0)
+    assert next_metrics_time(t0, t0) == (t0 + timedelta(minutes=10), 0)  # the first read
     # exactly at a step: that step is done, the next one is due
-    assert next_metrics_time(t0, t0 + timedelta(hours=1)) == (t0 + timedelta(hours=6), 1)
+    assert next_metrics_time(t0, t0 + timedelta(minutes=10)) == (t0 + timedelta(hours=1), 1)
+    assert next_metrics_time(t0, t0 + timedelta(hours=1)) == (t0 + timedelta(hours=6), 2)
     assert next_metrics_time(t0, t0 + timedelta(hours=6, seconds=-1)) == (
-        t0 + timedelta(hours=6), 1)
-    assert next_metrics_time(t0, t0 + timedelta(days=7)) == (t0 + timedelta(days=30), 5)
+        t0 + timedelta(hours=6), 2)
+    assert next_metrics_time(t0, t0 + timedelta(days=7)) == (t0 + timedelta(days=30), 6)
     assert next_metrics_time(t0, t0 + timedelta(days=30)) == (None, len(METRIC_OFFSETS))
-    assert len(METRIC_OFFSETS) == 6
+    assert len(METRIC_OFFSETS) == 7
 
 
 def test_an_explicit_message_wins_over_the_adapters_and_fills_only_what_is_given():
