@@ -22,7 +22,8 @@ def api(make_user, api_as):  # type: ignore[no-untyped-def]
                                   # ids are INTEGER: 32 bits on PostgreSQL (was a 500 there)
                                   f"/posts/{2**31}", "/posts/104499968653553616/reject"])
 def test_ids_beyond_64_bits_are_404(api, path: str):  # type: ignore[no-untyped-def]
-    r = api.post(path) if path.endswith("/reject") else api.get(path)  # the router's int converter holds 64 bits: no such object can exist
+    # the router's int converter holds what an id column holds: no such object can exist
+    r = api.post(path) if path.endswith("/reject") else api.get(path)
     assert r.status_code == 404
     assert r.get_json()["error"]["code"] == "not_found"
 
