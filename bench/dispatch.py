@@ -316,18 +316,26 @@ def steady(dbs: Databases, configs: list[tuple[str, int]], n: int, window: float
     return results
 
 
+def run_burst(inst: Install, n: int, timeout: float,
+              what: str) -> tuple[datetime, dict[str, datetime]]:
+    """Schedule ``n`` posts two seconds ahead, wait (bounded) until none is open, stop the
+    workers; a burst that did not drain is said, and measured as it is."""
+    start = now() + timedelta(seconds=2)
+    sched = inst.schedule([0.0] * n, start)
+    try:
+        wait_for(lambda: inst.open_count() == 0, timeout, f"{what} to drain", interval=0.5)
+    except AssertionError as exc:
+        print(f"  ! {exc}")
+    inst.stop()
+    return start, sched
+
+
 def burst(dbs: Databases, kind: str, workers: int, n: int, idle_seconds: float) -> dict:
     inst = Install(dbs, kind, n, f"burst-{kind}-{workers}")
     inst.start(workers)
     time.sleep(1.0)
     cpu = inst.cpu_percent(idle_seconds)
-    start = now() + timedelta(seconds=2)
-    sched = inst.schedule([0.0] * n, start)
-    try:
-        wait_for(lambda: inst.open_count() == 0, 600, "the burst to drain", interval=0.5)
-    except AssertionError as exc:
-        print(f"  ! {exc}")
-    inst.stop()
+    start, sched = run_burst(inst, n, 600, "the burst")
     res = analyse(outbox_times(inst.dir / "outbox"), sched)
     res["rate"] = (n - res["lost"]) / max(1e-9, (res["last"] - start).total_seconds())
     res["idle_cpu"] = cpu
@@ -376,13 +384,7 @@ def io_burst(dbs: Databases, kind: str, workers: int, n: int, profile: dict) -> 
     """A burst of text posts on a platform that takes its time: throughput by workers."""
     inst = Install(dbs, kind, n, f"io-{kind}-{workers}", control={"latency": profile})
     inst.start(workers)
-    start = now() + timedelta(seconds=2)
-    sched = inst.schedule([0.0] * n, start)
-    try:
-        wait_for(lambda: inst.open_count() == 0, 900, "the I/O burst to drain", interval=0.5)
-    except AssertionError as exc:
-        print(f"  ! {exc}")
-    inst.stop()
+    start, sched = run_burst(inst, n, 900, "the I/O burst")
     calls = outbox_calls(inst.dir / "outbox")
     counts = Counter(k for _a, k, _s, _e in calls)
     last = max(e for _a, _k, _s, e in calls)
