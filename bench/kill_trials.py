@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import dispatch  # noqa: E402
-from dispatch import Databases, Install, now, outbox_calls  # noqa: E402
+import installation  # noqa: E402
+from installation import Databases, Install, now, outbox_calls  # noqa: E402
 
 from tests.worker.procs import kill, start_worker, wait_for  # noqa: E402
 
@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--window", type=float, default=30.0, help="seconds the due times span")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
-    dispatch.CHANNELS = args.accounts
+    installation.CHANNELS = args.accounts
     bad = False
     with tempfile.TemporaryDirectory(prefix="warta-kills-") as tmp:
         dbs = Databases(Path(tmp))
