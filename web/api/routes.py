@@ -14,6 +14,7 @@ from publisher.services import media as media_svc
 from publisher.services import posts as post_svc
 from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
+from publisher.services.approval import content_hash
 from publisher.services.errors import Invalid
 from publisher.services.post_search import MAX_PAGE, MAX_PER_PAGE, PostFilter, search_posts
 from publisher.services.query_args import choice_arg, int_arg, time_arg
@@ -50,7 +51,7 @@ def post_out(post: Post) -> dict[str, Any]:
             "rejection_comment": post.rejection_comment, "approved_by": post.approved_by,
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
             "updated_at": _iso(post.updated_at),
-            "overall_status": post.overall_status,
+            "overall_status": post.overall_status, "content_hash": content_hash(post),
             "publications": [publication_out(p) for p in post.publications]}
 
 
@@ -212,15 +213,22 @@ def submit_post(id: int):  # type: ignore[no-untyped-def]
           response=S.PostOut,
           query={"publish_now": Param("true: the post's time has passed; publish it now "
                                       "(without it such an approval is a 409 time_passed)",
-                                      "boolean")})
+                                      "boolean"),
+                 "content_hash": "the post's content_hash as you read it: if the post "
+                                 "changed since, nothing is approved (409 changed)"})
 @require_token
 def approve_post(id: int):  # type: ignore[no-untyped-def]
     raw = request.args.get("publish_now", "false").lower()
     if raw not in ("true", "false", "1", "0"):
         raise Invalid("publish_now harus true atau false.", "publish_now must be true or false.",
                       fields={"publish_now": "true | false"})
+    seen = request.args.get("content_hash")
+    if seen is not None and not (len(seen) == 64 and all(c in "0123456789abcdef" for c in seen)):
+        raise Invalid("content_hash harus 64 karakter heksadesimal dari unggahan.",
+                      "content_hash must be the post's 64 hexadecimal characters.",
+                      fields={"content_hash": "64 hex"})
     s = db()
-    post = post_svc.approve_post(get_core(), s, current_user(), id,
+    post = post_svc.approve_post(get_core(), s, current_user(), id, seen,
                                  publish_now=raw in ("true", "1"))
     s.commit()
     return jsonify(post_out(post))

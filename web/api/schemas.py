@@ -113,6 +113,8 @@ class PostOut(BaseModel):
     updated_at: datetime
     overall_status: str = Field(description="rolled up from the publications: published | "
                                 "partly_published | partly_failed | failed, else the status")
+    content_hash: str = Field(description="hash of everything that will be published; send it "
+                              "with approve so the approval binds to the version you read")
     publications: list[PublicationOut]
 
 
