@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case
+from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -56,10 +56,20 @@ def _hit(core: Core, session: Session, key: str, limit: int) -> Refusal | None:
     return Refusal(max(1, math.ceil(left)))
 
 
+def prune(core: Core, session: Session) -> int:
+    """Forget windows that ended: a row per client address and per typed name would otherwise
+    grow without end (every address that ever tried, every name ever typed). Run with each
+    login, so the table holds at most one window's worth of keys and no job is needed."""
+    ended = core.now() - timedelta(seconds=WINDOW_SECONDS)
+    result = session.execute(delete(LoginThrottle).where(LoginThrottle.window_start <= ended))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def check_login(core: Core, session: Session, address: str | None,
                 email: str) -> Refusal | None:
     """Count one login attempt; a ``Refusal`` if the address or the account name is over its
     limit (the longer wait of the two)."""
+    prune(core, session)
     waits = [r for r in (_hit(core, session, _key("ip", address or "?"), ADDRESS_LIMIT),
                          _hit(core, session, _key("acct", email or ""), ACCOUNT_LIMIT)) if r]
     return max(waits, key=lambda r: r.retry_after) if waits else None

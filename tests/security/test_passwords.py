@@ -119,3 +119,20 @@ def test_the_count_is_shared_by_every_process(core, monkeypatch):
             assert throttle.check_login(other, s, "5.6.7.8", "A@B.go.id ") is not None
     finally:
         other.engine.dispose()
+
+
+def test_ended_windows_are_forgotten(core, clock):
+    """Every address that ever tried and every name ever typed would stay a row for ever."""
+    from sqlalchemy import func, select
+
+    from publisher.models import LoginThrottle
+
+    with core.sessions.begin() as s:
+        for i in range(5):
+            throttle.check_login(core, s, f"10.0.0.{i}", f"orang{i}@example.go.id")
+    clock.advance(seconds=throttle.WINDOW_SECONDS + 1)
+    with core.sessions.begin() as s:
+        throttle.check_login(core, s, "10.9.9.9", "baru@example.go.id")
+    with core.sessions() as s:
+        keys = s.execute(select(func.count()).select_from(LoginThrottle)).scalar_one()
+    assert keys == 2  # the one new address and the one new name
