@@ -17,3 +17,13 @@ def record(session: Session, action: str, object_type: str, object_id: int | Non
     session.add(AuditEvent(at=at or utcnow(), actor_id=actor.id if actor else None,
                            unit_id=unit_id, action=action, object_type=object_type,
                            object_id=object_id, data=data or {}))
+
+
+def keep_audit(session: Session, exc: Exception) -> None:
+    """After a refused use case was rolled back, record the refusal it asked to keep (a
+    ``ServiceError`` with ``audit``) in its own transaction on the same session."""
+    note = getattr(exc, "audit", None)
+    if not note:
+        return
+    record(session, **note)
+    session.commit()

@@ -197,7 +197,11 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
                       "saluran baru. Saluran tidak diubah.",
                       f"These credentials belong to {theirs}, this channel is {ours}: connect "
                       "them as a new channel. The channel was not changed.",
-                      fields={"credentials": "other account"}, code="other_account")
+                      fields={"credentials": "other account"}, code="other_account",
+                      audit={"action": "channel.reconnect_refused", "object_type": "channel",
+                             "object_id": channel.id, "actor": actor, "unit_id": channel.unit_id,
+                             "data": {"offered_account": str(info.external_id),
+                                      "account": str(channel.external_id)}})
     for column, value in credential_columns(core, credentials).items():
         setattr(channel, column, value)
     channel.status = ChannelStatus.ACTIVE

@@ -6,6 +6,8 @@ Messages are Indonesian first; ``message_en`` is the English twin.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Text(str):
     """A field message in Bahasa Indonesia (the string itself) with its English twin in
@@ -26,15 +28,22 @@ def in_english(fields: dict[str, str]) -> dict[str, str]:
 
 
 class ServiceError(Exception):
+    """``audit``: keyword arguments of ``audit.record`` for a refusal that must stay in the
+    audit log although the use case's transaction is rolled back (an attempt to point a
+    channel at another account, say). The caller that rolls back records it afterwards
+    (``keep_audit``)."""
+
     status = 400
     code = "invalid"
 
     def __init__(self, message: str, message_en: str | None = None, *,
-                 fields: dict[str, str] | None = None, code: str | None = None) -> None:
+                 fields: dict[str, str] | None = None, code: str | None = None,
+                 audit: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.message_en = message_en or message
         self.fields = fields or {}
+        self.audit = audit
         if code:
             self.code = code
 

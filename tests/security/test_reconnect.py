@@ -32,7 +32,7 @@ def test_reconnecting_with_another_accounts_credentials_is_refused(client, login
     ch = make_channel(admin, account="dinsos-fb")
     with core.sessions.begin() as s:
         s.get(Channel, ch).status = ChannelStatus.NEEDS_REAUTH
-    login_as(Role.OPERATOR, "a")
+    op = login_as(Role.OPERATOR, "a")
     r = client.post(f"/akun/{ch}/sambung-ulang", data={"cred_account": "penipu",
                                                         "cred_token": "baru"})
     assert r.status_code == 400
@@ -41,6 +41,13 @@ def test_reconnecting_with_another_accounts_credentials_is_refused(client, login
     assert "sambungkan sebagai saluran baru" in page
     creds, channel = _sealed(core, ch)
     assert creds["account"] == "dinsos-fb" and channel.status == ChannelStatus.NEEDS_REAUTH
+    with core.sessions() as s:  # the attempt is in the audit log, although nothing changed
+        (event,) = s.execute(select(AuditEvent).where(AuditEvent.object_id == ch,
+                                                      AuditEvent.object_type == "channel",
+                                                      AuditEvent.action.like("channel.reconnect%"))
+                             ).scalars().all()
+    assert event.action == "channel.reconnect_refused" and event.actor_id == op.id
+    assert event.data["offered_account"] == "penipu"
 
 
 def test_an_operator_of_the_unit_may_reconnect_the_same_account(client, login_as, make_user,

@@ -16,6 +16,7 @@ from typing import Any
 from flask import request
 from pydantic import BaseModel, ValidationError
 
+from publisher.services.audit import keep_audit
 from publisher.services.errors import Invalid, ServiceError
 from publisher.services.query_args import MAX_ID
 from web.api import bp
@@ -136,6 +137,7 @@ def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | No
                 from web.app import db
 
                 db().rollback()
+                keep_audit(db(), exc)
                 return error_response(exc)
 
         bp.add_url_rule(flask_path, endpoint=f"{fn.__name__}", view_func=view, methods=[method])

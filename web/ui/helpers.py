@@ -13,6 +13,7 @@ from flask import abort, flash, request
 from flask_login import current_user
 
 from publisher.models import User
+from publisher.services.audit import keep_audit
 from publisher.services.errors import NotFound, ServiceError, in_english
 from publisher.timeutil import BadTime, home_zone, parse_time
 from web import formatting
@@ -47,6 +48,7 @@ def call(fn: Callable[..., T], *args: Any, ok: str | None = None, flash_errors: 
         abort(404)
     except ServiceError as exc:
         s.rollback()
+        keep_audit(s, exc)
         if lang() == "en":
             exc.fields = in_english(exc.fields)
         if flash_errors:
