@@ -143,7 +143,11 @@ def _register_errors(app: Flask) -> None:
                                   {"body": f"max {mb} MB"})
             return json_error(exc.code or 500, code, exc.description or "")
         try:
-            return render_template("error.html", code=exc.code, exc=exc), exc.code
+            # A view's own sentence (``abort(400, description=...)``, already in the
+            # user's language) is said as it is; werkzeug's default stays hidden.
+            said = exc.description if exc.description != type(exc).description else None
+            return render_template("error.html", code=exc.code, exc=exc,
+                                   said=said), exc.code
         except Exception:  # noqa: BLE001 - never let an error page raise
             return f"{exc.code} {exc.name}", exc.code
 

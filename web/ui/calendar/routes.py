@@ -17,6 +17,7 @@ from publisher.reports.period import in_range
 from publisher.services.access import scope
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
+from web.formatting import lang
 from web.ui.helpers import me, user_zone
 
 bp = Blueprint("calendar", __name__)
@@ -32,7 +33,7 @@ def _anchor(zone: str) -> date:
     try:
         return in_range(day, "d")
     except ServiceError as exc:  # 9999-12-31: its week or month would overflow
-        abort(400, description=f"d: {exc.message} / {exc.message_en}")
+        abort(400, description=exc.message_en if lang() == "en" else exc.message)
 
 
 def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[str, Any]]]:
