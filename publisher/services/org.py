@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from publisher.core import Core
 from publisher.models import ApiToken, Role, Unit, User
 from publisher.services import audit, passwords
-from publisher.services.errors import Conflict, Forbidden, Invalid, NotFound
+from publisher.services.errors import Conflict, Forbidden, Invalid, NotFound, Text
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -45,7 +45,8 @@ def create_unit(session: Session, *, name: str, slug: str, timezone: str = "Asia
                       fields=errors)
     if session.execute(select(Unit).where(Unit.slug == slug)).scalar_one_or_none():
         raise Conflict(f"Unit dengan slug '{slug}' sudah ada.", f"Unit '{slug}' already exists.",
-                       fields={"slug": "taken"})
+                       fields={"slug": Text(f"Slug '{slug}' sudah dipakai unit lain.",
+                                            f"The slug '{slug}' is used by another unit.")})
     unit = Unit(name=name.strip(), slug=slug, timezone=timezone)
     session.add(unit)
     session.flush()
@@ -88,7 +89,8 @@ def create_user(session: Session, *, email: str, name: str, role: str, unit: Uni
                       fields=errors)
     if session.execute(select(User).where(User.email == email)).scalar_one_or_none():
         raise Conflict(f"Pengguna {email} sudah ada.", f"User {email} already exists.",
-                       fields={"email": "taken"})
+                       fields={"email": Text(f"Alamat {email} sudah dipakai pengguna lain.",
+                                             f"{email} is already used by another user.")})
     user = User(email=email, name=name.strip(), role=role, unit_id=unit.id if unit else None,
                 password_hash=generate_password_hash(password) if password else None)
     session.add(user)
