@@ -13,6 +13,7 @@ from publisher.reports.report import viewer_zone
 from publisher.services.access import get_scoped
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
+from web.reports.charts import history_chart
 from web.reports.routes import bp
 from web.ui.helpers import call
 
@@ -27,12 +28,11 @@ def post_detail(post_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     pubs = e.published_publications(s, post.id)
     history = e.snapshot_history(s, [p.id for p in pubs])
-    chart = [{"label": f"{p.channel.platform} · {p.channel.name}",
-              "points": [{"x": h["collected_at"].isoformat(), "y": h["engagements"]}
-                         for h in history[p.id]]} for p in pubs]
+    zone = viewer_zone(current_user, get_core().settings.timezone)
+    chart = history_chart([f"{p.channel.platform} · {p.channel.name}" for p in pubs],
+                          [history[p.id] for p in pubs], zone)
     return render_template("reports/post.html", post=post, pubs=pubs, history=history,
-                           chart=chart, schedule=SCHEDULE_HOURS,
-                           zone=viewer_zone(current_user, get_core().settings.timezone))
+                           chart=chart, schedule=SCHEDULE_HOURS, zone=zone)
 
 
 @bp.post("/unggahan/<int:post_id>/segarkan")
