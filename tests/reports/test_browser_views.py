@@ -22,8 +22,8 @@ CHART = "Chart.getChart(document.getElementById('chart-history'))"
 
 @pytest.fixture
 def browse(app, chromium_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
-    """``browse(user)``: a Chromium page logged in as ``user`` on a live server, and its base
-    URL; page errors are collected on ``page.errors``."""
+    """``browse(user)``: a Chromium page logged in as ``user`` on a live server, its base URL
+    and the list its script errors are collected in."""
     from playwright.sync_api import sync_playwright
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -32,7 +32,7 @@ def browse(app, chromium_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
 
-        def open_as(user: Any, width: int = 1280) -> tuple[Any, str]:
+        def open_as(user: Any, width: int = 1280) -> tuple[Any, str, list[str]]:
             client = app.test_client()
             with client.session_transaction() as sess:
                 sess["_user_id"] = str(user.id)
@@ -41,9 +41,9 @@ def browse(app, chromium_path) -> Iterator[Any]:  # type: ignore[no-untyped-def]
             ctx.add_cookies([{"name": "session", "value": client.get_cookie("session").value,
                               "url": base}])
             page = ctx.new_page()
-            page.errors = []
-            page.on("pageerror", lambda e: page.errors.append(str(e)))
-            return page, base
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            return page, base, errors
         try:
             yield open_as
         finally:
@@ -58,7 +58,7 @@ CHROME = ["header.top", "nav.nav", "header.top .user", "footer.foot", "label.nav
 def test_printed_report_has_no_app_header_or_menu(browse, make_user, data):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    page, base = browse(make_user("admin", None))
+    page, base, errors = browse(make_user("admin", None))
     page.goto(f"{base}/laporan/cetak?{Q}")
     expect(page.locator("nav.nav")).to_be_visible()  # on screen, the app is around it
     page.emulate_media(media="print")
@@ -78,14 +78,14 @@ def test_printed_report_has_no_app_header_or_menu(browse, make_user, data):  # t
     assert top < 60, top
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
-    assert not page.errors, page.errors
+    assert not errors, errors
 
 
 @pytest.mark.browser
 def test_post_chart_axis_spans_its_snapshots(browse, make_user, data):  # type: ignore[no-untyped-def]
     """P2 has one snapshot (21 November, 00:00 UTC): the axis is hours wide around it, not
     2023–2030; P1's two accounts' snapshots (3 to 10 November, one after the period) fit in."""
-    page, base = browse(make_user("operator", "a"))
+    page, base, errors = browse(make_user("operator", "a"))
     page.goto(f"{base}/laporan/unggahan/{data.posts['p2']}")
     axis = page.evaluate(f"(() => {{ const x = {CHART}.scales.x;"
                          " return {min: x.min, max: x.max, ticks: x.ticks.map(t => t.value)};"
@@ -103,4 +103,4 @@ def test_post_chart_axis_spans_its_snapshots(browse, make_user, data):  # type: 
     assert axis["max"] - axis["min"] <= (last - first) + 14 * 24 * HOUR, axis
     labels = page.evaluate(f"{CHART}.scales.x.ticks.map(t => t.label)")
     assert labels and all("2026" in str(lb) or "/26" in str(lb) for lb in labels), labels
-    assert not page.errors, page.errors
+    assert not errors, errors
