@@ -94,6 +94,9 @@ def test_post_chart_axis_spans_its_snapshots(browse, make_user, data):  # type: 
     assert axis["min"] <= point <= axis["max"]
     assert 2 * HOUR <= axis["max"] - axis["min"] <= 3 * HOUR, axis
     assert len(axis["ticks"]) <= 9
+    # ticks in the page's zone, whatever the browser's: the snapshot at 00:00 UTC is 07.00 WIB
+    ticks = page.evaluate(f"{CHART}.scales.x.ticks.map(t => t.label)")
+    assert any("21/11/26" in t and "07.00" in t for t in ticks), ticks
     page.goto(f"{base}/laporan/unggahan/{data.posts['p1']}")
     axis = page.evaluate(f"(() => {{ const x = {CHART}.scales.x;"
                          " return {min: x.min, max: x.max}; })()")
@@ -101,6 +104,8 @@ def test_post_chart_axis_spans_its_snapshots(browse, make_user, data):  # type: 
     last = int(datetime(2026, 12, 5, tzinfo=UTC).timestamp() * 1000)
     assert axis["min"] <= first and last <= axis["max"]
     assert axis["max"] - axis["min"] <= (last - first) + 14 * 24 * HOUR, axis
+    # the counts are written the Indonesian way (Chart.js's own default is English)
+    assert page.evaluate(f"{CHART}.scales.y.ticks.map(t => t.label)")[-1] == "1.200"
     labels = page.evaluate(f"{CHART}.scales.x.ticks.map(t => t.label)")
     assert labels and all("2026" in str(lb) or "/26" in str(lb) for lb in labels), labels
     assert not errors, errors

@@ -21,6 +21,7 @@
         })
       },
       options: {responsive: true, maintainAspectRatio: false, animation: false,
+                locale: document.documentElement.lang || "id",
                 scales: {y: {beginAtZero: true}}}
     });
     canvas.dataset.series = String(data.series.length);
@@ -52,7 +53,7 @@
                 spanGaps: true};
       })},
       options: {responsive: true, maintainAspectRatio: false, animation: false,
-                parsing: false, scales: {x: x, y: {beginAtZero: true}}}
+                parsing: false, locale: lang, scales: {x: x, y: {beginAtZero: true}}}
     });
     window.wartaCharts = (window.wartaCharts || []).concat([chart]);
   }
