@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Float, Select, cast, func, select
 from sqlalchemy.orm import Session
 
-from publisher.models import MetricSnapshot, Post, PostMedia, Publication, User
+from publisher.models import MediaAsset, MetricSnapshot, Post, PostMedia, Publication, User
 from publisher.reports import metrics as m
 from publisher.reports.facts import ReportFilter, facts, sums
 from publisher.reports.zones import LocalTime
@@ -118,12 +118,23 @@ def top_posts(session: Session, user: User | None, flt: ReportFilter,
                                           r.denominator))
         per[r.post_id].append(row)
     bodies = dict(session.execute(select(Post.id, Post.body).where(Post.id.in_(ids))).all())
-    thumbs = dict(session.execute(select(PostMedia.post_id, PostMedia.media_id)
-                                  .where(PostMedia.post_id.in_(ids), PostMedia.position == 0))
-                  .all())
+    thumbs = first_images(session, ids)
     return [{"post_id": r.post_id, "unit": r.unit_name, "excerpt": _excerpt(bodies.get(r.post_id)),
              "media_id": thumbs.get(r.post_id), **figures(r), "channels": per[r.post_id]}
             for r in ranked]
+
+
+def first_images(session: Session, post_ids: list[int]) -> dict[int, int]:
+    """Each post's first *image* (its thumbnail): a post that starts with a video shows its
+    first photo, and one without any photo none (a video's id made a broken image)."""
+    q = (select(PostMedia.post_id, PostMedia.media_id)
+         .join(MediaAsset, MediaAsset.id == PostMedia.media_id)
+         .where(PostMedia.post_id.in_(post_ids), MediaAsset.kind == "image")
+         .order_by(PostMedia.post_id, PostMedia.position))
+    out: dict[int, int] = {}
+    for post_id, media_id in session.execute(q):
+        out.setdefault(post_id, media_id)
+    return out
 
 
 def _excerpt(body: str | None, n: int = 120) -> str:

@@ -2,6 +2,11 @@
 
 Unknown metrics are written as empty cells, never 0. Times are in the report's zone. The rows
 come from the same queries as the page, already scoped to the viewer.
+
+A table is its column keys (``posts``, ``published_at``, …), one value per key and row, and a
+kind per key that says how a spreadsheet should see the value: whole numbers, a rate (a
+fraction, shown as a percentage), a date, a local date and time, or text. The words of the
+header are the caller's (the web layer translates them); this module only knows the keys.
 """
 
 from __future__ import annotations
@@ -9,35 +14,54 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import chain, repeat
 from typing import Any
 
 from publisher.reports import metrics as m
-from publisher.timeutil import to_zone, zone_label
+from publisher.timeutil import to_zone
 
 FIGURES = ("posts", "publications", *m.METRICS, "engagements", "engagement_rate")
 PUBLICATION_COLUMNS = ("publication_id", "post_id", "unit", "platform", "channel", "campaign",
                        "published_at", "permalink", *m.METRICS, "engagements",
                        "engagement_rate")
 
+#: What a value is to a spreadsheet.
+TEXT, ID, COUNT, RATE, DATE, DATETIME = "text", "id", "count", "rate", "date", "datetime"
+_KINDS = {"publication_id": ID, "post_id": ID, "published_at": DATETIME, "day": DATE,
+          "engagement_rate": RATE, **{k: COUNT for k in FIGURES if k != "engagement_rate"}}
 
-def breakdown_table(rows: Sequence[dict[str, Any]], group_by: str) -> tuple[list[str],
-                                                                             list[list[Any]]]:
+
+def kind_of(key: str) -> str:
+    return _KINDS.get(key, TEXT)
+
+
+def breakdown_table(rows: Sequence[dict[str, Any]], group_by: str,
+                    no_label: str = "") -> tuple[list[str], list[list[Any]]]:
+    """One row per group; a group without a label (posts outside any campaign) is called
+    ``no_label``. Days are dates."""
     header = [group_by, *FIGURES]
-    return header, [[r["label"] if r["label"] is not None else "", *[r[c] for c in FIGURES]]
-                    for r in rows]
+
+    def label(value: Any) -> Any:
+        if value is None:
+            return no_label
+        if group_by == "day" and isinstance(value, str):
+            return date.fromisoformat(value)
+        return value
+    return header, [[label(r["label"]), *[r[c] for c in FIGURES]] for r in rows]
 
 
 def publication_table(result: Iterable[Any], zone: str) -> tuple[list[str], Iterable[list[Any]]]:
-    label = zone_label(zone)
-
+    """Every publication, streamed from ``result``; its time is the wall-clock time in
+    ``zone`` (the header names the zone: a spreadsheet's date cell has none)."""
     def rows() -> Iterable[list[Any]]:
         for r in result:
             local = to_zone(r.published_at, zone)
             eng = r.engagements
             yield [r.publication_id, r.post_id, r.unit_name, r.platform, r.channel_name,
-                   r.campaign_name or "",
-                   f"{local:%Y-%m-%d %H:%M} {label}" if local else "", r.permalink or "",
-                   *[getattr(r, c) for c in m.METRICS], eng,
+                   r.campaign_name or "", local.replace(tzinfo=None) if local else None,
+                   r.permalink or "", *[getattr(r, c) for c in m.METRICS], eng,
                    m.rate(eng if r.denominator is not None else None, r.denominator)]
     return list(PUBLICATION_COLUMNS), rows()
 
@@ -55,41 +79,101 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+@dataclass(frozen=True)
+class CsvDialect:
+    """Separator and decimal mark together, as Excel reads a CSV file under the computer's
+    regional settings: where the decimal mark is a comma (Indonesian), the list separator is
+    a semicolon, and a comma-separated file opens as one column."""
+
+    separator: str
+    decimal: str
+
+
+COMMA = CsvDialect(",", ".")
+SEMICOLON = CsvDialect(";", ",")
+
+
+def csv_value(value: Any, kind: str, dialect: CsvDialect) -> Any:
+    """One CSV cell: a rate as a percentage with two decimals in the dialect's decimal mark
+    ("14,42%", which Excel reads as the number 0.1442), a time as "2026-11-03 09:00" and a
+    date as "2026-11-03" (both read as dates), counts as digits without grouping."""
+    if value is None:
+        return ""
+    if kind == RATE and isinstance(value, int | float):
+        return f"{value * 100:.2f}".replace(".", dialect.decimal) + "%"
+    if kind == DATETIME and isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return neutralise(value)
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]],
+           kinds: Sequence[str] | None = None, *, dialect: CsvDialect = COMMA,
+           bom: bool = False) -> str:
+    """The table as CSV text. ``kinds`` (one per column) formats the values for a spreadsheet;
+    without, values are written as they are. ``bom`` starts the text with a UTF-8 byte order
+    mark, without which Excel reads the file as the computer's legacy code page."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    if bom:
+        buf.write("\ufeff")
+    w = csv.writer(buf, delimiter=dialect.separator)
     w.writerow([neutralise(v) for v in header])
+    cols = list(kinds) if kinds is not None else None
     for row in rows:
-        w.writerow(["" if v is None else neutralise(v) for v in row])
+        if cols is None:
+            w.writerow(["" if v is None else neutralise(v) for v in row])
+        else:
+            w.writerow([csv_value(v, k, dialect) for v, k in zip(row, cols, strict=True)])
     return buf.getvalue()
 
 
-def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
-            title: str = "") -> bytes:
-    """One workbook, one sheet per table; a write-only workbook keeps memory flat."""
+#: Number formats of the XLSX cells, by kind (the caller may give its language's own).
+XLSX_FORMATS = {ID: "0", COUNT: "#,##0", RATE: "0.0%", DATE: "yyyy-mm-dd",
+                DATETIME: "yyyy-mm-dd hh:mm"}
+_WIDTHS = {DATE: 12, DATETIME: 17, TEXT: 24, RATE: 14, COUNT: 12, ID: 10}
+
+
+def to_xlsx(sheets: Sequence[tuple[Any, ...]], title: str = "",
+            formats: dict[str, str] | None = None) -> bytes:
+    """One workbook, one sheet per table: ``(name, header, rows)`` or ``(name, header, rows,
+    kinds)``. With kinds, numbers, rates and times are typed cells with a number format (a
+    rate is the fraction, formatted as a percentage). A write-only workbook keeps memory
+    flat."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
+    fmt = {**XLSX_FORMATS, **(formats or {})}
     wb = Workbook(write_only=True)
-    for name, header, rows in sheets:
+    for name, header, rows, *rest in sheets:
+        kinds = list(rest[0]) if rest else [TEXT] * len(header)
         ws = wb.create_sheet(title=name[:31])
+        for i, kind in enumerate(kinds, 1):
+            ws.column_dimensions[get_column_letter(i)].width = max(_WIDTHS[kind],
+                                                                   len(header[i - 1]) + 2)
+        ws.freeze_panes = "A3" if title else "A2"
 
-        def cells(values: Iterable[Any], ws: Any = ws) -> list[Any]:
+        def cells(values: Iterable[Any], ws: Any = ws, kinds: Sequence[str] = kinds) -> list:
             # Text is written as a string cell (data_type "s"): openpyxl would otherwise
             # store a value starting with "=" as a formula that runs when the file opens.
             out: list[Any] = []
-            for v in values:
+            for v, kind in zip(values, chain(kinds, repeat(TEXT))):  # noqa: B905
                 if isinstance(v, str):
                     cell = WriteOnlyCell(ws, value=v)
                     cell.data_type = "s"
+                    out.append(cell)
+                elif v is not None and kind in fmt:
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = fmt[kind]
                     out.append(cell)
                 else:
                     out.append(v)
             return out
 
         if title:
-            ws.append(cells([title]))
-        ws.append(cells(header))
+            ws.append(cells([title], kinds=[TEXT]))
+        ws.append(cells(header, kinds=[TEXT] * len(header)))
         for row in rows:
             ws.append(cells(row))
     buf = io.BytesIO()

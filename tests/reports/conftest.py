@@ -151,3 +151,55 @@ def viewer(session, make_user):  # type: ignore[no-untyped-def]
 
 #: The query arguments for November 2026.
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
+
+
+#: The exports' Indonesian column headers, by the key a test reads them with (written out here,
+#: not taken from the code under test). The time column names its zone: "Waktu terbit (WIB)".
+ID_HEADERS = {"No. penayangan": "publication_id", "No. unggahan": "post_id", "Unit": "unit",
+              "Platform": "platform", "Akun": "channel", "Kampanye": "campaign",
+              "Tanggal": "day", "Tautan di platform": "permalink", "Unggahan": "posts",
+              "Penayangan": "publications", "Suka": "likes", "Komentar": "comments",
+              "Dibagikan": "shares", "Tayangan": "views", "Impresi": "impressions",
+              "Jangkauan": "reach", "Disimpan": "saves", "Interaksi": "engagements",
+              "Tingkat interaksi": "engagement_rate"}
+#: The workbook's sheets (Indonesian) by table.
+ID_SHEETS = {"unit": "Unit", "platform": "Platform", "channel": "Akun", "campaign": "Kampanye",
+             "day": "Tanggal", "publications": "Penayangan"}
+
+
+def header_key(text: str) -> str:
+    import re
+
+    if re.fullmatch(r"Waktu terbit \((WIB|WITA|WIT|[\w/]+)\)", text):
+        return "published_at"
+    return ID_HEADERS[text]
+
+
+def read_csv(response: Any, sep: str = ";") -> list[dict[str, str]]:
+    """The rows of a CSV export (Indonesian headers, UTF-8 with a BOM) keyed by column key."""
+    import csv
+    import io
+
+    assert response.status_code == 200, response.status_code
+    assert response.data.startswith(b"\xef\xbb\xbf"), response.data[:10]
+    reader = csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=sep)
+    keys = [header_key(h) for h in next(reader)]
+    return [dict(zip(keys, row, strict=True)) for row in reader]
+
+
+def percent(text: str) -> float | None:
+    """"15,00%" (or "15.00%") as the fraction 0.15; empty as None."""
+    if text == "":
+        return None
+    assert text.endswith("%"), text
+    return float(text[:-1].replace(",", ".")) / 100
+
+
+def sheet_rows(wb: Any, table: str) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:
+    """(the header row, the rows keyed by column key) of a workbook's sheet, below its title;
+    a read-only workbook leaves trailing empty cells out."""
+    rows = list(wb[ID_SHEETS[table]].iter_rows(values_only=True))
+    header = rows[1]
+    keys = [header_key(h) for h in header]
+    return header, [dict(zip(keys, row + (None,) * (len(keys) - len(row)), strict=True))
+                    for row in rows[2:]]

@@ -46,7 +46,6 @@ One data set per unit, the same in local time for each zone (offset UTC+7/+8/+9)
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from openpyxl import load_workbook
 
 from publisher.models import Unit
 from publisher.services import org
+from tests.reports.conftest import percent, read_csv, sheet_rows
 
 #: unit key -> (zone, UTC offset in hours, zone label in exports)
 ZONES = {"wib": ("Asia/Jakarta", 7, "WIB"), "wita": ("Asia/Makassar", 8, "WITA"),
@@ -190,69 +190,64 @@ def test_csv_exports_at_the_edges(client, login_as, zoned, zone_key):  # type: i
     _zone, _off, label = ZONES[zone_key]
     login_as("operator", zone_key)
     r = client.get(f"/laporan/ekspor.csv?table=publications&{NOV}")
-    assert r.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert f";Waktu terbit ({label});" in r.get_data(as_text=True).splitlines()[0]
+    rows = read_csv(r)
     ids = zoned[zone_key].pubs
     by_id = {int(row["publication_id"]): row for row in rows}
     assert set(by_id) == {ids["A"], ids["B"], ids["D"], ids["E"], ids["G"], ids["H"]}  # not C
     a, b, d, e = (by_id[ids[n]] for n in "ABDE")
-    assert a["published_at"] == f"2026-11-01 00:00 {label}"
-    assert b["published_at"] == f"2026-11-30 23:00 {label}"
+    assert a["published_at"] == "2026-11-01 00:00"
+    assert b["published_at"] == "2026-11-30 23:00"
     # B at its last-second snapshot, not the one at the cutoff
     assert (b["likes"], b["comments"], b["saves"], b["reach"], b["engagements"]) == (
         "6", "1", "1", "80", "8")
     # D has reach 200 and views 1000: the rate is 12 / 200
     assert (d["reach"], d["views"], d["engagements"]) == ("200", "1000", "12")
-    assert float(d["engagement_rate"]) == pytest.approx(0.06)
+    assert d["engagement_rate"] == "6,00%"
     # Telegram gives views only: everything else is empty, never 0
     assert (e["views"], e["likes"], e["comments"], e["reach"], e["engagements"],
             e["engagement_rate"]) == ("500", "", "", "", "", "")
 
-    plat = {row["platform"]: row for row in csv.DictReader(io.StringIO(client.get(
-        f"/laporan/ekspor.csv?table=platform&{NOV}").get_data(as_text=True)))}
+    plat = {row["platform"]: row for row in read_csv(client.get(
+        f"/laporan/ekspor.csv?table=platform&{NOV}"))}
     assert (plat["telegram"]["views"], plat["telegram"]["likes"],
             plat["telegram"]["engagements"], plat["telegram"]["engagement_rate"]) == (
         "500", "", "", "")
     assert (plat["facebook"]["engagements"], plat["facebook"]["reach"],
             plat["facebook"]["impressions"]) == ("24", "320", "")
-    assert float(plat["facebook"]["engagement_rate"]) == pytest.approx(0.075)
+    assert percent(plat["facebook"]["engagement_rate"]) == pytest.approx(0.075)
 
-    dec = list(csv.DictReader(io.StringIO(client.get(
-        f"/laporan/ekspor.csv?table=publications&{DEC}").get_data(as_text=True))))
+    dec = read_csv(client.get(f"/laporan/ekspor.csv?table=publications&{DEC}"))
     assert [(int(x["publication_id"]), x["published_at"], x["likes"]) for x in dec] == [
-        (ids["C"], f"2026-12-01 00:00 {label}", "100")]
-
-
-def _padded(header: tuple[Any, ...], row: tuple[Any, ...]) -> dict[str, Any]:
-    """A sheet row as a dict; a read-only workbook leaves trailing empty cells out."""
-    assert len(row) <= len(header)
-    return dict(zip(header, row + (None,) * (len(header) - len(row)), strict=True))
+        (ids["C"], "2026-12-01 00:00", "100")]
 
 
 @pytest.mark.parametrize("zone_key", list(ZONES))
 def test_xlsx_export_at_the_edges(client, login_as, zoned, zone_key):  # type: ignore[no-untyped-def]
+    _zone, _off, label = ZONES[zone_key]
     login_as("operator", zone_key)
     r = client.get(f"/laporan/ekspor.xlsx?{NOV}")
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.data), read_only=True)
-    sheet = list(wb["platform"].iter_rows(values_only=True))
-    header = sheet[1]
-    rows = {row[0]: _padded(header, row) for row in sheet[2:]}
+    _, sheet = sheet_rows(wb, "platform")
+    rows = {row["platform"]: row for row in sheet}
     for platform, expected in BY_PLATFORM.items():
         assert {k: rows[platform][k] for k in FIGURE_KEYS} == expected, platform
         _rate(rows[platform]["engagement_rate"], RATES[platform])
-    pubs = list(wb["publications"].iter_rows(values_only=True))
-    head = pubs[1]
-    by_id = {row[0]: _padded(head, row) for row in pubs[2:]}
+    head, pubs = sheet_rows(wb, "publications")
+    assert f"Waktu terbit ({label})" in head
+    by_id = {row["publication_id"]: row for row in pubs}
     ids = zoned[zone_key].pubs
     assert set(by_id) == {ids["A"], ids["B"], ids["D"], ids["E"], ids["G"], ids["H"]}
+    assert by_id[ids["A"]]["published_at"] == datetime(2026, 11, 1, 0, 0)  # local wall clock
+    assert by_id[ids["B"]]["published_at"] == datetime(2026, 11, 30, 23, 0)
     assert by_id[ids["D"]]["engagement_rate"] == pytest.approx(0.06)
     telegram = by_id[ids["E"]]
     assert (telegram["views"], telegram["likes"], telegram["engagements"],
             telegram["engagement_rate"]) == (500, None, None, None)
-    days = {row[0]: row for row in list(wb["day"].iter_rows(values_only=True))[2:]}
-    assert sorted(days) == ["2026-11-01", "2026-11-10", "2026-11-15", "2026-11-20",
-                            "2026-11-25", "2026-11-30"]
+    _, day_rows = sheet_rows(wb, "day")
+    days = {row["day"]: row for row in day_rows}
+    assert sorted(days) == [datetime(2026, 11, d) for d in (1, 10, 15, 20, 25, 30)]
     # H has engagements but no denominator: a rate of its own it has not
     h = by_id[ids["H"]]
     assert (h["engagements"], h["views"], h["reach"], h["engagement_rate"]) == (3, None, None,

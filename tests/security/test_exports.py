@@ -75,11 +75,12 @@ def test_reports_exports_carry_no_formula(client, core, units, data, make_user):
     with client.session_transaction() as sess:
         sess["_user_id"] = str(admin.id)
         sess["_fresh"] = True
-    r = client.get("/laporan/ekspor.csv?table=publications&from=2026-11-01&to=2026-11-30")
-    assert r.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
-    assert "'" + EVIL[0] in {row["unit"] for row in rows}
-    assert {row["channel"] for row in rows} == {"'" + EVIL[3]}
+    for sep in ("semicolon", "comma"):  # Indonesian headers, either separator
+        r = client.get(f"/laporan/ekspor.csv?table=publications&sep={sep}"
+                       "&from=2026-11-01&to=2026-11-30")
+        rows = reports_fixtures.read_csv(r, sep=";" if sep == "semicolon" else ",")
+        assert "'" + EVIL[0] in {row["unit"] for row in rows}
+        assert {row["channel"] for row in rows} == {"'" + EVIL[3]}
     r = client.get("/laporan/ekspor.xlsx?from=2026-11-01&to=2026-11-30")
     book = load_workbook(io.BytesIO(r.data))
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]

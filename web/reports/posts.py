@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,6 +13,7 @@ from publisher.reports.report import viewer_zone
 from publisher.services.access import get_scoped
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
+from web.reports.charts import history_chart
 from web.reports.routes import bp
 from web.ui.helpers import call
 
@@ -27,12 +28,11 @@ def post_detail(post_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     pubs = e.published_publications(s, post.id)
     history = e.snapshot_history(s, [p.id for p in pubs])
-    chart = [{"label": f"{p.channel.platform} · {p.channel.name}",
-              "points": [{"x": h["collected_at"].isoformat(), "y": h["engagements"]}
-                         for h in history[p.id]]} for p in pubs]
+    zone = viewer_zone(current_user, get_core().settings.timezone)
+    chart = history_chart([f"{p.channel.platform} · {p.channel.name}" for p in pubs],
+                          [history[p.id] for p in pubs], zone)
     return render_template("reports/post.html", post=post, pubs=pubs, history=history,
-                           chart=chart, schedule=SCHEDULE_HOURS,
-                           zone=viewer_zone(current_user, get_core().settings.timezone))
+                           chart=chart, schedule=SCHEDULE_HOURS, zone=zone)
 
 
 @bp.post("/unggahan/<int:post_id>/segarkan")
@@ -48,12 +48,21 @@ def refresh(post_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/media/<int:media_id>")
 @login_required
 def thumbnail(media_id: int):  # type: ignore[no-untyped-def]
-    """A post's first image for the top-posts table (unit-scoped, images only)."""
+    """A post's first image for the top-posts table (unit-scoped: another unit's media is a
+    404, admins see every unit's; images only).
+
+    The path is resolved against the working directory, as the uploads were stored:
+    ``send_from_directory`` would resolve a relative ``WARTA_MEDIA_DIR`` (the default,
+    ``var/media``) against the ``web`` package and answer 404 for every thumbnail.
+    """
     try:
         asset = get_scoped(db(), MediaAsset, media_id, current_user)
     except ServiceError:
         abort(404)
     if asset.kind != "image":
         abort(404)
-    return send_from_directory(get_core().settings.media_dir, asset.path, mimetype=asset.mime,
-                               max_age=3600)
+    root = get_core().settings.media_dir.resolve()
+    path = (root / asset.path).resolve()
+    if root not in path.parents or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=asset.mime, max_age=3600)

@@ -4,6 +4,7 @@ asks ``publisher.reports`` and renders; the numbers are computed only there."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from publisher.services.access import scope, scope_shared
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
 from web.formatting import lang
+from web.reports import exports as words
 
 bp = Blueprint("reports", __name__)
 
@@ -78,51 +80,58 @@ def printable():  # type: ignore[no-untyped-def]
     return _render_report("reports/print.html", printing=True, generated_at=get_core().now())
 
 
-def _filename(req: ReportRequest, what: str, ext: str) -> str:
-    return f"laporan-{what}-{req.period.first_day}-{req.period.last_day}.{ext}"
+def _filename(req: ReportRequest, table: str | None, ext: str) -> str:
+    return words.file_name(table, req.period.first_day, req.period.last_day, ext)
+
+
+def _table(table: str, req: ReportRequest) -> tuple[list[str], Any]:
+    """(column keys, rows) of one export table, scoped to the viewer."""
+    s = db()
+    if table == "publications":
+        return exports.publication_table(e.publication_rows(s, current_user, req.filter),
+                                          req.zone)
+    return exports.breakdown_table(e.breakdown(s, current_user, req.filter, table, req.zone),
+                                   table, no_label=words.no_campaign())
 
 
 @bp.get("/ekspor.csv")
 @login_required
 def export_csv():  # type: ignore[no-untyped-def]
+    """One table as CSV for Excel: UTF-8 with a byte order mark, headers in the viewer's
+    language, the separator and decimal mark of that language's Excel (``sep`` overrides)."""
     req = _request()
     table = request.args.get("table", "platform")
-    s = db()
-    if table == "publications":
-        header, rows = exports.publication_table(e.publication_rows(s, current_user, req.filter),
-                                                 req.zone)
-    elif table in BREAKDOWNS or table == "day":
-        header, rows = exports.breakdown_table(
-            e.breakdown(s, current_user, req.filter, table, req.zone), table)
-    else:
+    if table not in (*BREAKDOWNS, "day", "publications"):
         abort(400, description=_("Unknown table."))
-    body = exports.to_csv(header, rows)
+    dialect = words.csv_dialect()
+    keys, rows = _table(table, req)
+    body = exports.to_csv(words.header(keys, req.zone), rows, words.kinds(keys),
+                          dialect=dialect, bom=True)
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename={_filename(req, table, 'csv')}"})
+        "Content-Disposition":
+        f"attachment; filename={_filename(req, table, 'csv')}"})
 
 
 @bp.get("/ekspor.xlsx")
 @login_required
 def export_xlsx():  # type: ignore[no-untyped-def]
-    """One workbook: a sheet per breakdown and one with every publication."""
+    """One workbook: a sheet per breakdown and one with every publication; numbers, rates
+    and times are typed cells with formats."""
     req = _request()
     s = db()
     title = _("Engagement report %(first)s – %(last)s", first=req.period.first_day.isoformat(),
               last=req.period.last_day.isoformat())
     with materialized(s, current_user, req.filter):  # six sheets, one snapshot lookup
         sheets = []
-        for g in (*BREAKDOWNS, "day"):
-            header, rows = exports.breakdown_table(e.breakdown(s, current_user, req.filter, g,
-                                                               req.zone), g)
-            sheets.append((g, header, rows))
-        header, rows = exports.publication_table(
-            e.publication_rows(s, current_user, req.filter), req.zone)
-        sheets.append(("publications", header, rows))
-        data = exports.to_xlsx(sheets, title=title)
+        for g in (*BREAKDOWNS, "day", "publications"):
+            keys, rows = _table(g, req)
+            sheets.append((words.sheet_name(g), words.header(keys, req.zone), rows,
+                           words.kinds(keys)))
+        data = exports.to_xlsx(sheets, title=title, formats=words.xlsx_formats())
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet", headers={
                         "Content-Disposition":
-                        f"attachment; filename={_filename(req, 'semua', 'xlsx')}"})
+                        f"attachment; filename={_filename(req, None, 'xlsx')}"})
 
 
 def _now() -> datetime:

@@ -21,6 +21,7 @@
         })
       },
       options: {responsive: true, maintainAspectRatio: false, animation: false,
+                locale: document.documentElement.lang || "id",
                 scales: {y: {beginAtZero: true}}}
     });
     canvas.dataset.series = String(data.series.length);
@@ -28,25 +29,33 @@
     window.wartaCharts = (window.wartaCharts || []).concat([chart]);
   }
 
+  // The time axis comes with the data (web/reports/charts.py): left to itself, Chart.js
+  // widens a single instant by 5 % of its milliseconds since 1970, about three years.
   function drawHistory() {
     var el = document.getElementById("history-data");
     var canvas = document.getElementById("chart-history");
     if (!el || !canvas || !window.Chart) return;
     var data = JSON.parse(el.textContent);
-    new Chart(canvas, {
+    var lang = document.documentElement.lang || "id";
+    var x = {type: "linear", ticks: {callback: function (v) {
+      return new Date(v).toLocaleString(lang, {dateStyle: "short", timeStyle: "short",
+                                               timeZone: data.zone});
+    }}};
+    if (data.x) {
+      x.min = data.x.min;
+      x.max = data.x.max;
+      x.ticks.stepSize = data.x.step;
+    }
+    var chart = new Chart(canvas, {
       type: "line",
-      data: {datasets: data.map(function (s, i) {
-        return {label: s.label, data: s.points.map(function (p) {
-                  return {x: Date.parse(p.x), y: p.y}; }),
-                borderColor: COLORS[i % COLORS.length], spanGaps: true};
+      data: {datasets: data.series.map(function (s, i) {
+        return {label: s.label, data: s.points, borderColor: COLORS[i % COLORS.length],
+                spanGaps: true};
       })},
       options: {responsive: true, maintainAspectRatio: false, animation: false,
-                parsing: false,
-                scales: {x: {type: "linear", ticks: {callback: function (v) {
-                  return new Date(v).toLocaleString(document.documentElement.lang || "id",
-                                                    {dateStyle: "short", timeStyle: "short"});
-                }}}, y: {beginAtZero: true}}}
+                parsing: false, locale: lang, scales: {x: x, y: {beginAtZero: true}}}
     });
+    window.wartaCharts = (window.wartaCharts || []).concat([chart]);
   }
 
   function sortable(table) {
