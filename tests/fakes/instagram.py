@@ -238,7 +238,8 @@ def _shortcode(pk: int) -> str:
 
 def serve() -> Iterator[FakeInstagram]:
     """Generator for a pytest fixture: ``yield from serve()``."""
-    fake = FakeInstagram().start()
+    fake = FakeInstagram()
+    fake.start()
     try:
         yield fake
     finally:
