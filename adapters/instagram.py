@@ -12,6 +12,11 @@ recent media listing (one paged call covers many posts) instead of one call per 
 
 Note: instagrapi itself pauses briefly between private requests and before "configure"; that
 pacing is the library's, not ours, and is removed in tests by patching its ``time.sleep``.
+
+Every request instagrapi makes goes through ``adapters/_instagrapi_http.py``: a timeout
+(instagrapi sets none), never a configure call sent twice once one went unanswered, and the
+server (``WARTA_INSTAGRAM_API_URL``: tests and staging point it at a local fake of the private
+API, over instagrapi's plain ``requests`` transport since its curl one speaks HTTP/2 only).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from instagrapi import Client
 from instagrapi import exceptions as ig
 from PIL import Image
 
+from adapters._instagrapi_http import CREATE_MARKERS, GuardedSends
 from adapters.base import (
     AccountInfo,
     AdapterContext,
@@ -53,8 +59,7 @@ from adapters.errors import (
 )
 from adapters.instagram_graph import caption_problems
 
-#: Request paths that publish (the irreversible step of every upload).
-CREATE_MARKERS = ("/media/configure",)
+__all__ = ["CREATE_MARKERS", "InstagramAdapter"]
 ClientFactory = Callable[[dict[str, Any] | None], Client]
 
 
@@ -104,7 +109,8 @@ class InstagramAdapter(BaseAdapter):
         self.listing_pages = int(s.get("listing_pages") or 3)
         self.thumbnail_image = s.get("thumbnail_image") or None
         self._cl: Client | None = None
-        self._sent: list[str] = []
+        self._http = GuardedSends(base_url=self.base_url, timeout=ctx.timeout,
+                                  upload_timeout=float(s.get("upload_timeout") or 1800))
         self._secrets = [str(v) for k, v in creds.items()
                          if k in ("password", "totp_secret", "sessionid") and v]
 
@@ -115,14 +121,12 @@ class InstagramAdapter(BaseAdapter):
         # the challenge and then read a code from stdin. Surface it to the operator instead.
         cl.with_challenge_flow = False
         cl.challenge_code_handler = _no_code
-        sent = self._sent
-        original_send = cl.private.send
-
-        def tracking_send(prep: requests.PreparedRequest, **kw: Any) -> requests.Response:
-            sent.append(str(prep.url))  # so a failure can tell "before" from "after" configure
-            return original_send(prep, **kw)
-
-        cl.private.send = tracking_send  # type: ignore[method-assign]
+        # No transport-level retries (the requests transport would resend a configure after a
+        # 5xx); the curl transport has none. A local API URL needs plain HTTP/1.1.
+        cl.set_retry_config(session_retry_total=0,
+                            private_transport="requests" if self.base_url else None)
+        self._http.wrap(cl.private, track=True)
+        self._http.wrap(cl.public, track=False)
         return cl
 
     def client(self) -> Client:
@@ -164,7 +168,7 @@ class InstagramAdapter(BaseAdapter):
     def _call(self, op: Callable[[Client], Any], *, create: bool = False) -> Any:
         """Run one instagrapi operation; log in again once if the session was rejected
         (only while nothing irreversible has been sent)."""
-        self._sent.clear()
+        self._http.begin()
         try:
             return op(self.client())
         except (ig.LoginRequired, ig.ClientLoginRequired) as exc:
@@ -176,14 +180,14 @@ class InstagramAdapter(BaseAdapter):
             self._cl = self._login(uuids)
         except (ig.ClientError, requests.RequestException, OSError, ValueError) as exc:
             raise self._classify(exc, create) from None
-        self._sent.clear()
+        self._http.begin()
         try:
             return op(self._cl)
         except (ig.ClientError, requests.RequestException, OSError, ValueError) as exc:
             raise self._classify(exc, create) from None
 
     def _after_create(self) -> bool:
-        return any(marker in url for url in self._sent for marker in CREATE_MARKERS)
+        return self._http.after_create()
 
     # -- the one place errors are classified ------------------------------------------------
     def _classify(self, exc: BaseException, create: bool = False) -> AdapterError:

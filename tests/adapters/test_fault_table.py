@@ -3,8 +3,11 @@
 Each row connects a channel through the service, has a post approved by a second person, and
 runs the real worker (``run_once``, the clock moved between rounds) against the platform's
 fake, with one fault (``tests/fakes/faults.py``) aimed at the call that makes the post public:
-on the publish path (Facebook, X text and images, YouTube's last chunk, Telegram) or the poll
-path (Instagram's ``media_publish``, X's tweet after video processing).
+on the publish path (Facebook, instagrapi's ``media/configure*``, X text and images, YouTube's
+last chunk, Telegram) or the poll path (Instagram Graph's ``media_publish``, X's tweet after
+video processing). The process columns (the first row of each platform and path) stop a real
+``warta worker`` during that call — SIGKILL before or after processing, or an orderly stop
+(``restart``) — and a new process settles the publication.
 
 After each: exactly as many posts on the fake as the policy allows (one; none for a Telegram
 5xx before processing, since Telegram offers no way to look), and the publication in the state
@@ -15,6 +18,7 @@ table by adding one ``Case``.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +28,7 @@ import pytest
 from publisher.core import Core
 from tests.adapters import worker_e2e as e2e
 from tests.adapters.conftest import PUBLIC_URL
+from tests.fakes import instagram as ig_fake
 from tests.fakes.faults import MODES
 
 FAULTS = [m for m in MODES if not m.startswith("hold")]
@@ -38,6 +43,7 @@ class Fakes:
     fx: Any
     fy: Any
     ft: Any
+    fi: Any
     op: Any
     ap: Any
 
@@ -62,6 +68,13 @@ def _ig(f: Fakes, media: list[int], options: dict[str, Any] | None = None) -> in
     ch = e2e.ig_graph_channel(f.core, f.op, f.graph)
     return e2e.approved(f.core, f.op, f.ap, ch, body="Lomba foto HUT kota.", media=media,
                         options=options)
+
+
+def _igp(f: Fakes, media: list[int], options: dict[str, Any] | None = None) -> int:
+    """Instagram through instagrapi's private API (platform ``instagram``), by session id."""
+    ch = e2e.channel(f.core, f.op, "instagram", {"sessionid": f.fi.sessionid})
+    return e2e.approved(f.core, f.op, f.ap, ch, body="Vaksinasi gratis di puskesmas.",
+                        media=media, options=options)
 
 
 def _x(f: Fakes, media: list[int]) -> int:
@@ -108,6 +121,15 @@ CASES = [
          _ig_posts),
     Case("instagram_graph-reel", "poll", "graph", ("POST", r"/\d+/media_publish"),
          lambda f: _ig(f, [e2e.video(f.core, f.op)], {"ig_type": "reel"}), _ig_posts),
+    # instagrapi publishes synchronously: uploads, then one configure call makes the post
+    Case("instagram-photo", "publish", "fi", ("POST", ig_fake.CONFIGURE),
+         lambda f: _igp(f, [e2e.photo(f.core, f.op)]), lambda f: len(f.fi.medias)),
+    Case("instagram-album", "publish", "fi", ("POST", ig_fake.CONFIGURE),
+         lambda f: _igp(f, [e2e.photo(f.core, f.op, 0), e2e.photo(f.core, f.op, 1)]),
+         lambda f: len(f.fi.medias)),
+    Case("instagram-reel", "publish", "fi", ("POST", ig_fake.CONFIGURE),
+         lambda f: _igp(f, [e2e.video(f.core, f.op)], {"ig_type": "reel"}),
+         lambda f: len(f.fi.medias)),
     Case("x-text", "publish", "fx", ("POST", "/2/tweets"), lambda f: _x(f, []),
          lambda f: len(f.fx.tweets)),
     Case("x-images", "publish", "fx", ("POST", "/2/tweets"),
@@ -130,14 +152,15 @@ def expected(case: Case, fault: str) -> tuple[str, int]:
     return e2e.S.UNCONFIRMED, 0 if fault == "5xx_before" else 1
 
 
-PLATFORMS = ("FACEBOOK", "INSTAGRAM_GRAPH", "X", "YOUTUBE", "TELEGRAM")
+PLATFORMS = ("FACEBOOK", "INSTAGRAM_GRAPH", "INSTAGRAM", "X", "YOUTUBE", "TELEGRAM")
 
 
 @pytest.fixture
-def fake_env(graph_fake, fx, fy, ft) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def fake_env(graph_fake, fx, fy, ft, fig) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The settings that point every adapter at its fake, with short client timeouts."""
     base = graph_fake.url + "/v25.0"
     return {"WARTA_FACEBOOK_API_URL": base, "WARTA_INSTAGRAM_GRAPH_API_URL": base,
+            "WARTA_INSTAGRAM_API_URL": fig.url,
             "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5", "WARTA_PUBLIC_URL": PUBLIC_URL,
             "WARTA_FACEBOOK_VIDEO_TIMEOUT": TIMEOUT, "WARTA_X_API_URL": fx.url,
             "WARTA_TELEGRAM_API_URL": ft.url, "WARTA_YOUTUBE_API_URL": fy.url,
@@ -146,15 +169,17 @@ def fake_env(graph_fake, fx, fy, ft) -> dict[str, str]:  # type: ignore[no-untyp
 
 
 @pytest.fixture
-def fakes(core_with, fake_env, graph_fake, fx, fy, ft, people) -> Fakes:  # type: ignore[no-untyped-def]
-    return Fakes(core_with(**fake_env), graph_fake, fx, fy, ft, *people)
+def fakes(core_with, fake_env, graph_fake, fx, fy, ft, fig, people) -> Fakes:  # type: ignore[no-untyped-def]
+    return Fakes(core_with(**fake_env), graph_fake, fx, fy, ft, fig, *people)
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.name}-{c.path}")
-def test_fault_on_the_irreversible_call(fakes: Fakes, clock, case: Case, fault: str) -> None:  # type: ignore[no-untyped-def]
+def test_fault_on_the_irreversible_call(fakes: Fakes, clock, monkeypatch, case: Case,  # type: ignore[no-untyped-def]
+                                        fault: str) -> None:
     f = fakes
-    f.graph.clock = f.fx.clock = clock  # the platforms stamp new posts with the test's time
+    f.graph.clock = f.fx.clock = f.fy.clock = f.fi.clock = clock  # new posts carry the test's time
+    ig_fake.without_pacing(monkeypatch)
     fake = getattr(f, case.fake)
     fake.faults.add(fault, *case.call)
     pub_id = case.make(f)
@@ -172,45 +197,64 @@ def test_fault_on_the_irreversible_call(fakes: Fakes, clock, case: Case, fault: 
     assert e2e.publication(f.core, pub_id).status == state
 
 
-#: The rows whose real worker process is SIGKILLed during the irreversible call.
-KILL_ROWS = ("facebook-text", "instagram_graph-image", "x-text", "x-video", "telegram-text")
+def process_rows(cases: list[Case]) -> list[Case]:
+    """The first row of each platform and path: the rows whose real worker process is stopped
+    during the irreversible call (real processes take seconds, so one row per platform and
+    path; a platform added to ``CASES`` gets these columns with its first row)."""
+    first: dict[tuple[str, str], Case] = {}
+    for case in cases:
+        first.setdefault((case.name.split("-")[0], case.path), case)
+    return list(first.values())
+
+
+#: How the worker is stopped during the call: the fault it meets, the signal, and the transport
+#: fault whose policy then applies. ``restart`` is the worker's own orderly stop (SIGINT: it
+#: finishes the calls in flight, their answer is lost, then it exits) followed by a new process.
+STOPS = {"kill_before": ("hold_before", signal.SIGKILL, "5xx_before"),
+         "kill_after": ("hold_after", signal.SIGKILL, "drop"),
+         "restart": ("hold_after", signal.SIGINT, "drop")}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("when", ["before", "after"])
-@pytest.mark.parametrize("case", [c for c in CASES if c.name in KILL_ROWS],
-                         ids=lambda c: f"{c.name}-{c.path}")
-def test_worker_killed_during_the_irreversible_call(fakes: Fakes, fake_env, test_env, clock,
-                                                    tmp_path, case: Case, when: str) -> None:  # type: ignore[no-untyped-def]
-    """A real ``warta worker`` process is SIGKILLed while the fake holds the call open
-    (before or after processing it); a new process (a restart) settles the publication:
-    the same state and post count as the policy names for a drop (after) or a 5xx before."""
+@pytest.mark.parametrize("how", list(STOPS))
+@pytest.mark.parametrize("case", process_rows(CASES), ids=lambda c: f"{c.name}-{c.path}")
+def test_worker_stopped_during_the_irreversible_call(fakes: Fakes, fake_env, test_env, clock,
+                                                     tmp_path, case: Case, how: str) -> None:  # type: ignore[no-untyped-def]
+    """A real ``warta worker`` process is stopped while the fake holds the call open (before or
+    after processing it): SIGKILLed, or stopped in order (``restart``); a new process (the
+    restart) settles the publication: the same state and post count as the policy names for a
+    5xx before processing (killed before) or a drop (after)."""
     from tests.worker.procs import kill, start_worker, stop, wait_for
 
     clock.frozen = False  # worker processes run on real time
     f = fakes
-    f.graph.clock = f.fx.clock = clock  # the platforms stamp new posts with the same time
+    f.graph.clock = f.fx.clock = f.fy.clock = f.fi.clock = clock  # new posts carry the same time
     fake = getattr(f, case.fake)
     env = {**test_env, **fake_env, "WARTA_LEASE_SECONDS": "5", "WARTA_POLL_SECONDS": "0.2",
            "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "1",
            **{f"WARTA_{p}_TIMEOUT": "30" for p in PLATFORMS},
            **{f"WARTA_{p}_RECHECK_SECONDS": "1" for p in PLATFORMS}}
-    fake.faults.add(f"hold_{when}", *case.call)
+    hold, sig, policy = STOPS[how]
+    fake.faults.add(hold, *case.call)
     pub_id = case.make(f)
     first = start_worker(env, tmp_path / "worker1.log")
     try:
         assert fake.faults.holding.wait(60), (tmp_path / "worker1.log").read_text()[-2000:]
+        assert e2e.publication(f.core, pub_id).status == e2e.S.PUBLISHING, "stopped mid-call"
+        if sig == signal.SIGINT:
+            first.send_signal(sig)
+            fake.faults.release.set()  # the call it waits for ends without an answer
+            stop(first)
     finally:
         kill(first)
         fake.faults.release.set()
-    assert e2e.publication(f.core, pub_id).status == e2e.S.PUBLISHING, "killed mid-call"
     second = start_worker(env, tmp_path / "worker2.log")
     try:
         wait_for(lambda: e2e.publication(f.core, pub_id).status not in e2e.UNSETTLED, 90,
                  "the restarted worker to settle the publication")
     finally:
         stop(second)
-    state, posts = expected(case, "drop" if when == "after" else "5xx_before")
+    state, posts = expected(case, policy)
     pub = e2e.publication(f.core, pub_id)
     assert (pub.status, case.posts(f)) == (state, posts), (
         pub.error_en, (tmp_path / "worker2.log").read_text()[-3000:])

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes import instagram as ig_fake
 from tests.fakes import telegram as tg_fake
 from tests.fakes import x as x_fake
 from tests.fakes import youtube as yt_fake
 from tests.fakes.graph import graph_fake  # noqa: F401 - fixture, re-exported
 
-__all__ = ["ft", "fx", "fy", "graph_fake"]
+__all__ = ["fig", "ft", "fx", "fy", "graph_fake"]
 
 
 @pytest.fixture
@@ -28,3 +29,9 @@ def fy() -> Iterator[yt_fake.FakeYouTube]:
 @pytest.fixture
 def ft() -> Iterator[tg_fake.FakeTelegram]:
     yield from tg_fake.serve()
+
+
+@pytest.fixture
+def fig() -> Iterator[ig_fake.FakeInstagram]:
+    """Instagram's private API (instagrapi, platform ``instagram``)."""
+    yield from ig_fake.serve()

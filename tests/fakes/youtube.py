@@ -79,6 +79,9 @@ class FakeYouTube(FakeServer):
         self.retry_after: str | None = None
         self.data_puts = 0
         self.codes: set[str] = set()
+        #: A clock (a callable returning an aware datetime) for new videos' ``publishedAt``
+        #: (None: a fixed day in 2026-10).
+        self.clock: Any = None
         self._ids = itertools.count(1)
 
     def stop(self) -> None:
@@ -241,7 +244,9 @@ class FakeYouTube(FakeServer):
                 session["video_id"] = vid = f"vid{next(self._ids):08d}"
                 snippet = session["resource"]["snippet"]
                 self.videos[vid] = {"id": vid, "title": snippet["title"],
-                                    "publishedAt": "2026-10-01T03:00:00Z",
+                                    "publishedAt": (self.clock().strftime(
+                                        "%Y-%m-%dT%H:%M:%SZ") if self.clock
+                                        else "2026-10-01T03:00:00Z"),
                                     "statistics": {"viewCount": "0", "likeCount": "0",
                                                    "commentCount": "0"},
                                     "sha256": _sha256(session["file"]),
