@@ -17,6 +17,18 @@ class PortBusy(ValueError):
     """The address cannot be bound (in use, or not this machine's)."""
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (``systemctl stop``, ``docker stop``) ends the server as Ctrl+C does, through
+    the ``finally`` that closes the socket and stops ``serve``'s worker; Python's default
+    would end the process without either."""
+    import signal
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def bind(host: str, port: int, app: Flask) -> BaseWSGIServer:
     """Open the listening socket, or say in one sentence why not (``friendly`` prints it)."""
     import contextlib
@@ -45,6 +57,7 @@ def web(host: str, port: int) -> None:
     from web.app import create_app
 
     server = bind(host, port, create_app(core=make_core()))
+    stop_on_sigterm()
     click.echo(f"Warta (web) berjalan di / running at http://{host}:{port}/  "
                "(Ctrl+C untuk berhenti / to stop)")
     try:
@@ -78,6 +91,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     # written its heartbeat, shown as "berjalan" on the dashboard, with no server at all.
     server = bind(host, port, create_app(core=core))
     worker = Worker(core)
+    stop_on_sigterm()
     worker.start()
     click.echo(f"Warta berjalan di / running at http://{host}:{port}/  (Ctrl+C untuk berhenti)")
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
@@ -181,6 +182,12 @@ class Worker:
         self.liveness.stop()
 
     def run_forever(self) -> None:
+        """Run until Ctrl+C or SIGTERM. SIGTERM is what ``systemctl stop``, ``docker stop`` and
+        Kubernetes send: without a handler Python dies at once, like SIGKILL, leaving every call
+        in flight to the reconcile path; with it the worker stops as on Ctrl+C (calls in flight
+        finish and are recorded, leases released)."""
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._terminate)
         self.start()
         try:
             while not self._stop.wait(1.0):
@@ -189,6 +196,10 @@ class Worker:
             log.info("stopping worker %s", self.worker_id)
         finally:
             self.stop()
+
+    def _terminate(self, signum: int, _frame: object) -> None:
+        log.info("stopping worker %s (signal %d)", self.worker_id, signum)
+        self._stop.set()
 
     # -- the loop -----------------------------------------------------------------------------
     def _safe(self, fn: Callable[[], object]) -> Callable[[], None]:
