@@ -267,7 +267,10 @@ class GraphClient:
             kwargs["data"] = data
         try:
             resp = self.http.request(method, url, **kwargs)
-        except (requests.Timeout, requests.ConnectionError) as exc:
+        except (requests.Timeout, requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError) as exc:
+            # ChunkedEncodingError: the connection broke in the middle of the answer (requests
+            # does not count it as a ConnectionError); Meta may have acted all the same.
             raise self._network_error(exc, after_create) from None
         if resp.status_code >= 400 or (resp.status_code == 200 and error_body(resp)):
             raise classify(self.platform, resp, after_create=after_create, secrets=[self.token])

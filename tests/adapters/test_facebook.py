@@ -296,3 +296,14 @@ def test_missing_graph_credentials_ask_to_reconnect(platform, creds):
     assert err.value.code == "missing_credentials"
     word = "Halaman" if platform == "facebook" else "Instagram"
     assert word in err.value.message("id") and "Connect the account" in err.value.message("en")
+
+
+def test_a_dropped_answer_after_the_post_is_an_unknown_outcome(graph_fake):
+    """The connection breaks in the middle of Meta's answer (requests raises
+    ChunkedEncodingError, not ConnectionError): the post may be live, so this is an
+    ``OutcomeUnknown`` for the reconcile path, not an unexpected exception."""
+    graph_fake.faults.add("drop", "POST", r"/1000/feed")
+    with pytest.raises(OutcomeUnknown) as caught:
+        make_adapter(graph_fake).publish(OutgoingPost("warta-1", "Halo warga"))
+    assert caught.value.code == "timeout_after_send"
+    assert len(graph_fake.calls("POST", "/1000/feed")) == 1
