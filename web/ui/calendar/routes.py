@@ -13,6 +13,7 @@ from flask_login import login_required
 from sqlalchemy import or_, select
 
 from publisher.models import Post, PostStatus, Publication, PublicationStatus
+from publisher.models.post import rollup_status
 from publisher.reports.period import in_range
 from publisher.services.access import scope
 from publisher.services.errors import ServiceError
@@ -44,12 +45,15 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
                 or_(Publication.scheduled_at.between(start, end),
                     when & Publication.published_at.between(start, end))))
     days: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    pubs = s.execute(scope(q, user, Post.unit_id)).unique().scalars().all()
+    overall = _rollups(s, {pub.post_id: pub.post.status for pub in pubs})
     live_posts = set()
-    for pub in s.execute(scope(q, user, Post.unit_id)).unique().scalars():
+    for pub in pubs:
         at = pub.published_at or pub.scheduled_at
         live_posts.add(pub.post_id)
         days[at.astimezone(tz).date()].append({
             "at": at, "platform": pub.channel.platform, "status": pub.status,
+            "overall": overall[pub.post_id], "zone": pub.post.unit.timezone,
             "label": f"{pub.channel.name}: {pub.post.body[:40]}", "post_id": pub.post_id,
             "movable": pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED})
     pq = (select(Post).where(Post.scheduled_at.between(start, end),
@@ -60,10 +64,23 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
             continue
         days[post.scheduled_at.astimezone(tz).date()].append({
             "at": post.scheduled_at, "platform": "draft", "status": post.status,
+            "overall": post.status, "zone": post.unit.timezone,
             "label": post.body[:40], "post_id": post.id, "movable": True})
     for items in days.values():
         items.sort(key=lambda i: i["at"])
     return days
+
+
+def _rollups(s: Any, post_status: dict[int, str]) -> dict[int, str]:
+    """``Post.overall_status`` of the posts on the page, from one query of their
+    publications' statuses (a post's other channels may lie outside the shown range)."""
+    found: dict[int, list[str]] = defaultdict(list)
+    if post_status:
+        rows = s.execute(select(Publication.post_id, Publication.status)
+                         .where(Publication.post_id.in_(sorted(post_status))))
+        for post_id, status in rows:
+            found[post_id].append(status)
+    return {pid: rollup_status(status, found[pid]) for pid, status in post_status.items()}
 
 
 @bp.route("/kalender")

@@ -17,6 +17,7 @@ from publisher.models import (
     Publication,
     User,
 )
+from publisher.models.post import OVERALL_STATUSES
 from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
@@ -54,7 +55,10 @@ def index() -> str:
     f = request.args
     end = parse_local(f.get("to"))
     found = search_posts(s, user, PostFilter(
-        status=f.get("status"), text=f.get("q"), channel_id=int_arg("channel"),
+        # the list's status is the rolled-up one it shows (Post.overall_status); an unknown
+        # value from a hand-edited link drops the filter
+        overall_status=f.get("status") if f.get("status") in OVERALL_STATUSES else None,
+        text=f.get("q"), channel_id=int_arg("channel"),
         campaign_id=int_arg("campaign"), author_id=int_arg("author"),
         created_from=parse_local(f.get("from")),
         created_before=end + timedelta(days=1) if end is not None else None,  # "to" is inclusive
@@ -67,7 +71,8 @@ def index() -> str:
                         ).unique().scalars().all()
     return render_template("posts/index.html",
                            page=Page(found.items, found.page, found.per_page, found.total),
-                           channels=channels, campaigns=campaigns, authors=authors)
+                           channels=channels, campaigns=campaigns, authors=authors,
+                           overall_statuses=OVERALL_STATUSES)
 
 
 @bp.route("/unggahan/<int:post_id>")
