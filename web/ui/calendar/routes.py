@@ -1,5 +1,7 @@
 """The calendar. Days are the unit's days (its zone); dragging an item that has not gone out
-yet onto another day reschedules its post at the same local time."""
+yet onto another day reschedules its post at the same local time, and each such item has a
+menu with a date and time field (in its unit's zone) for keyboards and touch screens: both
+go through ``reschedule_post`` with the same rules."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
                     when & Publication.published_at.between(start, end))))
     days: dict[date, list[dict[str, Any]]] = defaultdict(list)
     pubs = s.execute(scope(q, user, Post.unit_id)).unique().scalars().all()
-    overall = _rollups(s, {pub.post_id: pub.post.status for pub in pubs})
+    overall, out = _rollups(s, {pub.post_id: pub.post.status for pub in pubs})
     live_posts = set()
     for pub in pubs:
         at = pub.published_at or pub.scheduled_at
@@ -55,7 +57,9 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
             "at": at, "platform": pub.channel.platform, "status": pub.status,
             "overall": overall[pub.post_id], "zone": pub.post.unit.timezone,
             "label": f"{pub.channel.name}: {pub.post.body[:40]}", "post_id": pub.post_id,
-            "movable": pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED})
+            # a post live on any account cannot be moved (the service says so too)
+            "movable": (pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED
+                        and pub.post_id not in out)})
     pq = (select(Post).where(Post.scheduled_at.between(start, end),
                              Post.status.in_((PostStatus.DRAFT, PostStatus.SUBMITTED,
                                               PostStatus.REJECTED))))
@@ -71,16 +75,19 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
     return days
 
 
-def _rollups(s: Any, post_status: dict[int, str]) -> dict[int, str]:
-    """``Post.overall_status`` of the posts on the page, from one query of their
-    publications' statuses (a post's other channels may lie outside the shown range)."""
+def _rollups(s: Any, post_status: dict[int, str]) -> tuple[dict[int, str], set[int]]:
+    """``Post.overall_status`` of the posts on the page, and which of them are live on some
+    account, from one query of their publications' statuses (a post's other channels may
+    lie outside the shown range)."""
     found: dict[int, list[str]] = defaultdict(list)
     if post_status:
         rows = s.execute(select(Publication.post_id, Publication.status)
                          .where(Publication.post_id.in_(sorted(post_status))))
         for post_id, status in rows:
             found[post_id].append(status)
-    return {pid: rollup_status(status, found[pid]) for pid, status in post_status.items()}
+    overall = {pid: rollup_status(status, found[pid]) for pid, status in post_status.items()}
+    return overall, {pid for pid, states in found.items()
+                     if PublicationStatus.PUBLISHED in states}
 
 
 @bp.route("/kalender")

@@ -119,7 +119,8 @@ def duplicate(post_id: int) -> Response:
 @bp.route("/unggahan/<int:post_id>/jadwal", methods=["POST"])
 @login_required
 def reschedule(post_id: int) -> Response | tuple[dict, int]:
-    """Move a post in time (the calendar's drag and drop posts JSON here too)."""
+    """Move a post in time: the post page's and the calendar item menu's form (back where it
+    came from, with the service's message), or the calendar's drag and drop (JSON)."""
     post = _post(post_id)
     wants_json = request.is_json
     raw = (request.get_json(silent=True) or {}).get("when") if wants_json \
@@ -129,7 +130,7 @@ def reschedule(post_id: int) -> Response | tuple[dict, int]:
         if wants_json:
             return {"error": _("Choose a valid date and time.")}, 400
         flash(_("Choose a valid date and time."), "error")
-        return redirect(url_for("posts.detail", post_id=post_id))
+        return _back(url_for("posts.detail", post_id=post_id))
     result = call(post_service.reschedule_post, get_core(), db(), me(), post_id, when,
                   ok=None if wants_json else _("The post has been rescheduled."))
     if wants_json:
