@@ -28,7 +28,7 @@ def _codes_of(node: ast.expr, where: str) -> list[str]:
     if isinstance(node, ast.IfExp):
         return _codes_of(node.body, where) + _codes_of(node.orelse, where)
     if isinstance(node, ast.JoinedStr):
-        template = "".join(v.value if isinstance(v, ast.Constant) else "{}"
+        template = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}"
                            for v in node.values)
         if template in DYNAMIC:
             return DYNAMIC[template]
