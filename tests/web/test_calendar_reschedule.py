@@ -221,3 +221,14 @@ def test_reschedule_by_tapping_on_a_phone(live, core, make_user, make_channel,  
         page.wait_for_selector("text=Unggahan sudah dijadwalkan ulang")
         assert _local_time(core, post_id) == f"{target.isoformat()}T16:00"
         browser.close()
+
+
+@pytest.mark.parametrize(("lang", "hidden"), [("id", "cannot"), ("en", "tidak")])
+def test_a_date_beyond_the_calendar_speaks_one_language(client, core, login_as, lang, hidden):
+    user = login_as(Role.OPERATOR, "a")
+    with core.sessions.begin() as s:
+        s.get(User, user.id).locale = lang
+    r = client.get("/kalender?d=9999-12-31", headers={"Accept": "application/json"})
+    assert r.status_code == 400
+    text = r.get_data(as_text=True)
+    assert " / " not in text and hidden not in text.lower()

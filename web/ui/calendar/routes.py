@@ -20,7 +20,7 @@ from publisher.reports.period import in_range
 from publisher.services.access import scope
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import me, user_zone
+from web.ui.helpers import me, message, user_zone
 
 bp = Blueprint("calendar", __name__)
 MOVABLE = (PublicationStatus.QUEUED, PublicationStatus.MISSED, PublicationStatus.NEEDS_REAUTH)
@@ -35,7 +35,7 @@ def _anchor(zone: str) -> date:
     try:
         return in_range(day, "d")
     except ServiceError as exc:  # 9999-12-31: its week or month would overflow
-        abort(400, description=f"d: {exc.message} / {exc.message_en}")
+        abort(400, description=f"d: {message(exc)}")  # one language, the viewer's
 
 
 def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[str, Any]]]:
