@@ -112,19 +112,24 @@ class Post(Base):
 
 
 #: Publication states that ended without the post going out there.
-_FAILED = {"failed", "missed", "unconfirmed", "needs_reauth"}
+ROLLUP_FAILED = frozenset({"failed", "missed", "unconfirmed", "needs_reauth"})
+#: What ``Post.overall_status`` can be, in the order a list offers them: the post's own
+#: statuses, with "approved" split by how far its publications got.
+OVERALL_STATUSES = ("draft", "submitted", "approved", "partly_published", "published",
+                    "partly_failed", "failed", "rejected", "cancelled")
 
 
 def rollup_status(post_status: str, publication_statuses: list[str]) -> str:
     """Roll an approved post's publications up into what a person asks: did it go out?
     ``published`` (every channel), ``partly_published`` (some, the rest still to come),
     ``partly_failed`` (some went out, some did not), ``failed`` (none went out and none will
-    without help); otherwise the post's own status."""
+    without help); otherwise the post's own status. ``post_search.overall_status_is`` is the
+    same rule as SQL (a test runs both over every mix of states)."""
     states = [s for s in publication_statuses if s != "cancelled"]
     if post_status != "approved" or not states:
         return post_status
     published = sum(s == "published" for s in states)
-    failed = sum(s in _FAILED for s in states)
+    failed = sum(s in ROLLUP_FAILED for s in states)
     if published == len(states):
         return "published"
     if published and failed:
@@ -138,4 +143,5 @@ def rollup_status(post_status: str, publication_statuses: list[str]) -> str:
     return post_status
 
 
-__all__ = ["Channel", "Post", "PostChannel", "PostMedia", "PostVersion", "rollup_status"]
+__all__ = ["OVERALL_STATUSES", "ROLLUP_FAILED", "Channel", "Post", "PostChannel", "PostMedia",
+           "PostVersion", "rollup_status"]

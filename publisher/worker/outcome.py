@@ -143,11 +143,13 @@ def record_state(core: Core, pub_id: int, attempt_id: int | None, status: str,
             channel.status = channel_status
             if channel_status == ChannelStatus.NEEDS_REAUTH:
                 audit.record(s, "channel.needs_reauth", "channel", channel.id,
-                             unit_id=channel.unit_id, data={"message": pub.error})
+                             unit_id=channel.unit_id,
+                             data={"message": pub.error, "message_en": pub.error_en})
         finish_attempt(s, attempt_id, outcome, now, error,
                        detail=None if error else f"{message_en}")
         log_outcome(pub.id, status, f"channel {pub.channel_id}", pub.error_code)
         audit.record(s, f"publication.{status}", "publication", pub.id,
                      unit_id=pub.post.unit_id,
-                     data={"message": pub.error, "code": pub.error_code, "post_id": pub.post_id,
+                     data={"message": pub.error, "message_en": pub.error_en,
+                           "code": pub.error_code, "post_id": pub.post_id,
                            "author_id": pub.post.author_id})

@@ -406,7 +406,8 @@ def _start_over(core: Core, job: ClaimedJob, pub_id: int, exc: StartOver) -> Job
         pub.job_id = enqueue_publish(s, pub_id, pub.channel_id,
                                      run_at=now + timedelta(seconds=delay), now=now)
         audit.record(s, "publication.queued", "publication", pub_id, unit_id=pub.post.unit_id,
-                     data={"reason": exc.code, "message": exc.message_en})
+                     data={"reason": exc.code, "message": exc.message_id,
+                           "message_en": exc.message_en})
     return DONE
 
 

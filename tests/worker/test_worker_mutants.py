@@ -140,7 +140,8 @@ def test_needs_reauth_marks_the_channel_once_and_says_so(core, pub):  # type: ig
         assert channel.last_error == "Sambungkan ulang"
         marks = s.execute(select(AuditEvent).where(
             AuditEvent.action == "channel.needs_reauth")).scalars().all()
-        assert len(marks) == 1 and marks[0].data == {"message": "Sambungkan ulang"}
+        assert len(marks) == 1 and marks[0].data == {"message": "Sambungkan ulang",
+                                                 "message_en": "Reconnect"}
 
 
 def test_an_attempt_without_an_error_keeps_the_message_and_cuts_long_ones(core, pub, clock):  # type: ignore[no-untyped-def]

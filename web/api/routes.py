@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from adapters import get_adapter_class
 from publisher.models import MetricSnapshot, Post, PostStatus, Publication, PublishAttempt, User
+from publisher.models.post import OVERALL_STATUSES
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import posts as post_svc
@@ -128,7 +129,9 @@ def _post_filter(user: User) -> PostFilter:
     the parameter (an ignored filter would look like an answer); ids of things the caller
     cannot see are not checked here: ``search_posts`` scopes first, so they find nothing."""
     args, zone = request.args, home_zone(user, get_core().settings.timezone)
-    return PostFilter(status=choice_arg(args, "status", PostStatus), text=args.get("q"),
+    return PostFilter(status=choice_arg(args, "status", PostStatus),
+                      overall_status=choice_arg(args, "overall_status", OVERALL_STATUSES),
+                      text=args.get("q"),
                       channel_id=int_arg(args, "channel"), campaign_id=int_arg(args, "campaign"),
                       author_id=int_arg(args, "author"),
                       created_from=time_arg(args, "created_from", zone),
@@ -137,7 +140,11 @@ def _post_filter(user: User) -> PostFilter:
 
 @endpoint("GET", "/posts", "List posts, newest first", response=S.PostList,
           query={"status": "filter by status: draft | submitted | approved | rejected | "
-                           "cancelled", "q": "text search (literal, any case)",
+                           "cancelled",
+                 "overall_status": "filter by the status rolled up from the publications (as "
+                                   "overall_status in the answer): " + " | ".join(
+                                       OVERALL_STATUSES),
+                 "q": "text search (literal, any case)",
                  "channel": Param("only posts to this channel id", "integer"),
                  "campaign": Param("only posts of this campaign id", "integer"),
                  "author": Param("only posts written by this user id", "integer"),

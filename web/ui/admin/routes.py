@@ -14,7 +14,17 @@ from publisher.models import AuditEvent, Channel, Pause, Role, Unit, User
 from publisher.services import accounts, org, pauses, tokens
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import call, int_arg, me, message, paginate, parse_local, role_required
+from web.ui.admin import audit_view
+from web.ui.helpers import (
+    call,
+    int_arg,
+    me,
+    message,
+    paginate,
+    parse_local,
+    role_required,
+    user_zone,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -151,7 +161,9 @@ def audit() -> str:
     s = db()
     q = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     f = request.args
-    if f.get("action"):
+    if f.get("action") in audit_view.ACTIONS:  # the filter's choices: that action only
+        q = q.where(AuditEvent.action == f["action"])
+    elif f.get("action"):  # a typed prefix ("post.") still works
         q = q.where(AuditEvent.action.startswith(f["action"]))
     if (unit := int_arg("unit")) is not None:
         q = q.where(AuditEvent.unit_id == unit)
@@ -166,7 +178,10 @@ def audit() -> str:
     page = paginate(s, q, per_page=50)
     users = {u.id: u for u in s.execute(select(User)).unique().scalars()}
     units = {u.id: u for u in s.execute(select(Unit).order_by(Unit.name)).scalars()}
-    return render_template("admin/audit.html", page=page, users=users, units=units)
+    zone = user_zone()
+    rows = [audit_view.view(e, users, units, zone) for e in page.items]
+    return render_template("admin/audit.html", page=page, rows=rows, users=users, units=units,
+                           actions=audit_view.action_choices())
 
 
 @bp.route("/jeda", methods=["GET", "POST"])

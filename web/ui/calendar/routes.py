@@ -1,5 +1,7 @@
 """The calendar. Days are the unit's days (its zone); dragging an item that has not gone out
-yet onto another day reschedules its post at the same local time."""
+yet onto another day reschedules its post at the same local time, and each such item has a
+menu with a date and time field (in its unit's zone) for keyboards and touch screens: both
+go through ``reschedule_post`` with the same rules."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ from flask_login import login_required
 from sqlalchemy import or_, select
 
 from publisher.models import Post, PostStatus, Publication, PublicationStatus
+from publisher.models.post import rollup_status
 from publisher.reports.period import in_range
 from publisher.services.access import scope
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.formatting import lang
-from web.ui.helpers import me, user_zone
+from web.ui.helpers import me, message, user_zone
 
 bp = Blueprint("calendar", __name__)
 MOVABLE = (PublicationStatus.QUEUED, PublicationStatus.MISSED, PublicationStatus.NEEDS_REAUTH)
@@ -33,7 +35,7 @@ def _anchor(zone: str) -> date:
     try:
         return in_range(day, "d")
     except ServiceError as exc:  # 9999-12-31: its week or month would overflow
-        abort(400, description=exc.message_en if lang() == "en" else exc.message)
+        abort(400, description=f"d: {message(exc)}")  # one language, the viewer's
 
 
 def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[str, Any]]]:
@@ -45,14 +47,19 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
                 or_(Publication.scheduled_at.between(start, end),
                     when & Publication.published_at.between(start, end))))
     days: dict[date, list[dict[str, Any]]] = defaultdict(list)
+    pubs = s.execute(scope(q, user, Post.unit_id)).unique().scalars().all()
+    overall, out = _rollups(s, {pub.post_id: pub.post.status for pub in pubs})
     live_posts = set()
-    for pub in s.execute(scope(q, user, Post.unit_id)).unique().scalars():
+    for pub in pubs:
         at = pub.published_at or pub.scheduled_at
         live_posts.add(pub.post_id)
         days[at.astimezone(tz).date()].append({
             "at": at, "platform": pub.channel.platform, "status": pub.status,
+            "overall": overall[pub.post_id], "zone": pub.post.unit.timezone,
             "label": f"{pub.channel.name}: {pub.post.body[:40]}", "post_id": pub.post_id,
-            "movable": pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED})
+            # a post live on any account cannot be moved (the service says so too)
+            "movable": (pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED
+                        and pub.post_id not in out)})
     pq = (select(Post).where(Post.scheduled_at.between(start, end),
                              Post.status.in_((PostStatus.DRAFT, PostStatus.SUBMITTED,
                                               PostStatus.REJECTED))))
@@ -61,10 +68,26 @@ def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[st
             continue
         days[post.scheduled_at.astimezone(tz).date()].append({
             "at": post.scheduled_at, "platform": "draft", "status": post.status,
+            "overall": post.status, "zone": post.unit.timezone,
             "label": post.body[:40], "post_id": post.id, "movable": True})
     for items in days.values():
         items.sort(key=lambda i: i["at"])
     return days
+
+
+def _rollups(s: Any, post_status: dict[int, str]) -> tuple[dict[int, str], set[int]]:
+    """``Post.overall_status`` of the posts on the page, and which of them are live on some
+    account, from one query of their publications' statuses (a post's other channels may
+    lie outside the shown range)."""
+    found: dict[int, list[str]] = defaultdict(list)
+    if post_status:
+        rows = s.execute(select(Publication.post_id, Publication.status)
+                         .where(Publication.post_id.in_(sorted(post_status))))
+        for post_id, status in rows:
+            found[post_id].append(status)
+    overall = {pid: rollup_status(status, found[pid]) for pid, status in post_status.items()}
+    return overall, {pid for pid, states in found.items()
+                     if PublicationStatus.PUBLISHED in states}
 
 
 @bp.route("/kalender")

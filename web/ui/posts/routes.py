@@ -17,6 +17,7 @@ from publisher.models import (
     Publication,
     User,
 )
+from publisher.models.post import OVERALL_STATUSES
 from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
@@ -54,7 +55,10 @@ def index() -> str:
     f = request.args
     end = parse_local(f.get("to"))
     found = search_posts(s, user, PostFilter(
-        status=f.get("status"), text=f.get("q"), channel_id=int_arg("channel"),
+        # the list's status is the rolled-up one it shows (Post.overall_status); an unknown
+        # value from a hand-edited link drops the filter
+        overall_status=f.get("status") if f.get("status") in OVERALL_STATUSES else None,
+        text=f.get("q"), channel_id=int_arg("channel"),
         campaign_id=int_arg("campaign"), author_id=int_arg("author"),
         created_from=parse_local(f.get("from")),
         created_before=end + timedelta(days=1) if end is not None else None,  # "to" is inclusive
@@ -67,7 +71,8 @@ def index() -> str:
                         ).unique().scalars().all()
     return render_template("posts/index.html",
                            page=Page(found.items, found.page, found.per_page, found.total),
-                           channels=channels, campaigns=campaigns, authors=authors)
+                           channels=channels, campaigns=campaigns, authors=authors,
+                           overall_statuses=OVERALL_STATUSES)
 
 
 @bp.route("/unggahan/<int:post_id>")
@@ -114,7 +119,8 @@ def duplicate(post_id: int) -> Response:
 @bp.route("/unggahan/<int:post_id>/jadwal", methods=["POST"])
 @login_required
 def reschedule(post_id: int) -> Response | tuple[dict, int]:
-    """Move a post in time (the calendar's drag and drop posts JSON here too)."""
+    """Move a post in time: the post page's and the calendar item menu's form (back where it
+    came from, with the service's message), or the calendar's drag and drop (JSON)."""
     post = _post(post_id)
     wants_json = request.is_json
     raw = (request.get_json(silent=True) or {}).get("when") if wants_json \
@@ -124,7 +130,7 @@ def reschedule(post_id: int) -> Response | tuple[dict, int]:
         if wants_json:
             return {"error": _("Choose a valid date and time.")}, 400
         flash(_("Choose a valid date and time."), "error")
-        return redirect(url_for("posts.detail", post_id=post_id))
+        return _back(url_for("posts.detail", post_id=post_id))
     result = call(post_service.reschedule_post, get_core(), db(), me(), post_id, when,
                   ok=None if wants_json else _("The post has been rescheduled."))
     if wants_json:

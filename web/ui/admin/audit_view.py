@@ -1,0 +1,229 @@
+"""How the audit log reads to a person: a label per action code, the object in words, and the
+event's details as labelled values (times in the event's unit's zone), not a JSON dump of
+codes and UTC timestamps.
+
+Every code the code base records has a label here (``tests/web/test_audit_labels.py`` scans
+the code for them); a code without one — an old event, a code added elsewhere — is shown as
+it is, never hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from publisher.models import AuditEvent, Unit, User
+from web.ui import helpers, labels
+
+#: A label per action code (glossary-id.md words). ``publication.<status>`` is recorded by the
+#: worker for every publication status, so each status has its entry.
+ACTIONS: dict[str, Any] = {
+    # users and sign-in
+    "user.login": _l("Logged in"),
+    "user.logout": _l("Logged out"),
+    "user.locked": _l("User locked after failed sign-ins"),
+    "user.unlock": _l("User unlocked"),
+    "user.password": _l("Password changed"),
+    "user.password_reset": _l("Password reset by an admin"),
+    "user.create": _l("User created"),
+    "user.update": _l("User changed"),
+    "user.totp_on": _l("Two-step sign-in turned on"),
+    "user.totp_off": _l("Two-step sign-in turned off"),
+    "user.totp_recovery_used": _l("Recovery code used"),
+    "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
+    # units, campaigns, pauses
+    "unit.create": _l("Unit created"),
+    "unit.update": _l("Unit changed"),
+    "campaign.create": _l("Campaign created"),
+    "pause.create": _l("Pause set"),
+    "pause.lift": _l("Pause lifted"),
+    # social accounts
+    "channel.create": _l("Social account connected"),
+    "channel.reconnect": _l("Social account reconnected"),
+    "channel.disable": _l("Social account disabled"),
+    "channel.enable": _l("Social account enabled"),
+    "channel.move": _l("Social account moved to another unit"),
+    "channel.needs_reauth": _l("Social account needs reconnecting"),
+    # posts
+    "post.create": _l("Post created"),
+    "post.update": _l("Post edited"),
+    "post.submit": _l("Submitted for approval"),
+    "post.approve": _l("Post approved"),
+    "post.reject": _l("Post rejected"),
+    "post.cancel": _l("Post cancelled"),
+    "post.reschedule": _l("Post rescheduled"),
+    "media.upload": _l("Media uploaded"),
+    "metrics.refresh": _l("Metrics refresh requested"),
+    # publications (people)
+    "publication.retry": _l("Publication retried"),
+    "publication.reschedule": _l("Publication rescheduled"),
+    "publication.mark_published": _l("Publication marked as published"),
+    "publication.resumed": _l("Publication resumed after reconnecting"),
+    # publications (one per status: the worker records ``publication.<status>``)
+    "publication.queued": _l("Publication scheduled"),
+    "publication.publishing": _l("Publication being published"),
+    "publication.published": _l("Publication published"),
+    "publication.failed": _l("Publication failed"),
+    "publication.needs_reauth": _l("Publication waits for a reconnect"),
+    "publication.cancelled": _l("Publication cancelled"),
+    "publication.missed": _l("Publication missed"),
+    "publication.unconfirmed": _l("Publication unconfirmed"),
+}
+
+OBJECTS: dict[str, Any] = {
+    "post": _l("Post"), "publication": _l("Publication"), "channel": _l("Social account"),
+    "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
+    "campaign": _l("Campaign"),
+}
+
+#: Labels of the keys the code records in ``data``; another key is shown under its own name.
+FIELDS: dict[str, Any] = {
+    "from": _l("Previous time"), "scheduled_at": _l("Scheduled for"),
+    "expires_at": _l("Expires"), "kept_approval": _l("Approval kept"),
+    "back_to_approval": _l("Sent back for approval"), "previous_status": _l("Previous status"),
+    "permalink": _l("Link"), "reason": _l("Reason"), "message": _l("Message"),
+    "code": _l("Code"), "post_id": _l("Post"), "author_id": _l("Author"),
+    "approver": _l("Approver"), "external_id": _l("Platform id"), "via": _l("Confirmed by"),
+    "role": _l("Role"), "unit": _l("Unit"), "active": _l("Active"), "name": _l("Name"),
+    "timezone": _l("Time zone"), "public_report": _l("Public report"),
+    "token": _l("Token"), "platform": _l("Platform"), "account": _l("Account"),
+    "resumed": _l("Publications resumed"), "from_unit": _l("From unit"),
+    "to_unit": _l("To unit"), "sha256": _l("SHA-256"), "size": _l("Size (bytes)"),
+    "scope": _l("Scope"), "released": _l("Posts released"), "left": _l("Codes left"),
+    "comment": _l("Comment"), "publications_cancelled": _l("Publications cancelled"),
+    "publications": _l("Publications"), "units": _l("Units"), "hash": _l("Approval hash"),
+}
+
+#: Words for values that are codes.
+REASONS: dict[str, Any] = {
+    "edited": _l("edited after approval"), "rescheduled": _l("rescheduled"),
+    "post cancelled": _l("the post was cancelled"),
+}
+VIA: dict[str, Any] = {
+    "published": _l("the platform's answer"),
+    "reconciled": _l("finding it on the platform"),
+}
+
+#: Keys whose English twin is kept under ``<key>_en`` (one language at a time).
+_BILINGUAL = ("message",)
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?$")
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One row of the audit log as the page shows it."""
+
+    event: AuditEvent
+    zone: str
+    action: str
+    known: bool
+    object: str
+    details: list[tuple[str, str]]
+
+
+def action_label(code: str) -> str:
+    """The action in the UI language; an unknown code is itself."""
+    label = ACTIONS.get(code)
+    return str(label) if label is not None else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, label) for the filter, sorted by label."""
+    return sorted(((code, str(label)) for code, label in ACTIONS.items()),
+                  key=lambda pair: pair[1].lower())
+
+
+def view(event: AuditEvent, users: Mapping[int, User], units: Mapping[int, Unit],
+         default_zone: str) -> EventView:
+    unit = units.get(event.unit_id) if event.unit_id is not None else None
+    zone = unit.timezone if unit is not None and unit.timezone else default_zone
+    kind = str(OBJECTS.get(event.object_type, event.object_type))
+    obj = f"{kind} #{event.object_id}" if event.object_id is not None else kind
+    return EventView(event=event, zone=zone, action=action_label(event.action),
+                     known=event.action in ACTIONS, object=obj,
+                     details=details(event, zone, users, units))
+
+
+def details(event: AuditEvent, zone: str, users: Mapping[int, User],
+            units: Mapping[int, Unit]) -> list[tuple[str, str]]:
+    """The event's data as (label, value) pairs in the UI language."""
+    data = dict(event.data or {})
+    english = helpers.lang() == "en"
+    for key in _BILINGUAL:
+        twin = data.pop(f"{key}_en", None)
+        if english and twin:
+            data[key] = twin
+    rows = []
+    for key, value in data.items():
+        if value is None or value == "":
+            continue
+        rows.append((_field(key), _value(event, key, value, zone, users, units)))
+    return rows
+
+
+def _field(key: str) -> str:
+    label = FIELDS.get(key)
+    return str(label) if label is not None else key
+
+
+def _value(event: AuditEvent, key: str, value: Any, zone: str, users: Mapping[int, User],
+           units: Mapping[int, Unit]) -> str:
+    # user.update and unit.update record changes as [before, after]
+    if (event.action in ("user.update", "unit.update") and isinstance(value, list)
+            and len(value) == 2):
+        return " → ".join(_one(event, key, v, zone, users, units) for v in value)
+    if isinstance(value, list):
+        return ", ".join(_one(event, key, v, zone, users, units) for v in value)
+    return _one(event, key, value, zone, users, units)
+
+
+def _one(event: AuditEvent, key: str, value: Any, zone: str, users: Mapping[int, User],
+         units: Mapping[int, Unit]) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if key in ("unit", "from_unit", "to_unit", "units") and isinstance(value, int):
+        return units[value].name if value in units else f"#{value}"
+    if key in ("author_id", "approver") and isinstance(value, int):
+        return users[value].name if value in users else f"#{value}"
+    if key == "post_id":
+        return f"#{value}"
+    if key == "role":
+        return labels.status_label("role", str(value))
+    if key == "platform":
+        return labels.platform_label(str(value))
+    if key == "scope":
+        return labels.status_label("scope", str(value))
+    if key == "previous_status":
+        kind = "post" if event.object_type == "post" else "publication"
+        return labels.status_label(kind, str(value))
+    if key == "reason" and str(value) in REASONS:
+        return str(REASONS[str(value)])
+    if key == "via" and str(value) in VIA:
+        return str(VIA[str(value)])
+    if key == "hash":
+        return str(value)[:12]
+    if isinstance(value, str) and (when := _as_time(value)) is not None:
+        return helpers.fmt_dt(when, zone, short=True)
+    if isinstance(value, int | float):
+        return helpers.fmt_num(value)
+    return str(value)
+
+
+def _as_time(value: str) -> datetime | None:
+    """An ISO 8601 time as the services record them (UTC, ``isoformat()``)."""
+    if not _ISO_TIME.match(value):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
