@@ -8,11 +8,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes import telegram as tg_fake
+from tests.fakes import tiktok as tiktok_fake
 from tests.fakes import x as x_fake
 from tests.fakes import youtube as yt_fake
 from tests.fakes.graph import graph_fake  # noqa: F401 - fixture, re-exported
 
-__all__ = ["ft", "fx", "fy", "graph_fake"]
+__all__ = ["ft", "ftk", "fx", "fy", "graph_fake"]
 
 
 @pytest.fixture
@@ -28,3 +29,8 @@ def fy() -> Iterator[yt_fake.FakeYouTube]:
 @pytest.fixture
 def ft() -> Iterator[tg_fake.FakeTelegram]:
     yield from tg_fake.serve()
+
+
+@pytest.fixture
+def ftk() -> Iterator[tiktok_fake.FakeTikTok]:
+    yield from tiktok_fake.serve()
