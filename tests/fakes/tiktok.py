@@ -324,6 +324,10 @@ class FakeTikTok(FakeServer):
         return ids
 
     def _list(self, rec: Recorded) -> Response:
+        # Time passes between looks: what TikTok is processing or moderating moves on.
+        for pub in self.posts:
+            pub["reads"] += 1
+            self._advance(pub)
         body = rec.json or {}
         max_count = int(body.get("max_count") or 10)
         if not 1 <= max_count <= 20 or "fields" not in rec.query:
