@@ -12,8 +12,9 @@ from tests.fakes import tiktok as tiktok_fake
 from tests.fakes import x as x_fake
 from tests.fakes import youtube as yt_fake
 from tests.fakes.graph import graph_fake  # noqa: F401 - fixture, re-exported
+from tests.fakes.threads import threads_fake  # noqa: F401 - fixture, re-exported
 
-__all__ = ["ft", "ftk", "fx", "fy", "graph_fake"]
+__all__ = ["ft", "ftk", "fx", "fy", "graph_fake", "threads_fake"]
 
 
 @pytest.fixture
