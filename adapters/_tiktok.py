@@ -16,12 +16,14 @@ from typing import Any
 
 import requests
 
+from adapters.base import OutgoingPost, Problem
 from adapters.errors import (
     AdapterError,
     AuthExpired,
     OutcomeUnknown,
     Rejected,
     RetryLater,
+    StartOver,
     retry_after_seconds,
     safe_detail,
     wait_words,
@@ -179,3 +181,51 @@ def network_error(exc: Exception, *, stage: str, secrets: Iterable[str]) -> Adap
     return RetryLater(PLATFORM, "TikTok tidak dapat dihubungi; dicoba lagi otomatis.",
                       "TikTok could not be reached; retrying automatically.", code="network",
                       detail=detail)
+
+
+def rule_problems(post: OutgoingPost, info: dict[str, Any] | None) -> list[Problem]:
+    """What the creator's rules (creator_info) say against this post: a privacy level not
+    chosen or not allowed, a video longer than the account may post."""
+    problems: list[Problem] = []
+    privacy = post.options.get("privacy_level")
+    allowed = list((info or {}).get("privacy_level_options") or PRIVACY_LEVELS)
+    if not privacy:
+        problems.append(Problem(
+            "options", "privacy_required",
+            "Pilih siapa yang boleh melihat unggahan TikTok ini (privasi). TikTok "
+            f"mewajibkan pilihan dari operator; untuk akun ini: {', '.join(allowed)}.",
+            "Choose who may see this TikTok post (privacy). TikTok requires the operator "
+            f"to choose; for this account: {', '.join(allowed)}."))
+    elif privacy not in allowed:
+        problems.append(Problem(
+            "options", "privacy_not_allowed",
+            f"Privasi {privacy} tidak diizinkan TikTok untuk akun ini; pilih salah satu: "
+            f"{', '.join(allowed)}.",
+            f"TikTok does not allow privacy {privacy} for this account; choose one of: "
+            f"{', '.join(allowed)}."))
+    limit = (info or {}).get("max_video_post_duration_sec")
+    for m in post.media:
+        if m.kind == "video" and isinstance(limit, int | float) and m.duration \
+                and m.duration > limit:
+            problems.append(Problem(
+                "media", "video_too_long",
+                f"Akun TikTok ini hanya boleh mengunggah video sampai {limit:.0f} detik "
+                f"(video ini {m.duration:.0f} detik).",
+                f"This TikTok account may post videos up to {limit:.0f} s (this one is "
+                f"{m.duration:.0f} s)."))
+    return problems
+
+
+def failed_error(st: dict[str, Any]) -> AdapterError:
+    """A ``FAILED`` status: dropped by the daily cap starts over (the init then waits for the
+    next day); any other reason is final, in TikTok's words."""
+    reason = str(st.get("fail_reason") or "unknown")
+    if reason.startswith("spam_risk_too_many"):
+        return StartOver(PLATFORM, "TikTok membatalkan unggahan karena batas harian akun; "
+                         "dikirim ulang otomatis.", "TikTok dropped the post because of "
+                         "the account's daily cap; it will be sent again automatically.",
+                         code=reason, detail=str(st))
+    return Rejected(PLATFORM, f"TikTok gagal memproses unggahan ({reason}). Periksa format, "
+                    "durasi, ukuran dan frame rate berkas.", f"TikTok failed to process "
+                    f"the post ({reason}). Check the file's format, duration, size and "
+                    "frame rate.", code=reason[:40], detail=str(st))

@@ -26,13 +26,14 @@ import requests
 from adapters._stream import FileSlice
 from adapters._tiktok import (
     PLATFORM,
-    PRIVACY_LEVELS,
     MiB,
     chunk_plan,
     chunk_ranges,
     classify,
     envelope_error,
+    failed_error,
     network_error,
+    rule_problems,
 )
 from adapters.base import (
     AccountInfo,
@@ -48,12 +49,10 @@ from adapters.base import (
     Published,
 )
 from adapters.errors import (
-    AdapterError,
     AuthExpired,
     OutcomeUnknown,
     Rejected,
     RetryLater,
-    StartOver,
 )
 from adapters.oauth import tiktok as tiktok_oauth
 
@@ -169,36 +168,6 @@ class TikTokAdapter(BaseAdapter):
         self.ctx.state["creator"] = info
         return info
 
-    def _rule_problems(self, post: OutgoingPost, info: dict[str, Any] | None) -> list[Problem]:
-        problems: list[Problem] = []
-        privacy = post.options.get("privacy_level")
-        allowed = list((info or {}).get("privacy_level_options") or PRIVACY_LEVELS)
-        if not privacy:
-            problems.append(Problem(
-                "options", "privacy_required",
-                "Pilih siapa yang boleh melihat unggahan TikTok ini (privasi). TikTok "
-                f"mewajibkan pilihan dari operator; untuk akun ini: {', '.join(allowed)}.",
-                "Choose who may see this TikTok post (privacy). TikTok requires the operator "
-                f"to choose; for this account: {', '.join(allowed)}."))
-        elif privacy not in allowed:
-            problems.append(Problem(
-                "options", "privacy_not_allowed",
-                f"Privasi {privacy} tidak diizinkan TikTok untuk akun ini; pilih salah satu: "
-                f"{', '.join(allowed)}.",
-                f"TikTok does not allow privacy {privacy} for this account; choose one of: "
-                f"{', '.join(allowed)}."))
-        limit = (info or {}).get("max_video_post_duration_sec")
-        for m in post.media:
-            if m.kind == "video" and isinstance(limit, int | float) and m.duration \
-                    and m.duration > limit:
-                problems.append(Problem(
-                    "media", "video_too_long",
-                    f"Akun TikTok ini hanya boleh mengunggah video sampai {limit:.0f} detik "
-                    f"(video ini {m.duration:.0f} detik).",
-                    f"This TikTok account may post videos up to {limit:.0f} s (this one is "
-                    f"{m.duration:.0f} s)."))
-        return problems
-
     # -- validation ---------------------------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:
         problems = super().validate(post)
@@ -224,7 +193,7 @@ class TikTokAdapter(BaseAdapter):
             problems.append(Problem("options", "branded_private",
                                     "Konten bermerek tidak boleh berprivasi 'Hanya saya'.",
                                     "Branded content cannot be 'Only me'."))
-        return problems + self._rule_problems(post, self.ctx.state.get("creator"))
+        return problems + rule_problems(post, self.ctx.state.get("creator"))
 
     # -- publishing ---------------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Published | Pending:
@@ -233,7 +202,7 @@ class TikTokAdapter(BaseAdapter):
                            "The operator has not chosen the TikTok privacy.",
                            code="privacy_required")
         info = self.creator_info()
-        problems = self._rule_problems(post, info)
+        problems = rule_problems(post, info)
         if problems:
             raise Rejected(PLATFORM, problems[0].message_id, problems[0].message_en,
                            code=problems[0].code)
@@ -368,25 +337,13 @@ class TikTokAdapter(BaseAdapter):
                 message_en="TikTok has the post and is moderating it; its link appears once "
                 "moderation ends (usually a minute, possibly hours).")
         if outcome == "failed":
-            raise self._failed(st)
+            raise failed_error(st)
         if outcome == "inbox":
             raise Rejected(PLATFORM, "TikTok mengirim video ke kotak masuk akun, bukan langsung "
                            "menerbitkannya. Selesaikan unggahannya di aplikasi TikTok.",
                            "TikTok sent the video to the account's inbox instead of posting "
                            "it. Finish the post in the TikTok app.", code="sent_to_inbox")
         return self._pending(publish_id, str(state.get("kind")), info, privacy, polls)
-
-    def _failed(self, st: dict[str, Any]) -> AdapterError:
-        reason = str(st.get("fail_reason") or "unknown")
-        if reason.startswith("spam_risk_too_many"):
-            return StartOver(PLATFORM, "TikTok membatalkan unggahan karena batas harian akun; "
-                             "dikirim ulang otomatis.", "TikTok dropped the post because of "
-                             "the account's daily cap; it will be sent again automatically.",
-                             code=reason, detail=str(st))
-        return Rejected(PLATFORM, f"TikTok gagal memproses unggahan ({reason}). Periksa format, "
-                        "durasi, ukuran dan frame rate berkas.", f"TikTok failed to process "
-                        f"the post ({reason}). Check the file's format, duration, size and "
-                        "frame rate.", code=reason[:40], detail=str(st))
 
     # -- reconciliation -----------------------------------------------------------------
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
@@ -461,7 +418,8 @@ class TikTokAdapter(BaseAdapter):
     def account(self) -> AccountInfo:
         data = self._call("/v2/user/info/", method="GET",
                           params={"fields": "open_id,union_id,display_name,username"})
-        user = data.get("user") if isinstance(data.get("user"), dict) else data
+        found = data.get("user")
+        user: dict[str, Any] = found if isinstance(found, dict) else data
         info = self.creator_info()
         open_id = str(user.get("open_id") or self.creds.get("open_id") or "")
         username = user.get("username") or info.get("username")

@@ -201,7 +201,8 @@ class FakeTikTok(FakeServer):
             return envelope({}, "invalid_param", "source must be FILE_UPLOAD here.", 400)
         size, chunk, count = (src.get("video_size"), src.get("chunk_size"),
                               src.get("total_chunk_count"))
-        if not all(isinstance(v, int) and v > 0 for v in (size, chunk, count)):
+        if not (isinstance(size, int) and isinstance(chunk, int) and isinstance(count, int)
+                and min(size, chunk, count) > 0):
             return envelope({}, "invalid_param", "video_size, chunk_size and "
                             "total_chunk_count are required.", 400)
         whole = count == 1 and chunk == size
@@ -356,7 +357,8 @@ class FakeTikTok(FakeServer):
 
 def serve() -> Iterator[FakeTikTok]:
     """Generator for a pytest fixture: ``yield from serve()``."""
-    fake = FakeTikTok().start()
+    fake = FakeTikTok()
+    fake.start()
     try:
         yield fake
     finally:
