@@ -188,6 +188,13 @@ def test_early_refresh_refused_is_no_failure_until_the_token_expires(threads_fak
     threads_fake.token_age = 3600  # Threads refuses refreshing a token younger than a day
     info = make_adapter(threads_fake, expires_in=20 * DAY).account()
     assert info.external_id == threads_fake.threads_user_id and threads_fake.refreshes == 0
+    threads_fake.token_age = 2 * DAY
+    threads_fake.fail("proxy-503", path="/refresh_access_token")  # the token server is down
+    info = make_adapter(threads_fake, expires_in=20 * DAY).account()
+    assert info.external_id == threads_fake.threads_user_id and threads_fake.refreshes == 0
+    threads_fake.fail("proxy-503", path="/refresh_access_token")
+    with pytest.raises(RetryLater):  # but an expired token cannot wait for it
+        make_adapter(threads_fake, expires_in=-60).account()
 
 
 def test_oauth_connect(threads_fake):
