@@ -18,6 +18,8 @@ REGISTRY: dict[str, str] = {
     "instagram_graph": "adapters.instagram_graph:InstagramGraphAdapter",
     "sandbox": "adapters.sandbox:SandboxAdapter",
     "telegram": "adapters.telegram:TelegramAdapter",
+    "threads": "adapters.threads:ThreadsAdapter",
+    "tiktok": "adapters.tiktok:TikTokAdapter",
     "x": "adapters.x:XAdapter",
     "youtube": "adapters.youtube:YouTubeAdapter",
 }

@@ -79,6 +79,11 @@ class Pending:
 
     state: Mapping[str, Any]
     poll_after: float = 10.0
+    #: What the operator reads meanwhile, when there is something to say (TikTok's moderation
+    #: holds a public post's link back for minutes to hours): the worker shows it on the
+    #: publication, which stays ``publishing``.
+    message_id: str = ""
+    message_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,8 @@ class AdapterContext:
     counters, a cached username …). ``save_credentials`` persists rotated tokens or a refreshed
     session (encrypted by the core). ``progress(done, total)`` reports upload progress.
     ``settings`` holds platform-specific knobs read from ``WARTA_<PLATFORM>_*`` variables.
+    ``save_state()`` persists ``state`` at once, before an irreversible call, so that what
+    ``lookup`` needs (TikTok's ``publish_id``) survives a worker killed during the call.
     """
 
     credentials: Credentials
@@ -200,6 +207,7 @@ class AdapterContext:
     save_credentials: Callable[[Credentials], None] = lambda creds: None
     progress: Callable[[int, int], None] = lambda done, total: None
     now: Callable[[], datetime] | None = None
+    save_state: Callable[[], None] = lambda: None
 
 
 @runtime_checkable

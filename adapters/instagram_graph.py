@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
+from adapters._containers import ContainerApi, ContainerFlow
 from adapters._graph import chunks, insight_values, parse_time
 from adapters._graph import connect as graph_connect
 from adapters.base import (
@@ -31,16 +32,16 @@ from adapters.base import (
 )
 from adapters.errors import (
     AdapterError,
-    OutcomeUnknown,
     Rejected,
-    RetryLater,
-    StartOver,
 )
 
 DEFAULT_INSIGHTS = "views,reach,saved,shares"
 HASHTAG_RE = re.compile(r"(?<!\w)#\w+")
 MENTION_RE = re.compile(r"(?<!\w)@[\w.]+")
 IG_TYPES = ("feed", "reel")
+IG_CONTAINERS = ContainerApi("instagram_graph", "Instagram", create_edge="media",
+                             publish_edge="media_publish", limit_edge="content_publishing_limit",
+                             status_field="status_code", error_field="status")
 
 
 class InstagramGraphAdapter(BaseAdapter):
@@ -73,6 +74,9 @@ class InstagramGraphAdapter(BaseAdapter):
         self.insight_metrics = str(s.get("insight_metrics") or DEFAULT_INSIGHTS)
         self.ids_per_request = int(s.get("ids_per_request") or 50)
         self.quota_wait = float(s.get("quota_wait_seconds") or 3600)
+        self.flow = ContainerFlow(IG_CONTAINERS, self.graph, self.ig_user_id,
+                                  poll_seconds=self.poll_seconds, max_polls=self.max_polls,
+                                  quota_wait=self.quota_wait, state=ctx.state, now=self._now)
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:
@@ -122,123 +126,21 @@ class InstagramGraphAdapter(BaseAdapter):
         return self._pending(state)
 
     def _create(self, data: dict[str, str]) -> str:
-        """Create one container. Not irreversible (nothing is public), so failures retry."""
-        result = self.graph.call("POST", f"{self.ig_user_id}/media", data=data)
-        if not isinstance(result, dict) or not result.get("id"):
-            raise RetryLater(self.platform, "Instagram tidak memberi ID kontainer; dicoba lagi.",
-                             "Instagram gave no container id; retrying.", code="no_id",
-                             detail=str(result))
-        return str(result["id"])
+        return self.flow.create(data)
 
     def _create_parent(self, state: dict[str, Any]) -> dict[str, Any]:
-        cid = self._create({"media_type": "CAROUSEL", "children": ",".join(state["children"]),
-                            "caption": state["caption"]})
-        return {"stage": "container", "container": cid}
+        return self.flow.create_parent(state, "caption")
 
     def _pending(self, state: dict[str, Any], polls: int = 0) -> Pending:
-        return Pending({**state, "polls": polls}, poll_after=self.poll_seconds)
+        return self.flow.pending(state, polls)
 
     def poll(self, pending: Pending) -> Published | Pending:
-        state = dict(pending.state)
-        polls = int(state.get("polls", 0)) + 1
-        if polls > self.max_polls:
-            raise StartOver(self.platform,
-                             "Instagram terlalu lama memproses media; unggahan diulang otomatis.",
-                             "Instagram took too long processing the media; the post will be "
-                             "sent again automatically.", code="processing_timeout")
-        if state.get("stage") == "children":
-            result = self.graph.call("GET", "/", params={"ids": ",".join(state["children"]),
-                                                         "fields": "status_code,status"})
-            statuses = [result.get(c, {}) for c in state["children"]]
-            for st in statuses:
-                self._check_status(st, published_means_unknown=False)
-            if all(st.get("status_code") == "FINISHED" for st in statuses):
-                return self._pending(self._create_parent(state), polls)
-            return self._pending(state, polls)
-        cid = str(state["container"])
-        status = self.graph.call("GET", cid, params={"fields": "status_code,status"})
-        self._check_status(status, published_means_unknown=True)
-        if status.get("status_code") != "FINISHED":
-            return self._pending(state, polls)
-        try:
-            result = self.graph.call("POST", f"{self.ig_user_id}/media_publish",
-                                     data={"creation_id": cid}, after_create=True)
-        except RetryLater as exc:
-            if exc.code == "not_ready":
-                return self._pending(state, polls)
-            raise
-        media_id = str(result.get("id") or "")
-        if not media_id:
-            raise OutcomeUnknown(self.platform, "Instagram menjawab tanpa ID media.",
-                                 "Instagram answered without a media id.", code="no_id",
-                                 detail=str(result))
-        self._record_publish()
-        permalink = None
-        try:  # best effort: the post IS published, a failed read must not make us retry
-            permalink = self.graph.call("GET", media_id,
-                                        params={"fields": "permalink"}).get("permalink")
-        except AdapterError:
-            pass
-        return Published(media_id, permalink, self._now())
+        """The shared container flow (``adapters/_containers.py``): one status read, then
+        ``media_publish`` when the container is ready."""
+        return self.flow.poll(pending, self._create_parent)
 
-    def _check_status(self, st: dict[str, Any], *, published_means_unknown: bool) -> None:
-        code = st.get("status_code")
-        detail = str(st)
-        if code == "ERROR":
-            reason = str(st.get("status") or "-")
-            raise Rejected(self.platform,
-                           f"Instagram gagal memproses media ({reason}). Periksa format, ukuran "
-                           "dan rasio berkas.",
-                           f"Instagram failed to process the media ({reason}). Check the file "
-                           "format, size and aspect ratio.",
-                           code="processing_failed", detail=detail)
-        if code == "EXPIRED":
-            raise StartOver(self.platform,
-                             "Kontainer Instagram kedaluwarsa; unggahan diulang otomatis.",
-                             "The Instagram container expired; the post will be sent again.",
-                             code="container_expired", detail=detail)
-        if code == "PUBLISHED" and published_means_unknown:
-            raise OutcomeUnknown(self.platform,
-                                 "Kontainer ini sudah diterbitkan sebelumnya; Warta memeriksa "
-                                 "akun untuk menemukan tautannya.",
-                                 "This container was already published; Warta checks the "
-                                 "account to find its link.", code="already_published",
-                                 detail=detail)
-
-    # -- publishing quota -------------------------------------------------------------------
     def _check_quota(self) -> None:
-        result = self.graph.call("GET", f"{self.ig_user_id}/content_publishing_limit",
-                                 params={"fields": "quota_usage,config"})
-        try:
-            entry = result["data"][0]
-            used = int(entry["quota_usage"])
-            total = int(entry["config"]["quota_total"])
-            duration = float(entry["config"].get("quota_duration", 86400))
-        except (KeyError, IndexError, TypeError, ValueError):
-            return  # unreadable limit: let media_publish answer 9/2207042 if it is full
-        if used < total:
-            return
-        wait = self.quota_wait
-        ours = sorted(self._recent_publishes(duration))
-        if ours:
-            wait = max(60.0, (ours[0] + timedelta(seconds=duration) - self._now())
-                       .total_seconds())
-        raise RetryLater(self.platform,
-                         f"Kuota harian Instagram ({used}/{total} unggahan per 24 jam) sudah "
-                         "habis; penayangan dilanjutkan otomatis saat kuota kembali tersedia.",
-                         f"The Instagram daily quota ({used}/{total} posts per 24 hours) is "
-                         "used up; publishing resumes automatically when it frees up.",
-                         retry_after=wait, scope="channel", code="publishing_quota",
-                         detail=str(result))
-
-    def _recent_publishes(self, duration: float = 86400) -> list[datetime]:
-        cutoff = self._now() - timedelta(seconds=duration)
-        times = [datetime.fromisoformat(t) for t in self.ctx.state.get("published_times", [])]
-        return [t for t in times if t > cutoff]
-
-    def _record_publish(self) -> None:
-        times = self._recent_publishes() + [self._now()]
-        self.ctx.state["published_times"] = [t.isoformat() for t in times[-200:]]
+        self.flow.check_quota()
 
     # -- reconciliation, metrics, account ---------------------------------------------------
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:

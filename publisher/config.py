@@ -53,19 +53,26 @@ VARIABLES: dict[str, tuple[str, str]] = {
                                    "headers are believed (0: none)"),
     # "Connect with X / Google / Facebook" on the Channels page: each button appears only when
     # its platform app is configured. The redirect URI to register at the platform is
-    # <WARTA_PUBLIC_URL>/akun/sambung/<x|google|meta>/kembali.
+    # <WARTA_PUBLIC_URL>/akun/sambung/<x|google|meta|tiktok|threads>/kembali.
     "WARTA_X_CLIENT_ID": ("", "X app OAuth 2.0 Client ID (enables 'Connect with X')"),
     "WARTA_X_CLIENT_SECRET": ("", "X app OAuth 2.0 Client Secret (empty for a public client)"),
     "WARTA_YOUTUBE_CLIENT_ID": ("", "Google OAuth client ID (enables 'Connect with Google')"),
     "WARTA_YOUTUBE_CLIENT_SECRET": ("", "Google OAuth client secret"),
     "WARTA_META_APP_ID": ("", "Meta app ID (enables 'Connect with Facebook')"),
     "WARTA_META_APP_SECRET": ("", "Meta app secret"),
+    "WARTA_TIKTOK_CLIENT_KEY": ("", "TikTok app client key (enables 'Connect with TikTok')"),
+    "WARTA_TIKTOK_CLIENT_SECRET": ("", "TikTok app client secret"),
+    "WARTA_THREADS_APP_ID": ("", "Threads app ID of the Meta app (enables 'Connect with "
+                                 "Threads')"),
+    "WARTA_THREADS_APP_SECRET": ("", "Threads app secret (not the Facebook app secret)"),
 }
 
 #: (id variable, secret variable, secret required?) of each platform app.
 OAUTH_APPS = (("WARTA_X_CLIENT_ID", "WARTA_X_CLIENT_SECRET", False),
               ("WARTA_YOUTUBE_CLIENT_ID", "WARTA_YOUTUBE_CLIENT_SECRET", True),
-              ("WARTA_META_APP_ID", "WARTA_META_APP_SECRET", True))
+              ("WARTA_META_APP_ID", "WARTA_META_APP_SECRET", True),
+              ("WARTA_TIKTOK_CLIENT_KEY", "WARTA_TIKTOK_CLIENT_SECRET", True),
+              ("WARTA_THREADS_APP_ID", "WARTA_THREADS_APP_SECRET", True))
 
 
 def _roles(env: Mapping[str, str], name: str) -> tuple[str, ...]:
@@ -151,6 +158,10 @@ class Settings:
     youtube_client_secret: str = field(default="", repr=False)
     meta_app_id: str = ""
     meta_app_secret: str = field(default="", repr=False)
+    tiktok_client_key: str = ""
+    tiktok_client_secret: str = field(default="", repr=False)
+    threads_app_id: str = ""
+    threads_app_secret: str = field(default="", repr=False)
     #: roles that must set up a TOTP second factor before using Warta (WARTA_REQUIRE_TOTP).
     require_totp: tuple[str, ...] = ()
 
@@ -240,5 +251,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         youtube_client_secret=full["WARTA_YOUTUBE_CLIENT_SECRET"],
         meta_app_id=full["WARTA_META_APP_ID"],
         meta_app_secret=full["WARTA_META_APP_SECRET"],
+        tiktok_client_key=full["WARTA_TIKTOK_CLIENT_KEY"],
+        tiktok_client_secret=full["WARTA_TIKTOK_CLIENT_SECRET"],
+        threads_app_id=full["WARTA_THREADS_APP_ID"],
+        threads_app_secret=full["WARTA_THREADS_APP_SECRET"],
         require_totp=_roles(full, "WARTA_REQUIRE_TOTP"),
     )

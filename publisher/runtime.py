@@ -36,7 +36,8 @@ def channel_credentials(core: Core, channel: Channel) -> dict[str, Any]:
 def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
                   state: dict[str, Any] | None = None,
                   save_credentials: Callable[[Credentials], None] | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> BaseAdapter:
+                  progress: Callable[[int, int], None] | None = None,
+                  save_state: Callable[[], None] | None = None) -> BaseAdapter:
     cls = get_adapter_class(platform)
     # From here on every log line and error detail of this process has these values removed,
     # whatever their shape (redaction by pattern alone misses a token pasted oddly).
@@ -53,6 +54,8 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
         ctx.save_credentials = save_credentials
     if progress is not None:
         ctx.progress = progress
+    if save_state is not None:
+        ctx.save_state = save_state
     return cls(ctx)
 
 

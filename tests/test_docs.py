@@ -29,7 +29,8 @@ def test_every_platform_setting_the_code_reads_is_documented():
     assert len(read) >= 20, "the scan must find the adapters' settings reads"
     platforms = {"facebook": "FACEBOOK", "instagram_graph": "INSTAGRAM_GRAPH",
                  "instagram": "INSTAGRAM", "x": "X", "_x_errors": "X", "youtube": "YOUTUBE",
-                 "_youtube_meta": "YOUTUBE", "_google": "YOUTUBE", "telegram": "TELEGRAM"}
+                 "_youtube_meta": "YOUTUBE", "_google": "YOUTUBE", "telegram": "TELEGRAM",
+                 "tiktok": "TIKTOK", "_tiktok": "TIKTOK", "threads": "THREADS"}
     missing = [f"WARTA_{platforms[mod]}_{knob.upper()}" for mod, knob in read
                if mod in platforms and knob not in ("outbox", "client_factory", "media_type")
                and f"WARTA_{platforms[mod]}_{knob.upper()}" not in readme]

@@ -49,8 +49,11 @@ def token_expiry(credentials: Mapping[str, Any]) -> datetime | None:
     ``expires_at`` (Unix seconds) the code exchange and every refresh write from the token
     answer's ``expires_in``. None means it does not expire or nobody said: Meta Page tokens
     derived from a long-lived user token, Telegram bot tokens, instagrapi sessions, OAuth 1.0a
-    keys, tokens typed into the manual form. A date is never guessed."""
-    value = credentials.get("expires_at")
+    keys, tokens typed into the manual form. A date is never guessed.
+
+    Where the platform also dates the refresh token (TikTok: 365 days), that is the date that
+    matters: the access token renews itself until then, and only then must a person act."""
+    value = credentials.get("refresh_expires_at") or credentials.get("expires_at")
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:

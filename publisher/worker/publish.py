@@ -88,7 +88,8 @@ class _Call:
 
     def _build(self, credentials: dict[str, Any]) -> BaseAdapter:
         return build_adapter(self.core, self.platform, credentials, state=self.state,
-                             save_credentials=self.save_credentials, progress=self.progress)
+                             save_credentials=self.save_credentials, progress=self.progress,
+                             save_state=self.persist_state)
 
     def save_credentials(self, credentials: Any) -> None:
         # Own transaction: a rotated token must survive whatever happens next.
@@ -379,7 +380,7 @@ def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | Non
 #: Short platform names for the operator's "waiting for … until …" message.
 PLATFORM_NAMES = {"youtube": "YouTube", "x": "X", "facebook": "Facebook",
                   "instagram_graph": "Instagram", "instagram": "Instagram",
-                  "telegram": "Telegram"}
+                  "telegram": "Telegram", "tiktok": "TikTok", "threads": "Threads"}
 
 
 def _start_over(core: Core, job: ClaimedJob, pub_id: int, exc: StartOver) -> JobResult:
@@ -534,9 +535,12 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
                          message_en="The platform is still processing after 24 hours; check "
                                     "the account.", code="pending_too_long")
             return DONE
+        values: dict[str, Any] = {"pending_state": dict(result.state)}
+        if result.message_id:  # e.g. TikTok's moderation: still publishing, and why
+            values.update(error=result.message_id, error_en=result.message_en,
+                          error_code="still_processing")
         with core.sessions.begin() as s:
-            s.execute(update(Publication).where(Publication.id == pub_id)
-                      .values(pending_state=dict(result.state)))
+            s.execute(update(Publication).where(Publication.id == pub_id).values(**values))
         return RetryAt(now + timedelta(seconds=result.poll_after))
     return record_found(core, pub_id, None, result, bool(type(call.adapter).caps.metrics),
                         outcome="published")

@@ -9,11 +9,13 @@ import pytest
 
 from tests.fakes import instagram as ig_fake
 from tests.fakes import telegram as tg_fake
+from tests.fakes import tiktok as tiktok_fake
 from tests.fakes import x as x_fake
 from tests.fakes import youtube as yt_fake
 from tests.fakes.graph import graph_fake  # noqa: F401 - fixture, re-exported
+from tests.fakes.threads import threads_fake  # noqa: F401 - fixture, re-exported
 
-__all__ = ["fig", "ft", "fx", "fy", "graph_fake"]
+__all__ = ["fig", "ft", "ftk", "fx", "fy", "graph_fake", "threads_fake"]
 
 
 @pytest.fixture
@@ -35,3 +37,8 @@ def ft() -> Iterator[tg_fake.FakeTelegram]:
 def fig() -> Iterator[ig_fake.FakeInstagram]:
     """Instagram's private API (instagrapi, platform ``instagram``)."""
     yield from ig_fake.serve()
+
+
+@pytest.fixture
+def ftk() -> Iterator[tiktok_fake.FakeTikTok]:
+    yield from tiktok_fake.serve()

@@ -30,6 +30,8 @@ from werkzeug.wrappers import Response
 from adapters.errors import AdapterError, AuthExpired
 from adapters.oauth import google as google_oauth
 from adapters.oauth import meta as meta_oauth
+from adapters.oauth import threads as threads_oauth
+from adapters.oauth import tiktok as tiktok_oauth
 from adapters.oauth import x as x_oauth
 from publisher.config import Settings
 from publisher.models import Channel, Unit
@@ -64,12 +66,15 @@ PROVIDERS = {
     "x": Provider("x", "X", ("x",)),
     "google": Provider("google", "Google", ("youtube",)),
     "meta": Provider("meta", "Facebook", ("facebook", "instagram_graph")),
+    "tiktok": Provider("tiktok", "TikTok", ("tiktok",)),
+    "threads": Provider("threads", "Threads", ("threads",)),
 }
 
 
 def _configured(settings: Settings, slug: str) -> bool:
     return bool({"x": settings.x_client_id, "google": settings.youtube_client_id,
-                 "meta": settings.meta_app_id}.get(slug))
+                 "meta": settings.meta_app_id, "tiktok": settings.tiktok_client_key,
+                 "threads": settings.threads_app_id}.get(slug))
 
 
 def configured_providers() -> list[Provider]:
@@ -150,6 +155,18 @@ def connect_start(provider: str) -> Response:
         if provider == "meta":
             url, state = meta_oauth.authorize_url(_meta_app(redirect_uri))
             verifier = ""
+        elif provider == "tiktok":  # web Login Kit: no PKCE, state only
+            authorize, _token = _urls("tiktok", "/v2/oauth/token/", tiktok_oauth.TOKEN_URL,
+                                      tiktok_oauth.AUTHORIZE_URL)
+            url, state = tiktok_oauth.authorization_url(settings.tiktok_client_key,
+                                                        redirect_uri, authorize_url=authorize)
+            verifier = ""
+        elif provider == "threads":
+            _base, knobs = settings.platform_settings("threads")
+            url, state = threads_oauth.authorization_url(
+                settings.threads_app_id, redirect_uri,
+                authorize_url=knobs.get("authorize_url") or threads_oauth.AUTHORIZE_URL)
+            verifier = ""
         else:
             if provider == "x":
                 authorize, _token = _urls("x", "/2/oauth2/token", x_oauth.TOKEN_URL,
@@ -211,6 +228,18 @@ def connect_callback(provider: str) -> Response | tuple[str, int]:
             creds = x_oauth.exchange_code(settings.x_client_id, settings.x_client_secret or None,
                                           redirect_uri, code, pending["verifier"],
                                           token_url=token_url, now=get_core().now)
+        elif provider == "tiktok":
+            _auth, token_url = _urls("tiktok", "/v2/oauth/token/", tiktok_oauth.TOKEN_URL,
+                                     tiktok_oauth.AUTHORIZE_URL)
+            creds = tiktok_oauth.exchange_code(settings.tiktok_client_key,
+                                               settings.tiktok_client_secret, redirect_uri,
+                                               code, token_url=token_url, now=get_core().now)
+        elif provider == "threads":
+            _base, knobs = settings.platform_settings("threads")
+            creds = threads_oauth.exchange_code(
+                settings.threads_app_id, settings.threads_app_secret, redirect_uri, code,
+                oauth_base=knobs.get("oauth_url") or threads_oauth.OAUTH_BASE,
+                now=get_core().now)
         else:
             _auth, token_url = _urls("youtube", "", google_oauth.TOKEN_URL,
                                      google_oauth.AUTHORIZE_URL)

@@ -29,6 +29,20 @@ OPTION_WIDGETS: dict[str, dict[str, Any]] = {
     "link_preview": {"type": "bool", "label": _l("Show link preview")},
     "disable_link_preview": {"type": "bool", "label": _l("Hide link preview")},
     "note": {"type": "text", "label": _l("Note (sandbox)")},
+    # TikTok: no default privacy (TikTok's rules); the adapter refuses a post without one and
+    # checks the choice against the creator's current options (creator_info).
+    "privacy_level": {"type": "select", "label": _l("Who can view this (TikTok, required)"),
+                      "choices": [("PUBLIC_TO_EVERYONE", _l("Everyone")),
+                                  ("MUTUAL_FOLLOW_FRIENDS", _l("Friends (mutual followers)")),
+                                  ("FOLLOWER_OF_CREATOR", _l("Followers")),
+                                  ("SELF_ONLY", _l("Only me"))]},
+    "disable_comment": {"type": "bool", "label": _l("Turn off comments")},
+    "disable_duet": {"type": "bool", "label": _l("Turn off Duet")},
+    "disable_stitch": {"type": "bool", "label": _l("Turn off Stitch")},
+    "brand_content_toggle": {"type": "bool", "label": _l("Paid partnership (promotes a third "
+                                                         "party)")},
+    "brand_organic_toggle": {"type": "bool", "label": _l("Promotes our own office or brand")},
+    "is_aigc": {"type": "bool", "label": _l("Made with AI")},
 }
 
 
