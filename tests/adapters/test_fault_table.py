@@ -44,6 +44,8 @@ class Fakes:
     fy: Any
     ft: Any
     fi: Any
+    ftk: Any
+    th: Any
     op: Any
     ap: Any
 
@@ -94,6 +96,21 @@ def _tg(f: Fakes) -> int:
                         body="Pengumuman seleksi CPNS.")
 
 
+def _tk(f: Fakes, media: list[int]) -> int:
+    ch = e2e.channel(f.core, f.op, "tiktok", {"client_key": f.ftk.client_key,
+                                              "client_secret": f.ftk.client_secret,
+                                              "access_token": f.ftk.access_token,
+                                              "refresh_token": f.ftk.refresh_token})
+    return e2e.approved(f.core, f.op, f.ap, ch, body="Festival budaya.", media=media,
+                        options={"privacy_level": "PUBLIC_TO_EVERYONE"})
+
+
+def _th(f: Fakes, media: list[int]) -> int:
+    ch = e2e.channel(f.core, f.op, "threads", {"threads_user_id": f.th.threads_user_id,
+                                               "access_token": f.th.page_token})
+    return e2e.approved(f.core, f.op, f.ap, ch, body="Info layanan.", media=media)
+
+
 def _fb_posts(f: Fakes) -> int:
     return sum(1 for o in f.graph.objects.values() if o.get("kind") == "post")
 
@@ -142,6 +159,14 @@ CASES = [
          lambda f: len(f.fy.videos)),
     Case("telegram-text", "publish", "ft", ("POST", r"/bot[^/]+/sendMessage"), _tg,
          lambda f: len(f.ft.messages), lookup=False),
+    # TikTok: the last chunk of a FILE_UPLOAD video, or the init of a photo post by URL
+    Case("tiktok-video", "publish", "ftk", ("PUT", "/upload/"),
+         lambda f: _tk(f, [e2e.video(f.core, f.op)]), lambda f: len(f.ftk.posts)),
+    Case("tiktok-photos", "publish", "ftk", ("POST", "/v2/post/publish/content/init/"),
+         lambda f: _tk(f, [e2e.photo(f.core, f.op, 0), e2e.photo(f.core, f.op, 1)]),
+         lambda f: len(f.ftk.posts)),
+    Case("threads-image", "poll", "th", ("POST", r"/\d+/threads_publish"),
+         lambda f: _th(f, [e2e.photo(f.core, f.op)]), lambda f: f.th.posts()),
 ]
 
 
@@ -152,11 +177,12 @@ def expected(case: Case, fault: str) -> tuple[str, int]:
     return e2e.S.UNCONFIRMED, 0 if fault == "5xx_before" else 1
 
 
-PLATFORMS = ("FACEBOOK", "INSTAGRAM_GRAPH", "INSTAGRAM", "X", "YOUTUBE", "TELEGRAM")
+PLATFORMS = ("FACEBOOK", "INSTAGRAM_GRAPH", "INSTAGRAM", "X", "YOUTUBE", "TELEGRAM", "TIKTOK",
+             "THREADS")
 
 
 @pytest.fixture
-def fake_env(graph_fake, fx, fy, ft, fig) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def fake_env(graph_fake, fx, fy, ft, fig, ftk, threads_fake) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The settings that point every adapter at its fake, with short client timeouts."""
     base = graph_fake.url + "/v25.0"
     return {"WARTA_FACEBOOK_API_URL": base, "WARTA_INSTAGRAM_GRAPH_API_URL": base,
@@ -165,12 +191,16 @@ def fake_env(graph_fake, fx, fy, ft, fig) -> dict[str, str]:  # type: ignore[no-
             "WARTA_FACEBOOK_VIDEO_TIMEOUT": TIMEOUT, "WARTA_X_API_URL": fx.url,
             "WARTA_TELEGRAM_API_URL": ft.url, "WARTA_YOUTUBE_API_URL": fy.url,
             "WARTA_YOUTUBE_TOKEN_URL": f"{fy.url}/token",
+            "WARTA_TIKTOK_API_URL": ftk.url, "WARTA_THREADS_API_URL": threads_fake.url + "/v1.0",
+            "WARTA_THREADS_OAUTH_URL": threads_fake.url, "WARTA_THREADS_POLL_SECONDS": "5",
             **{f"WARTA_{p}_TIMEOUT": TIMEOUT for p in PLATFORMS}}
 
 
 @pytest.fixture
-def fakes(core_with, fake_env, graph_fake, fx, fy, ft, fig, people) -> Fakes:  # type: ignore[no-untyped-def]
-    return Fakes(core_with(**fake_env), graph_fake, fx, fy, ft, fig, *people)
+def fakes(core_with, fake_env, graph_fake, fx, fy, ft, fig, ftk, threads_fake, people) -> Fakes:  # type: ignore[no-untyped-def]
+    f = Fakes(core_with(**fake_env), graph_fake, fx, fy, ft, fig, ftk, threads_fake, *people)
+    f.ftk.moderation_reads = 0  # the moderation delay has its own tests
+    return f
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -179,6 +209,7 @@ def test_fault_on_the_irreversible_call(fakes: Fakes, clock, monkeypatch, case: 
                                         fault: str) -> None:
     f = fakes
     f.graph.clock = f.fx.clock = f.fy.clock = f.fi.clock = clock  # new posts carry the test's time
+    f.ftk.clock = f.th.clock = clock
     ig_fake.without_pacing(monkeypatch)
     fake = getattr(f, case.fake)
     fake.faults.add(fault, *case.call)
@@ -229,6 +260,7 @@ def test_worker_stopped_during_the_irreversible_call(fakes: Fakes, fake_env, tes
     clock.frozen = False  # worker processes run on real time
     f = fakes
     f.graph.clock = f.fx.clock = f.fy.clock = f.fi.clock = clock  # new posts carry the same time
+    f.ftk.clock = f.th.clock = clock
     fake = getattr(f, case.fake)
     env = {**test_env, **fake_env, "WARTA_LEASE_SECONDS": "5", "WARTA_POLL_SECONDS": "0.2",
            "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "1",
