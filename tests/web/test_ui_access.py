@@ -13,7 +13,7 @@ PAGES = ["/", "/unggahan", "/unggahan/baru", "/persetujuan", "/kalender", "/kale
          "/akun", "/akun/baru", "/akun/baru?platform=sandbox", "/notifikasi", "/profil"]
 #: Each page's own heading (a pattern): the page rendered is the one asked for, not any page
 #: with the navigation (whose words every page carries).
-HEADINGS = {"/": "Dashboard", "/unggahan": "Unggahan", "/unggahan/baru": "Unggahan baru",
+HEADINGS = {"/": "Dasbor", "/unggahan": "Unggahan", "/unggahan/baru": "Unggahan baru",
             "/persetujuan": "Persetujuan", "/kalender": r"Kalender — \w+ \d{4}",
             "/kalender?view=week": r"Kalender — \d+ \w+ – \d+ \w+ \d{4}", "/akun": "Akun",
             "/akun/baru": "Sambungkan akun", "/akun/baru?platform=sandbox": "Sambungkan akun",
