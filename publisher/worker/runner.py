@@ -27,7 +27,16 @@ from adapters.base import Published
 from postqueue import ClaimedJob
 from publisher.core import Core
 from publisher.db import refresh_statistics
-from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH, PUBLISH_UPLOAD
+from publisher.jobs import (
+    COLLECT_METRICS,
+    NOTIFY_FANOUT,
+    NOTIFY_SEND,
+    POLL,
+    PUBLISH,
+    PUBLISH_UPLOAD,
+)
+from publisher.notify.deliver import handle_send
+from publisher.notify.fanout import handle_fanout
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
@@ -42,6 +51,8 @@ HANDLERS: dict[str, Handler] = {
     PUBLISH_UPLOAD: handle_publish,
     POLL: handle_poll,
     COLLECT_METRICS: handle_collect,
+    NOTIFY_FANOUT: handle_fanout,
+    NOTIFY_SEND: handle_send,
 }
 
 
