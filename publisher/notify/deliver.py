@@ -20,13 +20,14 @@ than the same message twice (its Message-ID is kept, to look it up in the mail s
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from postqueue import ClaimedJob, backoff_seconds
+from postqueue import backoff_seconds
 from publisher.core import Core
 from publisher.models import AuditEvent, DeliveryStatus, NotifyChannel, NotifyDelivery, User
 from publisher.notify import content
@@ -35,17 +36,25 @@ from publisher.notify.errors import DeliveryError, Gone, Lost, TryLater, Unknown
 from publisher.notify.kinds import UNDELIVERABLE
 from publisher.notify.smtp import SmtpNotifier
 from publisher.services import audit
-from publisher.worker.results import DONE, JobResult, RetryAt
 
 log = logging.getLogger(__name__)
 D = DeliveryStatus
+DONE = None
 FINAL = (D.SENT, D.DROPPED, D.FAILED, D.UNCONFIRMED)
 #: Backoff between attempts: one minute, doubling, at most an hour.
 RETRY_BASE, RETRY_CAP = 60.0, 3600.0
 
 
-def handle_send(core: Core, job: ClaimedJob) -> JobResult:
-    delivery_id = int(job.payload["delivery_id"])
+@dataclass(frozen=True)
+class RetryAt:
+    """Run the send job again then (the worker turns it into the queue's retry)."""
+
+    when: datetime
+    error: str = ""
+
+
+def send_delivery(core: Core, delivery_id: int) -> RetryAt | None:
+    """One run of a delivery's send job; ``None`` when the job is done."""
     now = core.now()
     with core.sessions.begin() as s:
         d = s.get(NotifyDelivery, delivery_id)
@@ -139,7 +148,7 @@ def _finish(core: Core, delivery_id: int, attempt: int, status: str,
         return _rows(result) == 1
 
 
-def _later(core: Core, delivery_id: int, attempt: int, exc: TryLater) -> JobResult:
+def _later(core: Core, delivery_id: int, attempt: int, exc: TryLater) -> RetryAt | None:
     """A definite "not delivered": try again with a backoff, or give up after the last
     attempt and tell the recipient in the bell."""
     now = core.now()

@@ -15,8 +15,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 import postqueue
-from postqueue import ClaimedJob
-from postqueue.queue import complete_in
 from publisher.core import Core
 from publisher.jobs import NOTIFY_SEND
 from publisher.models import (
@@ -33,7 +31,6 @@ from publisher.models import (
 from publisher.notify.kinds import KIND_OF, URGENT, concerns
 from publisher.notify.quiet import quiet_until
 from publisher.timeutil import home_zone
-from publisher.worker.results import SETTLED, JobResult
 
 
 def sendable(core: Core) -> set[str]:
@@ -97,13 +94,3 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
                           dedupe_key=f"notify-send:{delivery_id}", now=now)
         created.append(delivery_id)
     return created
-
-
-def handle_fanout(core: Core, job: ClaimedJob) -> JobResult:
-    now = core.now()
-    with core.sessions.begin() as s:
-        event = s.get(AuditEvent, int(job.payload["event_id"]))
-        if event is not None:
-            fan_out(core, s, event, now)
-        complete_in(s, job.id, job.lease_owner, now)
-    return SETTLED

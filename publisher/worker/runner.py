@@ -35,11 +35,10 @@ from publisher.jobs import (
     PUBLISH,
     PUBLISH_UPLOAD,
 )
-from publisher.notify.deliver import handle_send
-from publisher.notify.fanout import handle_fanout
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
+from publisher.worker.notify import handle_fanout, handle_send
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 

@@ -48,7 +48,7 @@ class Recorder:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         if address in self.refuse:
-            return "550 5.1.1 <%s>: no such user here" % address
+            return f"550 5.1.1 <{address}>: no such user here"
         if address in self.defer:
             return "451 4.3.0 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
@@ -86,7 +86,7 @@ class SmtpServer:
                     data.login.decode(), data.password.decode()) == (user, password)
                 if isinstance(data, LoginPassword):
                     self.recorder.logins.append((data.login.decode(), data.password.decode()))
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)
             kwargs = {"authenticator": check, "auth_require_tls": False}
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
                                      server_hostname="mail.test", ready_timeout=10, **kwargs)
