@@ -72,8 +72,8 @@ def parse(core: Core, form: Mapping[str, str]) -> Preferences:
     bad = Text("Tulis jam seperti 22.00.", "Write a time like 22:00.")
     missing = Text("Isi jam mulai dan jam selesai, atau kosongkan keduanya.",
                    "Fill in both the start and the end, or leave both empty.")
-    for name, raw, value in (("quiet-start", raw_start, start), ("quiet-end", raw_end, end)):
-        if raw and value is None:
+    for name, raw, minutes in (("quiet-start", raw_start, start), ("quiet-end", raw_end, end)):
+        if raw and minutes is None:
             errors[name] = bad
     if not errors and bool(raw_start) != bool(raw_end):
         errors["quiet-end" if raw_start else "quiet-start"] = missing

@@ -178,8 +178,8 @@ def record_published_many(core: Core, done: list[tuple[Ready, Published]],
             s.execute(update(at_).where(at_.c.id == bindparam("b_id")).values(
                 ended_at=now, outcome="published", detail=bindparam("b_detail")), tries)
         if notify_hook.wanted(s):  # the bell's events may go out by e-mail too
-            ids = s.execute(insert(AuditEvent.__table__).returning(
-                AuditEvent.__table__.c.id, sort_by_parameter_order=True), audits).scalars()
+            ids = s.execute(insert(AuditEvent).returning(
+                AuditEvent.id, sort_by_parameter_order=True), audits).scalars()
             notify_hook.enqueue_fanouts(s, list(ids), now)
         else:
             s.execute(insert(AuditEvent.__table__), audits)

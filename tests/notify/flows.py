@@ -30,6 +30,7 @@ def submitted_post(core: Core, author: User, body: str = BODY) -> int:
     channel = sandbox_channel(core, author, f"acc-{author.id}")
     with core.sessions.begin() as s:
         me = s.get(User, author.id)
+        assert me is not None
         post = post_svc.create_post(core, s, me, post_svc.PostInput(
             body=body, channels=[channel], scheduled_at=core.now() + timedelta(days=1)))
         post_svc.submit_post(core, s, me, post.id)

@@ -42,7 +42,7 @@ def test_a_burst_recorded_in_one_group_commit_tells_each_author(core, make_user,
     assert all(d.status == DeliveryStatus.SENT for d in deliveries(core))
 
 
-def test_nobody_hears_of_their_own_action_nor_of_another_units(core, make_user, units,
+def test_approvers_are_not_asked_about_their_own_post_nor_another_units(core, make_user, units,
                                                                smtp_server):
     op = make_user(Role.OPERATOR)
     approver_author = make_user(Role.APPROVER)  # an approver who writes: not asked to approve
@@ -67,3 +67,18 @@ def test_a_deactivated_user_gets_nothing(core, make_user, smtp_server):
     drain(core)
     assert smtp_server.messages == [] and deliveries(core) == []
     assert org  # noqa: B018
+
+
+def test_an_author_who_approves_their_own_post_is_not_told_so(core, make_user, smtp_server):
+    """With self-approval on, the approver of a post can be its author: the approval is their
+    own action, so no "your post was approved" reaches them."""
+    core.settings = core.settings.with_(allow_self_approval=True)
+    author = make_user(Role.APPROVER, email="penulis@dinsos.example.go.id")
+    set_prefs(core, author, {"kind-approved": "email"})
+    approved_post(core, author, author, [sandbox_channel(core, author, "self")])
+    drain(core)
+    assert [d.kind for d in deliveries(core)] == [] and smtp_server.messages == []
+    other = make_user(Role.APPROVER)
+    approved_post(core, author, other, [sandbox_channel(core, author, "self2")])
+    drain(core)
+    assert [m.rcpt_tos for m in smtp_server.messages] == [["penulis@dinsos.example.go.id"]]
