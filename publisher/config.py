@@ -69,6 +69,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_SMTP_PASSWORD": ("", "SMTP password (never logged or shown)"),
     "WARTA_SMTP_FROM": ("", "sender of notification e-mails, e.g. Warta <warta@kab.go.id>"),
     "WARTA_SMTP_TIMEOUT": ("30", "seconds an SMTP connection or reply may take"),
+    # Notifications by Telegram direct message: the office's bot (may be the one that posts to
+    # channels). Empty: Telegram is not offered. Updates are read by polling getUpdates.
+    "WARTA_NOTIFY_TELEGRAM_BOT_TOKEN": ("", "bot token for notification direct messages "
+                                            "(empty: no Telegram notifications)"),
+    "WARTA_NOTIFY_TELEGRAM_API_URL": ("https://api.telegram.org", "Bot API base URL for "
+                                      "notifications (a local server in tests)"),
 }
 
 #: (id variable, secret variable, secret required?) of each platform app.
@@ -172,6 +178,20 @@ def _smtp(full: Mapping[str, str], public_url: str) -> SmtpSettings | None:
                         sender=sender, timeout=_float(full, "WARTA_SMTP_TIMEOUT", 1.0))
 
 
+def _telegram_token(full: Mapping[str, str], public_url: str) -> str:
+    token = full["WARTA_NOTIFY_TELEGRAM_BOT_TOKEN"].strip()
+    if token and ":" not in token:
+        raise SettingsError("WARTA_NOTIFY_TELEGRAM_BOT_TOKEN does not look like a bot token "
+                            "(123456789:AA…, from @BotFather).")
+    if token and not public_url:
+        raise SettingsError("WARTA_NOTIFY_TELEGRAM_BOT_TOKEN is set: WARTA_PUBLIC_URL must be "
+                            "set too (messages link to Warta's pages).")
+    url = full["WARTA_NOTIFY_TELEGRAM_API_URL"].strip()
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"WARTA_NOTIFY_TELEGRAM_API_URL={url!r} must start with https://.")
+    return token
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -207,6 +227,9 @@ class Settings:
     require_totp: tuple[str, ...] = ()
     #: notification e-mails (``None``: e-mail is off).
     smtp: SmtpSettings | None = None
+    #: the bot for notification direct messages (empty: Telegram is off).
+    notify_telegram_token: str = field(default="", repr=False)
+    notify_telegram_api_url: str = "https://api.telegram.org"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -296,4 +319,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         meta_app_secret=full["WARTA_META_APP_SECRET"],
         require_totp=_roles(full, "WARTA_REQUIRE_TOTP"),
         smtp=_smtp(full, public_url),
+        notify_telegram_token=_telegram_token(full, public_url),
+        notify_telegram_api_url=full["WARTA_NOTIFY_TELEGRAM_API_URL"].strip().rstrip("/"),
     )

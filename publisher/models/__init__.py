@@ -21,6 +21,7 @@ from publisher.models.notify import (
     NotifyDelivery,
     NotifyPreference,
     NotifyProfile,
+    TelegramPoll,
 )
 from publisher.models.org import ApiToken, LoginThrottle, Unit, User
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
@@ -31,4 +32,4 @@ __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEven
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "Pause", "PauseScope", "Post", "PostChannel",
            "PostMedia", "PostStatus", "PostVersion", "Publication", "PublicationStatus",
-           "PublishAttempt", "Role", "Unit", "User", "WorkerHeartbeat"]
+           "PublishAttempt", "Role", "TelegramPoll", "Unit", "User", "WorkerHeartbeat"]

@@ -11,7 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.db import Base, utcnow
@@ -59,6 +68,23 @@ class NotifyProfile(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     quiet_start: Mapped[int | None] = mapped_column(Integer)
     quiet_end: Mapped[int | None] = mapped_column(Integer)
+    #: The private chat with the office's bot, once linked through a ``/start`` deep link.
+    telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    telegram_linked_at: Mapped[datetime | None] = mapped_column()
+    #: SHA-256 of the one-time link token (the token itself is only in the link shown).
+    telegram_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    telegram_link_expires_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramPoll(Base):
+    """The ``getUpdates`` offset of the notification bot (one row): advanced with a
+    conditional update, so two workers never process one update twice."""
+
+    __tablename__ = "notify_telegram_poll"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    update_offset: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

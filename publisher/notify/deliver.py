@@ -20,6 +20,7 @@ than the same message twice (its Message-ID is kept, to look it up in the mail s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,8 +30,15 @@ from sqlalchemy.orm import Session
 
 from postqueue import backoff_seconds
 from publisher.core import Core
-from publisher.models import AuditEvent, DeliveryStatus, NotifyChannel, NotifyDelivery, User
-from publisher.notify import content
+from publisher.models import (
+    AuditEvent,
+    DeliveryStatus,
+    NotifyChannel,
+    NotifyDelivery,
+    NotifyProfile,
+    User,
+)
+from publisher.notify import content, telegram, telegram_link
 from publisher.notify.email import build_email
 from publisher.notify.errors import DeliveryError, Gone, Lost, TryLater, Unknown
 from publisher.notify.kinds import UNDELIVERABLE
@@ -74,15 +82,14 @@ def send_delivery(core: Core, delivery_id: int) -> RetryAt | None:
         if isinstance(prepared, DeliveryError):
             _drop(s, d, prepared, now)
             return DONE
-        msg, address = prepared
-        user_id = d.user_id
+        out = prepared
+        user_id, channel = d.user_id, d.channel
         d.attempts += 1
         attempt = d.attempts
-        d.address, d.message_id, d.updated_at = address, str(msg["Message-ID"]), now
-    assert core.settings.smtp is not None  # _prepare checked it
+        d.address, d.message_id, d.updated_at = out.address, out.message_id, now
+    begin = lambda: _mark_sending(core, delivery_id, attempt)  # noqa: E731
     try:
-        SmtpNotifier(core.settings.smtp).send(
-            msg, address, begin=lambda: _mark_sending(core, delivery_id, attempt))
+        out.send(begin)
     except Lost:
         return DONE
     except TryLater as exc:
@@ -98,17 +105,28 @@ def send_delivery(core: Core, delivery_id: int) -> RetryAt | None:
         log.warning("notification delivery %s: %s", delivery_id, exc.detail)
         return DONE
     _finish(core, delivery_id, attempt, D.SENT)
-    log.info("notification delivery %s sent by e-mail to user %s", delivery_id, user_id)
+    log.info("notification delivery %s sent by %s to user %s", delivery_id, channel, user_id)
     return DONE
 
 
-def _prepare(core: Core, s: Session, d: NotifyDelivery) -> tuple[Any, str] | DeliveryError:
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message and how to send it (``send(begin)``)."""
+
+    address: str
+    message_id: str | None
+    send: Callable[[Callable[[], bool]], None]
+
+
+def _prepare(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryError:
     """The message and its address, or why it can never be sent."""
     user = s.get(User, d.user_id)
     event = s.get(AuditEvent, d.event_id)
     if user is None or not user.active or event is None:
         return Gone("Akun penerima tidak aktif lagi.", "The recipient's account is no longer "
                     "active.")
+    if d.channel == NotifyChannel.TELEGRAM:
+        return _prepare_telegram(core, s, d, user, event)
     smtp = core.settings.smtp
     if d.channel != NotifyChannel.EMAIL or smtp is None:
         return Gone("Pengiriman e-mail dimatikan di Warta ini.",
@@ -119,7 +137,28 @@ def _prepare(core: Core, s: Session, d: NotifyDelivery) -> tuple[Any, str] | Del
                     "This account's e-mail address cannot be used.")
     body = content.build(s, user, event, d.kind, core.settings.public_url,
                          core.settings.timezone)
-    return build_email(body, sender=smtp.sender, to=address, now=core.now()), address
+    msg = build_email(body, sender=smtp.sender, to=address, now=core.now())
+    notifier = SmtpNotifier(smtp)
+    return Outgoing(address, str(msg["Message-ID"]),
+                    lambda begin: notifier.send(msg, address, begin))
+
+
+def _prepare_telegram(core: Core, s: Session, d: NotifyDelivery, user: User,
+                      event: AuditEvent) -> Outgoing | DeliveryError:
+    bot = telegram_link.bot(core)
+    profile = s.get(NotifyProfile, user.id)
+    if bot is None:
+        return Gone("Notifikasi Telegram dimatikan di Warta ini.",
+                    "Telegram notifications are switched off in this Warta.")
+    if profile is None or profile.telegram_chat_id is None:
+        return Gone("Telegram Anda belum tertaut lagi; tautkan di halaman profil.",
+                    "Your Telegram is not linked any more; link it on the profile page.")
+    chat_id = int(profile.telegram_chat_id)
+    body = content.build(s, user, event, d.kind, core.settings.public_url,
+                         core.settings.timezone)
+    text = telegram.plain_text(body.subject, body.lines, body.facts, body.action_label,
+                               body.action_url)
+    return Outgoing(str(chat_id), None, lambda begin: bot.send(chat_id, text, begin))
 
 
 def _mark_sending(core: Core, delivery_id: int, attempt: int) -> bool:
@@ -160,7 +199,8 @@ def _later(core: Core, delivery_id: int, attempt: int, exc: TryLater) -> RetryAt
             _drop(s, d, exc, now, status=D.FAILED)
             return DONE
         d.status, d.error, d.updated_at = D.PENDING, _text(exc), now
-    when = now + timedelta(seconds=backoff_seconds(attempt, base=RETRY_BASE, cap=RETRY_CAP))
+    when = now + timedelta(seconds=backoff_seconds(attempt, base=RETRY_BASE, cap=RETRY_CAP,
+                                                   retry_after=exc.retry_after))
     log.info("notification delivery %s: %s; again at %s", delivery_id, exc.message_en,
              when.isoformat())
     return RetryAt(when, exc.message_en)
@@ -168,9 +208,12 @@ def _later(core: Core, delivery_id: int, attempt: int, exc: TryLater) -> RetryAt
 
 def _drop(s: Session, d: NotifyDelivery, exc: DeliveryError, now: Any,
           status: str = D.DROPPED) -> None:
-    """Give a delivery up for good, with a line in the recipient's bell saying why."""
+    """Give a delivery up for good, with a line in the recipient's bell saying why. A chat
+    that is gone is unlinked (Telegram said so; the next message would fail the same way)."""
     d.status, d.error, d.updated_at = status, _text(exc), now
     user = s.get(User, d.user_id)
+    if d.channel == NotifyChannel.TELEGRAM and isinstance(exc, Gone) and user is not None:
+        telegram_link.unlink_chat(s, user, now)
     log.warning("notification delivery %s %s: %s %s", d.id, status, exc.message_en, exc.detail)
     if user is not None and user.active:
         audit.record(s, UNDELIVERABLE, "user", user.id, unit_id=user.unit_id, at=now,

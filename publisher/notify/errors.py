@@ -18,7 +18,13 @@ class DeliveryError(Exception):
 
 
 class TryLater(DeliveryError):
-    """Not delivered, and it may work later: the server is away, busy or said 4xx."""
+    """Not delivered, and it may work later: the server is away, busy or said 4xx.
+    ``retry_after``: the service's own wait, in seconds, when it named one."""
+
+    def __init__(self, message_id: str, message_en: str, detail: str = "",
+                 retry_after: float | None = None) -> None:
+        super().__init__(message_id, message_en, detail)
+        self.retry_after = retry_after
 
 
 class Gone(DeliveryError):

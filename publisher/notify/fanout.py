@@ -34,8 +34,13 @@ from publisher.timeutil import home_zone
 
 
 def sendable(core: Core) -> set[str]:
-    """The channels this installation can deliver by now."""
-    return {NotifyChannel.EMAIL} if core.settings.smtp is not None else set()
+    """The channels this installation can deliver by."""
+    out: set[str] = set()
+    if core.settings.smtp is not None:
+        out.add(NotifyChannel.EMAIL)
+    if core.settings.notify_telegram_token:
+        out.add(NotifyChannel.TELEGRAM)
+    return out
 
 
 def author_of(session: Session, event: AuditEvent) -> int | None:

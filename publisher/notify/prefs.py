@@ -32,11 +32,19 @@ class Preferences:
         return format_hhmm(self.quiet_start, sep), format_hhmm(self.quiet_end, sep)
 
 
-def offered(core: Core) -> list[str]:
-    """The channels the form offers: the bell always, e-mail when SMTP is configured."""
+def telegram_linked(session: Session, user: User) -> bool:
+    profile = session.get(NotifyProfile, user.id)
+    return profile is not None and profile.telegram_chat_id is not None
+
+
+def offered(core: Core, linked: bool = False) -> list[str]:
+    """The channels the form offers: the bell always, e-mail when SMTP is configured,
+    Telegram when the bot is configured and this user has linked their chat."""
     out = [NotifyChannel.INAPP.value]
     if core.settings.smtp is not None:
         out.append(NotifyChannel.EMAIL.value)
+    if core.settings.notify_telegram_token and linked:
+        out.append(NotifyChannel.TELEGRAM.value)
     return out
 
 
@@ -49,10 +57,10 @@ def load(session: Session, user: User) -> Preferences:
                        profile.quiet_end if profile else None)
 
 
-def parse(core: Core, form: Mapping[str, str]) -> Preferences:
+def parse(core: Core, form: Mapping[str, str], linked: bool = False) -> Preferences:
     """Read the form's fields (``kind-<kind>``, ``quiet-start``, ``quiet-end``)."""
     errors: dict[str, str] = {}
-    allowed = offered(core)
+    allowed = offered(core, linked)
     channels: dict[str, str] = {}
     for kind in KINDS:
         value = (form.get(f"kind-{kind}") or NotifyChannel.INAPP.value).strip()
@@ -60,9 +68,12 @@ def parse(core: Core, form: Mapping[str, str]) -> Preferences:
             if value == NotifyChannel.EMAIL:
                 errors[f"kind-{kind}"] = Text("E-mail belum disiapkan di Warta ini.",
                                               "E-mail is not set up in this Warta.")
+            elif value == NotifyChannel.TELEGRAM and core.settings.notify_telegram_token:
+                errors[f"kind-{kind}"] = Text("Tautkan Telegram Anda dulu (di bawah).",
+                                              "Link your Telegram first (below).")
             elif value == NotifyChannel.TELEGRAM:
-                errors[f"kind-{kind}"] = Text("Telegram belum dapat dipakai untuk notifikasi.",
-                                              "Telegram cannot be used for notifications yet.")
+                errors[f"kind-{kind}"] = Text("Telegram belum disiapkan di Warta ini.",
+                                              "Telegram is not set up in this Warta.")
             else:
                 errors[f"kind-{kind}"] = Text("Pilihan tidak dikenal.", "Unknown choice.")
         channels[kind] = value
@@ -88,7 +99,7 @@ def parse(core: Core, form: Mapping[str, str]) -> Preferences:
 
 def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> Preferences:
     """Validate and store the form; in-app-only kinds keep no row (it is the default)."""
-    prefs = parse(core, form)
+    prefs = parse(core, form, telegram_linked(session, user))
     session.execute(delete(NotifyPreference).where(NotifyPreference.user_id == user.id))
     for kind, channel in prefs.channels.items():
         if channel != NotifyChannel.INAPP:

@@ -6,6 +6,12 @@ Switch it into a failure with ``fake.fail(method, mode, times=1)``; modes: ``thr
 the bare proxy statuses of ``_wsgi_fake.proxy_failure`` (``proxy-503``, ``proxy-429-120``,
 ``accept-proxy-502`` …: an HTML or text body, no JSON envelope).
 ``fake.member_status`` sets what getChatMember answers; ``fake.private`` hides the username.
+
+Direct messages (notifications): ``fake.person(chat_id, name)`` makes a private chat with the
+bot, ``fake.says(chat_id, text)`` queues what that person typed (``/start <token>`` from a deep
+link) as an update for ``getUpdates`` (offsets as documented: updates below the offset are
+confirmed and forgotten), ``fake.block(chat_id)`` makes sendMessage answer 403 "bot was
+blocked by the user"; ``fake.dms`` records what the bot sent to people.
 """
 
 from __future__ import annotations
@@ -46,6 +52,33 @@ class FakeTelegram(FakeServer):
         self.failures: dict[str, list[str]] = {}
         self.messages: list[dict[str, Any]] = []
         self.next_id = 100
+        #: private chats with the bot: chat id -> first name
+        self.people: dict[int, str] = {}
+        self.blocked: set[int] = set()
+        self.dms: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.next_update = 5000
+        self.offsets: list[int] = []
+
+    def person(self, chat_id: int, name: str = "Siti") -> None:
+        self.people[chat_id] = name
+
+    def says(self, chat_id: int, text: str) -> int:
+        with self.lock:
+            self.next_update += 1
+            self.next_id += 1
+            chat = {"id": chat_id, "type": "private", "first_name": self.people[chat_id]}
+            self.updates.append({"update_id": self.next_update, "message": {
+                "message_id": self.next_id, "from": {"id": chat_id, "is_bot": False,
+                                                     "first_name": self.people[chat_id]},
+                "chat": chat, "date": 1760000000, "text": text}})
+            return self.next_update
+
+    def block(self, chat_id: int) -> None:
+        self.blocked.add(chat_id)
+
+    def dms_to(self, chat_id: int) -> list[str]:
+        return [str(m["text"]) for m in self.dms if m["chat_id"] == chat_id]
 
     def fail(self, method: str, mode: str, times: int = 1) -> None:
         self.failures.setdefault(method, []).extend([mode] * times)
@@ -99,10 +132,39 @@ class FakeTelegram(FakeServer):
     def server_error(self) -> Response:
         return error(502, "Bad Gateway")
 
+    def _direct(self, method: str, args: dict[str, Any]) -> Any:
+        """getUpdates and sendMessage to a person (None: not a direct-message call)."""
+        if method == "getUpdates":
+            offset = int(args.get("offset") or 0)
+            with self.lock:
+                self.offsets.append(offset)
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                return list(self.updates[:int(args.get("limit") or 100)])
+        raw = str(args.get("chat_id"))
+        if method != "sendMessage" or not raw.lstrip("-").isdigit() or int(raw) == CHAT_ID:
+            return None
+        chat_id = int(raw)
+        if chat_id not in self.people:
+            return error(400, "Bad Request: chat not found")
+        if chat_id in self.blocked:
+            return error(403, "Forbidden: bot was blocked by the user")
+        text = str(args.get("text", ""))
+        if not text or len(text) > 4096:
+            return error(400, "Bad Request: message is too long")
+        with self.lock:
+            self.next_id += 1
+            self.dms.append({"chat_id": chat_id, "text": text, "message_id": self.next_id})
+        return {"message_id": self.next_id, "date": 1760000000,
+                "chat": {"id": chat_id, "type": "private", "first_name": self.people[chat_id]},
+                "text": text}
+
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
         chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))
         if method == "getMe":
             return {"id": BOT_ID, "is_bot": True, "first_name": "Warta", "username": "warta_bot"}
+        direct = self._direct(method, args)
+        if direct is not None:
+            return direct
         if not chat_ok:
             return error(400, "Bad Request: chat not found")
         if method == "getChat":

@@ -62,7 +62,7 @@ def test_the_section_saves_and_shows_the_choice(core, client, browser):
 @pytest.mark.parametrize("field, value, message", [
     ("quiet-start", "25.00", "Tulis jam seperti 22.00."),
     ("quiet-end", "pagi", "Tulis jam seperti 22.00."),
-    ("kind-failed", "telegram", "Telegram belum dapat dipakai untuk notifikasi."),
+    ("kind-failed", "telegram", "Telegram belum disiapkan di Warta ini."),
     ("kind-missed", "merpati", "Pilihan tidak dikenal."),
 ])
 def test_bad_input_is_a_400_with_the_fields_message(core, client, browser, field, value,

@@ -1,6 +1,7 @@
 """notify: notifications that leave Warta — per-user preferences per event kind
 (``notify_preferences``), quiet hours (``notify_profiles``) and one delivery record per
-(recipient, event, channel) with its unique dedup key (``notify_deliveries``)
+(recipient, event, channel) with its unique dedup key (``notify_deliveries``); the Telegram
+link of a user and the bot's ``getUpdates`` offset (``notify_telegram_poll``)
 
 Revision ID: 0009_notify
 Revises: 0005_reconcile
@@ -34,9 +35,22 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("quiet_start", sa.Integer(), nullable=True),
         sa.Column("quiet_end", sa.Integer(), nullable=True),
+        sa.Column("telegram_chat_id", sa.BigInteger(), nullable=True),
+        sa.Column("telegram_linked_at", publisher.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("telegram_link_hash", sa.String(length=64), nullable=True),
+        sa.Column("telegram_link_expires_at", publisher.db.UTCDateTime(timezone=True),
+                  nullable=True),
         sa.Column("updated_at", publisher.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("user_id"),
+        sa.UniqueConstraint("telegram_link_hash"),
+    )
+    op.create_table(
+        "notify_telegram_poll",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("update_offset", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", publisher.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
         "notify_deliveries",
@@ -69,5 +83,6 @@ def downgrade() -> None:
     op.drop_index("ix_notify_delivery_open", table_name="notify_deliveries")
     op.drop_index("ix_notify_delivery_user", table_name="notify_deliveries")
     op.drop_table("notify_deliveries")
+    op.drop_table("notify_telegram_poll")
     op.drop_table("notify_profiles")
     op.drop_table("notify_preferences")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from publisher.notify import prefs
+from publisher.notify import prefs, telegram_link
+from publisher.notify.errors import DeliveryError
 from publisher.notify.kinds import KINDS, URGENT
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
@@ -37,9 +38,11 @@ CHANNEL_LABELS = {"inapp": _l("In Warta only"), "email": _l("E-mail"),
 
 
 def notify_context(form: dict[str, str] | None = None,
-                   errors: dict[str, str] | None = None) -> dict[str, Any]:
+                   errors: dict[str, str] | None = None,
+                   telegram_link: str | None = None) -> dict[str, Any]:
     """What the template needs: the saved preferences, or the refused form as typed."""
     saved = prefs.load(db(), me())
+    linked = prefs.telegram_linked(db(), me())
     sep = "." if lang() == "id" else ":"
     start, end = saved.quiet_text(sep)
     values = {f"kind-{k}": v for k, v in saved.channels.items()}
@@ -47,14 +50,18 @@ def notify_context(form: dict[str, str] | None = None,
     if form is not None:
         values |= form
     return {"notify_kinds": [(k, KIND_LABELS[k], k in URGENT) for k in KINDS],
-            "notify_channels": [(c, CHANNEL_LABELS[c]) for c in prefs.offered(get_core())],
-            "notify_values": values, "notify_errors": errors or {}}
+            "notify_channels": [(c, CHANNEL_LABELS[c])
+                                for c in prefs.offered(get_core(), linked)],
+            "notify_values": values, "notify_errors": errors or {},
+            "telegram_on": bool(get_core().settings.notify_telegram_token),
+            "telegram_linked": linked, "telegram_link": telegram_link}
 
 
 @bp.route("/profil/notifikasi", methods=["GET", "POST"])
 @login_required
 def notify_settings() -> Response | tuple[str, int]:
-    if request.method == "GET":  # the e-mails' List-Unsubscribe link
+    """Save the section (``GET`` is the e-mails' List-Unsubscribe link: open it)."""
+    if request.method == "GET":
         return redirect(url_for("auth.profile") + "#notifikasi")
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     result = call(prefs.save, get_core(), db(), me(), form,
@@ -65,3 +72,30 @@ def notify_settings() -> Response | tuple[str, int]:
                                result.fields)
         return page, 400
     return redirect(url_for("auth.profile") + "#notifikasi")
+
+
+@bp.route("/profil/telegram/tautkan", methods=["POST"])
+@login_required
+def telegram_link_start() -> Response | str:
+    """A one-time deep link to the bot; opening it and pressing Start links the chat."""
+    core = get_core()
+    if not core.settings.notify_telegram_token:
+        abort(404)
+    try:
+        username = telegram_link.bot_username(core)
+    except DeliveryError as exc:
+        flash(exc.message_en if lang() == "en" else exc.message_id, "error")
+        return redirect(url_for("auth.profile") + "#telegram")
+    token = call(telegram_link.start_link, core, db(), me())
+    link = telegram_link.deep_link(username, str(token))
+    return _render_profile(PasswordForm(prefix="pw"), LocaleForm(prefix="loc",
+                                                                  locale=me().locale),
+                           telegram_link=link)
+
+
+@bp.route("/profil/telegram/lepas", methods=["POST"])
+@login_required
+def telegram_unlink() -> Response:
+    call(telegram_link.unlink, get_core(), db(), me(),
+         ok=_("Telegram is unlinked: notifications that went there stay in Warta only."))
+    return redirect(url_for("auth.profile") + "#telegram")

@@ -106,13 +106,14 @@ def profile() -> str | Response:
 
 
 def _render_profile(pw: PasswordForm, loc: LocaleForm, notify_form: dict[str, str] | None = None,
-                    notify_errors: dict[str, str] | None = None) -> str:
+                    notify_errors: dict[str, str] | None = None,
+                    telegram_link: str | None = None) -> str:
     """The profile page; after a refused notification form it shows what was typed."""
     from web.ui.auth.notify import notify_context
 
     return render_template("auth/profile.html", pw=pw, loc=loc, now=get_core().now(),
                            tokens=tokens.list_tokens(db(), me()),
-                           **notify_context(notify_form, notify_errors))
+                           **notify_context(notify_form, notify_errors, telegram_link))
 
 
 @bp.route("/profil/token/<int:token_id>/cabut", methods=["POST"])
