@@ -50,6 +50,8 @@ class FakeTelegram(FakeServer):
         self.member_status = "administrator"
         self.can_post = True
         self.failures: dict[str, list[str]] = {}
+        #: what the ``throttle`` mode says to wait, in seconds
+        self.retry_after = 35
         self.messages: list[dict[str, Any]] = []
         self.next_id = 100
         #: private chats with the bot: chat id -> first name
@@ -110,7 +112,8 @@ class FakeTelegram(FakeServer):
         if proxy is not None and not proxy.after_accept:
             return proxy.response()
         if mode == "throttle":
-            return error(429, "Too Many Requests: retry after 35", retry_after=35)
+            return error(429, f"Too Many Requests: retry after {self.retry_after}",
+                         retry_after=self.retry_after)
         if mode == "unauthorized":
             return error(401, "Unauthorized")
         if mode == "kicked":
