@@ -74,6 +74,10 @@ class NotifyProfile(Base):
     #: SHA-256 of the one-time link token (the token itself is only in the link shown).
     telegram_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     telegram_link_expires_at: Mapped[datetime | None] = mapped_column()
+    #: "Tolak" was pressed: the next text in the chat is the reason for rejecting this post
+    #: (at the content hash the message showed, its first 16 hex digits).
+    telegram_reject_post_id: Mapped[int | None] = mapped_column(Integer)
+    telegram_reject_hash: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

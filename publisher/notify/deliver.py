@@ -36,9 +36,11 @@ from publisher.models import (
     NotifyChannel,
     NotifyDelivery,
     NotifyProfile,
+    Post,
+    PostStatus,
     User,
 )
-from publisher.notify import content, telegram, telegram_link
+from publisher.notify import content, telegram, telegram_approve, telegram_link
 from publisher.notify.email import build_email
 from publisher.notify.errors import DeliveryError, Gone, Lost, TryLater, Unknown
 from publisher.notify.kinds import UNDELIVERABLE
@@ -158,7 +160,13 @@ def _prepare_telegram(core: Core, s: Session, d: NotifyDelivery, user: User,
                          core.settings.timezone)
     text = telegram.plain_text(body.subject, body.lines, body.facts, body.action_label,
                                body.action_url)
-    return Outgoing(str(chat_id), None, lambda begin: bot.send(chat_id, text, begin))
+    markup = None
+    if d.kind == "approval_requested" and event.object_type == "post" and event.object_id:
+        post = s.get(Post, event.object_id)
+        if post is not None and post.status == PostStatus.SUBMITTED:
+            markup = telegram_approve.buttons(user.locale, post)
+    return Outgoing(str(chat_id), None,
+                    lambda begin: bot.send(chat_id, text, begin, reply_markup=markup))
 
 
 def _mark_sending(core: Core, delivery_id: int, attempt: int) -> bool:

@@ -87,14 +87,18 @@ class TelegramBot:
 
     def updates(self, offset: int, limit: int = 100) -> list[dict[str, Any]]:
         result = self.call("getUpdates", {"offset": offset, "limit": limit, "timeout": 0,
-                                          "allowed_updates": ["message"]})
+                                          "allowed_updates": ["message", "callback_query"]})
         return list(result or [])
 
-    def send(self, chat_id: int, text: str, begin: Callable[[], bool] | None = None) -> None:
+    def send(self, chat_id: int, text: str, begin: Callable[[], bool] | None = None,
+             reply_markup: dict[str, Any] | None = None) -> None:
         if begin is not None and not begin():
             raise Lost()
-        self.call("sendMessage", {"chat_id": chat_id, "text": text[:MAX_TEXT],
-                                  "disable_web_page_preview": True}, sends=True)
+        body: dict[str, Any] = {"chat_id": chat_id, "text": text[:MAX_TEXT],
+                                "disable_web_page_preview": True}
+        if reply_markup:
+            body["reply_markup"] = reply_markup
+        self.call("sendMessage", body, sends=True)
 
 
 def _after_send(exc: requests.ConnectionError) -> bool:

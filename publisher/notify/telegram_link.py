@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from publisher.core import Core
 from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, TelegramPoll, User
+from publisher.notify import telegram_approve
 from publisher.notify.errors import DeliveryError
 from publisher.notify.i18n import translations
 from publisher.notify.telegram import TelegramBot
+from publisher.notify.telegram_approve import Call
 from publisher.services import audit
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,7 @@ def poll(core: Core) -> int:
     if not updates:
         return 0
     now = core.now()
-    replies: list[tuple[int, str]] = []
+    calls: list[Call] = []
     with core.sessions.begin() as s:
         moved = s.execute(update(TelegramPoll).where(
             TelegramPoll.id == 1, TelegramPoll.update_offset == offset).values(
@@ -120,26 +122,35 @@ def poll(core: Core) -> int:
         if not isinstance(moved, CursorResult) or moved.rowcount != 1:
             return 0  # another worker took these updates
         for u in updates:
-            reply = handle_update(core, s, u, now)
-            if reply is not None:
-                replies.append(reply)
-    for chat_id, text in replies:
+            calls += handle_update(core, s, u, now)
+    for method, body in calls:  # after the commit: what the updates did is recorded
         try:
-            b.send(chat_id, text)
+            b.call(method, body)
         except DeliveryError as exc:
-            log.warning("telegram reply to a /start failed: %s", exc.message_en)
+            log.warning("telegram %s after an update failed: %s", method, exc.message_en)
     return len(updates)
 
 
 def handle_update(core: Core, s: Session, update_: dict[str, Any],
-                  now: datetime) -> tuple[int, str] | None:
-    """One update: a ``/start <token>`` in a private chat links it; other text gets a hint."""
+                  now: datetime) -> list[Call]:
+    """One update: a ``/start <token>`` in a private chat links it; a button press or a
+    rejection reason goes to ``telegram_approve``; anything else is ignored."""
+    if update_.get("callback_query"):
+        return telegram_approve.on_callback(core, s, update_["callback_query"], now)
     msg = update_.get("message") or {}
     chat = msg.get("chat") or {}
     text = str(msg.get("text") or "").strip()
-    if chat.get("type") != "private" or not text.startswith("/start"):
-        return None
+    if chat.get("type") != "private" or not text:
+        return []
     chat_id = int(chat["id"])
+    if not text.startswith("/start"):
+        return telegram_approve.on_text(core, s, chat_id, text, now)
+    reply = _start(s, chat_id, text, now)
+    return [("sendMessage", {"chat_id": chat_id, "text": reply})]
+
+
+def _start(s: Session, chat_id: int, text: str, now: datetime) -> str:
+    """``/start <token>``: link the chat to the token's user, if the token is valid."""
     parts = text.split()
     profile = None
     if len(parts) == 2:
@@ -150,7 +161,7 @@ def handle_update(core: Core, s: Session, update_: dict[str, Any],
             or profile.telegram_link_expires_at is None
             or profile.telegram_link_expires_at <= now):
         t = translations("id")
-        return chat_id, (t.gettext("This link is not valid (any more). Open your Warta profile "
+        return (t.gettext("This link is not valid (any more). Open your Warta profile "
                                    "page and link Telegram again.") + "\n\n"
                          "This link is not valid (any more). Open your Warta profile page and "
                          "link Telegram again.")
@@ -160,5 +171,5 @@ def handle_update(core: Core, s: Session, update_: dict[str, Any],
     audit.record(s, "user.telegram_link", "user", user.id, actor=user, unit_id=user.unit_id,
                  at=now)
     t = translations(user.locale)
-    return chat_id, t.gettext("Linked: Warta will send your notifications here, %(name)s. "
+    return t.gettext("Linked: Warta will send your notifications here, %(name)s. "
                               "Choose which ones on your profile page.") % {"name": user.name}

@@ -11,7 +11,10 @@ Direct messages (notifications): ``fake.person(chat_id, name)`` makes a private 
 bot, ``fake.says(chat_id, text)`` queues what that person typed (``/start <token>`` from a deep
 link) as an update for ``getUpdates`` (offsets as documented: updates below the offset are
 confirmed and forgotten), ``fake.block(chat_id)`` makes sendMessage answer 403 "bot was
-blocked by the user"; ``fake.dms`` records what the bot sent to people.
+blocked by the user"; ``fake.dms`` records what the bot sent to people (with any
+``reply_markup``: inline buttons, force_reply). ``fake.presses(chat_id, message_id, data)``
+queues a callback query (an inline button pressed); ``answerCallbackQuery`` and
+``editMessageReplyMarkup`` are recorded in ``fake.answers`` and ``fake.edits``.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class FakeTelegram(FakeServer):
         self.updates: list[dict[str, Any]] = []
         self.next_update = 5000
         self.offsets: list[int] = []
+        self.answers: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []
 
     def person(self, chat_id: int, name: str = "Siti") -> None:
         self.people[chat_id] = name
@@ -74,6 +79,17 @@ class FakeTelegram(FakeServer):
                 "message_id": self.next_id, "from": {"id": chat_id, "is_bot": False,
                                                      "first_name": self.people[chat_id]},
                 "chat": chat, "date": 1760000000, "text": text}})
+            return self.next_update
+
+    def presses(self, chat_id: int, message_id: int, data: str) -> int:
+        with self.lock:
+            self.next_update += 1
+            person = {"id": chat_id, "is_bot": False, "first_name": self.people[chat_id]}
+            self.updates.append({"update_id": self.next_update, "callback_query": {
+                "id": f"cq{self.next_update}", "from": person, "data": data,
+                "chat_instance": "ci", "message": {
+                    "message_id": message_id, "date": 1760000000,
+                    "chat": {"id": chat_id, "type": "private"}}}})
             return self.next_update
 
     def block(self, chat_id: int) -> None:
@@ -143,7 +159,15 @@ class FakeTelegram(FakeServer):
                 self.offsets.append(offset)
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
                 return list(self.updates[:int(args.get("limit") or 100)])
+        if method == "answerCallbackQuery":
+            with self.lock:
+                self.answers.append(dict(args))
+            return True
         raw = str(args.get("chat_id"))
+        if method == "editMessageReplyMarkup" and raw.lstrip("-").isdigit():
+            with self.lock:
+                self.edits.append(dict(args))
+            return True
         if method != "sendMessage" or not raw.lstrip("-").isdigit() or int(raw) == CHAT_ID:
             return None
         chat_id = int(raw)
@@ -156,7 +180,8 @@ class FakeTelegram(FakeServer):
             return error(400, "Bad Request: message is too long")
         with self.lock:
             self.next_id += 1
-            self.dms.append({"chat_id": chat_id, "text": text, "message_id": self.next_id})
+            self.dms.append({"chat_id": chat_id, "text": text, "message_id": self.next_id,
+                             "reply_markup": args.get("reply_markup")})
         return {"message_id": self.next_id, "date": 1760000000,
                 "chat": {"id": chat_id, "type": "private", "first_name": self.people[chat_id]},
                 "text": text}

@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("telegram_link_hash", sa.String(length=64), nullable=True),
         sa.Column("telegram_link_expires_at", publisher.db.UTCDateTime(timezone=True),
                   nullable=True),
+        sa.Column("telegram_reject_post_id", sa.Integer(), nullable=True),
+        sa.Column("telegram_reject_hash", sa.String(length=16), nullable=True),
         sa.Column("updated_at", publisher.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("user_id"),
