@@ -70,8 +70,9 @@ def on_callback(core: Core, s: Session, cq: dict[str, Any], now: datetime) -> li
     action, post_id, shown = m.group(1), int(m.group(2)), m.group(3)
     post = s.get(Post, post_id)
     current = content_hash(post) if post is not None else ""
-    done = [("editMessageReplyMarkup", {"chat_id": chat_id, "message_id": msg.get("message_id"),
-                                        "reply_markup": {"inline_keyboard": []}})]
+    done: list[Call] = [("editMessageReplyMarkup", {
+        "chat_id": chat_id, "message_id": msg.get("message_id"),
+        "reply_markup": {"inline_keyboard": []}})]
     if post is None or not current.startswith(shown):
         answer["text"] = t.gettext("This post changed since this message; open it in Warta: "
                                    "%(url)s") % {"url": f"{core.settings.public_url}"
@@ -101,7 +102,8 @@ def on_text(core: Core, s: Session, chat_id: int, text: str, now: datetime) -> l
         return []
     user, profile = found
     t = translations(user.locale)
-    post_id, shown = profile.telegram_reject_post_id, profile.telegram_reject_hash or ""
+    post_id = int(profile.telegram_reject_post_id or 0)
+    shown = profile.telegram_reject_hash or ""
     profile.telegram_reject_post_id, profile.telegram_reject_hash = None, None
     profile.updated_at = now
     post = s.get(Post, post_id)
