@@ -3,7 +3,10 @@ language, with which headers, and never twice."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email.message import EmailMessage
+
+import pytest
 
 from publisher.jobs import NOTIFY_FANOUT, NOTIFY_SEND
 from publisher.models import DeliveryStatus, Role
@@ -18,8 +21,10 @@ def parts(msg: EmailMessage) -> dict[str, str]:
             if not p.is_multipart()}
 
 
+@pytest.mark.parametrize("clock", [datetime(2026, 6, 10, 3, 0, tzinfo=UTC)], indirect=True)
 def test_approval_request_reaches_each_approver_in_their_language(core, make_user,
                                                                   smtp_server):
+    """(The clock is pinned: the message names the scheduled day, a day after it.)"""
     op = make_user(Role.OPERATOR)
     ap_id = make_user(Role.APPROVER, email="penyetuju@dinsos.example.go.id")
     ap_en = make_user(Role.APPROVER, email="approver@dinsos.example.go.id")
