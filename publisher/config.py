@@ -65,6 +65,21 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_THREADS_APP_ID": ("", "Threads app ID of the Meta app (enables 'Connect with "
                                  "Threads')"),
     "WARTA_THREADS_APP_SECRET": ("", "Threads app secret (not the Facebook app secret)"),
+    # Notifications by e-mail (empty host: e-mail is off, and the profile page does not offer
+    # it). E-mails link to Warta's pages, so WARTA_PUBLIC_URL must be set with them.
+    "WARTA_SMTP_HOST": ("", "SMTP server for notification e-mails (empty: no e-mail)"),
+    "WARTA_SMTP_PORT": ("", "SMTP port (empty: 587 for starttls, 465 for ssl, 25 for none)"),
+    "WARTA_SMTP_SECURITY": ("starttls", "starttls, ssl (TLS from the first byte) or none"),
+    "WARTA_SMTP_USER": ("", "SMTP login (empty: no authentication)"),
+    "WARTA_SMTP_PASSWORD": ("", "SMTP password (never logged or shown)"),
+    "WARTA_SMTP_FROM": ("", "sender of notification e-mails, e.g. Warta <warta@kab.go.id>"),
+    "WARTA_SMTP_TIMEOUT": ("30", "seconds an SMTP connection or reply may take"),
+    # Notifications by Telegram direct message: the office's bot (may be the one that posts to
+    # channels). Empty: Telegram is not offered. Updates are read by polling getUpdates.
+    "WARTA_NOTIFY_TELEGRAM_BOT_TOKEN": ("", "bot token for notification direct messages "
+                                            "(empty: no Telegram notifications)"),
+    "WARTA_NOTIFY_TELEGRAM_API_URL": ("https://api.telegram.org", "Bot API base URL for "
+                                      "notifications (a local server in tests)"),
 }
 
 #: (id variable, secret variable, secret required?) of each platform app.
@@ -128,6 +143,63 @@ def _bool(env: Mapping[str, str], name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where notification e-mails go out (``WARTA_SMTP_*``)."""
+
+    host: str
+    port: int
+    security: str
+    user: str
+    password: str = field(repr=False)
+    sender: str
+    timeout: float
+
+
+SMTP_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+def _smtp(full: Mapping[str, str], public_url: str) -> SmtpSettings | None:
+    """The SMTP settings, or ``None`` when e-mail is off; refuses half a configuration."""
+    host = full["WARTA_SMTP_HOST"].strip()
+    security = full["WARTA_SMTP_SECURITY"].strip().lower()
+    if security not in SMTP_SECURITY:
+        raise SettingsError(f"WARTA_SMTP_SECURITY={full['WARTA_SMTP_SECURITY']!r} must be "
+                            "starttls, ssl or none.")
+    if not host:
+        return None
+    raw_port = full["WARTA_SMTP_PORT"].strip()
+    port = SMTP_SECURITY[security] if not raw_port else _int(full, "WARTA_SMTP_PORT", 1)
+    if port > 65535:
+        raise SettingsError(f"WARTA_SMTP_PORT={raw_port!r} must be at most 65535.")
+    user, password = full["WARTA_SMTP_USER"].strip(), full["WARTA_SMTP_PASSWORD"]
+    if bool(user) != bool(password):
+        raise SettingsError("WARTA_SMTP_USER and WARTA_SMTP_PASSWORD: set both or neither.")
+    sender = full["WARTA_SMTP_FROM"].strip()
+    if "@" not in sender:
+        raise SettingsError("WARTA_SMTP_HOST is set: WARTA_SMTP_FROM must be the sender's "
+                            "address, e.g. Warta <warta@kab.go.id>.")
+    if not public_url:
+        raise SettingsError("WARTA_SMTP_HOST is set: WARTA_PUBLIC_URL must be set too (e-mails "
+                            "link to the post and to the recipient's notification settings).")
+    return SmtpSettings(host=host, port=port, security=security, user=user, password=password,
+                        sender=sender, timeout=_float(full, "WARTA_SMTP_TIMEOUT", 1.0))
+
+
+def _telegram_token(full: Mapping[str, str], public_url: str) -> str:
+    token = full["WARTA_NOTIFY_TELEGRAM_BOT_TOKEN"].strip()
+    if token and ":" not in token:
+        raise SettingsError("WARTA_NOTIFY_TELEGRAM_BOT_TOKEN does not look like a bot token "
+                            "(123456789:AA…, from @BotFather).")
+    if token and not public_url:
+        raise SettingsError("WARTA_NOTIFY_TELEGRAM_BOT_TOKEN is set: WARTA_PUBLIC_URL must be "
+                            "set too (messages link to Warta's pages).")
+    url = full["WARTA_NOTIFY_TELEGRAM_API_URL"].strip()
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"WARTA_NOTIFY_TELEGRAM_API_URL={url!r} must start with https://.")
+    return token
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     secret_key: str
@@ -164,6 +236,11 @@ class Settings:
     threads_app_secret: str = field(default="", repr=False)
     #: roles that must set up a TOTP second factor before using Warta (WARTA_REQUIRE_TOTP).
     require_totp: tuple[str, ...] = ()
+    #: notification e-mails (``None``: e-mail is off).
+    smtp: SmtpSettings | None = None
+    #: the bot for notification direct messages (empty: Telegram is off).
+    notify_telegram_token: str = field(default="", repr=False)
+    notify_telegram_api_url: str = "https://api.telegram.org"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -256,4 +333,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         threads_app_id=full["WARTA_THREADS_APP_ID"],
         threads_app_secret=full["WARTA_THREADS_APP_SECRET"],
         require_totp=_roles(full, "WARTA_REQUIRE_TOTP"),
+        smtp=_smtp(full, public_url),
+        notify_telegram_token=_telegram_token(full, public_url),
+        notify_telegram_api_url=full["WARTA_NOTIFY_TELEGRAM_API_URL"].strip().rstrip("/"),
     )

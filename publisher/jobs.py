@@ -21,6 +21,9 @@ PUBLISH = "publish"
 PUBLISH_UPLOAD = "publish_upload"
 POLL = "poll"
 COLLECT_METRICS = "collect_metrics"
+#: Notifications (publisher/notify/): who hears of one audit event, then one message each.
+NOTIFY_FANOUT = "notify_fanout"
+NOTIFY_SEND = "notify_send"
 
 
 def channel_lock(channel_id: int) -> str:

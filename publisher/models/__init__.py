@@ -15,12 +15,21 @@ from publisher.models.enums import (
 )
 from publisher.models.media import MediaAsset
 from publisher.models.metrics import MetricSnapshot
+from publisher.models.notify import (
+    DeliveryStatus,
+    NotifyChannel,
+    NotifyDelivery,
+    NotifyPreference,
+    NotifyProfile,
+    TelegramPoll,
+)
 from publisher.models.org import ApiToken, LoginThrottle, Unit, User
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
 
 __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
-           "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "LoginThrottle", "MediaAsset",
-           "MetricSnapshot", "Pause", "PauseScope", "Post", "PostChannel", "PostMedia",
-           "PostStatus", "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
-           "Role", "Unit", "User", "WorkerHeartbeat"]
+           "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "DeliveryStatus",
+           "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
+           "NotifyPreference", "NotifyProfile", "Pause", "PauseScope", "Post", "PostChannel",
+           "PostMedia", "PostStatus", "PostVersion", "Publication", "PublicationStatus",
+           "PublishAttempt", "Role", "TelegramPoll", "Unit", "User", "WorkerHeartbeat"]

@@ -327,7 +327,8 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int) -> Post
 
 
 def approve_post(core: Core, session: Session, actor: User, post_id: int,
-                 seen_hash: str | None = None, *, publish_now: bool = False) -> Post:
+                 seen_hash: str | None = None, *, publish_now: bool = False,
+                 via: str | None = None) -> Post:
     """Approve the post's current version. ``seen_hash`` is the content hash of the version
     the approver read (the approval page sends it): if the post changed since, nothing is
     approved, so an approval always means the version that person saw.
@@ -373,11 +374,15 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
     post.approved_at = now
     post.approval_hash = content_hash(post)
     audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=post.unit_id,
-                 data={"hash": post.approval_hash, "approver": actor.id})
+                 data={"hash": post.approval_hash, "approver": actor.id}
+                 | ({"via": via} if via else {}))
     return post
 
 
-def reject_post(core: Core, session: Session, actor: User, post_id: int, comment: str) -> Post:
+def reject_post(core: Core, session: Session, actor: User, post_id: int, comment: str, *,
+                seen_hash: str | None = None, via: str | None = None) -> Post:
+    """Reject with a reason. ``seen_hash``, as for approving: a post that changed since the
+    approver read it is not rejected blindly. ``via`` names where it came from (Telegram)."""
     require_role(actor, Role.APPROVER, Role.ADMIN)
     post = get_scoped(session, Post, post_id, actor)
     if not comment or not comment.strip():
@@ -386,10 +391,14 @@ def reject_post(core: Core, session: Session, actor: User, post_id: int, comment
     if post.status != PostStatus.SUBMITTED:
         raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat ditolak.",
                        "Only a post awaiting approval can be rejected.", code="bad_status")
+    if seen_hash is not None and seen_hash != content_hash(post):
+        raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menolak.",
+                       "The post changed since you opened it; check it again before "
+                       "rejecting.", code="changed")
     post.status = PostStatus.REJECTED
     post.rejection_comment = comment.strip()
     audit.record(session, "post.reject", "post", post.id, actor=actor, unit_id=post.unit_id,
-                 data={"comment": post.rejection_comment})
+                 data={"comment": post.rejection_comment} | ({"via": via} if via else {}))
     return post
 
 

@@ -33,6 +33,7 @@ from publisher.models import (
     PublicationStatus,
     PublishAttempt,
 )
+from publisher.notify import hook as notify_hook
 from publisher.services.pauses import current_pauses
 from publisher.worker.outcome import log_outcome, next_metrics_time
 from publisher.worker.publish import _Call, call_platform, decide, settle_outcome
@@ -176,7 +177,12 @@ def record_published_many(core: Core, done: list[tuple[Ready, Published]],
                 metrics_stage=bindparam("b_stage"), updated_at=now), pubs)
             s.execute(update(at_).where(at_.c.id == bindparam("b_id")).values(
                 ended_at=now, outcome="published", detail=bindparam("b_detail")), tries)
-        s.execute(insert(AuditEvent.__table__), audits)
+        if notify_hook.wanted(s):  # the bell's events may go out by e-mail too
+            ids = s.execute(insert(AuditEvent).returning(
+                AuditEvent.id, sort_by_parameter_order=True), audits).scalars()
+            notify_hook.enqueue_fanouts(s, list(ids), now)
+        else:
+            s.execute(insert(AuditEvent.__table__), audits)
         s.execute(update(Channel).where(Channel.id.in_({r[1].info.channel_id for r, _ in done}))
                   .values(last_published_at=now, last_error=None))
         complete_many_in(s, [r[0].id for r, _ in done], done[0][0][0].lease_owner, now)

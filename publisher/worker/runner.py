@@ -28,10 +28,19 @@ from adapters.base import Published
 from postqueue import ClaimedJob
 from publisher.core import Core
 from publisher.db import refresh_statistics
-from publisher.jobs import COLLECT_METRICS, POLL, PUBLISH, PUBLISH_UPLOAD
+from publisher.jobs import (
+    COLLECT_METRICS,
+    NOTIFY_FANOUT,
+    NOTIFY_SEND,
+    POLL,
+    PUBLISH,
+    PUBLISH_UPLOAD,
+)
+from publisher.notify import telegram_link
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
+from publisher.worker.notify import handle_fanout, handle_send
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 
@@ -43,6 +52,8 @@ HANDLERS: dict[str, Handler] = {
     PUBLISH_UPLOAD: handle_publish,
     POLL: handle_poll,
     COLLECT_METRICS: handle_collect,
+    NOTIFY_FANOUT: handle_fanout,
+    NOTIFY_SEND: handle_send,
 }
 
 
@@ -85,6 +96,8 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
     every job due now. For tests, cron-style installs and ``warta worker --once``."""
     core.queue.recover_expired()
     sweep_metrics(core)
+    if core.settings.notify_telegram_token:
+        telegram_link.poll(core)
     ran = 0
     while ran < max_jobs:
         jobs = core.queue.claim(worker_id, lease_seconds=core.settings.lease_seconds, limit=1)
@@ -155,6 +168,11 @@ class Worker:
                       id="metrics", max_instances=1, coalesce=True)
         sched.add_job(self._safe(self.renew_leases), "interval", seconds=max(1, lease / 3),
                       id="leases", max_instances=1, coalesce=True)
+        if self.core.settings.notify_telegram_token:
+            # The notification bot's updates (a "/start" that links a chat): short polls of
+            # getUpdates, the offset in the database (``notify/telegram_link.py``).
+            sched.add_job(self._safe(lambda: telegram_link.poll(self.core)), "interval",
+                          seconds=3, id="telegram", max_instances=1, coalesce=True)
         if self.core.engine.dialect.name == "sqlite":
             # Planner statistics follow the data's growth (see ``db.refresh_statistics``).
             sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",

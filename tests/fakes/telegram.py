@@ -6,6 +6,15 @@ Switch it into a failure with ``fake.fail(method, mode, times=1)``; modes: ``thr
 the bare proxy statuses of ``_wsgi_fake.proxy_failure`` (``proxy-503``, ``proxy-429-120``,
 ``accept-proxy-502`` …: an HTML or text body, no JSON envelope).
 ``fake.member_status`` sets what getChatMember answers; ``fake.private`` hides the username.
+
+Direct messages (notifications): ``fake.person(chat_id, name)`` makes a private chat with the
+bot, ``fake.says(chat_id, text)`` queues what that person typed (``/start <token>`` from a deep
+link) as an update for ``getUpdates`` (offsets as documented: updates below the offset are
+confirmed and forgotten), ``fake.block(chat_id)`` makes sendMessage answer 403 "bot was
+blocked by the user"; ``fake.dms`` records what the bot sent to people (with any
+``reply_markup``: inline buttons, force_reply). ``fake.presses(chat_id, message_id, data)``
+queues a callback query (an inline button pressed); ``answerCallbackQuery`` and
+``editMessageReplyMarkup`` are recorded in ``fake.answers`` and ``fake.edits``.
 """
 
 from __future__ import annotations
@@ -44,8 +53,50 @@ class FakeTelegram(FakeServer):
         self.member_status = "administrator"
         self.can_post = True
         self.failures: dict[str, list[str]] = {}
+        #: what the ``throttle`` mode says to wait, in seconds
+        self.retry_after = 35
         self.messages: list[dict[str, Any]] = []
         self.next_id = 100
+        #: private chats with the bot: chat id -> first name
+        self.people: dict[int, str] = {}
+        self.blocked: set[int] = set()
+        self.dms: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.next_update = 5000
+        self.offsets: list[int] = []
+        self.answers: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []
+
+    def person(self, chat_id: int, name: str = "Siti") -> None:
+        self.people[chat_id] = name
+
+    def says(self, chat_id: int, text: str) -> int:
+        with self.lock:
+            self.next_update += 1
+            self.next_id += 1
+            chat = {"id": chat_id, "type": "private", "first_name": self.people[chat_id]}
+            self.updates.append({"update_id": self.next_update, "message": {
+                "message_id": self.next_id, "from": {"id": chat_id, "is_bot": False,
+                                                     "first_name": self.people[chat_id]},
+                "chat": chat, "date": 1760000000, "text": text}})
+            return self.next_update
+
+    def presses(self, chat_id: int, message_id: int, data: str) -> int:
+        with self.lock:
+            self.next_update += 1
+            person = {"id": chat_id, "is_bot": False, "first_name": self.people[chat_id]}
+            self.updates.append({"update_id": self.next_update, "callback_query": {
+                "id": f"cq{self.next_update}", "from": person, "data": data,
+                "chat_instance": "ci", "message": {
+                    "message_id": message_id, "date": 1760000000,
+                    "chat": {"id": chat_id, "type": "private"}}}})
+            return self.next_update
+
+    def block(self, chat_id: int) -> None:
+        self.blocked.add(chat_id)
+
+    def dms_to(self, chat_id: int) -> list[str]:
+        return [str(m["text"]) for m in self.dms if m["chat_id"] == chat_id]
 
     def fail(self, method: str, mode: str, times: int = 1) -> None:
         self.failures.setdefault(method, []).extend([mode] * times)
@@ -77,7 +128,8 @@ class FakeTelegram(FakeServer):
         if proxy is not None and not proxy.after_accept:
             return proxy.response()
         if mode == "throttle":
-            return error(429, "Too Many Requests: retry after 35", retry_after=35)
+            return error(429, f"Too Many Requests: retry after {self.retry_after}",
+                         retry_after=self.retry_after)
         if mode == "unauthorized":
             return error(401, "Unauthorized")
         if mode == "kicked":
@@ -99,10 +151,48 @@ class FakeTelegram(FakeServer):
     def server_error(self) -> Response:
         return error(502, "Bad Gateway")
 
+    def _direct(self, method: str, args: dict[str, Any]) -> Any:
+        """getUpdates and sendMessage to a person (None: not a direct-message call)."""
+        if method == "getUpdates":
+            offset = int(args.get("offset") or 0)
+            with self.lock:
+                self.offsets.append(offset)
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                return list(self.updates[:int(args.get("limit") or 100)])
+        if method == "answerCallbackQuery":
+            with self.lock:
+                self.answers.append(dict(args))
+            return True
+        raw = str(args.get("chat_id"))
+        if method == "editMessageReplyMarkup" and raw.lstrip("-").isdigit():
+            with self.lock:
+                self.edits.append(dict(args))
+            return True
+        if method != "sendMessage" or not raw.lstrip("-").isdigit() or int(raw) == CHAT_ID:
+            return None
+        chat_id = int(raw)
+        if chat_id not in self.people:
+            return error(400, "Bad Request: chat not found")
+        if chat_id in self.blocked:
+            return error(403, "Forbidden: bot was blocked by the user")
+        text = str(args.get("text", ""))
+        if not text or len(text) > 4096:
+            return error(400, "Bad Request: message is too long")
+        with self.lock:
+            self.next_id += 1
+            self.dms.append({"chat_id": chat_id, "text": text, "message_id": self.next_id,
+                             "reply_markup": args.get("reply_markup")})
+        return {"message_id": self.next_id, "date": 1760000000,
+                "chat": {"id": chat_id, "type": "private", "first_name": self.people[chat_id]},
+                "text": text}
+
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
         chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))
         if method == "getMe":
             return {"id": BOT_ID, "is_bot": True, "first_name": "Warta", "username": "warta_bot"}
+        direct = self._direct(method, args)
+        if direct is not None:
+            return direct
         if not chat_ok:
             return error(400, "Bad Request: chat not found")
         if method == "getChat":

@@ -147,6 +147,9 @@ ACCEPTED_WRITES = {
     "re-renders the form)",
     "auth.totp_setup": "sets up the caller's own second factor; takes no id (a wrong code "
     "re-renders the form)",
+    "auth.notify_settings": "the caller's own notification settings; takes no id (the body's "
+    "ids are no field of its form)",
+    "auth.telegram_unlink": "unlinks the caller's own Telegram chat; takes no id",
 }
 UPLOADS = {"posts.upload", "api.upload_media"}
 

@@ -102,8 +102,18 @@ def profile() -> str | Response:
             return redirect(url_for("auth.profile"))
         elif pw.errors:
             flash(_("Check the password fields below."), "error")
+    return _render_profile(pw, loc)
+
+
+def _render_profile(pw: PasswordForm, loc: LocaleForm, notify_form: dict[str, str] | None = None,
+                    notify_errors: dict[str, str] | None = None,
+                    telegram_link: str | None = None) -> str:
+    """The profile page; after a refused notification form it shows what was typed."""
+    from web.ui.auth.notify import notify_context
+
     return render_template("auth/profile.html", pw=pw, loc=loc, now=get_core().now(),
-                           tokens=tokens.list_tokens(db(), me()))
+                           tokens=tokens.list_tokens(db(), me()),
+                           **notify_context(notify_form, notify_errors, telegram_link))
 
 
 @bp.route("/profil/token/<int:token_id>/cabut", methods=["POST"])
@@ -113,4 +123,4 @@ def revoke_token(token_id: int) -> Response:
     return redirect(url_for("auth.profile") + "#tokens")
 
 
-from web.ui.auth import second_factor  # noqa: E402,F401  (routes on this blueprint)
+from web.ui.auth import notify, second_factor  # noqa: E402,F401  (routes on this blueprint)

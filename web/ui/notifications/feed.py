@@ -2,8 +2,9 @@
 
 Authors hear about their posts (approved, rejected, published, failed, unconfirmed);
 approvers (and admins) hear about submissions and problems in the units they look after;
-everybody in a unit hears that one of its channels needs reconnecting. A person is never
-notified of their own action.
+everybody in a unit hears that one of its channels needs reconnecting; a person hears that a
+message by e-mail could not reach them. A person is never notified of their own action. The
+rule itself is ``publisher.notify.kinds.concerns``, shared with the e-mails.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.models import AuditEvent, Channel, Post, Publication, Role, User
+from publisher.notify.kinds import POST_ACTIONS, PUBLICATION_ACTIONS, UNDELIVERABLE, concerns
 
-POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
-PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
-                       "publication.unconfirmed", "publication.missed")
-ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth",)
+ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth", UNDELIVERABLE)
 WINDOW = 200
 
 
@@ -55,23 +54,12 @@ def _concerned(session: Session, user: User,
     if post_ids:
         authors = dict(session.execute(select(Post.id, Post.author_id)
                                        .where(Post.id.in_(post_ids))).all())
-    approver = user.role in (Role.APPROVER, Role.ADMIN)
     out = []
     for e in events:
-        if e.actor_id == user.id:
-            continue
-        if e.action == "channel.needs_reauth":
-            out.append((e, None))
-            continue
         post_id = e.object_id if e.action in POST_ACTIONS else pub_post.get(e.object_id or 0)
-        is_author = post_id is not None and authors.get(post_id) == user.id
-        if e.action == "post.submit":
-            keep = approver and not is_author
-        elif e.action in ("post.approve", "post.reject", "publication.published"):
-            keep = is_author
-        else:  # failed / unconfirmed: the author and whoever approves in that unit
-            keep = is_author or approver
-        if keep:
+        if e.action in ("channel.needs_reauth", UNDELIVERABLE):
+            post_id = None
+        if concerns(user, e, authors.get(post_id) if post_id is not None else None):
             out.append((e, post_id))
     return out
 

@@ -1,0 +1,101 @@
+"""The fan-out of one audit event: who hears of it outside the bell, by which channel, when.
+
+One transaction: the deliveries (unique per recipient, event and channel), their send jobs
+(due when the recipient's quiet hours end, unless the kind is urgent) and the fan-out job's
+completion. Run twice (a lease expired, a worker died), it adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+import postqueue
+from publisher.core import Core
+from publisher.jobs import NOTIFY_SEND
+from publisher.models import (
+    AuditEvent,
+    DeliveryStatus,
+    NotifyChannel,
+    NotifyDelivery,
+    NotifyPreference,
+    NotifyProfile,
+    Post,
+    Publication,
+    User,
+)
+from publisher.notify.kinds import KIND_OF, URGENT, concerns
+from publisher.notify.quiet import quiet_until
+from publisher.timeutil import home_zone
+
+
+def sendable(core: Core) -> set[str]:
+    """The channels this installation can deliver by."""
+    out: set[str] = set()
+    if core.settings.smtp is not None:
+        out.add(NotifyChannel.EMAIL)
+    if core.settings.notify_telegram_token:
+        out.add(NotifyChannel.TELEGRAM)
+    return out
+
+
+def author_of(session: Session, event: AuditEvent) -> int | None:
+    if event.object_id is None:
+        return None
+    if event.object_type == "post":
+        return session.execute(select(Post.author_id).where(Post.id == event.object_id)
+                               ).scalar_one_or_none()
+    if event.object_type == "publication":
+        return session.execute(select(Post.author_id).join(
+            Publication, Publication.post_id == Post.id).where(
+                Publication.id == event.object_id)).scalar_one_or_none()
+    return None
+
+
+def not_before(session: Session, user: User, kind: str, now: datetime, zone: str) -> datetime:
+    """Now, or the end of the recipient's quiet hours for a kind that can wait."""
+    if kind in URGENT:
+        return now
+    profile = session.get(NotifyProfile, user.id)
+    if profile is None:
+        return now
+    return quiet_until(now, home_zone(user, zone), profile.quiet_start,
+                       profile.quiet_end) or now
+
+
+def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> list[int]:
+    """Create the deliveries of ``event`` (in the caller's transaction); returns their ids."""
+    kind = KIND_OF.get(event.action)
+    channels = sendable(core)
+    if kind is None or not channels:
+        return []
+    rows = session.execute(
+        select(User, NotifyPreference.channel)
+        .join(NotifyPreference, NotifyPreference.user_id == User.id)
+        .where(NotifyPreference.kind == kind, NotifyPreference.channel.in_(channels),
+               User.active.is_(True))
+        .order_by(User.id)).all()
+    author_id = author_of(session, event) if rows else None
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created: list[int] = []
+    for user, channel in rows:
+        if not concerns(user, event, author_id):
+            continue
+        due = not_before(session, user, kind, now, core.settings.timezone)
+        delivery_id = session.execute(
+            insert(NotifyDelivery).values(
+                user_id=user.id, event_id=event.id, channel=channel, kind=kind,
+                status=DeliveryStatus.PENDING, not_before=due, attempts=0, created_at=now,
+                updated_at=now)
+            .on_conflict_do_nothing(index_elements=["user_id", "event_id", "channel"])
+            .returning(NotifyDelivery.id)).scalar_one_or_none()
+        if delivery_id is None:
+            continue  # this fan-out ran before: that delivery and its job exist
+        postqueue.enqueue(session, NOTIFY_SEND, {"delivery_id": delivery_id}, run_at=due,
+                          dedupe_key=f"notify-send:{delivery_id}", now=now)
+        created.append(delivery_id)
+    return created

@@ -1,0 +1,53 @@
+"""Which audit events become notifications, of which kind, and for whom.
+
+The bell (``web/ui/notifications/feed.py``) and the outgoing messages share ``concerns``: a
+person gets an e-mail exactly for what their bell shows them, never more.
+"""
+
+from __future__ import annotations
+
+from publisher.models import AuditEvent, Role, User
+
+#: audit action -> notification kind (what a preference is set for).
+KIND_OF: dict[str, str] = {
+    "post.submit": "approval_requested",
+    "post.approve": "approved",
+    "post.reject": "rejected",
+    "publication.published": "published",
+    "publication.failed": "failed",
+    "publication.unconfirmed": "unconfirmed",
+    "publication.missed": "missed",
+    "channel.needs_reauth": "needs_reauth",
+}
+#: The kinds in the order the preferences form lists them.
+KINDS: tuple[str, ...] = tuple(KIND_OF.values())
+#: Kinds that break quiet hours: something is broken and waiting makes it worse.
+URGENT: frozenset[str] = frozenset({"failed", "needs_reauth"})
+#: The bell's own line for a message that could not reach its recipient (never sent out
+#: itself: it is not in ``KIND_OF``).
+UNDELIVERABLE = "notify.undeliverable"
+
+POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
+PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
+                       "publication.unconfirmed", "publication.missed")
+
+
+def concerns(user: User, event: AuditEvent, author_id: int | None) -> bool:
+    """Whether ``event`` is news for ``user``: authors hear about their posts, approvers (and
+    admins) about submissions and problems in the units they look after, everybody in a unit
+    that one of its channels needs reconnecting; nobody about their own action."""
+    if event.actor_id is not None and event.actor_id == user.id:
+        return False
+    if event.action == UNDELIVERABLE:
+        return event.object_id == user.id
+    if user.role != Role.ADMIN and event.unit_id != user.unit_id:
+        return False
+    if event.action == "channel.needs_reauth":
+        return True
+    approver = user.role in (Role.APPROVER, Role.ADMIN)
+    is_author = author_id is not None and author_id == user.id
+    if event.action == "post.submit":
+        return approver and not is_author
+    if event.action in ("post.approve", "post.reject", "publication.published"):
+        return is_author
+    return is_author or approver  # failed / unconfirmed / missed

@@ -1,0 +1,117 @@
+"""A person's notification preferences: one channel per kind of event, and quiet hours.
+
+Strict like every form: a channel this installation cannot deliver (e-mail without SMTP,
+Telegram before it is linked), a time of day that is not one, or half a window is refused
+with a message on that field, never saved as a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from publisher.core import Core
+from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, User
+from publisher.notify.kinds import KINDS
+from publisher.notify.quiet import format_hhmm, parse_hhmm
+from publisher.services import audit
+from publisher.services.errors import Invalid, Text
+
+
+@dataclass(frozen=True)
+class Preferences:
+    #: kind -> channel, every kind present ("inapp" when nothing else was chosen).
+    channels: dict[str, str]
+    quiet_start: int | None
+    quiet_end: int | None
+
+    def quiet_text(self, sep: str = ":") -> tuple[str, str]:
+        return format_hhmm(self.quiet_start, sep), format_hhmm(self.quiet_end, sep)
+
+
+def telegram_linked(session: Session, user: User) -> bool:
+    profile = session.get(NotifyProfile, user.id)
+    return profile is not None and profile.telegram_chat_id is not None
+
+
+def offered(core: Core, linked: bool = False) -> list[str]:
+    """The channels the form offers: the bell always, e-mail when SMTP is configured,
+    Telegram when the bot is configured and this user has linked their chat."""
+    out = [NotifyChannel.INAPP.value]
+    if core.settings.smtp is not None:
+        out.append(NotifyChannel.EMAIL.value)
+    if core.settings.notify_telegram_token and linked:
+        out.append(NotifyChannel.TELEGRAM.value)
+    return out
+
+
+def load(session: Session, user: User) -> Preferences:
+    chosen = dict(session.execute(select(NotifyPreference.kind, NotifyPreference.channel)
+                                  .where(NotifyPreference.user_id == user.id)).all())
+    profile = session.get(NotifyProfile, user.id)
+    return Preferences({k: chosen.get(k, NotifyChannel.INAPP.value) for k in KINDS},
+                       profile.quiet_start if profile else None,
+                       profile.quiet_end if profile else None)
+
+
+def parse(core: Core, form: Mapping[str, str], linked: bool = False) -> Preferences:
+    """Read the form's fields (``kind-<kind>``, ``quiet-start``, ``quiet-end``)."""
+    errors: dict[str, str] = {}
+    allowed = offered(core, linked)
+    channels: dict[str, str] = {}
+    for kind in KINDS:
+        value = (form.get(f"kind-{kind}") or NotifyChannel.INAPP.value).strip()
+        if value not in allowed:
+            if value == NotifyChannel.EMAIL:
+                errors[f"kind-{kind}"] = Text("E-mail belum disiapkan di Warta ini.",
+                                              "E-mail is not set up in this Warta.")
+            elif value == NotifyChannel.TELEGRAM and core.settings.notify_telegram_token:
+                errors[f"kind-{kind}"] = Text("Tautkan Telegram Anda dulu (di bawah).",
+                                              "Link your Telegram first (below).")
+            elif value == NotifyChannel.TELEGRAM:
+                errors[f"kind-{kind}"] = Text("Telegram belum disiapkan di Warta ini.",
+                                              "Telegram is not set up in this Warta.")
+            else:
+                errors[f"kind-{kind}"] = Text("Pilihan tidak dikenal.", "Unknown choice.")
+        channels[kind] = value
+    raw_start = (form.get("quiet-start") or "").strip()
+    raw_end = (form.get("quiet-end") or "").strip()
+    start, end = parse_hhmm(raw_start), parse_hhmm(raw_end)
+    bad = Text("Tulis jam seperti 22.00.", "Write a time like 22:00.")
+    missing = Text("Isi jam mulai dan jam selesai, atau kosongkan keduanya.",
+                   "Fill in both the start and the end, or leave both empty.")
+    for name, raw, minutes in (("quiet-start", raw_start, start), ("quiet-end", raw_end, end)):
+        if raw and minutes is None:
+            errors[name] = bad
+    if not errors and bool(raw_start) != bool(raw_end):
+        errors["quiet-end" if raw_start else "quiet-start"] = missing
+    if not errors and start is not None and start == end:
+        errors["quiet-end"] = Text("Jam selesai harus berbeda dari jam mulai.",
+                                   "The end must differ from the start.")
+    if errors:
+        raise Invalid("Periksa kembali pengaturan notifikasi.",
+                      "Please check the notification settings.", fields=errors)
+    return Preferences(channels, start, end)
+
+
+def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> Preferences:
+    """Validate and store the form; in-app-only kinds keep no row (it is the default)."""
+    prefs = parse(core, form, telegram_linked(session, user))
+    session.execute(delete(NotifyPreference).where(NotifyPreference.user_id == user.id))
+    for kind, channel in prefs.channels.items():
+        if channel != NotifyChannel.INAPP:
+            session.add(NotifyPreference(user_id=user.id, kind=kind, channel=channel))
+    profile = session.get(NotifyProfile, user.id)
+    if profile is None:
+        profile = NotifyProfile(user_id=user.id)
+        session.add(profile)
+    profile.quiet_start, profile.quiet_end = prefs.quiet_start, prefs.quiet_end
+    profile.updated_at = core.now()
+    audit.record(session, "user.notify_settings", "user", user.id, actor=user,
+                 unit_id=user.unit_id,
+                 data={"channels": {k: v for k, v in prefs.channels.items() if v != "inapp"},
+                       "quiet": list(prefs.quiet_text())})
+    return prefs

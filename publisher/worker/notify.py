@@ -1,0 +1,27 @@
+"""The notification jobs as the worker runs them; the work itself is ``publisher/notify/``."""
+
+from __future__ import annotations
+
+from postqueue import ClaimedJob
+from postqueue.queue import complete_in
+from publisher.core import Core
+from publisher.models import AuditEvent
+from publisher.notify.deliver import send_delivery
+from publisher.notify.fanout import fan_out
+from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
+
+
+def handle_fanout(core: Core, job: ClaimedJob) -> JobResult:
+    """The event's deliveries and the job's completion in one transaction."""
+    now = core.now()
+    with core.sessions.begin() as s:
+        event = s.get(AuditEvent, int(job.payload["event_id"]))
+        if event is not None:
+            fan_out(core, s, event, now)
+        complete_in(s, job.id, job.lease_owner, now)
+    return SETTLED
+
+
+def handle_send(core: Core, job: ClaimedJob) -> JobResult:
+    again = send_delivery(core, int(job.payload["delivery_id"]))
+    return DONE if again is None else RetryAt(again.when, again.error)
