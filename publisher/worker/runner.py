@@ -113,6 +113,9 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
 SHARE_PAUSE = 0.1
 #: Job kinds that go through the publish path (snapshots, submit mark, platform call).
 PUBLISH_KINDS = frozenset({PUBLISH, PUBLISH_UPLOAD})
+#: Notification work (fan-out, one delivery): its own pool of this many slots per worker.
+NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND)
+NOTIFY_SLOTS = 2
 
 
 class _Pool:
@@ -141,9 +144,13 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        short_kinds = tuple(sorted(k for k in HANDLERS if k != PUBLISH_UPLOAD))
+        short_kinds = tuple(sorted(k for k in HANDLERS
+                                   if k != PUBLISH_UPLOAD and k not in NOTIFY_KINDS))
+        # Deliveries have their own slots: a mail server may take WARTA_SMTP_TIMEOUT per
+        # reply, and must never hold back a post that is due (they are due "at once" too).
         self._pools = [_Pool("call", self.threads, short_kinds),
-                       _Pool("upload", self.upload_threads, (PUBLISH_UPLOAD,))]
+                       _Pool("upload", self.upload_threads, (PUBLISH_UPLOAD,)),
+                       _Pool("notify", NOTIFY_SLOTS, NOTIFY_KINDS)]
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._thread: threading.Thread | None = None
         #: Jobs this worker holds; their leases are renewed until they are settled.
