@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -51,6 +52,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_LOG_LEVEL": ("INFO", "logging level"),
     "WARTA_TRUSTED_PROXIES": ("0", "reverse proxies in front of Warta whose X-Forwarded-* "
                                    "headers are believed (0: none)"),
+    # Operations (docs/ops/): health, metrics, logs.
+    "WARTA_LOG_FORMAT": ("text", "text, or json for one JSON object per line (log collectors)"),
+    "WARTA_READY_WORKER_WITHIN": ("60s", "/readyz fails when no worker beat this recently "
+                                         "(0: do not check workers)"),
+    "WARTA_METRICS_TOKEN": ("", "Bearer token that may read /metrics"),
+    "WARTA_METRICS_ALLOW": ("", "addresses or networks that may read /metrics without the "
+                                "token, e.g. 127.0.0.1,10.0.0.0/8"),
+    "WARTA_WORKER_METRICS_PORT": ("", "port on which each `warta worker` serves its own "
+                                      "Prometheus metrics (empty: none)"),
+    "WARTA_WORKER_METRICS_ADDR": ("127.0.0.1", "address that port listens on"),
     # "Connect with X / Google / Facebook" on the Channels page: each button appears only when
     # its platform app is configured. The redirect URI to register at the platform is
     # <WARTA_PUBLIC_URL>/akun/sambung/<x|google|meta>/kembali.
@@ -74,6 +85,29 @@ def _roles(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     if unknown:
         raise SettingsError(f"{name}: unknown role {unknown[0]!r} (admin, approver, operator)")
     return roles
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``127.0.0.1, 10.0.0.0/8, ::1`` into networks (a bare address is a /32 or /128)."""
+    out = []
+    for part in (p.strip() for p in env[name].split(",")):
+        if not part:
+            continue
+        try:
+            out.append(ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an address or network "
+                                "(e.g. 127.0.0.1, 10.0.0.0/8).") from None
+    return tuple(out)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    if not env[name].strip():
+        return None
+    port = _int(env, name, 1)
+    if port > 65535:
+        raise SettingsError(f"{name}={env[name]!r} must be a port number (1-65535).")
+    return port
 
 
 def parse_duration(text: str, name: str) -> timedelta:
@@ -153,6 +187,16 @@ class Settings:
     meta_app_secret: str = field(default="", repr=False)
     #: roles that must set up a TOTP second factor before using Warta (WARTA_REQUIRE_TOTP).
     require_totp: tuple[str, ...] = ()
+    #: "text" or "json" (WARTA_LOG_FORMAT).
+    log_format: str = "text"
+    #: /readyz wants a worker heartbeat this recent; None: workers are not checked.
+    ready_worker_within: timedelta | None = timedelta(seconds=60)
+    #: who may read /metrics: a Bearer token and/or client networks (neither: 404).
+    metrics_token: str = field(default="", repr=False)
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: where a worker serves its own metrics (None: it does not).
+    worker_metrics_port: int | None = None
+    worker_metrics_addr: str = "127.0.0.1"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -213,6 +257,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         # A worker missing one beat (a slow disk, a busy CPU) must not be declared dead.
         raise SettingsError(f"WARTA_WORKER_DEAD_AFTER={full['WARTA_WORKER_DEAD_AFTER']!r} must "
                             "be at least three heartbeats (WARTA_HEARTBEAT_SECONDS).")
+    log_format = full["WARTA_LOG_FORMAT"].strip().lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"WARTA_LOG_FORMAT={full['WARTA_LOG_FORMAT']!r} must be text or json.")
+    ready_within = parse_duration(full["WARTA_READY_WORKER_WITHIN"], "WARTA_READY_WORKER_WITHIN")
     return Settings(
         database_url=full["WARTA_DATABASE_URL"],
         secret_key=full["WARTA_SECRET_KEY"],
@@ -241,4 +289,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         meta_app_id=full["WARTA_META_APP_ID"],
         meta_app_secret=full["WARTA_META_APP_SECRET"],
         require_totp=_roles(full, "WARTA_REQUIRE_TOTP"),
+        log_format=log_format,
+        ready_worker_within=ready_within if ready_within.total_seconds() > 0 else None,
+        metrics_token=full["WARTA_METRICS_TOKEN"].strip(),
+        metrics_allow=_networks(full, "WARTA_METRICS_ALLOW"),
+        worker_metrics_port=_port(full, "WARTA_WORKER_METRICS_PORT"),
+        worker_metrics_addr=full["WARTA_WORKER_METRICS_ADDR"].strip() or "127.0.0.1",
     )

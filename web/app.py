@@ -99,6 +99,9 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
     from web.media_public import bp as media_bp
 
     app.register_blueprint(media_bp)
+    from web.ops import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
 
     @app.get("/favicon.ico")
     def favicon():  # type: ignore[no-untyped-def]
