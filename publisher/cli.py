@@ -292,6 +292,7 @@ def token_revoke(token_id: int) -> None:
               help="jalankan tugas jatuh tempo sekali lalu keluar / run the due jobs once and exit")
 @friendly
 def worker(once: bool) -> None:
+    from publisher.observability.exposition import serve_worker_metrics
     from publisher.worker import Worker, run_once
 
     core = make_core()
@@ -299,4 +300,10 @@ def worker(once: bool) -> None:
         n = run_once(core)
         click.echo(f"{n} tugas dijalankan / jobs run.")
         return
+    try:
+        serve_worker_metrics(core.settings)
+    except OSError as exc:
+        raise ValueError(f"WARTA_WORKER_METRICS_PORT={core.settings.worker_metrics_port}: "
+                         f"tidak dapat membuka port itu / cannot listen there ({exc.strerror})"
+                         ) from None
     Worker(core).run_forever()

@@ -16,6 +16,7 @@ from adapters.errors import remember_secrets, secret_values
 from publisher.core import Core
 from publisher.mediafiles import convert_image, sign_media_path
 from publisher.models import Channel, Post, Publication
+from publisher.observability.instruments import instrument
 
 _local = threading.local()
 
@@ -53,7 +54,7 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
         ctx.save_credentials = save_credentials
     if progress is not None:
         ctx.progress = progress
-    return cls(ctx)
+    return instrument(cls(ctx), platform)
 
 
 def effective_content(post: Post, channel_id: int) -> tuple[str, str | None, dict[str, Any]]:
