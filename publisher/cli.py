@@ -25,7 +25,7 @@ def make_core(*, create: bool = False) -> Core:
     the database must already be there and migrated: otherwise one sentence says so before any
     file or key is created."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if create:
         check_backend(settings.database_url)
     else:
