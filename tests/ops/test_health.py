@@ -68,12 +68,12 @@ def test_not_ready_when_the_database_is_unreachable(backend, test_env, clock, tm
 def test_not_ready_when_migrations_are_behind(core, client):  # type: ignore[no-untyped-def]
     Worker(core, worker_id="me").heartbeat()
     with core.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0007_trust_totp'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0006_trust_totp'"))
     res = client.get("/readyz")
     body = res.get_json()
     assert res.status_code == 503
     assert body["checks"]["migrations"]["ok"] is False
-    assert body["checks"]["migrations"]["current"] == "0007_trust_totp"
+    assert body["checks"]["migrations"]["current"] == "0006_trust_totp"
     assert body["checks"]["database"]["ok"] is True
 
 
