@@ -84,14 +84,15 @@ class DatabaseCollector(Collector):
     def _queue(self, conn: Connection, now: datetime) -> Iterator[Metric]:
         depth = GaugeMetricFamily("warta_queue_jobs", "Jobs queued or running, by kind and state",
                                   labels=["kind", "state"])
-        counts = {(k, st): 0 for k in KINDS for st in (JobStatus.QUEUED, JobStatus.RUNNING)}
+        counts: dict[tuple[str, str], int] = {
+            (k, str(st)): 0 for k in KINDS for st in (JobStatus.QUEUED, JobStatus.RUNNING)}
         for kind, status, n in conn.execute(
                 select(Job.kind, Job.status, func.count())
                 .where(Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
                 .group_by(Job.kind, Job.status)):
             counts[(kind, status)] = n
         for (kind, status), n in sorted(counts.items()):
-            depth.add_metric([kind, str(status)], n)
+            depth.add_metric([kind, status], n)
         yield depth
         due = GaugeMetricFamily("warta_queue_due_jobs",
                                 "Queued jobs whose time has come but no worker has claimed",
