@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,13 @@ from sqlalchemy import Engine, inspect, select
 
 from publisher.core import Core
 from publisher.readiness import current_revision
+from publisher.storage import storage_for
 
 MANIFEST = "manifest.json"
 SQLITE_FILE = "warta.sqlite3"
 PG_FILE = "warta.pgdump"
 MEDIA = "media"
 FORMAT = 1
-#: Files in the media folder that are not media: uploads being written, readiness probes.
-_NOT_MEDIA = shutil.ignore_patterns("*.part", ".ready-*")
 
 
 class BackupError(ValueError):
@@ -124,11 +124,13 @@ def backup(core: Core, target: Path) -> Summary:
         url, env = _libpq(engine)
         _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
               f"--file={db_file}", f"--dbname={url}"], env, "pg_dump")
-    media_dir = core.settings.media_dir
-    if media_dir.is_dir():
-        shutil.copytree(media_dir, target / MEDIA, ignore=_NOT_MEDIA)
-    else:
-        (target / MEDIA).mkdir()
+    storage = storage_for(core.settings)
+    (target / MEDIA).mkdir()
+    for key in sorted(storage.keys()):
+        dest = target / MEDIA / key
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with storage.open(key) as src, dest.open("wb") as out:
+            shutil.copyfileobj(src, out, 1024 * 1024)
     files = [p for p in (target / MEDIA).rglob("*") if p.is_file()]
     summary = Summary(backend, revision, len(files), sum(p.stat().st_size for p in files))
     manifest = {"format": FORMAT, "created_at": core.now().isoformat(), "backend": backend,
@@ -190,14 +192,16 @@ def restore(core: Core, source: Path) -> Summary:
               "--single-transaction", f"--dbname={url}", str(db_file)], env, "pg_restore")
     copied = 0
     size = 0
-    media_dir = core.settings.media_dir
+    storage = storage_for(core.settings)
     for path in sorted((source / MEDIA).rglob("*")):
         if not path.is_file():
             continue
-        dest = media_dir / path.relative_to(source / MEDIA)
-        if not dest.exists():  # content-addressed: a file of that name is that content
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
+        key = path.relative_to(source / MEDIA).as_posix()
+        if not storage.exists(key):  # content-addressed: a file of that name is that content
+            fd, tmp = tempfile.mkstemp(suffix=".part")
+            os.close(fd)
+            shutil.copyfile(path, tmp)
+            storage.put_file(Path(tmp), key)
         copied += 1
         size += path.stat().st_size
     upgrade(engine)

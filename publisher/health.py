@@ -9,7 +9,6 @@ what failed: the body is public, so it never carries a URL, a path or an excepti
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from publisher.core import Core
 from publisher.db import read_only_connection
 from publisher.models import WorkerHeartbeat
 from publisher.readiness import current_revision, migration_heads
+from publisher.storage import storage_for
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +73,11 @@ def database_checks(core: Core) -> list[Check]:
 
 
 def media_check(core: Core) -> Check:
-    """The media storage accepts a write: a tiny file created and removed in the folder."""
-    folder = core.settings.media_dir
+    """The media storage accepts a write now (``MediaStorage.check``)."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".ready-", suffix=".tmp") as fh:
-            fh.write(b"ok")
-            fh.flush()
+        storage_for(core.settings).check()
     except OSError:
-        log.warning("readiness: the media folder is not writable", exc_info=True)
+        log.warning("readiness: the media storage is not writable", exc_info=True)
         return Check("media", False, {"error": "media storage not writable"})
     return Check("media", True)
 
