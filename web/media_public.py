@@ -22,7 +22,7 @@ def public_media(token: str):  # type: ignore[no-untyped-def]
     if rel is None:
         abort(404)
     try:
-        with storage_for(core.settings).local_path(rel) as path:
-            return send_file(path, max_age=3600)
+        path = storage_for(core.settings).local_path(rel)
     except (UnsafeKey, FileNotFoundError):
         abort(404)
+    return send_file(path, max_age=3600)

@@ -3,15 +3,14 @@ up media never joins paths itself (DESIGN §8, issue 17).
 
 Keys are the content-addressed relative names Warta already stores in ``MediaAsset.path``
 (``ab/ab12….jpg``, ``derived/<spec>.jpg``). The local folder (``WARTA_MEDIA_DIR``) is the one
-implementation today; an S3-compatible one is to follow behind the same methods, which is why
-reads go through ``local_path`` (a file an adapter can slice; for object storage a cached
-download) and ``url_for`` may offer a presigned link.
+implementation selected today; ``storage/s3.py`` is the S3-compatible one behind the same
+methods, which is why reads go through ``local_path`` (a file an adapter can slice; for object
+storage a cached download) and ``url_for`` may offer a presigned link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -49,9 +48,10 @@ class MediaStorage(Protocol):
 
     def read_range(self, key: str, start: int, length: int) -> bytes: ...
 
-    def local_path(self, key: str) -> AbstractContextManager[Path]:
+    def local_path(self, key: str) -> Path:
         """A local file with the object's bytes, for code that needs one (Pillow, PyAV, the
-        adapters' ``FileSlice``)."""
+        adapters' ``FileSlice``); it stays (for object storage: a cache, never stale, since
+        keys are content hashes). ``FileNotFoundError`` when absent."""
         ...
 
     def url_for(self, key: str, expires_seconds: int) -> str | None:

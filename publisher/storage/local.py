@@ -6,7 +6,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
@@ -59,11 +58,11 @@ class LocalStorage:
             fh.seek(start)
             return fh.read(length)
 
-    def local_path(self, key: str) -> AbstractContextManager[Path]:
+    def local_path(self, key: str) -> Path:
         path = self.path(key)
         if not path.is_file():
             raise FileNotFoundError(key)
-        return nullcontext(path)
+        return path
 
     def url_for(self, key: str, expires_seconds: int) -> str | None:
         check_key(key)
