@@ -77,6 +77,8 @@ def test_keys_that_leave_the_store_are_refused(store: MediaStorage, tmp_path: Pa
     with pytest.raises(UnsafeKey):
         check_key(key)
     for call in (lambda: store.exists(key), lambda: store.open(key),
+                 lambda: store.local_path(key), lambda: store.size(key),
+                 lambda: store.read_range(key, 0, 1),
                  lambda: store.url_for(key, 60), lambda: store.delete(key),
                  lambda: store.put_file(_file(tmp_path, b"x"), key)):
         with pytest.raises(UnsafeKey):
