@@ -28,7 +28,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_SECRET_KEY": ("", "Flask session signing key; generated into var/ when empty"),
     "WARTA_ENCRYPTION_KEY": ("", "Fernet key for channel credentials; generated into var/ "
                                  "when empty"),
-    "WARTA_MEDIA_DIR": ("var/media", "where uploaded media are stored, by content hash"),
+    "WARTA_MEDIA_DIR": ("var/media", "where uploaded media are stored, by content hash (with "
+                                     "WARTA_MEDIA_URL: this machine's cache of the bucket)"),
+    "WARTA_MEDIA_URL": ("", "s3://bucket/prefix to keep media in S3-compatible object storage "
+                            "(empty: the WARTA_MEDIA_DIR folder)"),
+    "WARTA_S3_ENDPOINT_URL": ("", "the object store's URL (MinIO, SeaweedFS, a cloud's S3; "
+                                  "empty: AWS or AWS_ENDPOINT_URL)"),
+    "WARTA_S3_REGION": ("", "its region (empty: boto3's default)"),
+    "WARTA_S3_ACCESS_KEY_ID": ("", "its access key (empty: boto3's chain, e.g. AWS_ACCESS_KEY_ID)"),
+    "WARTA_S3_SECRET_ACCESS_KEY": ("", "its secret key"),
     "WARTA_MAX_UPLOAD_MB": ("512", "largest accepted upload, in MB"),
     "WARTA_TIMEZONE": ("Asia/Jakarta", "zone for times given without an offset, and new units"),
     "WARTA_POLL_SECONDS": ("1", "worker tick: how often it claims due jobs"),
@@ -194,6 +202,12 @@ class Settings:
     #: who may read /metrics: a Bearer token and/or client networks (neither: 404).
     metrics_token: str = field(default="", repr=False)
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: s3://bucket/prefix, or "" for the local media folder (WARTA_MEDIA_URL).
+    media_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
     #: where a worker serves its own metrics (None: it does not).
     worker_metrics_port: int | None = None
     worker_metrics_addr: str = "127.0.0.1"
@@ -260,6 +274,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
     log_format = full["WARTA_LOG_FORMAT"].strip().lower()
     if log_format not in ("text", "json"):
         raise SettingsError(f"WARTA_LOG_FORMAT={full['WARTA_LOG_FORMAT']!r} must be text or json.")
+    media_url = full["WARTA_MEDIA_URL"].strip()
+    if media_url and (not media_url.startswith("s3://") or not media_url[5:].split("/")[0]):
+        raise SettingsError(f"WARTA_MEDIA_URL={media_url!r} must be s3://bucket or "
+                            "s3://bucket/prefix (or empty for the local folder).")
+    if bool(full["WARTA_S3_ACCESS_KEY_ID"].strip()) != bool(
+            full["WARTA_S3_SECRET_ACCESS_KEY"].strip()):
+        raise SettingsError("WARTA_S3_ACCESS_KEY_ID and WARTA_S3_SECRET_ACCESS_KEY: set both or "
+                            "neither.")
     ready_within = parse_duration(full["WARTA_READY_WORKER_WITHIN"], "WARTA_READY_WORKER_WITHIN")
     return Settings(
         database_url=full["WARTA_DATABASE_URL"],
@@ -291,6 +313,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         require_totp=_roles(full, "WARTA_REQUIRE_TOTP"),
         log_format=log_format,
         ready_worker_within=ready_within if ready_within.total_seconds() > 0 else None,
+        media_url=media_url,
+        s3_endpoint_url=full["WARTA_S3_ENDPOINT_URL"].strip(),
+        s3_region=full["WARTA_S3_REGION"].strip(),
+        s3_access_key_id=full["WARTA_S3_ACCESS_KEY_ID"].strip(),
+        s3_secret_access_key=full["WARTA_S3_SECRET_ACCESS_KEY"].strip(),
         metrics_token=full["WARTA_METRICS_TOKEN"].strip(),
         metrics_allow=_networks(full, "WARTA_METRICS_ALLOW"),
         worker_metrics_port=_port(full, "WARTA_WORKER_METRICS_PORT"),

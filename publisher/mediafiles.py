@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from PIL import Image, UnidentifiedImageError
 
 from publisher.services.errors import Invalid
+from publisher.storage import MediaStorage
 from publisher.storage.local import LocalStorage
 
 IMAGE_MIMES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
@@ -43,8 +44,10 @@ class StoredFile:
     duration: float | None = None
 
 
-def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: int) -> StoredFile:
-    """Stream an upload to disk (never whole in memory), hash it, and sniff what it really is.
+def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: int,
+                 storage: MediaStorage | None = None) -> StoredFile:
+    """Stream an upload to disk (never whole in memory), hash it, and sniff what it really is;
+    then hand it to the media storage (default: the folder itself) under its content hash.
 
     The file's content decides its kind, not its name: a renamed executable is refused.
     """
@@ -78,7 +81,7 @@ def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: in
     if ext == ".jpe":
         ext = ".jpg"
     rel = f"{sha[:2]}/{sha}{ext}"
-    LocalStorage(media_dir).put_file(tmp_path, rel)
+    (storage or LocalStorage(media_dir)).put_file(tmp_path, rel)
     return StoredFile(sha, kind, mime, size, width, height, rel, duration)
 
 

@@ -10,6 +10,7 @@ storage a cached download) and ``url_for`` may offer a presigned link.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -70,8 +71,27 @@ class MediaStorage(Protocol):
         ...
 
 
+_STORES: dict[tuple[str, ...], MediaStorage] = {}
+_STORES_LOCK = threading.Lock()
+
+
 def storage_for(settings: Settings) -> MediaStorage:
-    """The store the settings name: the local media folder."""
+    """The store the settings name: the local media folder, or the bucket of
+    ``WARTA_MEDIA_URL`` with ``WARTA_MEDIA_DIR`` as this machine's cache of it. One per
+    process and configuration (a boto3 client is costly to build and safe to share)."""
     from publisher.storage.local import LocalStorage
 
-    return LocalStorage(settings.media_dir)
+    if not settings.media_url:
+        return LocalStorage(settings.media_dir)
+    ident = (settings.media_url, settings.s3_endpoint_url, settings.s3_region,
+             settings.s3_access_key_id, settings.s3_secret_access_key, str(settings.media_dir))
+    with _STORES_LOCK:
+        store = _STORES.get(ident)
+        if store is None:
+            from publisher.storage.s3 import S3Storage
+
+            store = _STORES[ident] = S3Storage.from_url(
+                settings.media_url, cache_dir=settings.media_dir,
+                endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+                access_key=settings.s3_access_key_id, secret_key=settings.s3_secret_access_key)
+        return store
