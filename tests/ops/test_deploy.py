@@ -209,12 +209,13 @@ def test_compose_builds_the_image_from_this_repository():
     dockerfile = (context / build["dockerfile"]).read_text()
     for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
         assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which is missing"
-    assert 'pip install ".[deploy]"' in dockerfile
+    assert 'pip install ".[deploy,s3]"' in dockerfile
     import tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"]
     assert any(d.startswith("gunicorn") for d in extras["deploy"])
+    assert any(d.startswith("boto3") for d in extras["s3"])
     assert "WORKDIR /opt/warta" in dockerfile and "COPY docs/ops docs/ops" in dockerfile
 
 
