@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 import click
@@ -310,42 +309,7 @@ def worker(once: bool) -> None:
     Worker(core).run_forever()
 
 
-@cli.command(help="Cadangkan database dan media ke folder baru / back up the database and the "
-                  "media into a new folder.")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
-@friendly
-def backup(folder: Path) -> None:
-    from publisher import backup as bk
 
-    core = make_core()
-    try:
-        done = bk.backup(core, folder)
-    finally:
-        core.engine.dispose()
-    click.echo(f"Cadangan / backup of {bk.database_label(core)} ({done.backend}, schema "
-               f"{done.revision}) and {done.media_files} media files ({done.media_bytes} bytes) "
-               f"in {folder}.")
-    click.echo("Simpan WARTA_ENCRYPTION_KEY terpisah: kunci itu tidak ada di cadangan / keep "
-               "WARTA_ENCRYPTION_KEY apart: it is not in the backup.")
-
-
-@cli.command(help="Pulihkan cadangan ke instalasi kosong / restore a backup into an empty "
-                  "installation.")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@friendly
-def restore(folder: Path) -> None:
-    from publisher import backup as bk
-
-    core = make_core(create=True)
-    try:
-        done = bk.restore(core, folder)
-        opens = bk.credentials_open(core)
-    finally:
-        core.engine.dispose()
-    click.echo(f"Dipulihkan / restored into {bk.database_label(core)}: schema {done.revision}, "
-               f"{done.media_files} media files.")
-    if opens is False:
-        click.echo("Peringatan: kredensial saluran tidak dapat dibuka dengan WARTA_ENCRYPTION_KEY "
-                   "ini; pakai kunci instalasi asal / warning: the channels' credentials cannot "
-                   "be opened with this WARTA_ENCRYPTION_KEY; use the original installation's.",
-                   err=True)
+# The operations commands (backup, restore, media) live beside this module; importing it
+# registers them on ``cli``.
+from publisher import cli_ops  # noqa: E402,F401,I001
