@@ -7,9 +7,10 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 
@@ -29,9 +30,9 @@ class Report:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _sha256(stream_of: Callable[[], object]) -> str:
+def _sha256(fh: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with stream_of() as fh:  # type: ignore[attr-defined]
+    with fh:
         while block := fh.read(1024 * 1024):
             digest.update(block)
     return digest.hexdigest()
@@ -62,7 +63,7 @@ def check(core: Core, *, verify: bool = False) -> Report:
             report.problems.append((key, "missing"))
         elif store.size(key) != size:
             report.problems.append((key, "wrong size"))
-        elif verify and _sha256(lambda k=key: store.open(k)) != sha:
+        elif verify and _sha256(store.open(key)) != sha:
             report.problems.append((key, "corrupt"))
     return report
 
@@ -90,7 +91,7 @@ def migrate(source: MediaStorage, target: MediaStorage) -> Report:
         os.close(fd)
         shutil.copyfile(local, tmp)
         want = _expected_hash(key)
-        if want is not None and _sha256(lambda p=tmp: open(p, "rb")) != want:
+        if want is not None and _sha256(open(tmp, "rb")) != want:
             Path(tmp).unlink(missing_ok=True)
             report.problems.append((key, "corrupt at the source"))
             continue
