@@ -22,6 +22,11 @@ class UnsafeKey(ValueError):
     """A key that is not a plain relative name inside the store (``..``, absolute, empty)."""
 
 
+class StorageUnavailable(OSError):
+    """The store did not answer (network, credentials, the server): try again later, unlike
+    ``FileNotFoundError``, which means the object is not there."""
+
+
 def check_key(key: str) -> str:
     """``key`` if it names something inside the store, else ``UnsafeKey``."""
     parts = key.split("/")

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from publisher.storage import check_key
+from publisher.storage import StorageUnavailable, check_key
 
 #: Above this size an upload goes in parts of this size (S3's minimum part is 5 MiB).
 MULTIPART_BYTES = 16 * 1024 * 1024
@@ -85,12 +85,14 @@ class S3Storage:
         os.replace(tmp, cached)
 
     def exists(self, key: str) -> bool:
+        name = self._name(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            self.client.head_object(Bucket=self.bucket, Key=name)
         except Exception as exc:
             if _missing(exc):
                 return False
-            raise
+            raise StorageUnavailable(f"object storage did not answer: {type(exc).__name__}") \
+                from exc
         return True
 
     def size(self, key: str) -> int:
@@ -141,7 +143,8 @@ class S3Storage:
             Path(tmp).unlink(missing_ok=True)
             if _missing(exc):
                 raise FileNotFoundError(key) from None
-            raise
+            raise StorageUnavailable(f"object storage read failed: {type(exc).__name__}") \
+                from exc
         os.replace(tmp, cached)
         return cached
 

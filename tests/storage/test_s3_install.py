@@ -126,3 +126,67 @@ def test_media_url_is_checked(test_env):  # type: ignore[no-untyped-def]
     with pytest.raises(SettingsError, match="set both"):
         load_settings({**test_env, "WARTA_MEDIA_URL": "s3://b",
                        "WARTA_S3_ACCESS_KEY_ID": "only-the-id"})
+
+
+def _post_with_photo(core, make_user, clock, account: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    operator, approver = make_user(Role.OPERATOR), make_user(Role.APPROVER)
+    asset_id = _upload(core, operator, _photo())
+    with core.sessions() as s:
+        key = s.get(MediaAsset, asset_id).path
+    post_id = approved_post(core, operator, approver, [sandbox_channel(core, operator, account)],
+                            media=[asset_id], when=clock.now + timedelta(minutes=1))
+    return post_id, key
+
+
+def _publication(core, post_id: int) -> Publication:  # type: ignore[no-untyped-def]
+    with core.sessions() as s:
+        return s.query(Publication).filter_by(post_id=post_id).one()
+
+
+def test_a_medium_missing_from_the_store_fails_before_any_call(core, make_user, clock):  # type: ignore[no-untyped-def]
+    post_id, key = _post_with_photo(core, make_user, clock, "hilang")
+    (core.settings.media_dir / key).unlink()  # the local folder lost it
+    clock.advance(minutes=1)
+    run_once(core)
+    pub = _publication(core, post_id)
+    assert pub.status == PublicationStatus.FAILED and pub.error_code == "media_missing"
+    assert pub.submitted_at is None and outbox_records(core, "hilang") == []
+
+
+def test_a_store_that_does_not_answer_holds_the_post_until_it_does(
+        web_core, make_user, clock, tmp_path, s3_server):  # type: ignore[no-untyped-def]
+    post_id, key = _post_with_photo(web_core, make_user, clock, "tunggu")
+    prefix = web_core.settings.media_url.split("/", 3)[3] + "/"
+    assert s3_server.client().head_object(Bucket=s3_server.bucket, Key=prefix + key)
+    locked_out = build_core(web_core.settings.with_(media_dir=tmp_path / "w1",
+                                                    s3_secret_access_key="salah"), clock=clock)
+    clock.advance(minutes=1)
+    run_once(locked_out)
+    locked_out.engine.dispose()
+    pub = _publication(web_core, post_id)
+    assert pub.status == PublicationStatus.QUEUED and pub.submitted_at is None
+    assert outbox_records(web_core, "tunggu") == []
+    # once the store answers (here: the right key), the post goes out at the next try
+    fixed = build_core(web_core.settings.with_(media_dir=tmp_path / "w2"), clock=clock)
+    try:
+        assert run_once(fixed) == 0  # not before the retry time
+        clock.advance(seconds=61)
+        assert run_once(fixed) == 1
+    finally:
+        fixed.engine.dispose()
+    assert _publication(web_core, post_id).status == PublicationStatus.PUBLISHED
+
+
+def test_an_object_missing_from_the_bucket_fails(web_core, make_user, clock, tmp_path,
+                                                 s3_server):  # type: ignore[no-untyped-def]
+    post_id, key = _post_with_photo(web_core, make_user, clock, "hilang-s3")
+    prefix = web_core.settings.media_url.split("/", 3)[3] + "/"
+    s3_server.client().delete_object(Bucket=s3_server.bucket, Key=prefix + key)
+    elsewhere = build_core(web_core.settings.with_(media_dir=tmp_path / "w3"), clock=clock)
+    try:
+        clock.advance(minutes=1)
+        run_once(elsewhere)
+    finally:
+        elsewhere.engine.dispose()
+    pub = _publication(web_core, post_id)
+    assert pub.status == PublicationStatus.FAILED and pub.error_code == "media_missing"
