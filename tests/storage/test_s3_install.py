@@ -15,6 +15,7 @@ import requests
 from PIL import Image
 
 from adapters.sandbox import SandboxAdapter
+from postqueue.models import Job
 from publisher.config import load_settings
 from publisher.core import build_core
 from publisher.models import MediaAsset, Publication, PublicationStatus, Role, User
@@ -166,6 +167,10 @@ def test_a_store_that_does_not_answer_holds_the_post_until_it_does(
     pub = _publication(web_core, post_id)
     assert pub.status == PublicationStatus.QUEUED and pub.submitted_at is None
     assert outbox_records(web_core, "tunggu") == []
+    with web_core.sessions() as s:  # a decided wait, not a crash of the worker's batch
+        job = s.get(Job, pub.job_id)
+        assert job.last_error == "media storage unavailable"
+        assert job.run_at == clock.now + timedelta(seconds=60)
     # once the store answers (here: the right key), the post goes out at the next try
     fixed = build_core(web_core.settings.with_(media_dir=tmp_path / "w2"), clock=clock)
     try:
