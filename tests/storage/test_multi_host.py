@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from publisher.config import load_settings
 from publisher.core import build_core
-from publisher.models import MediaAsset, Publication, PublicationStatus, PublishAttempt, Role
+from publisher.models import Publication, PublicationStatus, PublishAttempt, Role
 from publisher.models import User as UserModel
 from publisher.services.media import upload_media
 from tests.helpers import approved_post, outbox_records, sandbox_channel, set_control
@@ -40,10 +40,11 @@ def test_two_workers_on_other_machines_publish_an_album_from_the_bucket(
         op, ap = make_user(Role.OPERATOR), make_user(Role.APPROVER)
         photos = [_photo(i) for i in range(3)]
         with web.sessions.begin() as s:
-            ids = [upload_media(web, s, s.get(UserModel, op.id), io.BytesIO(p), f"{i}.png").id
-                   for i, p in enumerate(photos)]
-        with web.sessions() as s:
-            keys = [s.get(MediaAsset, i).path for i in ids]
+            author = s.get(UserModel, op.id)
+            assert author is not None
+            assets = [upload_media(web, s, author, io.BytesIO(p), f"{i}.png")
+                      for i, p in enumerate(photos)]
+            ids, keys = [a.id for a in assets], [a.path for a in assets]
         accounts = [f"album{i}" for i in range(8)]
         channels = [sandbox_channel(web, op, a) for a in accounts]
         for a in accounts:
