@@ -25,7 +25,7 @@ def make_core(*, create: bool = False) -> Core:
     the database must already be there and migrated: otherwise one sentence says so before any
     file or key is created."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if create:
         check_backend(settings.database_url)
     else:
@@ -292,6 +292,7 @@ def token_revoke(token_id: int) -> None:
               help="jalankan tugas jatuh tempo sekali lalu keluar / run the due jobs once and exit")
 @friendly
 def worker(once: bool) -> None:
+    from publisher.observability.exposition import serve_worker_metrics
     from publisher.worker import Worker, run_once
 
     core = make_core()
@@ -299,4 +300,16 @@ def worker(once: bool) -> None:
         n = run_once(core)
         click.echo(f"{n} tugas dijalankan / jobs run.")
         return
+    try:
+        serve_worker_metrics(core.settings)
+    except OSError as exc:
+        raise ValueError(f"WARTA_WORKER_METRICS_PORT={core.settings.worker_metrics_port}: "
+                         f"tidak dapat membuka port itu / cannot listen there ({exc.strerror})"
+                         ) from None
     Worker(core).run_forever()
+
+
+
+# The operations commands (backup, restore, media) live beside this module; importing it
+# registers them on ``cli``.
+from publisher import cli_ops  # noqa: E402,F401,I001

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,7 +28,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_SECRET_KEY": ("", "Flask session signing key; generated into var/ when empty"),
     "WARTA_ENCRYPTION_KEY": ("", "Fernet key for channel credentials; generated into var/ "
                                  "when empty"),
-    "WARTA_MEDIA_DIR": ("var/media", "where uploaded media are stored, by content hash"),
+    "WARTA_MEDIA_DIR": ("var/media", "where uploaded media are stored, by content hash (with "
+                                     "WARTA_MEDIA_URL: this machine's cache of the bucket)"),
+    "WARTA_MEDIA_URL": ("", "s3://bucket/prefix to keep media in S3-compatible object storage "
+                            "(empty: the WARTA_MEDIA_DIR folder)"),
+    "WARTA_S3_ENDPOINT_URL": ("", "the object store's URL (MinIO, SeaweedFS, a cloud's S3; "
+                                  "empty: AWS or AWS_ENDPOINT_URL)"),
+    "WARTA_S3_REGION": ("", "its region (empty: boto3's default)"),
+    "WARTA_S3_ACCESS_KEY_ID": ("", "its access key (empty: boto3's chain, e.g. AWS_ACCESS_KEY_ID)"),
+    "WARTA_S3_SECRET_ACCESS_KEY": ("", "its secret key"),
     "WARTA_MAX_UPLOAD_MB": ("512", "largest accepted upload, in MB"),
     "WARTA_TIMEZONE": ("Asia/Jakarta", "zone for times given without an offset, and new units"),
     "WARTA_POLL_SECONDS": ("1", "worker tick: how often it claims due jobs"),
@@ -51,6 +60,16 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_LOG_LEVEL": ("INFO", "logging level"),
     "WARTA_TRUSTED_PROXIES": ("0", "reverse proxies in front of Warta whose X-Forwarded-* "
                                    "headers are believed (0: none)"),
+    # Operations (docs/ops/): health, metrics, logs.
+    "WARTA_LOG_FORMAT": ("text", "text, or json for one JSON object per line (log collectors)"),
+    "WARTA_READY_WORKER_WITHIN": ("60s", "/readyz fails when no worker beat this recently "
+                                         "(0: do not check workers)"),
+    "WARTA_METRICS_TOKEN": ("", "Bearer token that may read /metrics"),
+    "WARTA_METRICS_ALLOW": ("", "addresses or networks that may read /metrics without the "
+                                "token, e.g. 127.0.0.1,10.0.0.0/8"),
+    "WARTA_WORKER_METRICS_PORT": ("", "port on which each `warta worker` serves its own "
+                                      "Prometheus metrics (empty: none)"),
+    "WARTA_WORKER_METRICS_ADDR": ("127.0.0.1", "address that port listens on"),
     # "Connect with X / Google / Facebook" on the Channels page: each button appears only when
     # its platform app is configured. The redirect URI to register at the platform is
     # <WARTA_PUBLIC_URL>/akun/sambung/<x|google|meta|tiktok|threads>/kembali.
@@ -96,6 +115,29 @@ def _roles(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     if unknown:
         raise SettingsError(f"{name}: unknown role {unknown[0]!r} (admin, approver, operator)")
     return roles
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``127.0.0.1, 10.0.0.0/8, ::1`` into networks (a bare address is a /32 or /128)."""
+    out = []
+    for part in (p.strip() for p in env[name].split(",")):
+        if not part:
+            continue
+        try:
+            out.append(ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an address or network "
+                                "(e.g. 127.0.0.1, 10.0.0.0/8).") from None
+    return tuple(out)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    if not env[name].strip():
+        return None
+    port = _int(env, name, 1)
+    if port > 65535:
+        raise SettingsError(f"{name}={env[name]!r} must be a port number (1-65535).")
+    return port
 
 
 def parse_duration(text: str, name: str) -> timedelta:
@@ -241,6 +283,22 @@ class Settings:
     #: the bot for notification direct messages (empty: Telegram is off).
     notify_telegram_token: str = field(default="", repr=False)
     notify_telegram_api_url: str = "https://api.telegram.org"
+    #: "text" or "json" (WARTA_LOG_FORMAT).
+    log_format: str = "text"
+    #: /readyz wants a worker heartbeat this recent; None: workers are not checked.
+    ready_worker_within: timedelta | None = timedelta(seconds=60)
+    #: who may read /metrics: a Bearer token and/or client networks (neither: 404).
+    metrics_token: str = field(default="", repr=False)
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    #: s3://bucket/prefix, or "" for the local media folder (WARTA_MEDIA_URL).
+    media_url: str = ""
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: where a worker serves its own metrics (None: it does not).
+    worker_metrics_port: int | None = None
+    worker_metrics_addr: str = "127.0.0.1"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -301,6 +359,18 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         # A worker missing one beat (a slow disk, a busy CPU) must not be declared dead.
         raise SettingsError(f"WARTA_WORKER_DEAD_AFTER={full['WARTA_WORKER_DEAD_AFTER']!r} must "
                             "be at least three heartbeats (WARTA_HEARTBEAT_SECONDS).")
+    log_format = full["WARTA_LOG_FORMAT"].strip().lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"WARTA_LOG_FORMAT={full['WARTA_LOG_FORMAT']!r} must be text or json.")
+    media_url = full["WARTA_MEDIA_URL"].strip()
+    if media_url and (not media_url.startswith("s3://") or not media_url[5:].split("/")[0]):
+        raise SettingsError(f"WARTA_MEDIA_URL={media_url!r} must be s3://bucket or "
+                            "s3://bucket/prefix (or empty for the local folder).")
+    if bool(full["WARTA_S3_ACCESS_KEY_ID"].strip()) != bool(
+            full["WARTA_S3_SECRET_ACCESS_KEY"].strip()):
+        raise SettingsError("WARTA_S3_ACCESS_KEY_ID and WARTA_S3_SECRET_ACCESS_KEY: set both or "
+                            "neither.")
+    ready_within = parse_duration(full["WARTA_READY_WORKER_WITHIN"], "WARTA_READY_WORKER_WITHIN")
     return Settings(
         database_url=full["WARTA_DATABASE_URL"],
         secret_key=full["WARTA_SECRET_KEY"],
@@ -336,4 +406,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         smtp=_smtp(full, public_url),
         notify_telegram_token=_telegram_token(full, public_url),
         notify_telegram_api_url=full["WARTA_NOTIFY_TELEGRAM_API_URL"].strip().rstrip("/"),
+        log_format=log_format,
+        ready_worker_within=ready_within if ready_within.total_seconds() > 0 else None,
+        media_url=media_url,
+        s3_endpoint_url=full["WARTA_S3_ENDPOINT_URL"].strip(),
+        s3_region=full["WARTA_S3_REGION"].strip(),
+        s3_access_key_id=full["WARTA_S3_ACCESS_KEY_ID"].strip(),
+        s3_secret_access_key=full["WARTA_S3_SECRET_ACCESS_KEY"].strip(),
+        metrics_token=full["WARTA_METRICS_TOKEN"].strip(),
+        metrics_allow=_networks(full, "WARTA_METRICS_ALLOW"),
+        worker_metrics_port=_port(full, "WARTA_WORKER_METRICS_PORT"),
+        worker_metrics_addr=full["WARTA_WORKER_METRICS_ADDR"].strip() or "127.0.0.1",
     )

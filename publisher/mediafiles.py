@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from PIL import Image, UnidentifiedImageError
 
 from publisher.services.errors import Invalid
+from publisher.storage import MediaStorage
+from publisher.storage.local import LocalStorage
 
 IMAGE_MIMES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 VIDEO_MIMES = {"video/mp4", "video/quicktime", "video/webm"}
@@ -43,8 +44,10 @@ class StoredFile:
     duration: float | None = None
 
 
-def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: int) -> StoredFile:
-    """Stream an upload to disk (never whole in memory), hash it, and sniff what it really is.
+def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: int,
+                 storage: MediaStorage | None = None) -> StoredFile:
+    """Stream an upload to disk (never whole in memory), hash it, and sniff what it really is;
+    then hand it to the media storage (default: the folder itself) under its content hash.
 
     The file's content decides its kind, not its name: a renamed executable is refused.
     """
@@ -78,12 +81,7 @@ def store_upload(stream: BinaryIO, filename: str, media_dir: Path, max_bytes: in
     if ext == ".jpe":
         ext = ".jpg"
     rel = f"{sha[:2]}/{sha}{ext}"
-    target = media_dir / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        tmp_path.unlink()
-    else:
-        shutil.move(str(tmp_path), target)
+    (storage or LocalStorage(media_dir)).put_file(tmp_path, rel)
     return StoredFile(sha, kind, mime, size, width, height, rel, duration)
 
 

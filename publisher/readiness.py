@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import Connection, create_engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
@@ -36,6 +37,19 @@ def _quiet(name: str) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(before)
+
+
+@lru_cache(maxsize=1)
+def migration_heads() -> tuple[str, ...]:
+    """The newest schema revision(s) this code knows (read once: the files do not change
+    while the process runs)."""
+    return tuple(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The schema revision the database says it has (``None``: no Warta tables)."""
+    with _quiet("alembic.runtime.migration"):
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 class NotReady(Exception):
@@ -88,8 +102,8 @@ def check_database(url: str) -> None:
         connect_args = {"connect_timeout": 5}
     engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
     try:
-        with engine.connect() as conn, _quiet("alembic.runtime.migration"):
-            current = MigrationContext.configure(conn).get_current_revision()
+        with engine.connect() as conn:
+            current = current_revision(conn)
     except NoSuchModuleError:  # pragma: no cover - check_backend refuses these first
         raise NotReady(f"Driver basis data untuk {shown} tidak terpasang.",
                        f"The database driver for {shown} is not installed.") from None
@@ -101,7 +115,7 @@ def check_database(url: str) -> None:
                        "WARTA_DATABASE_URL and that the database server is running.") from None
     finally:
         engine.dispose()
-    heads = ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    heads = migration_heads()
     if current is None:
         raise NotReady(f"Database {shown} belum disiapkan: jalankan `warta init`.",
                        f"The database {shown} has no Warta tables yet: run `warta init`.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -14,8 +17,10 @@ from adapters import get_adapter_class
 from adapters.base import AdapterContext, BaseAdapter, Credentials, MediaFile, OutgoingPost
 from adapters.errors import remember_secrets, secret_values
 from publisher.core import Core
-from publisher.mediafiles import convert_image, sign_media_path
+from publisher.mediafiles import PUBLIC_URL_SECONDS, convert_image, sign_media_path
 from publisher.models import Channel, Post, Publication
+from publisher.observability.instruments import instrument
+from publisher.storage import MediaStorage, storage_for
 
 _local = threading.local()
 
@@ -56,7 +61,7 @@ def build_adapter(core: Core, platform: str, credentials: dict[str, Any], *,
         ctx.progress = progress
     if save_state is not None:
         ctx.save_state = save_state
-    return cls(ctx)
+    return instrument(cls(ctx), platform)
 
 
 def effective_content(post: Post, channel_id: int) -> tuple[str, str | None, dict[str, Any]]:
@@ -87,25 +92,44 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
     text, title, options = effective_content_of(body, overrides, channel_id)
     caps = adapter_cls.caps
     media_dir = core.settings.media_dir
+    storage = storage_for(core.settings)
     files: list[MediaFile] = []
     for asset in media:
-        path = media_dir / asset.path
+        # A local file for the adapter to read (object storage: this machine's cached copy)
+        path = storage.local_path(asset.path)
         mime, width, height, size = asset.mime, asset.width, asset.height, asset.size
         rel = asset.path
         if asset.kind == "image" and (caps.image_mimes or caps.image_aspect):
-            path, mime, width, height = convert_image(path, media_dir, caps.image_mimes,
-                                                      caps.image_aspect)
+            converted, mime, width, height = convert_image(path, media_dir, caps.image_mimes,
+                                                           caps.image_aspect)
+            if converted != path:
+                rel = Path(converted).relative_to(media_dir).as_posix()
+                _keep_derived(storage, Path(converted), rel)
+            path = converted
             size = path.stat().st_size
-            rel = str(Path(path).relative_to(media_dir))
         public_url = None
-        if caps.needs_public_urls and core.settings.public_url:
-            token = sign_media_path(core.settings.secret_key, rel)
-            public_url = f"{core.settings.public_url}/m/{token}{Path(rel).suffix}"
+        if caps.needs_public_urls:
+            # The store's own link where it has one (a presigned GET), else Warta's signed one
+            public_url = storage.url_for(rel, PUBLIC_URL_SECONDS)
+            if public_url is None and core.settings.public_url:
+                token = sign_media_path(core.settings.secret_key, rel)
+                public_url = f"{core.settings.public_url}/m/{token}{Path(rel).suffix}"
         files.append(MediaFile(path=str(path), kind=asset.kind, mime=mime, size=size,
                                sha256=asset.sha256, width=width, height=height,
                                duration=asset.duration, public_url=public_url))
     return OutgoingPost(key=f"warta-{pub_id}", body=text, media=tuple(files), link=link,
                         title=title, options=options, scheduled_at=scheduled_at)
+
+
+def _keep_derived(storage: MediaStorage, path: Path, key: str) -> None:
+    """A converted copy made on this machine is stored like any medium (once), so a link to
+    it works whichever machine serves it. The local folder already holds it where it is."""
+    if storage.exists(key):
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    os.close(fd)
+    shutil.copyfile(path, tmp)
+    storage.put_file(Path(tmp), key)
 
 
 def preview_post(post: Post, channel: Channel, media_dir: Path) -> OutgoingPost:

@@ -127,3 +127,73 @@ def test_an_app_served_by_another_server_still_redacts(core):  # type: ignore[no
     text = out.getvalue()
     assert "sendMessage" in text and "request failed" in text and "RuntimeError" in text
     assert token not in text and "ya29.rahasia-akses" not in text
+
+
+def _json_lines(text: str) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_json_lines_are_redacted_too(warta_env: None, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """``WARTA_LOG_FORMAT=json``: every line a JSON object, the message, traceback and extra
+    fields redacted as the text lines are (a token inside a message, an exception, ``extra``)."""
+    from publisher.cli import make_core
+
+    monkeypatch.setenv("WARTA_LOG_FORMAT", "json")
+    make_core(create=True).engine.dispose()
+    token = "123456:AAE-rahasia-token-bot"
+    log = logging.getLogger("publisher.worker")
+    log.warning("GET https://api.telegram.org/bot%s/getMe failed; Authorization: Bearer %s",
+                token, "ya29.rahasia-akses", extra={"publication_id": 7,
+                                                    "url": f"/bot{token}/sendPhoto"})
+    try:
+        raise RuntimeError(f"password=hunter2222 at https://api.telegram.org/bot{token}/x")
+    except RuntimeError:
+        log.exception("publish crashed")
+    err = capsys.readouterr().err
+    lines = _json_lines(err)  # every line parses
+    warn, crash = lines[-2], lines[-1]
+    assert warn["level"] == "WARNING" and warn["logger"] == "publisher.worker"
+    assert warn["message"].startswith("GET https://api.telegram.org/bot***/getMe failed")
+    assert warn["publication_id"] == 7 and warn["url"] == "/bot***/sendPhoto"
+    assert warn["time"].endswith("+00:00")
+    assert crash["message"] == "publish crashed" and "RuntimeError" in crash["exc_info"]
+    for secret in (token, token.split(":")[1], "ya29.rahasia-akses", "hunter2222"):
+        assert secret not in err
+
+
+def test_an_app_served_by_another_server_logs_json_lines(core, test_env, clock) -> None:  # type: ignore[no-untyped-def]
+    """With JSON chosen, gunicorn's own handlers write JSON lines too (one collector reads
+    the server's and Warta's lines alike), still redacted."""
+    import io
+
+    from publisher.config import load_settings
+    from publisher.core import build_core
+    from web.app import create_app
+
+    root, gunicorn = logging.getLogger(), logging.getLogger("gunicorn.error")
+    saved = (root.handlers[:], root.level, gunicorn.handlers[:])
+    out = io.StringIO()
+    root.handlers[:] = [logging.StreamHandler(out)]
+    gunicorn.handlers[:] = [logging.StreamHandler(out)]
+    json_core = build_core(load_settings({**test_env, "WARTA_LOG_FORMAT": "json"}), clock=clock)
+    try:
+        create_app(core=json_core)
+        gunicorn.error("worker failed with Authorization: Bearer %s", "ya29.rahasia-akses")
+    finally:
+        root.handlers[:], root.level, gunicorn.handlers[:] = saved
+        json_core.engine.dispose()
+    lines = _json_lines(out.getvalue())  # gunicorn's handler and the root's (propagated)
+    assert len(lines) == 2
+    assert all(x["logger"] == "gunicorn.error" and x["message"].startswith(
+        "worker failed with Authorization: ***") for x in lines)
+    assert "ya29.rahasia-akses" not in out.getvalue()
+
+
+def test_log_format_is_checked(test_env) -> None:  # type: ignore[no-untyped-def]
+    from publisher.config import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="WARTA_LOG_FORMAT"):
+        load_settings({**test_env, "WARTA_LOG_FORMAT": "yaml"})

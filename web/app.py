@@ -56,9 +56,10 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
     )
     app.extensions["warta.core"] = core
     if not logging.getLogger().handlers:
-        configure_logging(core.settings.log_level)
+        configure_logging(core.settings.log_level, core.settings.log_format)
     redact_existing_handlers(app.logger, logging.getLogger("gunicorn.error"),
-                             logging.getLogger("gunicorn.access"))
+                             logging.getLogger("gunicorn.access"),
+                             json_lines=core.settings.log_format == "json")
 
     from web import security
 
@@ -99,6 +100,9 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
     from web.media_public import bp as media_bp
 
     app.register_blueprint(media_bp)
+    from web.ops import bp as ops_bp
+
+    app.register_blueprint(ops_bp)
 
     @app.get("/favicon.ico")
     def favicon():  # type: ignore[no-untyped-def]

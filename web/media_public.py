@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, abort, send_file
 
 from publisher.mediafiles import unsign_media_path
+from publisher.storage import UnsafeKey, storage_for
 
 bp = Blueprint("public_media", __name__)
 
@@ -20,7 +21,8 @@ def public_media(token: str):  # type: ignore[no-untyped-def]
     rel = unsign_media_path(core.settings.secret_key, Path(token).stem if "." in token else token)
     if rel is None:
         abort(404)
-    path = (core.settings.media_dir / rel).resolve()
-    if not path.is_file() or core.settings.media_dir.resolve() not in path.parents:
+    try:
+        path = storage_for(core.settings).local_path(rel)
+    except (UnsafeKey, FileNotFoundError):
         abort(404)
     return send_file(path, max_age=3600)

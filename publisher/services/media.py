@@ -12,6 +12,7 @@ from publisher.mediafiles import store_upload
 from publisher.models import MediaAsset, User
 from publisher.services import audit
 from publisher.services.errors import Invalid
+from publisher.storage import storage_for
 
 
 def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
@@ -23,7 +24,7 @@ def upload_media(core: Core, session: Session, actor: User, stream: BinaryIO,
     # control characters are dropped, not kept as the asset's name.
     filename = "".join(c for c in filename or "" if c.isprintable())[:255]
     stored = store_upload(stream, filename or "upload", core.settings.media_dir,
-                          core.settings.max_upload_bytes)
+                          core.settings.max_upload_bytes, storage_for(core.settings))
     existing = session.execute(select(MediaAsset).where(
         MediaAsset.unit_id == actor.unit_id, MediaAsset.sha256 == stored.sha256)
     ).scalar_one_or_none()

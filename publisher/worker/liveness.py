@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from postqueue.queue import recover_owners_in, running_owners_in
 from publisher.core import Core
 from publisher.models import WorkerHeartbeat
+from publisher.observability import instruments
 from publisher.services import workers
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ class Liveness:
         self._beats += 1
         self.live_workers = max(1, int(n))
         self._last_ok = time.monotonic()
+        instruments.beat()
 
     def recover_dead(self) -> list[int]:
         """Re-queue the running jobs of workers whose heartbeat is stale (and, on PostgreSQL,

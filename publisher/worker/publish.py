@@ -41,6 +41,7 @@ from publisher.runtime import build_adapter, build_outgoing, outgoing_post
 from publisher.services import audit
 from publisher.services import channels as channel_service
 from publisher.services.pauses import current_pauses, holding_pause
+from publisher.storage import StorageUnavailable
 from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.reconcile import (
     PLATFORM_SLACK,
@@ -217,9 +218,18 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
         call = _Call.of_snapshot(core, snap, job)
     except AdapterError as exc:
         return _settle(core, pub_id, S.FAILED, exc, outcome=exc.kind)
-    post_out = build_outgoing(core, type(call.adapter), pub_id=pub_id, body=snap.body,
-                              overrides=snap.overrides, channel_id=snap.info.channel_id,
-                              link=snap.link, media=snap.media, scheduled_at=snap.scheduled_at)
+    try:
+        post_out = build_outgoing(core, type(call.adapter), pub_id=pub_id, body=snap.body,
+                                  overrides=snap.overrides, channel_id=snap.info.channel_id,
+                                  link=snap.link, media=snap.media,
+                                  scheduled_at=snap.scheduled_at)
+    except FileNotFoundError:  # before any call: nothing went out, and nothing can
+        return _settle(core, pub_id, S.FAILED, outcome="error", code="media_missing",
+                       message_id="Berkas media tidak ada di penyimpanan; unggah ulang.",
+                       message_en="A media file is missing from the storage; upload it again.")
+    except StorageUnavailable:  # the store did not answer: not the post's fault, try later
+        log.warning("media storage unavailable for publication %s", pub_id, exc_info=True)
+        return lambda: RetryAt(now + timedelta(seconds=60), "media storage unavailable")
     problems = call.adapter.validate(post_out)
     if problems:
         return _settle(core, pub_id, S.FAILED, outcome="rejected",

@@ -72,6 +72,11 @@ ALLOW: dict[tuple[str, str], str] = {
     ("auth.logout", "POST"): "ends the session the walk runs in; reads no unit data",
     ("public_media.public_media", "GET"): "a signed, expiring token is the capability (a "
     "platform fetches media with it); no session, no unit; tests/test_* sign and check it",
+    ("ops.healthz", "GET"): "a machine's probe: no session, no unit data",
+    ("ops.readyz", "GET"): "a machine's probe: no session, no unit data; 503 is its answer when "
+    "a check fails (no worker here), tests/ops/test_health.py",
+    ("ops.metrics", "GET"): "its own token or address list, aggregates without unit data "
+    "(404 unless configured), tests/ops/test_metrics.py",
 }
 
 #: Bodies of write routes that need a specific shape (the API's strict schemas); every other
