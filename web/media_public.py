@@ -22,7 +22,7 @@ def public_media(token: str):  # type: ignore[no-untyped-def]
     if rel is None:
         abort(404)
     try:
-        path = storage_for(core.settings).local_path(rel)
+        path = storage_for(core.settings).local_path(rel).resolve()
     except (UnsafeKey, FileNotFoundError):
         abort(404)
     return send_file(path, max_age=3600)

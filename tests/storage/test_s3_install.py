@@ -195,3 +195,25 @@ def test_an_object_missing_from_the_bucket_fails(web_core, make_user, clock, tmp
         elsewhere.engine.dispose()
     pub = _publication(web_core, post_id)
     assert pub.status == PublicationStatus.FAILED and pub.error_code == "media_missing"
+
+
+def test_a_second_web_machine_serves_the_preview_and_the_thumbnail(
+        web_core, make_user, tmp_path):  # type: ignore[no-untyped-def]
+    """Behind a load balancer, the composer's preview and the reports' thumbnail may be asked
+    of a web machine that never received the upload: both read through the media store."""
+    operator = make_user(Role.OPERATOR)
+    photo = _photo()
+    asset_id = _upload(web_core, operator, photo)
+    other = build_core(web_core.settings.with_(media_dir=tmp_path / "web2-media"),
+                       clock=web_core.now)
+    try:
+        client = create_app(core=other).test_client()
+        with client.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = str(operator.id), True
+            sess["_sv"] = operator.session_version
+        for path in (f"/media/{asset_id}", f"/laporan/media/{asset_id}"):
+            r = client.get(path)
+            assert r.status_code == 200, (path, r.status_code)
+            assert r.get_data() == photo, path
+    finally:
+        other.engine.dispose()

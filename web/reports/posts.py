@@ -12,6 +12,7 @@ from publisher.reports.refresh import SCHEDULE_HOURS, refresh_metrics_now
 from publisher.reports.report import viewer_zone
 from publisher.services.access import get_scoped
 from publisher.services.errors import ServiceError
+from publisher.storage import UnsafeKey, storage_for
 from web.app import db, get_core
 from web.reports.charts import history_chart
 from web.reports.routes import bp
@@ -51,9 +52,10 @@ def thumbnail(media_id: int):  # type: ignore[no-untyped-def]
     """A post's first image for the top-posts table (unit-scoped: another unit's media is a
     404, admins see every unit's; images only).
 
-    The path is resolved against the working directory, as the uploads were stored:
-    ``send_from_directory`` would resolve a relative ``WARTA_MEDIA_DIR`` (the default,
-    ``var/media``) against the ``web`` package and answer 404 for every thumbnail.
+    Read through the media store (the local folder, resolved against the working directory
+    as the uploads were stored, or S3 with this machine's cache): ``send_from_directory``
+    would resolve a relative ``WARTA_MEDIA_DIR`` against the ``web`` package and answer 404
+    for every thumbnail.
     """
     try:
         asset = get_scoped(db(), MediaAsset, media_id, current_user)
@@ -61,8 +63,8 @@ def thumbnail(media_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     if asset.kind != "image":
         abort(404)
-    root = get_core().settings.media_dir.resolve()
-    path = (root / asset.path).resolve()
-    if root not in path.parents or not path.is_file():
+    try:
+        path = storage_for(get_core().settings).local_path(asset.path).resolve()
+    except (UnsafeKey, FileNotFoundError):
         abort(404)
     return send_file(path, mimetype=asset.mime, max_age=3600)

@@ -12,6 +12,7 @@ from publisher.models import MediaAsset
 from publisher.services import media as media_service
 from publisher.services.access import get_scoped
 from publisher.services.errors import NotFound, ServiceError
+from publisher.storage import UnsafeKey, storage_for
 from web.app import db, get_core
 from web.ui.helpers import me, message
 from web.ui.posts.routes import bp
@@ -41,7 +42,8 @@ def media_file(media_id: int) -> Response:
         asset = get_scoped(db(), MediaAsset, media_id, me())
     except NotFound:
         abort(404)
-    path = (get_core().settings.media_dir / asset.path).resolve()
-    if not path.is_file():
+    try:  # through the media store: with S3, this machine may never have seen the upload
+        path = storage_for(get_core().settings).local_path(asset.path).resolve()
+    except (UnsafeKey, FileNotFoundError):
         abort(404)
     return send_file(path, mimetype=asset.mime, max_age=3600)
