@@ -92,9 +92,10 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
         path = media_dir / asset.path
         mime, width, height, size = asset.mime, asset.width, asset.height, asset.size
         rel = asset.path
-        if asset.kind == "image" and (caps.image_mimes or caps.image_aspect):
+        aspect = adapter_cls.image_aspect_for(options)
+        if asset.kind == "image" and (caps.image_mimes or aspect):
             path, mime, width, height = convert_image(path, media_dir, caps.image_mimes,
-                                                      caps.image_aspect)
+                                                      aspect)
             size = path.stat().st_size
             rel = str(Path(path).relative_to(media_dir))
         public_url = None
