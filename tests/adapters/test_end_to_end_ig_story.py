@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from PIL import Image
 from sqlalchemy import select
 
 from publisher.models import MetricSnapshot, Publication, PublicationStatus
@@ -73,6 +74,10 @@ def test_story_past_24_hours_is_not_asked_for(meta_core, clock, people, graph_fa
                          e2e.photo(core, people[0], size=(1080, 1920)))
     (create,) = graph_fake.calls("POST", f"/{graph_fake.ig_user_id}/media")
     assert create.form["media_type"] == "STORIES" and "image_url" in create.form
+    # the PNG became a JPEG at its own 9:16, not padded out to the feed's 4:5
+    (derived,) = (core.settings.media_dir / "derived").glob("*.jpg")
+    with Image.open(derived) as img:
+        assert img.size == (1080, 1920)
     with core.sessions.begin() as s:  # the +1 h read was missed too: still due at +1 h
         assert s.get(Publication, pub.id).metrics_stage == 100
     graph_fake.requests.clear()
