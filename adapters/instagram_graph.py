@@ -161,6 +161,8 @@ class InstagramGraphAdapter(BaseAdapter):
 
     # -- reconciliation, metrics, account ---------------------------------------------------
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
+        if post.options.get("ig_type") == "story":
+            return self._lookup_story(post, since)
         result = self.graph.call("GET", f"{self.ig_user_id}/media", params={
             "fields": "id,caption,media_type,permalink,timestamp,children{id}", "limit": 50})
         for item in result.get("data", []) if isinstance(result, dict) else []:
@@ -176,6 +178,26 @@ class InstagramGraphAdapter(BaseAdapter):
             if count == len(post.media):
                 return Published(str(item["id"]), item.get("permalink"), when)
         return None
+
+    def _lookup_story(self, post: OutgoingPost, since: datetime) -> Published | None:
+        """A story has no caption to match: the oldest live story since the attempt, of the
+        same kind (image/video), that no publication has taken yet (``/stories`` lists only
+        the last 24 hours, which is all a story lives)."""
+        result = self.graph.call("GET", f"{self.ig_user_id}/stories", params={
+            "fields": "id,media_type,permalink,timestamp"})
+        want = "VIDEO" if post.media and post.media[0].kind == "video" else "IMAGE"
+        found = []
+        for item in result.get("data", []) if isinstance(result, dict) else []:
+            when = parse_time(item.get("timestamp"))
+            if str(item.get("id")) in post.taken_ids or item.get("media_type") != want:
+                continue
+            if when is not None and when >= since:
+                found.append((when, item))
+        if not found:
+            return None
+        when, item = min(found, key=lambda f: f[0])
+        return Published(str(item["id"]), item.get("permalink"), when,
+                         metrics_schedule="story")
 
     def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
         """Per chunk: one multi-id read for like/comment counts and ONE Graph batch request

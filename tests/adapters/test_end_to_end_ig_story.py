@@ -87,3 +87,19 @@ def test_story_past_24_hours_is_not_asked_for(meta_core, clock, people, graph_fa
     with core.sessions() as s:
         assert s.get(Publication, pub.id).next_metrics_at is None
         assert s.execute(select(MetricSnapshot)).scalars().all() == []
+
+
+def test_story_accepted_but_answer_lost_is_found_once_not_sent_twice(  # type: ignore[no-untyped-def]
+        meta_core, clock, people, graph_fake):
+    core, (op, ap) = meta_core, people
+    graph_fake.clock = clock
+    ig = e2e.ig_graph_channel(core, op, graph_fake)
+    pub_id = e2e.approved(core, op, ap, ig, body="Info", options={"ig_type": "story"},
+                          media=[e2e.video(core, op, size=(1080, 1920), seconds=12)])
+    graph_fake.fail("after_accept", path="/media_publish")
+    pub = e2e.run_until_settled(core, clock, pub_id, rounds=30, step_seconds=60)
+    assert pub.status == PublicationStatus.PUBLISHED, pub.error_en
+    assert len(graph_fake.calls("POST", f"/{graph_fake.ig_user_id}/media_publish")) == 1
+    assert graph_fake.calls("GET", f"/{graph_fake.ig_user_id}/stories")
+    assert graph_fake.objects[pub.external_id]["media_product_type"] == "STORY"
+    assert pub.metrics_stage >= 100, "found by lookup, it still follows the story schedule"

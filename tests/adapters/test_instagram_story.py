@@ -98,3 +98,22 @@ def test_story_insights_expire_after_24_hours_in_the_fake(graph_fake):
     _story(graph_fake, "17800003", timedelta(hours=24, seconds=1))
     m = make_adapter(graph_fake).fetch_metrics(["17800003"])["17800003"]
     assert (m.views, m.reach, m.shares) == (None, None, None)
+
+
+def test_story_lookup_uses_the_stories_edge(graph_fake, make_media):
+    graph_fake.clock = lambda: NOW
+    adapter = make_adapter(graph_fake)
+    feed, _ = run(adapter, OutgoingPost("k", "Info banjir", media=(make_media(),)))
+    post = OutgoingPost("k", "Info banjir", media=(make_media(size=(1080, 1920)),),
+                        options=STORY)
+    story, _ = run(adapter, post)
+    found = adapter.lookup(post, NOW - timedelta(minutes=5))
+    assert found is not None and found.external_id == story.external_id != feed.external_id
+    assert found.metrics_schedule == "story"
+    assert graph_fake.calls("GET", f"/{graph_fake.ig_user_id}/stories")
+    # taken by another publication, or of the other kind, or older than the attempt: not ours
+    assert adapter.lookup(replace(post, taken_ids=frozenset({story.external_id})),
+                          NOW - timedelta(minutes=5)) is None
+    assert adapter.lookup(replace(post, media=(make_media("video"),)),
+                          NOW - timedelta(minutes=5)) is None
+    assert adapter.lookup(post, NOW + timedelta(minutes=1)) is None

@@ -534,9 +534,20 @@ class GraphFake:
         return 200, {"id": mid}
 
     def _get_media(self, node: str, rec: Recorded) -> tuple[int, Any]:
+        """The account's media; stories are not in this edge (they have ``/stories``)."""
         items = [self._render(o, rec.query.get("fields", ""))[1]
-                 for o in reversed(list(self.objects.values())) if o.get("kind") == "ig_media"]
+                 for o in reversed(list(self.objects.values())) if o.get("kind") == "ig_media"
+                 and o.get("media_product_type") != "STORY"]
         return 200, {"data": items[: int(rec.query.get("limit", 25))]}
+
+    def _get_stories(self, node: str, rec: Recorded) -> tuple[int, Any]:
+        """The account's live stories: those of the last 24 hours."""
+        now = self.clock().timestamp() if self.clock else None
+        items = [self._render(o, rec.query.get("fields", ""))[1]
+                 for o in reversed(list(self.objects.values()))
+                 if o.get("media_product_type") == "STORY"
+                 and (now is None or now - o.get("published", 0) < STORY_LIFETIME_SECONDS)]
+        return 200, {"data": items}
 
     def _get_content_publishing_limit(self, node: str, rec: Recorded) -> tuple[int, Any]:
         return 200, {"data": [{"quota_usage": self.quota_usage,
