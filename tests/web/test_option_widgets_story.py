@@ -3,6 +3,8 @@ takes it (the official Graph API, not instagrapi)."""
 
 from __future__ import annotations
 
+import pytest
+
 from web.ui.posts.forms import option_widgets
 
 
@@ -17,13 +19,16 @@ def test_story_offered_on_instagram_graph_only():
     assert _choices("instagram") == ["feed", "reel"]
 
 
+@pytest.mark.parametrize("platform, offered", [("instagram_graph", True),
+                                               ("instagram", False)])
 def test_composer_offers_story_on_an_instagram_graph_channel(client, core, login_as,  # type: ignore[no-untyped-def]
-                                                             make_user, units):
+                                                             make_user, units, platform,
+                                                             offered):
     from publisher.models import Channel, Role
 
     make_user(Role.ADMIN, None)
     with core.sessions.begin() as s:  # a row as the connect flow leaves it (no network here)
-        row = Channel(unit_id=units["a"].id, platform="instagram_graph", name="Dinsos IG",
+        row = Channel(unit_id=units["a"].id, platform=platform, name="Dinsos IG",
                       credentials_encrypted=b"x", state={})
         s.add(row)
         s.flush()
@@ -31,4 +36,4 @@ def test_composer_offers_story_on_an_instagram_graph_channel(client, core, login
     login_as(Role.OPERATOR, "a")
     page = client.get("/unggahan/baru").get_data(as_text=True)
     assert f'name="o_opt_{ig}_ig_type"' in page
-    assert 'value="story"' in page
+    assert ('value="story"' in page) is offered
