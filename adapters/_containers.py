@@ -115,7 +115,8 @@ class ContainerFlow:
                                         params={"fields": "permalink"}).get("permalink")
         except AdapterError:
             pass
-        return Published(media_id, permalink, self.now())
+        return Published(media_id, permalink, self.now(),
+                         metrics_schedule=str(state.get("metrics_schedule") or "default"))
 
     def check_status(self, st: dict[str, Any], *, published_means_unknown: bool) -> None:
         api = self.api

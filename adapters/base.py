@@ -67,6 +67,9 @@ class Published:
     external_id: str
     permalink: str | None = None
     published_at: datetime | None = None
+    #: Which metrics schedule the worker follows: ``"default"`` (the decaying schedule) or
+    #: ``"story"`` (insights that vanish after 24 h: read at +1 h and +23 h, then never).
+    metrics_schedule: str = "default"
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,12 @@ class BaseAdapter:
                 f"{', '.join(sorted(unknown))}.",
                 f"Unknown option for {self.label or self.platform}: {', '.join(sorted(unknown))}."))
         return problems
+
+    @classmethod
+    def image_aspect_for(cls, options: Mapping[str, Any]) -> tuple[float, float] | None:
+        """The aspect range images are converted to for this post type (an Instagram Story
+        is full-screen 9:16, the feed 4:5 … 1.91:1); by default the channel's one."""
+        return cls.caps.image_aspect
 
     def _now(self) -> datetime:
         """The context's clock (tests move it) or the real one; always aware UTC."""

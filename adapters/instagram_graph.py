@@ -11,13 +11,14 @@ returns ``Published`` with the ``permalink`` Meta gives.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from adapters._containers import ContainerApi, ContainerFlow
 from adapters._graph import chunks, insight_values, parse_time
 from adapters._graph import connect as graph_connect
+from adapters._ig_story import STORY_ASPECT, STORY_INSIGHTS, story_problems
 from adapters.base import (
     AccountInfo,
     AdapterContext,
@@ -38,7 +39,7 @@ from adapters.errors import (
 DEFAULT_INSIGHTS = "views,reach,saved,shares"
 HASHTAG_RE = re.compile(r"(?<!\w)#\w+")
 MENTION_RE = re.compile(r"(?<!\w)@[\w.]+")
-IG_TYPES = ("feed", "reel")
+IG_TYPES = ("feed", "reel", "story")
 IG_CONTAINERS = ContainerApi("instagram_graph", "Instagram", create_edge="media",
                              publish_edge="media_publish", limit_edge="content_publishing_limit",
                              status_field="status_code", error_field="status")
@@ -84,8 +85,12 @@ class InstagramGraphAdapter(BaseAdapter):
         ig_type = post.options.get("ig_type", "feed")
         if ig_type not in IG_TYPES:
             problems.append(Problem("options", "bad_ig_type",
-                                    "Jenis Instagram harus 'feed' atau 'reel'.",
-                                    "The Instagram type must be 'feed' or 'reel'."))
+                                    "Jenis Instagram harus 'feed', 'reel' atau 'story'.",
+                                    "The Instagram type must be 'feed', 'reel' or 'story'."))
+        if ig_type == "story":
+            # Stories have their own rules (one item, 3–60 s, 100 MB) and no caption via the
+            # API: the post's text is not sent, so its hashtag limits do not apply.
+            return problems + story_problems(post)
         if ig_type == "reel" and (len(post.media) != 1 or post.media[0].kind != "video"):
             problems.append(Problem("media", "reel_needs_one_video",
                                     "Reel Instagram memerlukan tepat satu video.",
@@ -101,11 +106,23 @@ class InstagramGraphAdapter(BaseAdapter):
                     f"{m.duration:.0f} s)."))
         return problems
 
+    @classmethod
+    def image_aspect_for(cls, options: Mapping[str, Any]) -> tuple[float, float] | None:
+        """A Story image is full-screen: not padded to the feed's 4:5 … 1.91:1."""
+        return STORY_ASPECT if options.get("ig_type") == "story" else cls.caps.image_aspect
+
     # -- publishing -------------------------------------------------------------------------
     def publish(self, post: OutgoingPost) -> Published | Pending:
         urls = [_public_url(self.platform, m) for m in post.media]
         self._check_quota()
         caption = post.body
+        if post.options.get("ig_type") == "story":
+            m = post.media[0]
+            field = "video_url" if m.kind == "video" else "image_url"
+            cid = self._create({"media_type": "STORIES", field: urls[0]})
+            # The schedule travels with the pending state to the ``Published`` of ``poll``.
+            return self._pending({"stage": "container", "container": cid,
+                                  "metrics_schedule": "story"})
         if len(post.media) == 1:
             m = post.media[0]
             if m.kind == "video":
@@ -144,6 +161,8 @@ class InstagramGraphAdapter(BaseAdapter):
 
     # -- reconciliation, metrics, account ---------------------------------------------------
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
+        if post.options.get("ig_type") == "story":
+            return self._lookup_story(post, since)
         result = self.graph.call("GET", f"{self.ig_user_id}/media", params={
             "fields": "id,caption,media_type,permalink,timestamp,children{id}", "limit": 50})
         for item in result.get("data", []) if isinstance(result, dict) else []:
@@ -160,6 +179,26 @@ class InstagramGraphAdapter(BaseAdapter):
                 return Published(str(item["id"]), item.get("permalink"), when)
         return None
 
+    def _lookup_story(self, post: OutgoingPost, since: datetime) -> Published | None:
+        """A story has no caption to match: the oldest live story since the attempt, of the
+        same kind (image/video), that no publication has taken yet (``/stories`` lists only
+        the last 24 hours, which is all a story lives)."""
+        result = self.graph.call("GET", f"{self.ig_user_id}/stories", params={
+            "fields": "id,media_type,permalink,timestamp"})
+        want = "VIDEO" if post.media and post.media[0].kind == "video" else "IMAGE"
+        found = []
+        for item in result.get("data", []) if isinstance(result, dict) else []:
+            when = parse_time(item.get("timestamp"))
+            if str(item.get("id")) in post.taken_ids or item.get("media_type") != want:
+                continue
+            if when is not None and when >= since:
+                found.append((when, item))
+        if not found:
+            return None
+        when, item = min(found, key=lambda f: f[0])
+        return Published(str(item["id"]), item.get("permalink"), when,
+                         metrics_schedule="story")
+
     def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
         """Per chunk: one multi-id read for like/comment counts and ONE Graph batch request
         for the insights (Meta has no multi-media insights endpoint); failures of a single
@@ -168,10 +207,15 @@ class InstagramGraphAdapter(BaseAdapter):
         names = [n for n in self.insight_metrics.split(",") if n]
         for chunk in chunks(list(ids), self.ids_per_request):
             counts = self.graph.call("GET", "/", params={
-                "ids": ",".join(chunk), "fields": "like_count,comments_count"})
+                "ids": ",".join(chunk),
+                "fields": "like_count,comments_count,media_product_type"})
+            # Stories answer other metric names (a feed name fails the whole request).
+            stories = {i for i in chunk if isinstance(counts, dict) and isinstance(
+                counts.get(i), dict) and counts[i].get("media_product_type") == "STORY"}
             try:
                 insights = self.graph.batch([
-                    {"method": "GET", "relative_url": f"{i}/insights?metric={','.join(names)}"}
+                    {"method": "GET", "relative_url": f"{i}/insights?metric="
+                     f"{STORY_INSIGHTS if i in stories else ','.join(names)}"}
                     for i in chunk])
             except AdapterError:
                 # The counts are read: keep them; the insights stay None ("not available")

@@ -99,9 +99,10 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
         path = storage.local_path(asset.path)
         mime, width, height, size = asset.mime, asset.width, asset.height, asset.size
         rel = asset.path
-        if asset.kind == "image" and (caps.image_mimes or caps.image_aspect):
+        aspect = adapter_cls.image_aspect_for(options)
+        if asset.kind == "image" and (caps.image_mimes or aspect):
             converted, mime, width, height = convert_image(path, media_dir, caps.image_mimes,
-                                                           caps.image_aspect)
+                                                           aspect)
             if converted != path:
                 rel = Path(converted).relative_to(media_dir).as_posix()
                 _keep_derived(storage, Path(converted), rel)

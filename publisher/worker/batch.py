@@ -149,7 +149,8 @@ def record_published_many(core: Core, done: list[tuple[Ready, Published]],
     pubs, tries, audits = [], [], []
     for (_job, snap, call, _out), result in done:
         at = result.published_at or now
-        next_at, stage = (next_metrics_time(at, now) if type(call.adapter).caps.metrics
+        next_at, stage = (next_metrics_time(at, now, result.metrics_schedule)
+                          if type(call.adapter).caps.metrics
                           else (None, 0))
         pubs.append({"b_id": snap.info.pub_id, "b_ext": result.external_id,
                      "b_link": result.permalink, "b_at": at, "b_next": next_at,

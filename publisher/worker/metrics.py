@@ -4,10 +4,10 @@ every due publication of the channel in as few adapter calls as the platform's b
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import postqueue
 from adapters.errors import AdapterError, AuthExpired, RetryLater
@@ -17,7 +17,7 @@ from publisher.jobs import COLLECT_METRICS
 from publisher.models import Channel, MetricSnapshot, Publication, PublicationStatus
 from publisher.runtime import build_adapter, channel_credentials
 from publisher.services import channels as channel_service
-from publisher.worker.outcome import next_metrics_time
+from publisher.worker.outcome import STORY_LIFETIME, next_metrics_time, schedule_of
 from publisher.worker.reconcile import platform_wait
 from publisher.worker.results import DONE, JobResult, RetryAt
 
@@ -53,11 +53,21 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
             # A channel-wide platform wait (quota, throttle) holds metrics reads too.
             return RetryAt(channel.paused_until, "paused by the platform")
         pubs = s.execute(
-            select(Publication.id, Publication.external_id, Publication.published_at)
+            select(Publication.id, Publication.external_id, Publication.published_at,
+                   Publication.metrics_stage)
             .where(Publication.channel_id == channel_id,
                    Publication.status == PublicationStatus.PUBLISHED,
                    Publication.next_metrics_at <= now)
             .order_by(Publication.next_metrics_at).limit(MAX_PER_JOB)).all()
+        # A Story's insights are gone 24 h after it went up (a worker that was down past
+        # the +23 h read): asking would only fetch nothing, so its schedule simply ends.
+        expired = [p for p in pubs if schedule_of(p[3]) == "story"
+                   and (p[2] is None or _aware(p[2]) + STORY_LIFETIME <= now)]
+        if expired:
+            s.execute(update(Publication).where(Publication.id.in_([p[0] for p in expired]))
+                      .values(next_metrics_at=None))
+            s.commit()
+        pubs = [p for p in pubs if p not in expired]
         if not pubs:
             return DONE
         state = dict(channel.state or {})
@@ -73,11 +83,11 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
     caps = type(adapter).caps
     if not caps.metrics:
         with core.sessions.begin() as s:
-            for pub_id, _ext, _at in pubs:
+            for pub_id, _ext, _at, _stage in pubs:
                 s.get(Publication, pub_id).next_metrics_at = None
         return DONE
     size = max(1, caps.metrics_batch_size)
-    by_ext = {ext: (pid, at) for pid, ext, at in pubs if ext}
+    by_ext = {ext: (pid, at, stage) for pid, ext, at, stage in pubs if ext}
     ids = list(by_ext)
     for start in range(0, len(ids), size):
         chunk = ids[start:start + size]
@@ -97,14 +107,19 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
             continue
         with core.sessions.begin() as s:
             for ext in chunk:
-                pub_id, published_at = by_ext[ext]
+                pub_id, published_at, stage = by_ext[ext]
                 metrics = found.get(ext)
                 if metrics is not None:
                     s.add(MetricSnapshot(publication_id=pub_id, collected_at=now,
                                          **metrics.as_dict()))
                 pub = s.get(Publication, pub_id)
                 pub.next_metrics_at, pub.metrics_stage = next_metrics_time(
-                    published_at or now, now)
+                    published_at or now, now, schedule_of(stage))
     with core.sessions.begin() as s:
         s.get(Channel, channel_id).state = state
     return DONE
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they are stored UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

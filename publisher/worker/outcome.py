@@ -37,13 +37,30 @@ METRIC_OFFSETS = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6),
                   timedelta(hours=24), timedelta(days=3), timedelta(days=7), timedelta(days=30))
 
 
-def next_metrics_time(published_at: datetime, after: datetime) -> tuple[datetime | None, int]:
-    """The next step of the decaying collection schedule strictly after ``after``."""
-    for stage, offset in enumerate(METRIC_OFFSETS):
+#: Instagram Story insights exist only 24 hours (platform-apis-2.md §4.1): one read when
+#: the first viewers are counted and a last one before they vanish. Its steps are stored as
+#: ``metrics_stage`` STORY_STAGE + n, so the schedule survives without a column of its own.
+STORY_METRIC_OFFSETS = (timedelta(hours=1), timedelta(hours=23))
+STORY_STAGE = 100
+STORY_LIFETIME = timedelta(hours=24)
+
+
+def next_metrics_time(published_at: datetime, after: datetime, schedule: str = "default"
+                      ) -> tuple[datetime | None, int]:
+    """The next step of the collection schedule strictly after ``after``: the decaying one,
+    or the Story one (``schedule="story"``)."""
+    offsets, base = ((STORY_METRIC_OFFSETS, STORY_STAGE) if schedule == "story"
+                     else (METRIC_OFFSETS, 0))
+    for stage, offset in enumerate(offsets):
         when = published_at + offset
         if when > after:
-            return when, stage
-    return None, len(METRIC_OFFSETS)
+            return when, base + stage
+    return None, base + len(offsets)
+
+
+def schedule_of(stage: int) -> str:
+    """Which schedule a stored ``metrics_stage`` belongs to."""
+    return "story" if stage >= STORY_STAGE else "default"
 
 
 def finish_attempt(session: Session, attempt_id: int | None, outcome: str, now: datetime,
@@ -81,7 +98,8 @@ def record_published(core: Core, pub: PubInfo | int, attempt_id: int | None,
     """
     now = core.now()
     published_at = result.published_at or now
-    next_at, stage = (next_metrics_time(published_at, now) if collects_metrics
+    next_at, stage = (next_metrics_time(published_at, now, result.metrics_schedule)
+                      if collects_metrics
                       else (None, 0))
     with core.sessions.begin() as s:
         info = pub if isinstance(pub, PubInfo) else load_info(s, pub)

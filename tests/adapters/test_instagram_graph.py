@@ -97,7 +97,7 @@ def test_validate(graph_fake, make_media):
     assert "reel_needs_one_video" in codes(OutgoingPost("k", "x", media=(make_media(),),
                                                         options={"ig_type": "reel"}))
     assert "bad_ig_type" in codes(OutgoingPost("k", "x", media=(make_media(),),
-                                               options={"ig_type": "story"}))
+                                               options={"ig_type": "igtv"}))
     tags = " ".join(f"#t{i}" for i in range(31))
     assert codes(OutgoingPost("k", tags, media=(make_media(),))) == ["too_many_hashtags"]
     assert "too_long" in codes(OutgoingPost("k", "a" * 2201, media=(make_media(),)))

@@ -37,6 +37,10 @@ FB_POST_METRICS = {"post_media_view", "post_total_media_view_unique", "post_clic
                    "post_reactions_by_type_total"}
 IG_MEDIA_METRICS = {"views", "reach", "likes", "comments", "saved", "shares",
                     "total_interactions"}
+#: Story metrics (platform-apis-2.md §4.1): requested apart from the feed's (``saved`` fails).
+IG_STORY_METRICS = {"views", "reach", "replies", "shares", "navigation", "follows",
+                    "profile_visits", "profile_activity", "total_interactions"}
+STORY_LIFETIME_SECONDS = 24 * 3600
 
 PRESETS: dict[str, dict[str, Any]] = {
     "throttle": {"code": 80001, "message": "(#80001) There have been too many calls to this "
@@ -356,13 +360,18 @@ class GraphFake:
 
     def _insights(self, obj: dict[str, Any], metric: str) -> tuple[int, Any]:
         names = [m for m in metric.split(",") if m]
-        allowed = IG_MEDIA_METRICS if obj.get("kind") == "ig_media" else FB_POST_METRICS
+        story = obj.get("media_product_type") == "STORY"
+        allowed = (IG_STORY_METRICS if story else IG_MEDIA_METRICS
+                   if obj.get("kind") == "ig_media" else FB_POST_METRICS)
         if not names:
             return self.err(3001, "Invalid query", subcode=1504028)
         for name in names:
             if name in REMOVED_METRICS or name not in allowed:
                 return self.err(100, "(#100) The value must be a valid insights metric")
         values = obj.get("insights", {})
+        if story and self.clock and "published" in obj and (
+                self.clock().timestamp() - obj["published"] >= STORY_LIFETIME_SECONDS):
+            values = {}  # "Story media metrics are only available for 24 hours"
         return 200, {"data": [{"name": n, "period": "lifetime", "values": [{"value": values[n]}],
                                "title": n, "description": n,
                                "id": f"{obj['id']}/insights/{n}/lifetime"}
@@ -478,6 +487,9 @@ class GraphFake:
                     self.objects.get(c, {}).get("status_code") != "FINISHED" for c in children):
                 return self.err(100, "(#100) The carousel children are invalid or not ready",
                                 subcode=2207028)
+        elif mtype == "STORIES" and bool(form.get("image_url")) == bool(form.get("video_url")):
+            return self.err(100, "(#100) A story takes one image_url or one video_url.",
+                            subcode=2207052)
         elif not (form.get("image_url") or form.get("video_url")):
             return self.err(100, "(#100) Only photo or video can be accepted as media type.",
                             subcode=2207052)
@@ -502,13 +514,18 @@ class GraphFake:
         mid = "178" + self.new_id()
         shortcode = f"C{mid[-8:]}"
         form = obj["form"]
+        story = obj["media_type"] == "STORIES"
         kind = "reel" if obj["media_type"] == "REELS" else "p"
         children = [c for c in form.get("children", "").split(",") if c]
         self.objects[mid] = {
             "id": mid, "kind": "ig_media", "caption": form.get("caption", ""),
-            "media_type": {"CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(
-                obj["media_type"], "IMAGE"),
-            "permalink": f"https://www.instagram.com/{kind}/{shortcode}/",
+            "media_type": ("VIDEO" if "video_url" in form else "IMAGE") if story else {
+                "CAROUSEL": "CAROUSEL_ALBUM", "REELS": "VIDEO"}.get(obj["media_type"], "IMAGE"),
+            "permalink": (f"https://www.instagram.com/stories/{self.ig_username}/{mid}/"
+                          if story else f"https://www.instagram.com/{kind}/{shortcode}/"),
+            "media_product_type": ("STORY" if story else "REELS" if kind == "reel"
+                                   else "FEED"),
+            "published": self.clock().timestamp() if self.clock else 0.0,
             "shortcode": shortcode,
             "timestamp": (self.clock().strftime("%Y-%m-%dT%H:%M:%S+0000") if self.clock
                           else "2026-09-01T10:00:00+0000"),
@@ -517,9 +534,20 @@ class GraphFake:
         return 200, {"id": mid}
 
     def _get_media(self, node: str, rec: Recorded) -> tuple[int, Any]:
+        """The account's media; stories are not in this edge (they have ``/stories``)."""
         items = [self._render(o, rec.query.get("fields", ""))[1]
-                 for o in reversed(list(self.objects.values())) if o.get("kind") == "ig_media"]
+                 for o in reversed(list(self.objects.values())) if o.get("kind") == "ig_media"
+                 and o.get("media_product_type") != "STORY"]
         return 200, {"data": items[: int(rec.query.get("limit", 25))]}
+
+    def _get_stories(self, node: str, rec: Recorded) -> tuple[int, Any]:
+        """The account's live stories: those of the last 24 hours."""
+        now = self.clock().timestamp() if self.clock else None
+        items = [self._render(o, rec.query.get("fields", ""))[1]
+                 for o in reversed(list(self.objects.values()))
+                 if o.get("media_product_type") == "STORY"
+                 and (now is None or now - o.get("published", 0) < STORY_LIFETIME_SECONDS)]
+        return 200, {"data": items}
 
     def _get_content_publishing_limit(self, node: str, rec: Recorded) -> tuple[int, Any]:
         return 200, {"data": [{"quota_usage": self.quota_usage,

@@ -90,7 +90,8 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
     return render_template(
         "posts/composer.html", post=post, values=values, fields=fields or {},
         channels=infos, campaigns=campaigns, units=units, unit=unit, zone=zone_label(zone),
-        problems=problems, widgets={i["id"]: option_widgets(i["options"]) for i in infos}
+        problems=problems, widgets={i["id"]: option_widgets(i["options"], i["platform"])
+                                         for i in infos}
     ), status
 
 

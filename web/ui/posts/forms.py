@@ -26,6 +26,10 @@ OPTION_WIDGETS: dict[str, dict[str, Any]] = {
              "choices": [("feed", _l("Feed")), ("reel", _l("Reel"))]},
     "media_type": {"type": "select", "label": _l("Post type"),
                    "choices": [("feed", _l("Feed")), ("reel", _l("Reel"))]},
+    # Instagram (both adapters take feed/reel; the official Graph API also takes a Story).
+    "ig_type": {"type": "select", "label": _l("Post type"),
+                "choices": [("feed", _l("Feed")), ("reel", _l("Reel")),
+                            ("story", _l("Story (24 hours)"))]},
     "link_preview": {"type": "bool", "label": _l("Show link preview")},
     "disable_link_preview": {"type": "bool", "label": _l("Hide link preview")},
     "note": {"type": "text", "label": _l("Note (sandbox)")},
@@ -67,8 +71,22 @@ def channel_info(channel: Channel) -> dict[str, Any]:
     return info
 
 
-def option_widgets(names: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    return [(n, OPTION_WIDGETS.get(n, {"type": "text", "label": n})) for n in names]
+#: Choices a platform does not take although it shares the option's name: Stories go out
+#: through the official Graph API only (the instagrapi adapter posts feed and reels).
+NOT_OFFERED: dict[tuple[str, str], frozenset[str]] = {
+    ("instagram", "ig_type"): frozenset({"story"}),
+}
+
+
+def option_widgets(names: list[str], platform: str = "") -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for n in names:
+        widget = OPTION_WIDGETS.get(n, {"type": "text", "label": n})
+        drop = NOT_OFFERED.get((platform, n))
+        if drop and "choices" in widget:
+            widget = {**widget, "choices": [c for c in widget["choices"] if c[0] not in drop]}
+        out.append((n, widget))
+    return out
 
 
 def _ints(values: list[str]) -> list[int]:
