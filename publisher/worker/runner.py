@@ -37,6 +37,7 @@ from publisher.jobs import (
     PUBLISH_UPLOAD,
 )
 from publisher.notify import telegram_link
+from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
@@ -180,6 +181,11 @@ class Worker:
             # getUpdates, the offset in the database (``notify/telegram_link.py``).
             sched.add_job(self._safe(lambda: telegram_link.poll(self.core)), "interval",
                           seconds=3, id="telegram", max_instances=1, coalesce=True)
+        # Channels whose token expires within 7 days: the admins hear of each once (a lock and
+        # the audit log dedupe it across workers and ``warta check``).
+        sched.add_job(self._safe(lambda: check_tokens(self.core)), "interval", hours=24,
+                      id="token-expiry", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(minutes=1))
         if self.core.engine.dialect.name == "sqlite":
             # Planner statistics follow the data's growth (see ``db.refresh_statistics``).
             sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",

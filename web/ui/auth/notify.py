@@ -32,6 +32,8 @@ KIND_LABELS = {
     "unconfirmed": _l("Publication unconfirmed"),
     "missed": _l("Publication missed"),
     "needs_reauth": _l("A channel needs reconnecting"),
+    "worker_stopped": _l("No worker is running (admins)"),
+    "token_expiring": _l("A channel's access expires within 7 days (admins)"),
 }
 CHANNEL_LABELS = {"inapp": _l("In Warta only"), "email": _l("E-mail"),
                   "telegram": _l("Telegram")}
