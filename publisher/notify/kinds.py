@@ -26,6 +26,8 @@ KIND_OF: dict[str, str] = {
 KINDS: tuple[str, ...] = tuple(KIND_OF.values())
 #: Kinds that break quiet hours: something is broken and waiting makes it worse.
 URGENT: frozenset[str] = frozenset({"failed", "needs_reauth", "worker_stopped"})
+#: The pseudo-kind of the preference row holding the daily digest's hour (``digest.py``).
+DIGEST_PREF = "digest_at"
 #: Kinds only administrators hear of (the installation's health, not one unit's work).
 ADMIN_ONLY: frozenset[str] = frozenset({"worker_stopped", "token_expiring"})
 ADMIN_ACTIONS = ("system.worker_stopped", "channel.token_expiring")

@@ -30,6 +30,7 @@ from publisher.core import Core
 from publisher.db import refresh_statistics
 from publisher.jobs import (
     COLLECT_METRICS,
+    NOTIFY_DIGEST,
     NOTIFY_FANOUT,
     NOTIFY_SEND,
     POLL,
@@ -41,7 +42,7 @@ from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
-from publisher.worker.notify import handle_fanout, handle_send
+from publisher.worker.notify import handle_digest, handle_fanout, handle_send
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 
@@ -55,6 +56,7 @@ HANDLERS: dict[str, Handler] = {
     COLLECT_METRICS: handle_collect,
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,
+    NOTIFY_DIGEST: handle_digest,
 }
 
 
@@ -115,7 +117,7 @@ SHARE_PAUSE = 0.1
 #: Job kinds that go through the publish path (snapshots, submit mark, platform call).
 PUBLISH_KINDS = frozenset({PUBLISH, PUBLISH_UPLOAD})
 #: Notification work (fan-out, one delivery): its own pool of this many slots per worker.
-NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND)
+NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND, NOTIFY_DIGEST)
 NOTIFY_SLOTS = 2
 
 

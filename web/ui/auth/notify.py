@@ -48,7 +48,7 @@ def notify_context(form: dict[str, str] | None = None,
     sep = "." if lang() == "id" else ":"
     start, end = saved.quiet_text(sep)
     values = {f"kind-{k}": v for k, v in saved.channels.items()}
-    values |= {"quiet-start": start, "quiet-end": end}
+    values |= {"quiet-start": start, "quiet-end": end, "digest-at": saved.digest_text(sep)}
     if form is not None:
         values |= form
     return {"notify_kinds": [(k, KIND_LABELS[k], k in URGENT) for k in KINDS],
