@@ -77,3 +77,39 @@ def test_a_token_expiring_within_a_week_is_told_once_per_expiry_date(core, make_
     assert check_tokens(core) == [soon]
     with core.sessions() as s:
         assert s.query(AuditEvent).filter_by(action=TOKEN_EXPIRING).count() == 2
+
+
+def test_warta_check_tells_the_admins_once_from_cron(core, make_user, smtp_server, test_env,
+                                                    monkeypatch):
+    """The command runs with the real clock (cron), outside any worker."""
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from web.cli import cli
+
+    _admin_and_operator(core, make_user, "worker_stopped")
+    with core.sessions.begin() as s:
+        s.add(WorkerHeartbeat(worker_id="w1", host="h", pid=1,
+                              started_at=datetime.now(UTC) - timedelta(hours=1),
+                              last_tick_at=datetime.now(UTC) - timedelta(minutes=5)))
+    for key, value in test_env.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["check"], catch_exceptions=False)
+    assert first.exit_code == 0 and "admin diberi tahu" in first.output
+    second = runner.invoke(cli, ["check"], catch_exceptions=False)
+    assert second.exit_code == 0 and "tidak ada yang baru" in second.output
+    assert [m.rcpt_tos for m in smtp_server.messages] == [[ADMIN]]
+
+
+def test_each_worker_checks_the_tokens_daily(core):
+    from publisher.worker import Worker
+
+    w = Worker(core)
+    w.start()
+    try:
+        job = w._scheduler.get_job("token-expiry")
+        assert job is not None and job.trigger.interval == timedelta(hours=24)
+    finally:
+        w.stop()
