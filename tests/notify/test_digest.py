@@ -168,3 +168,10 @@ def test_the_digest_hour_is_a_strict_field_and_round_trips(core, make_user):
 
         loaded = prefs.load(s, s.get(User, ap.id))
     assert loaded.digest_at == 7 * 60 + 30 and loaded.channels["approved"] == "email"
+
+
+def test_a_digest_hour_alone_costs_no_queue_work(core, make_user):
+    """Only the bell chosen (the default) plus a digest hour: still nothing to fan out."""
+    set_prefs(core, make_user(Role.APPROVER), {"digest-at": "07.00"})
+    submitted_post(core, make_user(Role.OPERATOR))
+    assert jobs(core, "notify_fanout") == []
