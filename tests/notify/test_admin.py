@@ -113,3 +113,20 @@ def test_each_worker_checks_the_tokens_daily(core):
         assert job is not None and job.trigger.interval == timedelta(hours=24)
     finally:
         w.stop()
+
+
+def test_the_admins_bell_shows_both_events_and_an_operators_does_not(core, make_user, client,
+                                                                   clock, smtp_server):
+    admin, op = _admin_and_operator(core, make_user, "token_expiring")
+    channel = sandbox_channel(core, op, "soon", name="Instagram Dinsos")
+    with core.sessions.begin() as s:
+        s.get(Channel, channel).token_expires_at = core.now() + timedelta(days=2)
+    _beat(core, "w1", timedelta(minutes=5))
+    check_workers(core)
+    check_tokens(core)
+    for user, shown in ((admin, True), (op, False)):
+        with client.session_transaction() as sess:
+            sess["_user_id"], sess["_fresh"] = str(user.id), True
+        page = client.get("/notifikasi").get_data(as_text=True)
+        assert ("Tidak ada pekerja yang berjalan: tidak ada yang terbit" in page) is shown
+        assert ("Akses akun kedaluwarsa pada 2026-06-12" in page) is shown
