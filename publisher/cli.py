@@ -309,6 +309,19 @@ def worker(once: bool) -> None:
     Worker(core).run_forever()
 
 
+@cli.command(help="Periksa pekerja dan token akun, beri tahu admin / check the workers and the "
+                  "channels' tokens and notify the admins (for cron, e.g. every minute).")
+@friendly
+def check() -> None:
+    from publisher.notify.admin import check_tokens, check_workers
+
+    core = make_core()
+    stopped = check_workers(core)
+    expiring = check_tokens(core)
+    click.echo(("Tidak ada pekerja aktif: admin diberi tahu / no worker running: admins "
+                "notified." if stopped else "Pekerja: tidak ada yang baru / workers: nothing new.")
+               + f" {len(expiring)} token segera kedaluwarsa / tokens expiring soon.")
+
 
 # The operations commands (backup, restore, media) live beside this module; importing it
 # registers them on ``cli``.

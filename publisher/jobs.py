@@ -24,6 +24,7 @@ COLLECT_METRICS = "collect_metrics"
 #: Notifications (publisher/notify/): who hears of one audit event, then one message each.
 NOTIFY_FANOUT = "notify_fanout"
 NOTIFY_SEND = "notify_send"
+NOTIFY_DIGEST = "notify_digest"
 
 
 def channel_lock(channel_id: int) -> str:

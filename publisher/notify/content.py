@@ -119,6 +119,18 @@ def _say(t: NullTranslations, kind: str, event: AuditEvent, post: Post | None,
         return (_("A channel needs reconnecting"),
                 [f"{_('A channel needs reconnecting')}: {name}", problem],
                 _("Reconnect"), ch_path)
+    if kind == "worker_stopped":
+        return (_("No worker is running"),
+                [_("No worker is running: nothing is published until one is started again"),
+                 _("Last heartbeat") + ": " + str(data.get("last_tick_at") or "")],
+                _("Open the health board"), "/")
+    if kind == "token_expiring":
+        name = channel.name if channel is not None else str(data.get("channel") or "")
+        ch_path = f"/akun/{channel.id}/sambung-ulang" if channel is not None else "/akun"
+        return (_("A channel's access expires soon") + f": {name}",
+                [_("A channel's access expires on %(date)s: reconnect it before then")
+                 % {"date": str(data.get("expires") or "")}],
+                _("Reconnect"), ch_path)
     titles = {
         "failed": _("Publication failed"),
         "unconfirmed": _("Publication unconfirmed: check the account before publishing "

@@ -28,6 +28,7 @@ from publisher.models import (
     Publication,
     User,
 )
+from publisher.notify import digest
 from publisher.notify.kinds import KIND_OF, URGENT, concerns
 from publisher.notify.quiet import quiet_until
 from publisher.timeutil import home_zone
@@ -85,7 +86,8 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
     for user, channel in rows:
         if not concerns(user, event, author_id):
             continue
-        due = not_before(session, user, kind, now, core.settings.timezone)
+        held = digest.held_until(session, user, kind, channel, now, core.settings.timezone)
+        due = held or not_before(session, user, kind, now, core.settings.timezone)
         delivery_id = session.execute(
             insert(NotifyDelivery).values(
                 user_id=user.id, event_id=event.id, channel=channel, kind=kind,
@@ -95,6 +97,10 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
             .returning(NotifyDelivery.id)).scalar_one_or_none()
         if delivery_id is None:
             continue  # this fan-out ran before: that delivery and its job exist
+        if held is not None:  # goes out with the day's digest, not on its own
+            digest.enqueue(session, user.id, held, now)
+            created.append(delivery_id)
+            continue
         postqueue.enqueue(session, NOTIFY_SEND, {"delivery_id": delivery_id}, run_at=due,
                           dedupe_key=f"notify-send:{delivery_id}", now=now)
         created.append(delivery_id)

@@ -18,11 +18,19 @@ KIND_OF: dict[str, str] = {
     "publication.unconfirmed": "unconfirmed",
     "publication.missed": "missed",
     "channel.needs_reauth": "needs_reauth",
+    # Admins only (``publisher/notify/admin.py`` records them):
+    "system.worker_stopped": "worker_stopped",
+    "channel.token_expiring": "token_expiring",
 }
 #: The kinds in the order the preferences form lists them.
 KINDS: tuple[str, ...] = tuple(KIND_OF.values())
 #: Kinds that break quiet hours: something is broken and waiting makes it worse.
-URGENT: frozenset[str] = frozenset({"failed", "needs_reauth"})
+URGENT: frozenset[str] = frozenset({"failed", "needs_reauth", "worker_stopped"})
+#: The pseudo-kind of the preference row holding the daily digest's hour (``digest.py``).
+DIGEST_PREF = "digest_at"
+#: Kinds only administrators hear of (the installation's health, not one unit's work).
+ADMIN_ONLY: frozenset[str] = frozenset({"worker_stopped", "token_expiring"})
+ADMIN_ACTIONS = ("system.worker_stopped", "channel.token_expiring")
 #: The bell's own line for a message that could not reach its recipient (never sent out
 #: itself: it is not in ``KIND_OF``).
 UNDELIVERABLE = "notify.undeliverable"
@@ -40,6 +48,8 @@ def concerns(user: User, event: AuditEvent, author_id: int | None) -> bool:
         return False
     if event.action == UNDELIVERABLE:
         return event.object_id == user.id
+    if event.action in ADMIN_ACTIONS:
+        return user.role == Role.ADMIN
     if user.role != Role.ADMIN and event.unit_id != user.unit_id:
         return False
     if event.action == "channel.needs_reauth":

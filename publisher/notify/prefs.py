@@ -1,7 +1,8 @@
 """A person's notification preferences: one channel per kind of event, and quiet hours.
 
 Strict like every form: a channel this installation cannot deliver (e-mail without SMTP,
-Telegram before it is linked), a time of day that is not one, or half a window is refused
+Telegram before it is linked), a time of day that is not one (quiet hours, the daily
+digest's hour), or half a window is refused
 with a message on that field, never saved as a guess.
 """
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from publisher.core import Core
 from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, User
-from publisher.notify.kinds import KINDS
+from publisher.notify.kinds import DIGEST_PREF, KINDS
 from publisher.notify.quiet import format_hhmm, parse_hhmm
 from publisher.services import audit
 from publisher.services.errors import Invalid, Text
@@ -27,9 +28,14 @@ class Preferences:
     channels: dict[str, str]
     quiet_start: int | None
     quiet_end: int | None
+    #: The daily digest's time of day (minutes after local midnight), or ``None``: no digest.
+    digest_at: int | None = None
 
     def quiet_text(self, sep: str = ":") -> tuple[str, str]:
         return format_hhmm(self.quiet_start, sep), format_hhmm(self.quiet_end, sep)
+
+    def digest_text(self, sep: str = ":") -> str:
+        return format_hhmm(self.digest_at, sep)
 
 
 def telegram_linked(session: Session, user: User) -> bool:
@@ -52,9 +58,11 @@ def load(session: Session, user: User) -> Preferences:
     chosen = dict(session.execute(select(NotifyPreference.kind, NotifyPreference.channel)
                                   .where(NotifyPreference.user_id == user.id)).all())
     profile = session.get(NotifyProfile, user.id)
+    raw_digest = chosen.get(DIGEST_PREF)
     return Preferences({k: chosen.get(k, NotifyChannel.INAPP.value) for k in KINDS},
                        profile.quiet_start if profile else None,
-                       profile.quiet_end if profile else None)
+                       profile.quiet_end if profile else None,
+                       int(raw_digest) if raw_digest and raw_digest.isdigit() else None)
 
 
 def parse(core: Core, form: Mapping[str, str], linked: bool = False) -> Preferences:
@@ -91,10 +99,14 @@ def parse(core: Core, form: Mapping[str, str], linked: bool = False) -> Preferen
     if not errors and start is not None and start == end:
         errors["quiet-end"] = Text("Jam selesai harus berbeda dari jam mulai.",
                                    "The end must differ from the start.")
+    raw_digest = (form.get("digest-at") or "").strip()
+    digest_at = parse_hhmm(raw_digest)
+    if raw_digest and digest_at is None:
+        errors["digest-at"] = bad
     if errors:
         raise Invalid("Periksa kembali pengaturan notifikasi.",
                       "Please check the notification settings.", fields=errors)
-    return Preferences(channels, start, end)
+    return Preferences(channels, start, end, digest_at)
 
 
 def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> Preferences:
@@ -104,6 +116,9 @@ def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> P
     for kind, channel in prefs.channels.items():
         if channel != NotifyChannel.INAPP:
             session.add(NotifyPreference(user_id=user.id, kind=kind, channel=channel))
+    if prefs.digest_at is not None:  # the digest's hour lives in a row of its own pseudo-kind
+        session.add(NotifyPreference(user_id=user.id, kind=DIGEST_PREF,
+                                     channel=str(prefs.digest_at)))
     profile = session.get(NotifyProfile, user.id)
     if profile is None:
         profile = NotifyProfile(user_id=user.id)
@@ -113,5 +128,5 @@ def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> P
     audit.record(session, "user.notify_settings", "user", user.id, actor=user,
                  unit_id=user.unit_id,
                  data={"channels": {k: v for k, v in prefs.channels.items() if v != "inapp"},
-                       "quiet": list(prefs.quiet_text())})
+                       "quiet": list(prefs.quiet_text()), "digest": prefs.digest_text()})
     return prefs

@@ -7,6 +7,7 @@ from postqueue.queue import complete_in
 from publisher.core import Core
 from publisher.models import AuditEvent
 from publisher.notify.deliver import send_delivery
+from publisher.notify.digest import send_digest
 from publisher.notify.fanout import fan_out
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
 
@@ -24,4 +25,9 @@ def handle_fanout(core: Core, job: ClaimedJob) -> JobResult:
 
 def handle_send(core: Core, job: ClaimedJob) -> JobResult:
     again = send_delivery(core, int(job.payload["delivery_id"]))
+    return DONE if again is None else RetryAt(again.when, again.error)
+
+
+def handle_digest(core: Core, job: ClaimedJob) -> JobResult:
+    again = send_digest(core, int(job.payload["user_id"]))
     return DONE if again is None else RetryAt(again.when, again.error)

@@ -30,6 +30,7 @@ from publisher.core import Core
 from publisher.db import refresh_statistics
 from publisher.jobs import (
     COLLECT_METRICS,
+    NOTIFY_DIGEST,
     NOTIFY_FANOUT,
     NOTIFY_SEND,
     POLL,
@@ -37,10 +38,11 @@ from publisher.jobs import (
     PUBLISH_UPLOAD,
 )
 from publisher.notify import telegram_link
+from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
-from publisher.worker.notify import handle_fanout, handle_send
+from publisher.worker.notify import handle_digest, handle_fanout, handle_send
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 
@@ -54,6 +56,7 @@ HANDLERS: dict[str, Handler] = {
     COLLECT_METRICS: handle_collect,
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,
+    NOTIFY_DIGEST: handle_digest,
 }
 
 
@@ -114,7 +117,7 @@ SHARE_PAUSE = 0.1
 #: Job kinds that go through the publish path (snapshots, submit mark, platform call).
 PUBLISH_KINDS = frozenset({PUBLISH, PUBLISH_UPLOAD})
 #: Notification work (fan-out, one delivery): its own pool of this many slots per worker.
-NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND)
+NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND, NOTIFY_DIGEST)
 NOTIFY_SLOTS = 2
 
 
@@ -180,6 +183,11 @@ class Worker:
             # getUpdates, the offset in the database (``notify/telegram_link.py``).
             sched.add_job(self._safe(lambda: telegram_link.poll(self.core)), "interval",
                           seconds=3, id="telegram", max_instances=1, coalesce=True)
+        # Channels whose token expires within 7 days: the admins hear of each once (a lock and
+        # the audit log dedupe it across workers and ``warta check``).
+        sched.add_job(self._safe(lambda: check_tokens(self.core)), "interval", hours=24,
+                      id="token-expiry", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(minutes=1))
         if self.core.engine.dialect.name == "sqlite":
             # Planner statistics follow the data's growth (see ``db.refresh_statistics``).
             sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",

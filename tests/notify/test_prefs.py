@@ -64,6 +64,7 @@ def test_the_section_saves_and_shows_the_choice(core, client, browser):
     ("quiet-end", "pagi", "Tulis jam seperti 22.00."),
     ("kind-failed", "telegram", "Telegram belum disiapkan di Warta ini."),
     ("kind-missed", "merpati", "Pilihan tidak dikenal."),
+    ("digest-at", "jam tujuh", "Tulis jam seperti 22.00."),
 ])
 def test_bad_input_is_a_400_with_the_fields_message(core, client, browser, field, value,
                                                     message):
@@ -75,6 +76,19 @@ def test_bad_input_is_a_400_with_the_fields_message(core, client, browser, field
     assert "Periksa kembali pengaturan notifikasi." in page  # the flash, once
     assert f'value="{value}"' in page or field.startswith("kind-")  # what was typed stays
     assert saved(core, user) == ({}, None)
+
+
+def test_the_digest_hour_saves_shows_and_clears(core, client, browser):
+    user = browser()
+    assert "Ringkasan harian" in client.get("/profil").get_data(as_text=True)
+    resp = client.post("/profil/notifikasi", data={**GOOD, "digest-at": "7.30"})
+    assert resp.status_code == 302
+    assert saved(core, user)[0] == {"approval_requested": "email", "failed": "email",
+                                    "digest_at": "450"}
+    assert 'id="digest-at" name="digest-at" inputmode="numeric" class="time-of-day" ' \
+           'placeholder="07.00" value="07.30"' in client.get("/profil").get_data(as_text=True)
+    resp = client.post("/profil/notifikasi", data={**GOOD, "digest-at": ""})
+    assert saved(core, user)[0] == {"approval_requested": "email", "failed": "email"}
 
 
 def test_half_a_window_or_an_empty_one_is_refused(core, client, browser):

@@ -32,6 +32,8 @@ KIND_LABELS = {
     "unconfirmed": _l("Publication unconfirmed"),
     "missed": _l("Publication missed"),
     "needs_reauth": _l("A channel needs reconnecting"),
+    "worker_stopped": _l("No worker is running (admins)"),
+    "token_expiring": _l("A channel's access expires within 7 days (admins)"),
 }
 CHANNEL_LABELS = {"inapp": _l("In Warta only"), "email": _l("E-mail"),
                   "telegram": _l("Telegram")}
@@ -46,7 +48,7 @@ def notify_context(form: dict[str, str] | None = None,
     sep = "." if lang() == "id" else ":"
     start, end = saved.quiet_text(sep)
     values = {f"kind-{k}": v for k, v in saved.channels.items()}
-    values |= {"quiet-start": start, "quiet-end": end}
+    values |= {"quiet-start": start, "quiet-end": end, "digest-at": saved.digest_text(sep)}
     if form is not None:
         values |= form
     return {"notify_kinds": [(k, KIND_LABELS[k], k in URGENT) for k in KINDS],

@@ -16,9 +16,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.models import AuditEvent, Channel, Post, Publication, Role, User
-from publisher.notify.kinds import POST_ACTIONS, PUBLICATION_ACTIONS, UNDELIVERABLE, concerns
+from publisher.notify.kinds import (
+    ADMIN_ACTIONS,
+    POST_ACTIONS,
+    PUBLICATION_ACTIONS,
+    UNDELIVERABLE,
+    concerns,
+)
 
-ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth", UNDELIVERABLE)
+ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth", UNDELIVERABLE) \
+    + ADMIN_ACTIONS
 WINDOW = 200
 
 
@@ -57,7 +64,7 @@ def _concerned(session: Session, user: User,
     out = []
     for e in events:
         post_id = e.object_id if e.action in POST_ACTIONS else pub_post.get(e.object_id or 0)
-        if e.action in ("channel.needs_reauth", UNDELIVERABLE):
+        if e.action in ("channel.needs_reauth", UNDELIVERABLE) + ADMIN_ACTIONS:
             post_id = None
         if concerns(user, e, authors.get(post_id) if post_id is not None else None):
             out.append((e, post_id))
