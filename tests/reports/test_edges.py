@@ -280,12 +280,12 @@ def test_page_at_the_edges(client, login_as, zoned, zone_key):  # type: ignore[n
     rows = _table_rows(html, "table-platform")
     # posts, publications, likes, comments, shares, views, impressions, reach, saves,
     # engagements, rate
-    assert rows["facebook"][:10] == ["3", "3", "19", "3", "1", "1000", "", "320", "1", "24"]
-    assert float(rows["facebook"][10]) == pytest.approx(0.075)
-    assert rows["telegram"] == ["1", "1", "", "", "", "500", "", "", "", "", ""]
-    assert rows["x"][:10] == ["2", "2", "6", "1", "", "400", "", "", "", "7"]
-    assert float(rows["x"][10]) == pytest.approx(0.01)
-    texts = _cell_texts(html, "table-platform", "telegram")
+    assert rows["Facebook"][:10] == ["3", "3", "19", "3", "1", "1000", "", "320", "1", "24"]
+    assert float(rows["Facebook"][10]) == pytest.approx(0.075)
+    assert rows["Telegram"] == ["1", "1", "", "", "", "500", "", "", "", "", ""]
+    assert rows["X"][:10] == ["2", "2", "6", "1", "", "400", "", "", "", "7"]
+    assert float(rows["X"][10]) == pytest.approx(0.01)
+    texts = _cell_texts(html, "table-platform", "Telegram")
     # likes, comments, engagements, rate: said to be unknown, not printed as 0
     assert [texts[i] for i in (2, 3, 9, 10)] == ["Tidak tersedia"] * 4
     cards = {k: re.search(rf'id="total-{k}".*?card-value">(.*?)</div>', html, re.S)

@@ -127,6 +127,12 @@ def test_post_detail_and_refresh(app, client, login_as, core, data):  # type: ig
     pid = data.posts["p1"]
     html = client.get(f"/laporan/unggahan/{pid}").get_data(as_text=True)
     assert 'id="chart-history"' in html and "Dinsos Telegram" in html
+    # the account's heading speaks the UI's language: no raw platform code or status
+    import re
+
+    heading = re.sub(r"<[^>]+>", "", html.split("<h3>", 1)[1].split("</h3>", 1)[0]).strip()
+    assert heading == "Facebook · Dinsos FB Terbit", heading
+    assert "Pengambilan data: " in html and "Tahap" not in html
     assert client.post(f"/laporan/unggahan/{pid}/segarkan").status_code == 400  # no CSRF token
     app.config["WTF_CSRF_ENABLED"] = False
     r = client.post(f"/laporan/unggahan/{pid}/segarkan")

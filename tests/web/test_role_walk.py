@@ -7,6 +7,8 @@ what the screen says must be what happened (issue 14's traps, walked end to end)
   "Terbit", and a published post offers neither cancel nor reschedule;
 - admin: a duplicate address on "create user" names the field and keeps what was typed; the
   public transparency page is switched on for the unit (it asks first);
+- leader (an approver reading reports): the report shows the unit's accounts, and its CSV is one
+  Excel in Indonesian opens (a byte order mark, ``;`` between fields);
 - public visitor: the unit's published post appears on the public page.
 
 The README's screenshots of these pages are written by this walk (``WARTA_UPDATE_SCREENSHOTS=1``,
@@ -147,6 +149,19 @@ def test_each_roles_day(core, clock, walk):  # type: ignore[no-untyped-def]
     with core.sessions() as s:
         assert s.get(Unit, unit.id).public_report is True
     snap(page, size, "admin-units")
+    logout(page)
+
+    # -- leader reading reports (an approver of the unit) -------------------------------------
+    login(page, base, "penyetuju@demo.go.id")
+    page.goto(base + "/laporan/")
+    report = page.locator("main").inner_text()
+    assert "Facebook" in report and "Tidak tersedia" not in report.split("\n", 1)[0]
+    csv_link = page.locator("a", has_text="CSV").first
+    answer = page.request.get(base + csv_link.get_attribute("href"))
+    body = answer.body()
+    assert answer.status == 200 and body.startswith("\ufeff".encode()), body[:40]
+    assert ";" in body.decode("utf-8-sig").splitlines()[0], "Indonesian Excel wants ';'"
+    snap(page, size, "reports")
     logout(page)
 
     # -- public visitor ---------------------------------------------------------------------

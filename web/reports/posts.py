@@ -13,6 +13,7 @@ from publisher.reports.report import viewer_zone
 from publisher.services.access import get_scoped
 from publisher.services.errors import ServiceError
 from publisher.storage import UnsafeKey, storage_for
+from publisher.worker.outcome import STORY_METRIC_OFFSETS, STORY_STAGE
 from web.app import db, get_core
 from web.reports.charts import history_chart
 from web.reports.routes import bp
@@ -33,7 +34,8 @@ def post_detail(post_id: int):  # type: ignore[no-untyped-def]
     chart = history_chart([f"{p.channel.platform} · {p.channel.name}" for p in pubs],
                           [history[p.id] for p in pubs], zone)
     return render_template("reports/post.html", post=post, pubs=pubs, history=history,
-                           chart=chart, schedule=SCHEDULE_HOURS, zone=zone)
+                           chart=chart, schedule=SCHEDULE_HOURS, zone=zone,
+                           story_stage=STORY_STAGE, story_total=len(STORY_METRIC_OFFSETS))
 
 
 @bp.post("/unggahan/<int:post_id>/segarkan")

@@ -22,6 +22,7 @@ from publisher.services.errors import ServiceError
 from web.app import db, get_core
 from web.formatting import lang
 from web.reports import exports as words
+from web.ui.labels import platform_label
 
 bp = Blueprint("reports", __name__)
 
@@ -55,8 +56,8 @@ def chart_data(req: ReportRequest, report: dict) -> dict:
     platforms = sorted({r["platform"] for r in report["over_time"]})
     by = {(r["day"], r["platform"]): r["engagements"] for r in report["over_time"]}
     return {"days": days,
-            "series": [{"platform": p, "values": [by.get((d, p)) for d in days]}
-                       for p in platforms]}
+            "series": [{"platform": p, "label": platform_label(p),
+                        "values": [by.get((d, p)) for d in days]} for p in platforms]}
 
 
 def _render_report(template: str, printing: bool, **extra: object) -> str:

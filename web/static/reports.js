@@ -15,7 +15,7 @@
       data: {
         labels: data.days,
         datasets: data.series.map(function (s, i) {
-          return {label: s.platform, data: s.values, spanGaps: true,
+          return {label: s.label || s.platform, data: s.values, spanGaps: true,
                   borderColor: COLORS[i % COLORS.length],
                   backgroundColor: COLORS[i % COLORS.length]};
         })
