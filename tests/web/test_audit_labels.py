@@ -22,11 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 DYNAMIC = {"publication.{}": [f"publication.{s}" for s in PublicationStatus]}
 
 
-def _codes_of(node: ast.expr, where: str) -> list[str]:
+def _codes_of(node: ast.expr, where: str, names: dict[str, str] | None = None) -> list[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
+    if isinstance(node, ast.Name) and names and node.id in names:
+        return [names[node.id]]  # a module-level constant of the same file
     if isinstance(node, ast.IfExp):
-        return _codes_of(node.body, where) + _codes_of(node.orelse, where)
+        return (_codes_of(node.body, where, names) + _codes_of(node.orelse, where, names))
     if isinstance(node, ast.JoinedStr):
         template = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}"
                            for v in node.values)
@@ -41,23 +43,35 @@ def recorded_codes() -> set[str]:
     """Every action code passed to ``audit.record`` or written as an ``"action"`` of an audit
     row anywhere in the code base."""
     codes: set[str] = set()
-    for package in ("publisher", "web", "postqueue", "adapters"):
-        for path in (ROOT / package).rglob("*.py"):
-            tree = ast.parse(path.read_text())
-            for node in ast.walk(tree):
-                where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr == "record"
-                        and getattr(node.func.value, "id", "") == "audit"):
-                    action = node.args[1] if len(node.args) > 1 else next(
-                        k.value for k in node.keywords if k.arg == "action")
-                    codes.update(_codes_of(action, where))
-                elif isinstance(node, ast.Dict):
-                    for key, value in zip(node.keys, node.values, strict=True):
-                        if (isinstance(key, ast.Constant) and key.value == "action"
-                                and any(isinstance(k, ast.Constant) and k.value == "object_type"
-                                        for k in node.keys)):
-                            codes.update(_codes_of(value, where))
+    trees = {path: ast.parse(path.read_text()) for package in ("publisher", "web", "postqueue",
+                                                               "adapters")
+             for path in (ROOT / package).rglob("*.py")}
+    # module-level string constants (``UNDELIVERABLE = "notify.undeliverable"``), imported or
+    # not; a name given two values anywhere is left out (then the test says it cannot read it)
+    seen: dict[str, set[str]] = {}
+    for tree in trees.values():
+        for n in tree.body:
+            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant) \
+                    and isinstance(n.value.value, str):
+                for t in n.targets:
+                    if isinstance(t, ast.Name):
+                        seen.setdefault(t.id, set()).add(n.value.value)
+    names = {k: next(iter(v)) for k, v in seen.items() if len(v) == 1}
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "record"
+                    and getattr(node.func.value, "id", "") == "audit"):
+                action = node.args[1] if len(node.args) > 1 else next(
+                    k.value for k in node.keywords if k.arg == "action")
+                codes.update(_codes_of(action, where, names))
+            elif isinstance(node, ast.Dict):
+                for key, value in zip(node.keys, node.values, strict=True):
+                    if (isinstance(key, ast.Constant) and key.value == "action"
+                            and any(isinstance(k, ast.Constant) and k.value == "object_type"
+                                    for k in node.keys)):
+                        codes.update(_codes_of(value, where, names))
     return codes
 
 

@@ -47,6 +47,13 @@ ACTIONS: dict[str, Any] = {
     # social accounts
     "channel.create": _l("Social account connected"),
     "channel.reconnect": _l("Social account reconnected"),
+    "channel.reconnect_refused": _l("Reconnect refused: credentials of another account"),
+    "channel.token_expiring": _l("Social account's access expires soon"),
+    "notify.undeliverable": _l("Notification could not be delivered"),
+    "system.worker_stopped": _l("No worker running"),
+    "user.notify_settings": _l("Notification settings changed"),
+    "user.telegram_link": _l("Telegram linked for notifications"),
+    "user.telegram_unlink": _l("Telegram unlinked"),
     "channel.disable": _l("Social account disabled"),
     "channel.enable": _l("Social account enabled"),
     "channel.move": _l("Social account moved to another unit"),
