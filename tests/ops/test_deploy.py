@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import shlex
 import shutil
@@ -149,11 +150,15 @@ def test_worker_unit_stops_the_worker_cleanly():
     assert "910%i" in service["Environment"]  # one metrics port per instance
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 @pytest.mark.parametrize("path", UNITS, ids=lambda p: p.name)
 def test_systemd_itself_accepts_the_unit(path: Path, tmp_path: Path):
     """systemd-analyze verify, with the install paths pointed at this checkout: unknown keys
-    and commands that are not executable are reported."""
+    and commands that are not executable are reported. Missing locally: skipped; in CI (where
+    the machine has systemd) a missing tool fails."""
+    if not shutil.which("systemd-analyze"):
+        if os.environ.get("CI"):
+            pytest.fail("systemd-analyze is missing in CI")
+        pytest.skip("systemd-analyze not installed")
     text = path.read_text().replace(f"{INSTALLED}/.venv/bin", str(Path(sys.executable).parent))
     text = text.replace(f"{INSTALLED}/docs", str(ROOT / "docs"))
     name = path.name.replace("@.", "@1.")
