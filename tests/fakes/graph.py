@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -572,10 +572,12 @@ def _split_fields(fields: str) -> list[str]:
     return [f.strip() for f in out if f.strip()]
 
 
-@pytest.fixture
-def graph_fake() -> Iterator[GraphFake]:
-    """A running fake Graph server; ``graph_fake.url`` is its base (add ``/v25.0``)."""
-    fake = GraphFake()
+G = TypeVar("G", bound=GraphFake)
+
+
+def serving(fake: G) -> Iterator[G]:
+    """Serve ``fake`` on a free local port while the caller's ``yield`` lasts (the Graph fake
+    and the fakes built on it, such as Threads)."""
     server = make_server("127.0.0.1", 0, fake, threaded=True)
     fake.url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -586,3 +588,9 @@ def graph_fake() -> Iterator[GraphFake]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def graph_fake() -> Iterator[GraphFake]:
+    """A running fake Graph server; ``graph_fake.url`` is its base (add ``/v25.0``)."""
+    yield from serving(GraphFake())

@@ -9,15 +9,13 @@ likes, replies, reposts, quotes, shares), and the unversioned token endpoints: c
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.fakes.graph import GraphFake, Recorded
+from tests.fakes.graph import GraphFake, Recorded, serving
 
 THREADS_METRICS = {"views", "likes", "replies", "reposts", "quotes", "shares"}
 LONG_LIVED = 5_184_000
@@ -185,14 +183,4 @@ class ThreadsFake(GraphFake):
 @pytest.fixture
 def threads_fake() -> Iterator[ThreadsFake]:
     """A running fake Threads server; ``threads_fake.url`` is its base (add ``/v1.0``)."""
-    fake = ThreadsFake()
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    yield from serving(ThreadsFake())
