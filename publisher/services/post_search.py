@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, not_, or_, select, tuple_
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from publisher.models import Post, PostChannel, PostStatus, Publication, PublicationStatus, User
@@ -95,6 +95,13 @@ def overall_status_is(value: str) -> ColumnElement[bool]:
     }.get(value)
     if rule is None:  # draft, submitted, rejected, cancelled: the post's own status
         return Post.status == value
+    # The rare states first, from the publications' status index: without it a filter that
+    # matches nothing ("failed" on a good day) tested all three EXISTS on every post (0.4 s).
+    needs = {"failed": ROLLUP_FAILED, "partly_failed": ROLLUP_FAILED,
+             "partly_published": _OPEN}.get(value)
+    if needs is not None:
+        rule = and_(Post.id.in_(select(Publication.post_id)
+                                .where(Publication.status.in_(sorted(needs)))), rule)
     return and_(approved, rule)
 
 
@@ -140,3 +147,69 @@ def search_posts(session: Session, user: User, f: PostFilter, page: int = 1,
         .limit(per_page).offset((page - 1) * per_page)
     ).unique().scalars().all()
     return PostPage(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+#: Beyond this many matches the list says "more than …" instead of counting them all: a
+#: count of 100,000 posts under a rolled-up status filter cost ~0.3 s on SQLite.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a search and the posts to continue from, either way.
+
+    ``older``/``newer`` are the ids of the last/first post shown when there is more that
+    way (``None`` when not); ``total`` is exact up to ``COUNT_CAP``, else ``COUNT_CAP + 1``."""
+
+    items: list[Post]
+    total: int
+    older: int | None
+    newer: int | None
+    per_page: int
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+
+def search_posts_keyset(session: Session, user: User, f: PostFilter, *,
+                        before: int | None = None, after: int | None = None,
+                        per_page: int = 20) -> KeysetPage:
+    """Like ``search_posts``, paged by position instead of by offset: the page older than post
+    ``before`` (or newer than post ``after``), newest first. An offset makes the database
+    walk every earlier row (page 2,000 of a province's year read 40,000 posts); a position
+    starts from the (created_at, id) index. A cursor post the user may not see, or that does
+    not exist, is ignored: its time would tell something about another unit's work."""
+    per_page = min(MAX_PER_PAGE, max(1, per_page))
+    anchor_id = before if before is not None else after
+    anchor = None
+    if anchor_id is not None:
+        anchor = session.execute(scope(select(Post.created_at, Post.id), user, Post.unit_id)
+                                 .where(Post.id == anchor_id)).one_or_none()
+    key = tuple_(Post.created_at, Post.id)
+    query = _filtered(select(Post), user, f).options(
+        selectinload(Post.channel_links), selectinload(Post.media_links),
+        selectinload(Post.publications).options(lazyload(Publication.post)))
+    newer_side = anchor is not None and before is None
+    if anchor is None:
+        query = query.order_by(Post.created_at.desc(), Post.id.desc())
+    elif newer_side:
+        query = query.where(key > tuple_(anchor.created_at, anchor.id)).order_by(
+            Post.created_at, Post.id)
+    else:
+        query = query.where(key < tuple_(anchor.created_at, anchor.id)).order_by(
+            Post.created_at.desc(), Post.id.desc())
+    rows = list(session.execute(query.limit(per_page + 1)).unique().scalars())
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if newer_side:
+        rows.reverse()
+    counted = _filtered(select(Post.id), user, f).limit(COUNT_CAP + 1).subquery()
+    total = session.execute(select(func.count()).select_from(counted)).scalar_one()
+    if not rows:
+        if anchor is not None:  # nothing beyond the cursor (the list changed): the first page
+            return search_posts_keyset(session, user, f, per_page=per_page)
+        return KeysetPage([], total, None, None, per_page)
+    older = rows[-1].id if (more if not newer_side else True) else None
+    newer = rows[0].id if (anchor is not None and (more if newer_side else True)) else None
+    return KeysetPage(rows, total, older, newer, per_page)

@@ -34,7 +34,8 @@ def register(app: Flask) -> None:
         dt=helpers.fmt_dt, time=helpers.fmt_time, day=helpers.fmt_day, num=helpers.fmt_num,
         pct=helpers.fmt_pct, local_input=helpers.local_input, zonelabel=zone_label)
     app.jinja_env.globals.update(status_label=labels.status_label,
-                                 platform_label=labels.platform_label, page_url=helpers.page_url)
+                                 platform_label=labels.platform_label, page_url=helpers.page_url,
+                                 cursor_url=helpers.cursor_url)
 
 
 def _page_context() -> dict[str, Any]:

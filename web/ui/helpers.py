@@ -167,6 +167,18 @@ def paginate(session: Any, query: Any, per_page: int = 20) -> Page:
     return Page(list(items), page, per_page, total)
 
 
+def cursor_url(name: str | None, post_id: int | None) -> str:
+    """This list's address with the filters kept and the position replaced (``None``: the
+    first page)."""
+    from urllib.parse import urlencode
+
+    args = {k: v for k, v in request.args.to_dict().items()
+            if k not in ("sebelum", "sesudah", "halaman")}
+    if name is not None:
+        args[name] = str(post_id)
+    return f"{request.path}?{urlencode(args)}" if args else request.path
+
+
 def page_url(page: int) -> str:
     args = request.args.to_dict()
     args["halaman"] = str(page)
@@ -176,5 +188,5 @@ def page_url(page: int) -> str:
 
 
 __all__ = ["NotFound", "Page", "call", "fmt_day", "fmt_dt", "fmt_num", "fmt_pct", "fmt_time",
-           "int_arg", "lang", "local_input", "me", "message", "page_url", "paginate",
+           "cursor_url", "int_arg", "lang", "local_input", "me", "message", "page_url", "paginate",
            "parse_local", "role_required", "user_zone"]

@@ -22,9 +22,9 @@ from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
-from publisher.services.post_search import PostFilter, search_posts
+from publisher.services.post_search import COUNT_CAP, PostFilter, search_posts_keyset
 from web.app import db, get_core
-from web.ui.helpers import Page, call, int_arg, me, message, parse_local, user_zone
+from web.ui.helpers import call, int_arg, me, message, parse_local, user_zone
 
 bp = Blueprint("posts", __name__)
 
@@ -54,7 +54,7 @@ def index() -> str:
     s, user = db(), me()
     f = request.args
     end = parse_local(f.get("to"))
-    found = search_posts(s, user, PostFilter(
+    found = search_posts_keyset(s, user, PostFilter(
         # the list's status is the rolled-up one it shows (Post.overall_status); an unknown
         # value from a hand-edited link drops the filter
         overall_status=f.get("status") if f.get("status") in OVERALL_STATUSES else None,
@@ -62,7 +62,7 @@ def index() -> str:
         campaign_id=int_arg("campaign"), author_id=int_arg("author"),
         created_from=parse_local(f.get("from")),
         created_before=end + timedelta(days=1) if end is not None else None,  # "to" is inclusive
-    ), page=int_arg("halaman", 1) or 1, per_page=PER_PAGE)
+    ), before=int_arg("sebelum"), after=int_arg("sesudah"), per_page=PER_PAGE)
     channels = s.execute(scope(select(Channel).order_by(Channel.name), user,
                                Channel.unit_id)).unique().scalars().all()
     campaigns = s.execute(scope_shared(select(Campaign).order_by(Campaign.name), user,
@@ -70,9 +70,9 @@ def index() -> str:
     authors = s.execute(scope(select(User).order_by(User.name), user, User.unit_id)
                         ).unique().scalars().all()
     return render_template("posts/index.html",
-                           page=Page(found.items, found.page, found.per_page, found.total),
+                           page=found,
                            channels=channels, campaigns=campaigns, authors=authors,
-                           overall_statuses=OVERALL_STATUSES)
+                           overall_statuses=OVERALL_STATUSES, count_cap=COUNT_CAP)
 
 
 @bp.route("/unggahan/<int:post_id>")
