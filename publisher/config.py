@@ -53,6 +53,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_MAX_ATTEMPTS": ("8", "publish attempts before a publication is failed"),
     "WARTA_MISSED_AFTER": ("6h", "a publication not out this long after its time becomes missed"),
     "WARTA_ALLOW_SELF_APPROVAL": ("0", "1 lets an author approve their own post"),
+    "WARTA_FIGURES_CACHE_SECONDS": ("60", "how long the dashboard's figures (this month's "
+                                          "engagement) are reused per unit before they are "
+                                          "summed again (0: every time)"),
     "WARTA_REQUIRE_TOTP": ("", "roles that must use a second factor (TOTP app), e.g. "
                                "admin,approver"),
     "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
@@ -298,6 +301,8 @@ class Settings:
     s3_secret_access_key: str = field(default="", repr=False)
     #: where a worker serves its own metrics (None: it does not).
     worker_metrics_port: int | None = None
+    #: how long per-unit figures are reused (WARTA_FIGURES_CACHE_SECONDS; 0: never).
+    figures_cache_seconds: int = 60
     worker_metrics_addr: str = "127.0.0.1"
 
     @property
@@ -387,6 +392,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         max_attempts=_int(full, "WARTA_MAX_ATTEMPTS", 1),
         missed_after=parse_duration(full["WARTA_MISSED_AFTER"], "WARTA_MISSED_AFTER"),
         allow_self_approval=_bool(full, "WARTA_ALLOW_SELF_APPROVAL"),
+        figures_cache_seconds=_int(full, "WARTA_FIGURES_CACHE_SECONDS", 0),
         public_url=public_url,
         sandbox_outbox=Path(full["WARTA_SANDBOX_OUTBOX"]),
         log_level=level,

@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.extensions["warta.core"] = core
+    from web.ui.figures_cache import FiguresCache
+
+    app.extensions["warta.figures"] = FiguresCache(core.settings.figures_cache_seconds)
     if not logging.getLogger().handlers:
         configure_logging(core.settings.log_level, core.settings.log_format)
     redact_existing_handlers(app.logger, logging.getLogger("gunicorn.error"),

@@ -5,25 +5,22 @@ go through ``reschedule_post`` with the same rules."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
-from sqlalchemy import or_, select
 
-from publisher.models import Post, PostStatus, Publication, PublicationStatus
-from publisher.models.post import rollup_status
 from publisher.reports.period import in_range
-from publisher.services.access import scope
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import me, message, user_zone
+from web.ui.calendar import entries
+from web.ui.helpers import Page, int_arg, me, message, user_zone
 
 bp = Blueprint("calendar", __name__)
-MOVABLE = (PublicationStatus.QUEUED, PublicationStatus.MISSED, PublicationStatus.NEEDS_REAUTH)
+#: Items shown in a day's cell before its "more" link: a month of a province's work is
+#: ~12,000 items, which no page can carry (3.8 MB before the calendar counted per day).
+PER_DAY = {"month": 3, "week": 12}
 
 
 def _anchor(zone: str) -> date:
@@ -38,65 +35,17 @@ def _anchor(zone: str) -> date:
         abort(400, description=f"d: {message(exc)}")  # one language, the viewer's
 
 
-def _items(start: datetime, end: datetime, zone: str) -> dict[date, list[dict[str, Any]]]:
-    s, user = db(), me()
-    tz = ZoneInfo(zone)
-    when = Publication.published_at.is_not(None)
-    q = (select(Publication).join(Post, Post.id == Publication.post_id)
-         .where(Publication.status != PublicationStatus.CANCELLED,
-                or_(Publication.scheduled_at.between(start, end),
-                    when & Publication.published_at.between(start, end))))
-    days: dict[date, list[dict[str, Any]]] = defaultdict(list)
-    pubs = s.execute(scope(q, user, Post.unit_id)).unique().scalars().all()
-    overall, out = _rollups(s, {pub.post_id: pub.post.status for pub in pubs})
-    live_posts = set()
-    for pub in pubs:
-        at = pub.published_at or pub.scheduled_at
-        live_posts.add(pub.post_id)
-        days[at.astimezone(tz).date()].append({
-            "at": at, "platform": pub.channel.platform, "status": pub.status,
-            "overall": overall[pub.post_id], "zone": pub.post.unit.timezone,
-            "label": f"{pub.channel.name}: {pub.post.body[:40]}", "post_id": pub.post_id,
-            # a post live on any account cannot be moved (the service says so too)
-            "movable": (pub.status in MOVABLE and pub.post.status == PostStatus.APPROVED
-                        and pub.post_id not in out)})
-    pq = (select(Post).where(Post.scheduled_at.between(start, end),
-                             Post.status.in_((PostStatus.DRAFT, PostStatus.SUBMITTED,
-                                              PostStatus.REJECTED))))
-    for post in s.execute(scope(pq, user, Post.unit_id)).unique().scalars():
-        if post.id in live_posts:
-            continue
-        days[post.scheduled_at.astimezone(tz).date()].append({
-            "at": post.scheduled_at, "platform": "draft", "status": post.status,
-            "overall": post.status, "zone": post.unit.timezone,
-            "label": post.body[:40], "post_id": post.id, "movable": True})
-    for items in days.values():
-        items.sort(key=lambda i: i["at"])
-    return days
-
-
-def _rollups(s: Any, post_status: dict[int, str]) -> tuple[dict[int, str], set[int]]:
-    """``Post.overall_status`` of the posts on the page, and which of them are live on some
-    account, from one query of their publications' statuses (a post's other channels may
-    lie outside the shown range)."""
-    found: dict[int, list[str]] = defaultdict(list)
-    if post_status:
-        rows = s.execute(select(Publication.post_id, Publication.status)
-                         .where(Publication.post_id.in_(sorted(post_status))))
-        for post_id, status in rows:
-            found[post_id].append(status)
-    overall = {pid: rollup_status(status, found[pid]) for pid, status in post_status.items()}
-    return overall, {pid for pid, states in found.items()
-                     if PublicationStatus.PUBLISHED in states}
-
-
 @bp.route("/kalender")
 @login_required
 def index() -> str:
     zone = user_zone()
     tz = ZoneInfo(zone)
-    view = "week" if request.args.get("view") == "week" else "month"
+    view = request.args.get("view")
+    view = view if view in ("week", "day") else "month"
     anchor = _anchor(zone)
+    today = get_core().now().astimezone(tz).date()
+    if view == "day":
+        return _day(anchor, zone, today)
     if view == "week":
         first = anchor - timedelta(days=anchor.weekday())
         last = first + timedelta(days=6)
@@ -108,10 +57,26 @@ def index() -> str:
         last = next_month - timedelta(days=1)
         last = last + timedelta(days=6 - last.weekday())
         prev_d, next_d = (month_start - timedelta(days=1)).replace(day=1), next_month
-    start = datetime.combine(first, time.min, tz)
-    end = datetime.combine(last, time.max, tz)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    today = get_core().now().astimezone(tz).date()
+    bounds = entries.midnights(first, len(days), zone)
+    s, user = db(), me()
+    sums = entries.summaries(s, user, bounds)
+    shown = entries.first_items(s, user, bounds, PER_DAY[view])
     return render_template("calendar/index.html", view=view, anchor=anchor, days=days,
-                           items=_items(start, end, zone), today=today, prev_d=prev_d,
-                           next_d=next_d, zone=zone)
+                           items={d: shown.get(i, []) for i, d in enumerate(days)},
+                           sums={d: sums[i] for i, d in enumerate(days) if i in sums},
+                           today=today, prev_d=prev_d, next_d=next_d, zone=zone)
+
+
+def _day(day: date, zone: str, today: date) -> str:
+    """One day's items a page at a time: where a cell's "more" link leads."""
+    bounds = entries.midnights(day, 1, zone)
+    s, user = db(), me()
+    total = entries.summaries(s, user, bounds).get(0, entries.DaySummary())
+    pages = max(1, -(-total.total // entries.DAY_PAGE))
+    number = min(max(1, int_arg("halaman", 1) or 1), pages)
+    items = entries.day_page(s, user, bounds, number)
+    return render_template("calendar/day.html", view="day", anchor=day, day=day, items=items,
+                           summary=total, page=Page(items, number, entries.DAY_PAGE, total.total),
+                           today=today, zone=zone,
+                           prev_d=day - timedelta(days=1), next_d=day + timedelta(days=1))
