@@ -197,3 +197,22 @@ def test_the_posts_count_stops_at_the_cap(client, login_as, seed, clock,
     seed(me, "a", "facebook", [clock.now - timedelta(minutes=i) for i in range(12)])
     html = client.get("/unggahan").get_data(as_text=True)
     assert "Lebih dari 10 unggahan" in html
+
+
+def test_the_users_page_is_paged_and_filters_by_unit(client, login_as, make_user,
+                                                     monkeypatch):  # type: ignore[no-untyped-def]
+    from web.ui.admin import routes
+
+    monkeypatch.setattr(routes, "USERS_PER_PAGE", 3)
+    admin = login_as(Role.ADMIN, None)
+    made = [make_user(Role.OPERATOR, "a") for _ in range(3)] + [make_user(Role.OPERATOR, "b")]
+    seen: list[str] = []
+    for page in (1, 2):
+        html = client.get(f"/admin/pengguna?halaman={page}").get_data(as_text=True)
+        rows = re.findall(r'<tr id="user-(\d+)"', html)
+        assert len(rows) == (3 if page == 1 else 2)
+        seen += rows
+    assert sorted(map(int, seen)) == sorted([admin.id, *(u.id for u in made)])
+    unit_b = made[-1].unit_id
+    html = client.get(f"/admin/pengguna?unit={unit_b}").get_data(as_text=True)
+    assert re.findall(r'<tr id="user-(\d+)"', html) == [str(made[-1].id)]

@@ -27,6 +27,7 @@ from web.ui.helpers import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+USERS_PER_PAGE = 50
 
 
 @bp.before_request
@@ -94,10 +95,16 @@ def public_preview(unit_id: int) -> str:
 
 
 def _users_page(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    """A page of users (each row carries its own forms, ~3 KB: a province's users on one
+    page were megabytes), optionally one unit's."""
     s = db()
+    q = select(User).order_by(User.name, User.id)
+    if (unit := int_arg("unit")) is not None:
+        q = q.where(User.unit_id == unit)
+    page = paginate(s, q, per_page=USERS_PER_PAGE)
     return render_template(
-        "admin/users.html", users=s.execute(select(User).order_by(User.name)).unique()
-        .scalars().all(), units=s.execute(select(Unit).order_by(Unit.name)).scalars().all(),
+        "admin/users.html", users=page.items, page=page,
+        units=s.execute(select(Unit).order_by(Unit.name)).scalars().all(),
         now=get_core().now(), errors=errors or {},
         values=request.form if errors else {}), status
 
