@@ -30,6 +30,10 @@ READ_ONLY = "warta_read_only"
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
+#: Seconds to wait for PostgreSQL to answer a new connection before giving up.
+PG_CONNECT_TIMEOUT = 10
+
+
 def make_engine(url: str, **kw: Any) -> Engine:
     """Create an engine; for SQLite, make a file-backed database safe for several processes."""
     if url.startswith("sqlite"):
@@ -67,6 +71,11 @@ def make_engine(url: str, **kw: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if "connect_timeout=" not in url:
+        # libpq waits for an unanswering server (a dropped route, a host that is down behind
+        # a firewall) as long as the kernel's TCP retries last, minutes: /readyz, a request
+        # and a worker's claim hung with it. ``?connect_timeout=N`` in the URL overrides this.
+        kw.setdefault("connect_args", {}).setdefault("connect_timeout", PG_CONNECT_TIMEOUT)
     return create_engine(url, pool_pre_ping=False, pool_size=10, max_overflow=10, **kw)
 
 
