@@ -13,24 +13,32 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from publisher.config import SettingsError, load_settings
+from publisher.config import Settings, SettingsError, load_settings
 from publisher.core import Core, build_core
+from publisher.keys import ensure_keys
 from publisher.logs import configure_logging
 from publisher.readiness import NotReady, check_backend, check_database
 from publisher.services.errors import ServiceError
 
 
-def make_core(*, create: bool = False) -> Core:
-    """The core for one command. Unless the command creates the database (``init``, the demo),
-    the database must already be there and migrated: otherwise one sentence says so before any
-    file or key is created."""
+def checked_settings(*, create: bool = False) -> Settings:
+    """The settings of one command, its logging configured and its database checked. Unless
+    the command creates the database (``init``, the demo), the database must already be there
+    and migrated: otherwise one sentence says so before any file or key is created. The keys
+    are read or created here, once: ``warta web``'s server processes each build their own core
+    from these settings, and must not race to create a key file."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     if create:
         check_backend(settings.database_url)
     else:
         check_database(settings.database_url)
-    return build_core(settings)
+    return ensure_keys(settings)
+
+
+def make_core(*, create: bool = False) -> Core:
+    """The core for one command (``checked_settings``, then the engine and the queue)."""
+    return build_core(checked_settings(create=create))
 
 
 def friendly(fn: Callable) -> Callable:

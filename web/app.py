@@ -64,11 +64,12 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
                              logging.getLogger("gunicorn.access"),
                              json_lines=core.settings.log_format == "json")
 
-    from web import security
+    from web import assets, security
 
     security.install(app, upload_limit=core.settings.max_upload_bytes + 1024 * 1024,
                      https=core.settings.public_url.startswith("https://"),
                      trusted_proxies=core.settings.trusted_proxies)
+    assets.install(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Silakan masuk terlebih dahulu."
