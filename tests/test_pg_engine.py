@@ -46,7 +46,10 @@ def _connect_in_thread(url: str, deadline: float) -> tuple[bool, BaseException |
     t = threading.Thread(target=run, daemon=True)
     t.start()
     t.join(deadline)
-    return (not t.is_alive(), outcome.get("error"), float(outcome.get("took", deadline)))  # type: ignore[arg-type]
+    error = outcome.get("error")
+    took = outcome.get("took", deadline)
+    return (not t.is_alive(), error if isinstance(error, BaseException) else None,
+            float(took) if isinstance(took, float | int) else deadline)
 
 
 def test_an_unanswering_server_fails_within_the_timeout(silent_server, monkeypatch):  # type: ignore[no-untyped-def]
