@@ -73,7 +73,7 @@ def test_a_busy_day_shows_counts_the_first_items_and_a_link_to_the_rest(
     day = ten.date().isoformat()
     cell = _cell(client.get(f"/kalender?d={day}").get_data(as_text=True), day)
     assert cell.count('class="ev-item"') == 3  # the month view's PER_DAY
-    assert "10 unggahan" in cell  # 7 + 3, not unit b's 5
+    assert "10 penayangan" in cell  # 7 + 3, not unit b's 5
     assert re.search(r"Facebook</span> 7", cell) and re.search(r"Telegram</span> 3", cell)
     assert "Gagal 3" in cell
     assert "+ 7 lainnya" in cell and f"view=day&amp;d={day}" in cell
