@@ -32,6 +32,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
                                      "WARTA_MEDIA_URL: this machine's cache of the bucket)"),
     "WARTA_MEDIA_URL": ("", "s3://bucket/prefix to keep media in S3-compatible object storage "
                             "(empty: the WARTA_MEDIA_DIR folder)"),
+    "WARTA_MEDIA_LINKS": ("store", "links for platforms that fetch media: store (the object "
+                                   "store's presigned link when there is one, else Warta's "
+                                   "/m/ link) or warta (always Warta's /m/ link, for a store "
+                                   "the platforms cannot reach)"),
     "WARTA_S3_ENDPOINT_URL": ("", "the object store's URL (MinIO, SeaweedFS, a cloud's S3; "
                                   "empty: AWS or AWS_ENDPOINT_URL)"),
     "WARTA_S3_REGION": ("", "its region (empty: boto3's default)"),
@@ -295,6 +299,8 @@ class Settings:
     metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
     #: s3://bucket/prefix, or "" for the local media folder (WARTA_MEDIA_URL).
     media_url: str = ""
+    #: "store" (presigned where the store has them) or "warta" (always the signed /m/ links).
+    media_links: str = "store"
     s3_endpoint_url: str = ""
     s3_region: str = ""
     s3_access_key_id: str = ""
@@ -368,6 +374,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
     if log_format not in ("text", "json"):
         raise SettingsError(f"WARTA_LOG_FORMAT={full['WARTA_LOG_FORMAT']!r} must be text or json.")
     media_url = full["WARTA_MEDIA_URL"].strip()
+    media_links = full["WARTA_MEDIA_LINKS"].strip().lower()
+    if media_links not in ("store", "warta"):
+        raise SettingsError(f"WARTA_MEDIA_LINKS={full['WARTA_MEDIA_LINKS']!r} must be store or "
+                            "warta.")
+    if media_links == "warta" and not full["WARTA_PUBLIC_URL"].strip():
+        raise SettingsError("WARTA_MEDIA_LINKS=warta needs WARTA_PUBLIC_URL: the platforms "
+                            "fetch Warta's /m/ links from there.")
     if media_url and (not media_url.startswith("s3://") or not media_url[5:].split("/")[0]):
         raise SettingsError(f"WARTA_MEDIA_URL={media_url!r} must be s3://bucket or "
                             "s3://bucket/prefix (or empty for the local folder).")
@@ -415,6 +428,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         log_format=log_format,
         ready_worker_within=ready_within if ready_within.total_seconds() > 0 else None,
         media_url=media_url,
+        media_links=media_links,
         s3_endpoint_url=full["WARTA_S3_ENDPOINT_URL"].strip(),
         s3_region=full["WARTA_S3_REGION"].strip(),
         s3_access_key_id=full["WARTA_S3_ACCESS_KEY_ID"].strip(),

@@ -110,8 +110,10 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
             size = path.stat().st_size
         public_url = None
         if caps.needs_public_urls:
-            # The store's own link where it has one (a presigned GET), else Warta's signed one
-            public_url = storage.url_for(rel, PUBLIC_URL_SECONDS)
+            # The store's own link where it has one (a presigned GET), else Warta's signed
+            # one; WARTA_MEDIA_LINKS=warta always Warta's (a store inside the intranet).
+            public_url = (storage.url_for(rel, PUBLIC_URL_SECONDS)
+                          if core.settings.media_links == "store" else None)
             if public_url is None and core.settings.public_url:
                 token = sign_media_path(core.settings.secret_key, rel)
                 public_url = f"{core.settings.public_url}/m/{token}{Path(rel).suffix}"

@@ -105,6 +105,42 @@ def test_converted_copies_go_to_the_bucket_and_fetchers_get_presigned_links(
         assert img.size == (300, 157)  # padded to 1.91:1, never cropped
 
 
+def test_a_store_platforms_cannot_reach_gives_them_wartas_own_links(
+        s3_server, test_env, clock, tmp_path, make_user):  # type: ignore[no-untyped-def]
+    """WARTA_MEDIA_LINKS=warta: a MinIO inside the intranet; Instagram must fetch through
+    Warta's public /m/ link, which serves the same bytes."""
+    env = _s3_env(s3_server, test_env, tmp_path / "m", WARTA_MEDIA_LINKS="warta",
+                  WARTA_PUBLIC_URL="https://warta.example.go.id")
+    core = build_core(load_settings(env), clock=clock)
+    try:
+        photo = _photo()
+        asset_id = _upload(core, make_user(Role.OPERATOR), photo)
+        fetcher = type("FetchingSandbox", (SandboxAdapter,), {"caps": replace(
+            SandboxAdapter.caps, needs_public_urls=True)})
+        with core.sessions() as s:
+            out = build_outgoing(core, fetcher, pub_id=1, body="x", overrides=None,
+                                 channel_id=1, link=None, media=[s.get(MediaAsset, asset_id)],
+                                 scheduled_at=None)
+        [media] = out.media
+        assert media.public_url and media.public_url.startswith(
+            "https://warta.example.go.id/m/"), media.public_url
+        assert "Signature" not in media.public_url
+        path = media.public_url.removeprefix("https://warta.example.go.id")
+        got = create_app(core=core).test_client().get(path)
+        assert got.status_code == 200 and got.data == photo
+    finally:
+        core.engine.dispose()
+
+
+def test_media_links_setting_is_checked(test_env):  # type: ignore[no-untyped-def]
+    from publisher.config import SettingsError
+
+    with pytest.raises(SettingsError, match="WARTA_MEDIA_LINKS"):
+        load_settings({**test_env, "WARTA_MEDIA_LINKS": "presigned"})
+    with pytest.raises(SettingsError, match="WARTA_PUBLIC_URL"):
+        load_settings({**test_env, "WARTA_MEDIA_LINKS": "warta", "WARTA_PUBLIC_URL": ""})
+
+
 def test_readiness_asks_the_bucket(web_core, s3_server, test_env, clock, tmp_path):  # type: ignore[no-untyped-def]
     Worker(web_core, worker_id="w").heartbeat()
     client = create_app(core=web_core).test_client()
