@@ -108,3 +108,35 @@ def media_migrate(target_url: str) -> None:
         raise SystemExit(1)
     click.echo(f"Selesai: atur WARTA_MEDIA_URL={target_url} lalu mulai ulang web dan penerbit / "
                f"done: set WARTA_MEDIA_URL={target_url} and restart the web app and the workers.")
+
+
+@media.command("trim-cache", help="Kecilkan salinan lokal penyimpanan objek / trim this "
+                                  "machine's cache of the object store.")
+@click.option("--keep-gb", type=click.FloatRange(min=0), required=True,
+              help="ukuran cache yang boleh tersisa / how much may stay, in GB")
+@click.option("--min-age-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="jangan hapus yang dipakai dalam sekian jam / keep what was used this recently")
+@friendly
+def media_trim_cache(keep_gb: float, min_age_hours: float) -> None:
+    import time
+    from datetime import timedelta
+
+    from publisher.storage import storage_for
+    from publisher.storage.trim import trim_cache
+
+    core = make_core()
+    core.engine.dispose()
+    settings = core.settings
+    if not settings.media_url:
+        raise ValueError("WARTA_MEDIA_DIR adalah penyimpanan media itu sendiri (tanpa "
+                         "WARTA_MEDIA_URL), bukan cache: tidak ada yang dihapus / without "
+                         "WARTA_MEDIA_URL the folder is the media store itself, not a cache: "
+                         "nothing was removed.")
+    store = storage_for(settings)
+    report = trim_cache(settings.media_dir, set(store.keys()), int(keep_gb * 1024 ** 3),
+                        timedelta(hours=min_age_hours), time.time())
+    click.echo(f"{report.removed} berkas dihapus / files removed ({report.freed_bytes} bytes); "
+               f"{report.kept_bytes} bytes tersisa / kept.")
+    if report.recent_kept:
+        click.echo(f"{report.recent_kept} berkas baru dipakai dibiarkan / recently used files "
+                   f"kept (--min-age-hours {min_age_hours:g}).")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,6 +134,7 @@ class S3Storage:
     def local_path(self, key: str) -> Path:
         cached = self.cache_dir / check_key(key)
         if cached.is_file():
+            _used(cached)
             return cached
         cached.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=f".{cached.name}.", suffix=".part")
@@ -175,3 +177,13 @@ class S3Storage:
             self.client.delete_object(Bucket=self.bucket, Key=probe)
         except Exception as exc:  # noqa: BLE001 - botocore's errors are not OSErrors
             raise OSError(f"object storage check failed: {type(exc).__name__}") from exc
+
+
+def _used(path: Path) -> None:
+    """Mark a cached copy as just used, for ``storage.trim`` (least recently used go first;
+    access times are often not kept: noatime, relatime). At most once an hour per file."""
+    try:
+        if time.time() - path.stat().st_mtime > 3600:
+            os.utime(path)
+    except OSError:
+        pass  # gone meanwhile, or a read-only cache: trimming is then only less precise
