@@ -96,6 +96,7 @@ class User:
     posts: list[int]
     rnd: random.Random
     results: list[tuple[str, float, str]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
 
 def _month(year: int, month: int) -> tuple[date, date]:
@@ -145,7 +146,8 @@ MIX: dict[str, tuple[int, bool, Url, Url]] = {
 
 
 def fetch(base: str, user: User, page: str, path: str) -> tuple[float, str, int]:
-    """(ms, outcome, bytes): outcome ``ok``, the status code, or the exception's name."""
+    """(ms, outcome, bytes): outcome ``ok``, the status code, or the exception's name; the
+    user keeps the first few failures with their path and reason (``User.failures``)."""
     api = MIX[page][1]
     t = time.perf_counter()
     try:
@@ -155,9 +157,13 @@ def fetch(base: str, user: User, page: str, path: str) -> tuple[float, str, int]
             r = user.web.get(f"{base}{path}", timeout=TIMEOUT, allow_redirects=False)
         size = len(r.content)
         outcome = "ok" if r.status_code == 200 else str(r.status_code)
+        reason = r.headers.get("Location", "") if outcome != "ok" else ""
     except requests.RequestException as exc:
-        size, outcome = 0, type(exc).__name__
-    return (time.perf_counter() - t) * 1000, outcome, size
+        size, outcome, reason = 0, type(exc).__name__, str(exc)
+    ms = (time.perf_counter() - t) * 1000
+    if outcome != "ok" and len(user.failures) < 3:
+        user.failures.append(f"{page} {path}: {outcome} after {ms:.0f} ms {reason[:160]}")
+    return ms, outcome, size
 
 
 def single(base: str, users: dict[str, User], repeat: int, ref: float) -> None:
@@ -260,6 +266,8 @@ def load(base: str, server_pid: int, users: list[User], seconds: float, think: f
         print(f"  server CPU {cpu1 - cpu0:.0f} s ({(cpu1 - cpu0) / elapsed:.2f} CPUs), bench "
               f"client CPU {client:.0f} s ({client / elapsed:.2f} CPUs); load average "
               f"{load_average()}")
+    for line in [f for u in users for f in u.failures][:8]:
+        print(f"    e.g. {line}")
     ok = not missed and not errors and not stuck
     print(f"  verdict: p99 <= {LOAD_P99_MS} ms on every page and no errors: "
           + ("MET" if ok else f"MISSED ({', '.join(missed) or 'errors'})"))
@@ -323,7 +331,13 @@ def main() -> None:
     ap.add_argument("--phase", choices=["both", "single", "load"], default="both",
                     help="run phase 1 (single requests), phase 2 (load) or both")
     ap.add_argument("--quick", action="store_true", help="5 users, 10 s, 3 requests per page")
+    ap.add_argument("--skip", default="", help="pages left out of both phases, comma-separated "
+                    "(e.g. 'reports year,calendar month'), to see what the others do alone")
     a = ap.parse_args()
+    for name in filter(None, (n.strip() for n in a.skip.split(","))):
+        if name not in MIX:
+            ap.error(f"--skip: no page {name!r} (pages: {', '.join(MIX)})")
+        del MIX[name]
     if a.quick:
         a.users, a.seconds, a.repeat = 5, 10.0, 3
     url = database_url(a.backend, a.scale, a.path, create=True)

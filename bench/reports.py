@@ -300,11 +300,16 @@ def by_period(core: Core, client: FlaskClient, admin_id: int, now: datetime) -> 
 
         page_ms[name] = timed_normalised(f"{name}: reports page", page, repeat=repeat)
         print(f"  {'target':<34} {verdict(page_ms[name], PAGE_TARGETS[name])}")
+    print(" the points lie at " + ", ".join(f"{counts[k] / 1000:.0f}k" for k in PERIODS)
+          + " publications: the slope is well determined, the fixed part (the intercept) only "
+          "to some tens of ms")
     for label, ms in (("page", page_ms), ("queries", query_ms)):
         fixed, per = fit_line([(counts[k], ms[k]) for k in PERIODS])
         print(f" {label} ≈ {fixed:.0f} ms fixed + {per * 1000:.1f} µs per publication "
               f"(least squares over month, quarter, year; residuals "
               + ", ".join(f"{k} {ms[k] - fixed - per * counts[k]:+.0f} ms" for k in PERIODS)
+              + "; each period's ms / publications: "
+              + ", ".join(f"{k} {ms[k] * 1000 / max(1, counts[k]):.1f} µs" for k in PERIODS)
               + ")")
 
 
