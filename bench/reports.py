@@ -5,7 +5,10 @@
 
 Scale 1 = 100,000 posts, 300,000 publications, 3,000,000 snapshots over 24 months, 20 units.
 Generation uses driver-level bulk inserts (sqlite3 executemany, PostgreSQL COPY). Prints the time
-of each report query and of the reports page render for one month across all units.
+of each report query and of the reports page render for one month across all units; then the
+page (and its queries alone, ``page_report``) for a month, a quarter and a year, with the
+publications each period holds, and the straight line through those three points: the page's
+fixed cost plus its cost per publication in the period (least squares).
 """
 
 from __future__ import annotations
@@ -17,12 +20,34 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
+from _common import (  # noqa: E402  (after the path)
+    SQLITE_PATH,
+    database_url,
+    fit_line,
+    load_average,
+    reference_ms,
+    verdict,
+)
+from _common import reference_once as _reference_once  # noqa: E402
+
+#: The report periods timed side by side (first day, last day): June 2026 as "last month" of
+#: the run's fixed now (15 July 2026), the quarter and the twelve months it ends.
+PERIODS = {"month": ("2026-06-01", "2026-06-30"),
+           "quarter": ("2026-04-01", "2026-06-30"),
+           "year": ("2025-07-01", "2026-06-30")}
+
+if TYPE_CHECKING:
+    from flask.testing import FlaskClient
+
+    from publisher.core import Core
+
 START = datetime(2025, 1, 1, tzinfo=UTC)
 MONTHS = 24
 PLATFORMS = ("facebook", "instagram", "x", "youtube", "telegram")
@@ -144,24 +169,6 @@ def generate(url: str, scale: float) -> None:
     print(f"inserted in {time.perf_counter() - t1:.1f} s")
 
 
-def _reference_once() -> float:
-    t = time.perf_counter()
-    s = 0
-    for i in range(3_000_000):
-        s += i * i
-    return (time.perf_counter() - t) * 1000
-
-
-def reference_ms() -> float:
-    """A fixed CPU workload (3 million multiply-adds in Python), best of three.
-
-    The machines here share their host: the same code ran up to twice as slow from one run to
-    the next, and within a run. Printing this beside the figures lets a reader compare runs
-    (and machines) by the ratio figure / reference rather than by milliseconds.
-    """
-    return min(_reference_once() for _ in range(3))
-
-
 def timed_normalised(label: str, fn: Callable[[], object], repeat: int = 8) -> float:
     """Time ``fn`` right after the reference workload each time, and scale each time to the
     fastest reference seen: the median of those is the figure at the machine's own speed,
@@ -201,7 +208,7 @@ def run(url: str) -> dict[str, float]:
     from publisher.models import User
     from publisher.reports import engagement as e
     from publisher.reports.report import parse_request
-    from web.app import create_app
+    from web.app import SESSION_VERSION, create_app
 
     settings = load_settings({"WARTA_DATABASE_URL": url, "WARTA_SECRET_KEY": "bench",
                               "WARTA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -232,7 +239,7 @@ def run(url: str) -> dict[str, float]:
     res["heatmap"] = timed("heatmap (median in SQL)", lambda: e.heatmap(s, admin, f))
     res["export rows"] = timed("publication rows (export)",
                                lambda: sum(1 for _ in e.publication_rows(s, admin, f)))
-    admin_id = admin.id
+    admin_id, version = admin.id, admin.session_version or 0
     s.rollback()
     s.close()
     app = create_app(core=core)
@@ -240,6 +247,8 @@ def run(url: str) -> dict[str, float]:
     with client.session_transaction() as sess:
         sess["_user_id"] = str(admin_id)
         sess["_fresh"] = True
+        # the session version a login would record (bench/load.py's password bumped it)
+        sess[SESSION_VERSION] = version
     q = f"/laporan/?from={req.period.first_day}&to={req.period.last_day}"
 
     def page() -> None:
@@ -247,38 +256,71 @@ def run(url: str) -> dict[str, float]:
         assert r.status_code == 200, r.status_code
 
     res["page render"] = timed_normalised("reports page render (all parts)", page)
+    by_period(core, client, admin_id, now)
     core.engine.dispose()
     ref = min(ref_before, reference_ms())
     print(f"reference workload: {ref:.0f} ms (best of before and after); page render = "
-          f"{res['page render'] / ref:.2f} x reference")
+          f"{res['page render'] / ref:.2f} x reference; load average {load_average()}")
     return res
+
+
+#: The issue's targets for the reports page, by period (ms); the quarter has none.
+PAGE_TARGETS: dict[str, float | None] = {"month": 200, "quarter": None, "year": 1000}
+
+
+def by_period(core: Core, client: FlaskClient, admin_id: int, now: datetime) -> None:
+    """The page and its queries alone (``page_report``: SQL and shaping, no template) for a
+    month, a quarter and a year, then the line through them: what the page costs whatever
+    the period (fixed) and what each publication in the period adds. A period's cost grows
+    with its publications, not its days, so that is the figure to project a region with."""
+    from publisher.models import User
+    from publisher.reports import engagement as e
+    from publisher.reports.report import page_report, parse_request
+
+    print("by period, all units (publications = those published in the period):")
+    counts: dict[str, int] = {}
+    page_ms: dict[str, float] = {}
+    query_ms: dict[str, float] = {}
+    for name, (first, last) in PERIODS.items():
+        s = core.sessions()
+        admin = s.get(User, admin_id)
+        assert admin is not None
+        req = parse_request({"from": first, "to": last}, admin, now, "Asia/Jakarta")
+        counts[name] = e.totals(s, admin, req.filter)["publications"]
+        print(f" {name} {first} – {last}: {counts[name]:,} publications")
+        repeat = 8 if name == "month" else 5
+        query_ms[name] = timed_normalised(f"{name}: page_report (queries)",
+                                          partial(page_report, s, admin, req), repeat=repeat)
+        s.rollback()
+        s.close()
+
+        def page(first: str = first, last: str = last) -> None:
+            r = client.get(f"/laporan/?from={first}&to={last}")
+            assert r.status_code == 200, r.status_code
+
+        page_ms[name] = timed_normalised(f"{name}: reports page", page, repeat=repeat)
+        print(f"  {'target':<34} {verdict(page_ms[name], PAGE_TARGETS[name])}")
+    print(" the points lie at " + ", ".join(f"{counts[k] / 1000:.0f}k" for k in PERIODS)
+          + " publications: the slope is well determined, the fixed part (the intercept) only "
+          "to some tens of ms")
+    for label, ms in (("page", page_ms), ("queries", query_ms)):
+        fixed, per = fit_line([(counts[k], ms[k]) for k in PERIODS])
+        print(f" {label} ≈ {fixed:.0f} ms fixed + {per * 1000:.1f} µs per publication "
+              f"(least squares over month, quarter, year; residuals "
+              + ", ".join(f"{k} {ms[k] - fixed - per * counts[k]:+.0f} ms" for k in PERIODS)
+              + "; each period's ms / publications: "
+              + ", ".join(f"{k} {ms[k] * 1000 / max(1, counts[k]):.1f} µs" for k in PERIODS)
+              + ")")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--path", default="var/bench-{scale}.db")
+    ap.add_argument("--path", default=SQLITE_PATH)
     ap.add_argument("--fresh", action="store_true", help="drop and regenerate the database")
     a = ap.parse_args()
-    if a.backend == "sqlite":
-        path = Path(a.path.format(scale=a.scale))
-        if a.fresh and path.exists():
-            path.unlink()
-        url = f"sqlite:///{path}"
-    else:
-        import psycopg
-
-        name = f"warta_bench_{str(a.scale).replace('.', '_')}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                  (name,)).fetchone()
-            if a.fresh and exists:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-                exists = None
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        url = PG_URL.format(db=name)
+    url = database_url(a.backend, a.scale, a.path, fresh=a.fresh)
     t = time.perf_counter()
     generate(url, a.scale)
     vacuum(url)
