@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from publisher.config import Settings
 from publisher.core import Core, build_core
+from publisher.db import READ_ONLY
 from publisher.logs import configure_logging, redact_existing_handlers
 from publisher.models import User
 from web.errors import json_error
 from web.extensions import babel, csrf, login_manager
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Key of the Flask session holding the user's session version at login.
 SESSION_VERSION = "_sv"
@@ -26,11 +30,61 @@ def get_core() -> Core:
     return current_app.extensions["warta.core"]
 
 
+#: Requests that only read (RFC 9110 safe methods).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_on_get(view: F) -> F:
+    """Mark a view whose GET must write (an OAuth callback: the platform sends the browser
+    back with a GET that creates the channel): its session is a normal write session."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
 def db():  # type: ignore[no-untyped-def]
-    """The request's database session (closed at teardown)."""
+    """The request's database session (closed at teardown).
+
+    On SQLite every transaction begins ``IMMEDIATE`` (the write lock), which a claim needs; a
+    page that only reads then held the lock for its whole render, so twenty officers' pages
+    (and a year's report) ran one after another, and requests holding a pooled connection
+    waited on the lock while the lock's holder waited for a connection (``bench/load.py``:
+    stalls, "database is locked"). A safe request's session begins deferred and reads a WAL
+    snapshot beside the others. It must not write: the few GET handlers that record
+    something (the bell's "seen" time, a token's last use) do it in their own short
+    transaction, and ``WARTA_STRICT_SAFE_REQUESTS`` (on by default under ``TESTING``) makes
+    a flush from a safe request's session an error, so a new one cannot slip in."""
     if "db" not in g:
-        g.db = get_core().sessions()
+        from flask import current_app, has_request_context
+
+        core = get_core()
+        safe = has_request_context() and request.method in SAFE_METHODS
+        if safe and request.endpoint:
+            view = current_app.view_functions.get(request.endpoint)
+            safe = not getattr(view, "writes_on_get", False)
+        if safe and core.engine.dialect.name == "sqlite":
+            g.db = core.sessions(bind=core.engine.execution_options(**{READ_ONLY: True}))
+        else:
+            g.db = core.sessions()
+        if safe:
+            _guard_safe_session(g.db)
     return g.db
+
+
+def _guard_safe_session(session) -> None:  # type: ignore[no-untyped-def]
+    from flask import current_app
+    from sqlalchemy import event
+
+    strict = bool(current_app.config.get("WARTA_STRICT_SAFE_REQUESTS", current_app.testing))
+    path = request.path
+
+    @event.listens_for(session, "before_flush")
+    def _no_writes(sess, _ctx, _instances) -> None:  # type: ignore[no-untyped-def]
+        if not (sess.new or sess.dirty or sess.deleted):
+            return
+        if strict:
+            raise RuntimeError(f"a {request.method} request wrote through its read session "
+                               f"({path}); write in a short transaction of its own")
+        log.warning("a safe request wrote through its read session (%s)", path)
 
 
 def select_locale() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -159,8 +159,22 @@ def user_for_token(core: Core, session: Session, token: str) -> User | None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    row.last_used_at = now
     return row.user
+
+
+#: A token's last use is written at most this often (every API call wrote a row).
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def token_used(core: Core, token: str) -> None:
+    """Record a token's last use, in a short transaction of its own (a GET's request session
+    only reads, see ``web.app.db``), at most once per ``LAST_USED_EVERY``."""
+    now = core.now()
+    with core.sessions.begin() as s:
+        s.execute(update(ApiToken).where(
+            ApiToken.token_hash == hash_token(token),
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_EVERY))
+            .values(last_used_at=now))
 
 
 def update_unit(session: Session, actor: User | None, unit_id: int, *, name: str | None = None,

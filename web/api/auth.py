@@ -30,7 +30,11 @@ def authenticate() -> User | None:
     if scheme.lower() == "bearer" and token.strip():
         session = db()
         user = org.user_for_token(get_core(), session, token.strip())
+        # End the lookup's transaction first: on SQLite a POST's session holds the write lock
+        # from its first query, which the separate write below would wait for.
         session.commit()
+        if user is not None:
+            org.token_used(get_core(), token.strip())
     g.api_user = user
     return user
 

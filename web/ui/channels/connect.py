@@ -38,7 +38,7 @@ from publisher.models import Channel, Unit
 from publisher.services import channels as channel_service
 from publisher.services.access import scope
 from publisher.services.errors import ServiceError
-from web.app import db, get_core
+from web.app import db, get_core, writes_on_get
 from web.ui.channels.routes import _channel, bp
 from web.ui.helpers import call, lang, me
 
@@ -193,6 +193,7 @@ def connect_start(provider: str) -> Response:
 # -- callback ---------------------------------------------------------------------------------
 
 @bp.route("/akun/sambung/<provider>/kembali")
+@writes_on_get  # the platform sends the browser back with a GET that creates the channel
 @login_required
 def connect_callback(provider: str) -> Response | tuple[str, int]:
     prov = _provider(provider)
