@@ -204,8 +204,11 @@ def search_posts_keyset(session: Session, user: User, f: PostFilter, *,
     rows = rows[:per_page]
     if newer_side:
         rows.reverse()
-    counted = _filtered(select(Post.id), user, f).limit(COUNT_CAP + 1).subquery()
-    total = session.execute(select(func.count()).select_from(counted)).scalar_one()
+    if anchor is None and not more:
+        total = len(rows)  # all of it is on this page: a rare match need not be scanned twice
+    else:
+        counted = _filtered(select(Post.id), user, f).limit(COUNT_CAP + 1).subquery()
+        total = session.execute(select(func.count()).select_from(counted)).scalar_one()
     if not rows:
         if anchor is not None:  # nothing beyond the cursor (the list changed): the first page
             return search_posts_keyset(session, user, f, per_page=per_page)
