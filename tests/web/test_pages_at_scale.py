@@ -216,3 +216,26 @@ def test_the_users_page_is_paged_and_filters_by_unit(client, login_as, make_user
     unit_b = made[-1].unit_id
     html = client.get(f"/admin/pengguna?unit={unit_b}").get_data(as_text=True)
     assert re.findall(r'<tr id="user-(\d+)"', html) == [str(made[-1].id)]
+
+
+def test_the_approval_queue_is_paged_oldest_request_first(client, login_as, make_user, core,
+                                                          units, clock, monkeypatch):  # type: ignore[no-untyped-def]
+    from web.ui.posts import approvals
+
+    monkeypatch.setattr(approvals, "PER_PAGE", 4)
+    author = make_user(Role.OPERATOR, "a")
+    login_as(Role.APPROVER, "a")
+    with core.sessions.begin() as s:
+        made = []
+        for n in range(6):
+            post = Post(unit_id=units["a"].id, author_id=author.id, body=f"Menunggu {n}",
+                        status="submitted", overrides={},
+                        submitted_at=clock.now - timedelta(minutes=60 - n))
+            s.add(post)
+            s.flush()
+            made.append(post.id)
+    first = client.get("/persetujuan").get_data(as_text=True)
+    second = client.get("/persetujuan?halaman=2").get_data(as_text=True)
+    shown = [int(i) for i in re.findall(r'id="post-(\d+)"', first + second)]
+    assert shown == made  # every request once, the oldest first, four then two
+    assert len(re.findall(r'id="post-(\d+)"', first)) == 4

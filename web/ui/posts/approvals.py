@@ -15,9 +15,10 @@ from publisher.services.access import scope
 from publisher.services.approval import content_hash
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import call, fmt_dt, me, role_required
+from web.ui.helpers import call, fmt_dt, me, paginate, role_required
 
 bp = Blueprint("approvals", __name__)
+PER_PAGE = 20
 
 
 @bp.route("/persetujuan")
@@ -28,12 +29,15 @@ def index() -> str:
               .order_by(Post.submitted_at), user, Post.unit_id)
     if user.role == Role.OPERATOR:
         q = q.where(Post.author_id == user.id)
-    posts = list(s.execute(q).unique().scalars())
+    # A page at a time, oldest request first: each post is shown with a preview per channel
+    # (after a holiday a unit's backlog on one page was megabytes).
+    page = paginate(s, q.order_by(Post.id), per_page=PER_PAGE)
+    posts = page.items
     ids = {cid for p in posts for cid in p.channel_ids}
     channels = {c.id: c for c in s.execute(select(Channel).where(Channel.id.in_(ids)))
                 .unique().scalars()} if ids else {}
     core = get_core()
-    return render_template("posts/approvals.html", posts=posts, channels=channels,
+    return render_template("posts/approvals.html", posts=posts, page=page, channels=channels,
                            can_approve=user.role in (Role.APPROVER, Role.ADMIN),
                            not_mine_to_approve={p.id for p in posts if not
                                                 post_service.may_approve(core, s, user, p)},
