@@ -249,6 +249,22 @@ class BaseAdapter:
         self.ctx = ctx
         self.base_url = (ctx.base_url or self.default_base_url or "").rstrip("/")
 
+    @classmethod
+    def option_choices(cls, state: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        """The values this account may use for a choice option, where the platform says so
+        per account (TikTok's privacy levels from creator_info), from the channel's cached
+        ``state`` (no I/O). The composer offers only these; an option left out offers all."""
+        del state
+        return {}
+
+    @classmethod
+    def channel_notices(cls, state: Mapping[str, Any]) -> tuple[str, ...]:
+        """Codes of standing conditions of this account that the channel page explains in
+        its own words (TikTok's "private_only": an app TikTok has not audited), read from the
+        channel's cached ``state`` (no I/O)."""
+        del state
+        return ()
+
     # -- validation shared by all platforms -------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:
         caps = self.caps
