@@ -244,6 +244,11 @@ class BaseAdapter:
     #: Seconds between the two lookups after an unknown outcome (``WARTA_<P>_RECHECK_SECONDS``
     #: overrides): how long the platform may take to show a post it created (docs/ARCHITECTURE).
     recheck_seconds: ClassVar[float] = 60.0
+    #: A token that must be renewed before it expires even on an idle channel (Threads'
+    #: 60-day token dies unrefreshed): the worker's token sweep refreshes it once fewer than
+    #: this many days are left (``WARTA_<P>_REFRESH_BEFORE_DAYS`` overrides). None: the
+    #: adapter renews its tokens when used, or they do not expire.
+    renew_before_days: ClassVar[float | None] = None
 
     def __init__(self, ctx: AdapterContext) -> None:
         self.ctx = ctx
