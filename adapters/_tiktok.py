@@ -183,12 +183,30 @@ def network_error(exc: Exception, *, stage: str, secrets: Iterable[str]) -> Adap
                       detail=detail)
 
 
+def privacy_options(info: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """The privacy levels creator_info last allowed (cached in the channel state), or None
+    when TikTok was never asked (the channel predates the cache, or the answer was empty)."""
+    found = (info or {}).get("privacy_level_options")
+    if not isinstance(found, list | tuple):
+        return None
+    options = tuple(str(p) for p in found if p)
+    return options or None
+
+
+def private_only(info: Mapping[str, Any] | None) -> bool:
+    """True when the creator may post as "Only me" and nothing else: what TikTok answers for
+    an app that has not passed its audit ("all content posted by unaudited clients will be
+    restricted to private viewing mode", platform-apis-2.md §2.6), and the only sign of it
+    before a post is refused with ``unaudited_client_can_only_post_to_private_accounts``."""
+    return set(privacy_options(info) or ()) == {"SELF_ONLY"}
+
+
 def rule_problems(post: OutgoingPost, info: dict[str, Any] | None) -> list[Problem]:
     """What the creator's rules (creator_info) say against this post: a privacy level not
     chosen or not allowed, a video longer than the account may post."""
     problems: list[Problem] = []
     privacy = post.options.get("privacy_level")
-    allowed = list((info or {}).get("privacy_level_options") or PRIVACY_LEVELS)
+    allowed = list(privacy_options(info) or PRIVACY_LEVELS)
     if not privacy:
         problems.append(Problem(
             "options", "privacy_required",

@@ -244,10 +244,31 @@ class BaseAdapter:
     #: Seconds between the two lookups after an unknown outcome (``WARTA_<P>_RECHECK_SECONDS``
     #: overrides): how long the platform may take to show a post it created (docs/ARCHITECTURE).
     recheck_seconds: ClassVar[float] = 60.0
+    #: A token that must be renewed before it expires even on an idle channel (Threads'
+    #: 60-day token dies unrefreshed): the worker's token sweep refreshes it once fewer than
+    #: this many days are left (``WARTA_<P>_REFRESH_BEFORE_DAYS`` overrides). None: the
+    #: adapter renews its tokens when used, or they do not expire.
+    renew_before_days: ClassVar[float | None] = None
 
     def __init__(self, ctx: AdapterContext) -> None:
         self.ctx = ctx
         self.base_url = (ctx.base_url or self.default_base_url or "").rstrip("/")
+
+    @classmethod
+    def option_choices(cls, state: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        """The values this account may use for a choice option, where the platform says so
+        per account (TikTok's privacy levels from creator_info), from the channel's cached
+        ``state`` (no I/O). The composer offers only these; an option left out offers all."""
+        del state
+        return {}
+
+    @classmethod
+    def channel_notices(cls, state: Mapping[str, Any]) -> tuple[str, ...]:
+        """Codes of standing conditions of this account that the channel page explains in
+        its own words (TikTok's "private_only": an app TikTok has not audited), read from the
+        channel's cached ``state`` (no I/O)."""
+        del state
+        return ()
 
     # -- validation shared by all platforms -------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:

@@ -6,8 +6,9 @@ honoured before a container is made, ``publish`` creates the container(s) and re
 only irreversible call). Replies and quote posts are left for later.
 
 Tokens: the long-lived token lasts 60 days and can be refreshed once it is a day old; the
-adapter renews it whenever it is used with fewer than ``refresh_before_days`` (30) left, so a
-channel that publishes or collects statistics at least monthly never expires.
+adapter renews it whenever it is used with fewer than ``refresh_before_days`` (30) left, and
+the worker's daily token sweep (``publisher/worker/tokens.py``) renews it on an idle channel
+too, so no channel's token runs out while the office is not posting.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class ThreadsAdapter(BaseAdapter):
     platform: ClassVar[str] = PLATFORM
     label: ClassVar[str] = "Threads"
     default_base_url: ClassVar[str | None] = "https://graph.threads.net/v1.0"
+    renew_before_days: ClassVar[float | None] = 30.0
     caps: ClassVar[Capabilities] = Capabilities(
         permalink_hosts=frozenset({"threads.net", "threads.com"}),
         max_text=MAX_TEXT, max_media=20, max_image_bytes=8_000_000,
@@ -76,7 +78,8 @@ class ThreadsAdapter(BaseAdapter):
         self.creds: dict[str, Any] = dict(ctx.credentials)
         s = ctx.settings
         self.oauth_base = str(s.get("oauth_url") or OAUTH_BASE).rstrip("/")
-        self.refresh_before = float(s.get("refresh_before_days") or 30) * DAY
+        self.refresh_before = float(s.get("refresh_before_days")
+                                    or self.renew_before_days or 30) * DAY
         self.user_id, self.graph = graph_connect(
             PLATFORM, self.base_url, ctx, "threads_user_id",
             "ID pengguna Threads atau token akses belum diisi. Sambungkan akun.",

@@ -17,7 +17,7 @@ minute to hours): the publication stays ``publishing`` with a message, and gets 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -33,6 +33,8 @@ from adapters._tiktok import (
     envelope_error,
     failed_error,
     network_error,
+    privacy_options,
+    private_only,
     rule_problems,
 )
 from adapters.base import (
@@ -106,6 +108,19 @@ class TikTokAdapter(BaseAdapter):
         self.chunk_size = int(s.get("chunk_size") or 10 * MiB)
         self.poll_seconds = float(s.get("poll_seconds") or 15)
         self.moderation_poll_seconds = float(s.get("moderation_poll_seconds") or 60)
+
+    @classmethod
+    def option_choices(cls, state: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        """Only the privacy levels creator_info last allowed this account (cached by
+        ``creator_info``); before TikTok was first asked, every level is offered and
+        ``validate`` checks the choice once the rules are known."""
+        options = privacy_options(state.get("creator"))
+        return {"privacy_level": options} if options else {}
+
+    @classmethod
+    def channel_notices(cls, state: Mapping[str, Any]) -> tuple[str, ...]:
+        """``private_only`` while creator_info allows "Only me" alone (an unaudited app)."""
+        return ("private_only",) if private_only(state.get("creator")) else ()
 
     # -- plumbing -----------------------------------------------------------------------
     def _secrets(self) -> list[str]:

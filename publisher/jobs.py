@@ -20,6 +20,8 @@ PUBLISH = "publish"
 #: it never occupies the slots that text and image posts need.
 PUBLISH_UPLOAD = "publish_upload"
 POLL = "poll"
+#: Renew one channel's long-lived token before it expires (``publisher/worker/tokens.py``).
+RENEW_TOKEN = "renew_token"
 COLLECT_METRICS = "collect_metrics"
 #: Notifications (publisher/notify/): who hears of one audit event, then one message each.
 NOTIFY_FANOUT = "notify_fanout"

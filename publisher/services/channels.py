@@ -79,14 +79,17 @@ def save_credentials(core: Core, channel_id: int, credentials: Mapping[str, Any]
                   .values(**credential_columns(core, credentials)))
 
 
-def verify_credentials(core: Core, platform: str,
-                       credentials: dict[str, Any]) -> tuple[AccountInfo, dict[str, Any]]:
+def verify_credentials(core: Core, platform: str, credentials: dict[str, Any],
+                       state: dict[str, Any] | None = None
+                       ) -> tuple[AccountInfo, dict[str, Any]]:
     """Ask the platform who these credentials belong to; any failure is a field error.
 
     Returns the account and the credentials to store: the check may have made a session
     (instagrapi logs in) or rotated a token, and throwing that away would make the worker log
     in again for the first post (Instagram treats quick repeated logins as an attack) or keep
-    a single-use refresh token that is already spent.
+    a single-use refresh token that is already spent. What the adapter cached while checking
+    lands in ``state`` when one is given (TikTok's creator rules: the privacy levels the
+    account may use, which the composer and the channel page show before any post).
     """
     if platform not in platforms():
         raise Invalid(f"Platform '{platform}' tidak dikenal.", f"Unknown platform '{platform}'.",
@@ -99,7 +102,8 @@ def verify_credentials(core: Core, platform: str,
 
     try:
         get_adapter_class(platform)
-        adapter = build_adapter(core, platform, credentials, save_credentials=keep)
+        adapter = build_adapter(core, platform, credentials, save_credentials=keep,
+                                state=state)
         return adapter.account(), latest
     except AdapterUnavailable as exc:
         raise Invalid(str(exc), str(exc), fields={"platform": "unavailable"}) from None
@@ -161,12 +165,13 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str,
     if errors:
         raise Invalid("Periksa kembali isian akun.", "Please check the channel's fields.",
                       fields=errors)
-    info, credentials = verify_credentials(core, platform, credentials)
+    state: dict[str, Any] = {}
+    info, credentials = verify_credentials(core, platform, credentials, state)
     if name is None:
         name = info.name or info.username or info.external_id
     channel = Channel(unit_id=target_unit, platform=platform, name=name.strip()[:200],
                       external_id=info.external_id, username=info.username,
-                      status=ChannelStatus.ACTIVE, state={}, created_at=core.now(),
+                      status=ChannelStatus.ACTIVE, state=state, created_at=core.now(),
                       **credential_columns(core, credentials))
     session.add(channel)
     session.flush()
@@ -192,7 +197,8 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
     passed it; it cannot be turned off."""
     del same_account  # always enforced
     channel = get_scoped(session, Channel, channel_id, actor)
-    info, credentials = verify_credentials(core, channel.platform, credentials)
+    fresh: dict[str, Any] = {}
+    info, credentials = verify_credentials(core, channel.platform, credentials, fresh)
     if channel.external_id and str(info.external_id) != str(channel.external_id):
         theirs = _handle(info.username, info.name, info.external_id)
         ours = _handle(channel.username, channel.name, channel.external_id)
@@ -207,6 +213,8 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
                                       "account": str(channel.external_id)}})
     for column, value in credential_columns(core, credentials).items():
         setattr(channel, column, value)
+    if fresh:  # a new dict, so the JSON column is written
+        channel.state = {**(channel.state or {}), **fresh}
     channel.status = ChannelStatus.ACTIVE
     channel.reconnected_at = core.now()
     channel.last_error = None

@@ -3,9 +3,9 @@ call slot, pools of call slots (short posts; long uploads), a committer that sav
 as calls return, and a liveness thread (heartbeat, dead-worker recovery).
 
 APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics sweep,
-heartbeat); the queue table is the single source of truth. Between ticks the dispatcher also
-sleeps exactly until the next due job, so a publication starts within milliseconds of its
-time rather than within a tick.
+token renewals, heartbeat); the queue table is the single source of truth. Between ticks the
+dispatcher also sleeps exactly until the next due job, so a publication starts within
+milliseconds of its time rather than within a tick.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from publisher.jobs import (
     POLL,
     PUBLISH,
     PUBLISH_UPLOAD,
+    RENEW_TOKEN,
 )
 from publisher.notify import telegram_link
 from publisher.notify.admin import check_tokens
@@ -45,6 +46,7 @@ from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.notify import handle_digest, handle_fanout, handle_send
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
+from publisher.worker.tokens import handle_renew, sweep_token_renewals
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ HANDLERS: dict[str, Handler] = {
     PUBLISH_UPLOAD: handle_publish,
     POLL: handle_poll,
     COLLECT_METRICS: handle_collect,
+    RENEW_TOKEN: handle_renew,
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,
     NOTIFY_DIGEST: handle_digest,
@@ -95,10 +98,12 @@ def apply_result(core: Core, job: ClaimedJob, result: JobResult) -> None:
 
 
 def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) -> int:
-    """Do one worker's round synchronously: recover expired leases, sweep metrics, then run
-    every job due now. For tests, cron-style installs and ``warta worker --once``."""
+    """Do one worker's round synchronously: recover expired leases, sweep metrics and token
+    renewals, then run every job due now. For tests, cron-style installs and
+    ``warta worker --once``."""
     core.queue.recover_expired()
     sweep_metrics(core)
+    sweep_token_renewals(core)
     if core.settings.notify_telegram_token:
         telegram_link.poll(core)
     ran = 0
@@ -188,6 +193,10 @@ class Worker:
         sched.add_job(self._safe(lambda: check_tokens(self.core)), "interval", hours=24,
                       id="token-expiry", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC) + timedelta(minutes=1))
+        # Long-lived tokens (Threads: 60 days) renewed ahead on channels nobody uses.
+        sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
+                      hours=12, id="token-renewal", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(minutes=2))
         if self.core.engine.dialect.name == "sqlite":
             # Planner statistics follow the data's growth (see ``db.refresh_statistics``).
             sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",

@@ -22,7 +22,8 @@ CHANNEL_STATUS = {
 ROLE = {"operator": _l("Operator"), "approver": _l("Approver"), "admin": _l("Admin")}
 PAUSE_SCOPE = {"global": _l("All units"), "unit": _l("One unit"), "channel": _l("One channel")}
 PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube": "YouTube",
-            "telegram": "Telegram", "sandbox": "Sandbox"}
+            "telegram": "Telegram", "tiktok": "TikTok", "threads": "Threads",
+            "sandbox": "Sandbox"}
 
 
 def status_label(kind: str, value: str) -> str:

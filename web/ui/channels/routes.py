@@ -42,6 +42,14 @@ def _credentials(platform: str) -> dict[str, Any]:
             if request.form.get(f"cred_{name}", "").strip()}
 
 
+def notices(channel: Channel) -> tuple[str, ...]:
+    """What the channel page must say about the account (``BaseAdapter.channel_notices``)."""
+    try:
+        return get_adapter_class(channel.platform).channel_notices(channel.state or {})
+    except AdapterUnavailable:
+        return ()
+
+
 def _channel(channel_id: int) -> Channel:
     try:
         return get_scoped(db(), Channel, channel_id, me())
@@ -59,7 +67,8 @@ def index() -> str:
     from web.ui.channels.connect import configured_providers
 
     return render_template("channels/index.html", channels=channels, units=units,
-                           providers=configured_providers())
+                           providers=configured_providers(),
+                           notices={ch.id: notices(ch) for ch in channels})
 
 
 @bp.route("/akun/baru", methods=["GET", "POST"])
@@ -102,7 +111,8 @@ def reconnect(channel_id: int) -> str | Response | tuple[str, int]:
 
     page = render_template("channels/reconnect.html", channel=channel,
                            cred_fields=_fields(channel.platform), fields=fields,
-                           summary=summary, provider=provider_for(channel.platform))
+                           summary=summary, provider=provider_for(channel.platform),
+                           notices=notices(channel))
     return (page, 400) if fields else page
 
 

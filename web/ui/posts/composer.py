@@ -18,7 +18,7 @@ from publisher.services.errors import NotFound, ServiceError
 from publisher.timeutil import zone_label
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, local_input, me
-from web.ui.posts.forms import channel_info, option_widgets, parse_composer
+from web.ui.posts.forms import channel_info, channel_widgets, parse_composer
 from web.ui.posts.routes import bp
 
 
@@ -90,8 +90,7 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
     return render_template(
         "posts/composer.html", post=post, values=values, fields=fields or {},
         channels=infos, campaigns=campaigns, units=units, unit=unit, zone=zone_label(zone),
-        problems=problems, widgets={i["id"]: option_widgets(i["options"], i["platform"])
-                                         for i in infos}
+        problems=problems, widgets={i["id"]: channel_widgets(i) for i in infos}
     ), status
 
 

@@ -6,6 +6,7 @@ parsed here by hand; CSRF is still enforced for it by CSRFProtect like every oth
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,7 @@ from adapters import AdapterUnavailable, get_adapter_class
 from publisher.models import Channel
 from publisher.services.posts import PostInput
 from web.ui.helpers import parse_local
+from web.ui.labels import platform_label
 
 #: Widgets for option names adapters declare; anything else is a free text field.
 OPTION_WIDGETS: dict[str, dict[str, Any]] = {
@@ -36,6 +38,7 @@ OPTION_WIDGETS: dict[str, dict[str, Any]] = {
     # TikTok: no default privacy (TikTok's rules); the adapter refuses a post without one and
     # checks the choice against the creator's current options (creator_info).
     "privacy_level": {"type": "select", "label": _l("Who can view this (TikTok, required)"),
+                      "placeholder": _l("Choose who can view this"),
                       "choices": [("PUBLIC_TO_EVERYONE", _l("Everyone")),
                                   ("MUTUAL_FOLLOW_FRIENDS", _l("Friends (mutual followers)")),
                                   ("FOLLOWER_OF_CREATOR", _l("Followers")),
@@ -59,12 +62,13 @@ def channel_info(channel: Channel) -> dict[str, Any]:
             "max_text": caps.max_text, "max_caption": caps.max_caption,
             "max_title": caps.max_title, "requires_media": caps.requires_media,
             "media_kinds": sorted(caps.media_kinds), "max_media": caps.max_media,
-            "options": sorted(caps.option_names)}
+            "options": sorted(caps.option_names),
+            "choices": {k: list(v) for k, v in cls.option_choices(channel.state or {}).items()},
+            "notices": list(cls.channel_notices(channel.state or {}))}
     except AdapterUnavailable:
         info = {"max_text": None, "max_caption": None, "max_title": None,
-                "requires_media": False, "media_kinds": [], "max_media": 0, "options": []}
-    from web.ui.labels import platform_label
-
+                "requires_media": False, "media_kinds": [], "max_media": 0, "options": [],
+                "choices": {}, "notices": []}
     info.update(id=channel.id, name=channel.name, platform=channel.platform,
                 label=platform_label(channel.platform),
                 unit=channel.unit.name if channel.unit else "")
@@ -78,15 +82,30 @@ NOT_OFFERED: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
-def option_widgets(names: list[str], platform: str = "") -> list[tuple[str, dict[str, Any]]]:
+def option_widgets(names: list[str], platform: str = "",
+                   allowed: Mapping[str, Sequence[str]] | None = None
+                   ) -> list[tuple[str, dict[str, Any]]]:
+    """The widgets of one channel's options. ``allowed`` (``channel_info``'s "choices",
+    from the adapter's ``option_choices``) narrows a select to what this account may use:
+    a TikTok account's privacy levels from creator_info, a level TikTok adds later shown
+    under its own name rather than hidden."""
     out = []
     for n in names:
         widget = OPTION_WIDGETS.get(n, {"type": "text", "label": n})
         drop = NOT_OFFERED.get((platform, n))
         if drop and "choices" in widget:
             widget = {**widget, "choices": [c for c in widget["choices"] if c[0] not in drop]}
+        only = (allowed or {}).get(n)
+        if only and "choices" in widget:
+            known = dict(widget["choices"])
+            widget = {**widget, "choices": [(v, known.get(v, v)) for v in only]}
         out.append((n, widget))
     return out
+
+
+def channel_widgets(info: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``option_widgets`` for one ``channel_info``."""
+    return option_widgets(info["options"], info["platform"], info.get("choices"))
 
 
 def _ints(values: list[str]) -> list[int]:
@@ -117,15 +136,22 @@ def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel]
         if title:
             entry["title"] = title
         opts: dict[str, Any] = {}
-        info = channel_info(ch)
-        for name in info["options"]:
-            widget = OPTION_WIDGETS.get(name, {"type": "text"})
+        for name, widget in channel_widgets(channel_info(ch)):
             key = f"o_opt_{cid}_{name}"
+            value = form.get(key, "").strip()
             if widget["type"] == "bool":
-                if form.get(key):
+                if value:
                     opts[name] = True
-            elif form.get(key, "").strip():
-                opts[name] = form.get(key, "").strip()
+            elif value:
+                offered = [v for v, _label in widget.get("choices", ())]
+                if offered and value not in offered:
+                    # A select only takes what it offered (a TikTok account's privacy levels)
+                    errors[key] = str(_l("%(platform)s does not allow this choice for %(channel)s; "
+                                         "choose one of: %(choices)s.",
+                                         platform=platform_label(ch.platform), channel=ch.name,
+                                         choices=", ".join(str(label) for _v, label
+                                                           in widget["choices"])))
+                opts[name] = value
         if opts:
             entry["options"] = opts
         if entry:
