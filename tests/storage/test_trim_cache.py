@@ -94,10 +94,10 @@ def test_the_command_trims_and_the_bucket_still_serves(test_env, make_user, cloc
     try:
         photo = _png()
         with core.sessions.begin() as s:
-            asset_id = upload_media(core, s, s.get(User, make_user(Role.OPERATOR).id),
+            asset_id = upload_media(core, s, s.get_one(User, make_user(Role.OPERATOR).id),
                                     io.BytesIO(photo), "a.png").id
         with core.sessions() as s:
-            key = s.get(MediaAsset, asset_id).path
+            key = s.get_one(MediaAsset, asset_id).path
         cached = tmp_path / "cache" / key
         assert cached.exists()
         long_ago = time.time() - 400 * DAY  # the command reads this machine's clock

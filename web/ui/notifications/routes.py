@@ -24,7 +24,7 @@ def index() -> str:
     newest = max((_aware(n.event.at) for n in items), default=None)
     core = get_core()
     with core.sessions.begin() as w:  # a GET's session only reads (see web.app.db)
-        seen = w.get(User, me().id)
+        seen = w.get_one(User, me().id)
         accounts.mark_notifications_seen(core, seen, newest)
         # this page's bell counts from the new time too, without writing through the read session
         set_committed_value(me(), "notifications_seen_at", seen.notifications_seen_at)
