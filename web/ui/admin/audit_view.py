@@ -49,6 +49,7 @@ ACTIONS: dict[str, Any] = {
     "channel.reconnect": _l("Social account reconnected"),
     "channel.reconnect_refused": _l("Reconnect refused: credentials of another account"),
     "channel.token_expiring": _l("Social account's access expires soon"),
+    "channel.quota_exhausted": _l("Social account held by its platform's limit"),
     "notify.undeliverable": _l("Notification could not be delivered"),
     "system.worker_stopped": _l("No worker running"),
     "user.notify_settings": _l("Notification settings changed"),
@@ -106,6 +107,7 @@ FIELDS: dict[str, Any] = {
     "scope": _l("Scope"), "released": _l("Posts released"), "left": _l("Codes left"),
     "comment": _l("Comment"), "publications_cancelled": _l("Publications cancelled"),
     "publications": _l("Publications"), "units": _l("Units"), "hash": _l("Approval hash"),
+    "until": _l("Until"), "channel": _l("Social account"),
 }
 
 #: Words for values that are codes.

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "needs_reauth": _l("A channel needs reconnecting"),
     "worker_stopped": _l("No worker is running (admins)"),
     "token_expiring": _l("A channel's access expires within 7 days (admins)"),
+    "quota_exhausted": _l("A platform's limit holds a channel (admins)"),
 }
 CHANNEL_LABELS = {"inapp": _l("In Warta only"), "email": _l("E-mail"),
                   "telegram": _l("Telegram")}
