@@ -54,8 +54,8 @@ REGENT = "bupati@kab.example.go.id"          # listed address, the region, Indon
 OPERATOR = "operator@dinsos.example.go.id"
 
 
-def utc(*a: int) -> datetime:
-    return datetime(*a, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 def _channel(core, s, unit: Unit, platform: str, name: str) -> Channel:  # type: ignore[no-untyped-def]
