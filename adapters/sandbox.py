@@ -6,10 +6,10 @@ with its media copied beside it, so "published exactly once" can be checked by c
 
 A trainer or a test steers a channel by writing ``<outbox>/<account>/control.json``::
 
-    {"mode": "ok" | "throttle" | "transient" | "reject" | "auth_expired" | "timeout_after_accept"
-             | "pending",
+    {"mode": "ok" | "throttle" | "quota" | "transient" | "reject" | "auth_expired"
+             | "timeout_after_accept" | "pending",
      "times": 2,              # how many calls misbehave before it behaves again (default: forever)
-     "retry_after": 30,       # seconds, for "throttle"
+     "retry_after": 30,       # seconds, for "throttle" (default 30) and "quota" (default 3600)
      "refresh_ok": true,      # whether refresh() can mend an "auth_expired"
      "delay": 2.5,            # TEST ONLY: seconds publish() sleeps before writing the post
      "delay_after": 2.5,      # TEST ONLY: seconds publish() sleeps after writing, before returning
@@ -172,6 +172,13 @@ class SandboxAdapter(BaseAdapter):
                              "Too many requests; retrying automatically.",
                              retry_after=float(control.get("retry_after", 30)),
                              code="rate_limited", http_status=429)
+        if mode == "quota":  # the account's quota is spent: the whole channel waits
+            raise RetryLater(self.platform, "Kuota harian akun sandbox habis; penayangan "
+                             "dilanjutkan otomatis saat kuota kembali.",
+                             "The sandbox account's daily quota is spent; publishing resumes "
+                             "automatically when it refills.",
+                             retry_after=float(control.get("retry_after", 3600)),
+                             scope="channel", code="quota_exceeded", http_status=429)
         if mode == "transient":
             raise RetryLater(self.platform, "Gangguan sementara di platform; dicoba lagi otomatis.",
                              "Temporary platform failure; retrying automatically.",

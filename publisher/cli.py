@@ -331,6 +331,6 @@ def check() -> None:
                + f" {len(expiring)} token segera kedaluwarsa / tokens expiring soon.")
 
 
-# The operations commands (backup, restore, media) live beside this module; importing it
-# registers them on ``cli``.
-from publisher import cli_ops  # noqa: E402,F401,I001
+# The operations commands (backup, restore, media) and the reports' (the weekly report) live
+# beside this module; importing them registers them on ``cli``.
+from publisher import cli_ops, cli_report  # noqa: E402,F401,I001

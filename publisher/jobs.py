@@ -27,6 +27,8 @@ COLLECT_METRICS = "collect_metrics"
 NOTIFY_FANOUT = "notify_fanout"
 NOTIFY_SEND = "notify_send"
 NOTIFY_DIGEST = "notify_digest"
+#: The weekly report of one scope and ISO week: its audit event and deliveries (``weekly.py``).
+NOTIFY_WEEKLY = "notify_weekly"
 
 
 def channel_lock(channel_id: int) -> str:

@@ -21,6 +21,7 @@ from publisher.models.notify import (
     NotifyDelivery,
     NotifyPreference,
     NotifyProfile,
+    ReportRecipient,
     TelegramPoll,
 )
 from publisher.models.org import ApiToken, LoginThrottle, Unit, User
@@ -32,4 +33,5 @@ __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEven
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "Pause", "PauseScope", "Post", "PostChannel",
            "PostMedia", "PostStatus", "PostVersion", "Publication", "PublicationStatus",
-           "PublishAttempt", "Role", "TelegramPoll", "Unit", "User", "WorkerHeartbeat"]
+           "PublishAttempt", "ReportRecipient", "Role", "TelegramPoll", "Unit", "User",
+           "WorkerHeartbeat"]

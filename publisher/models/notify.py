@@ -96,12 +96,16 @@ class NotifyDelivery(Base):
     """One message to one person about one audit event by one channel.
 
     The unique (user, event, channel) is the dedup key: a fan-out run twice inserts nothing
-    the second time, so one event can never become two messages to one person.
+    the second time, so one event can never become two messages to one person. A weekly
+    report to an address that is no Warta user (``ReportRecipient``) has no user: its key is
+    (event, channel, address), unique among the rows without a user.
     """
 
     __tablename__ = "notify_deliveries"
     __table_args__ = (
         UniqueConstraint("user_id", "event_id", "channel", name="uq_notify_delivery"),
+        Index("uq_notify_delivery_address", "event_id", "channel", "address", unique=True,
+              postgresql_where=text("user_id IS NULL"), sqlite_where=text("user_id IS NULL")),
         # The user's recent deliveries (the profile page; the feed's "could not reach you").
         Index("ix_notify_delivery_user", "user_id", "created_at"),
         # What is still under way (admin view, stuck-send checks).
@@ -111,7 +115,9 @@ class NotifyDelivery(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: ``None`` only for a weekly report to a ``ReportRecipient`` (then ``address`` is set at
+    #: the fan-out and is part of the key).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"))
     channel: Mapped[str] = mapped_column(String(10))
     kind: Mapped[str] = mapped_column(String(30))
@@ -129,3 +135,22 @@ class NotifyDelivery(Base):
     sending_at: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportRecipient(Base):
+    """An address that receives the weekly report without being a Warta user (the head of an
+    agency, the regent's office): one unit's report, or the whole region's when ``unit_id`` is
+    ``None``. Kept by admins with ``warta report recipients``; Warta users choose the report
+    themselves on their profile (``notify_preferences`` kind ``weekly_report``)."""
+
+    __tablename__ = "notify_report_recipients"
+    __table_args__ = (Index("ix_report_recipient_unit", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    #: Lower-case, as typed otherwise.
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    #: The report's language: ``id`` or ``en``.
+    locale: Mapped[str] = mapped_column(String(8), default="id")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
-"""Events for administrators: no worker ticking, a channel's token about to expire.
+"""Events for administrators: no worker ticking, a channel's token about to expire, a
+platform's quota or limit holding a whole channel.
 
 Both are audit events like any other (the bell shows them to admins, the fan-out sends them
 by each admin's preference), recorded by checks rather than by a user's action, so each check
@@ -12,6 +13,12 @@ expiry date is one event. A check holds a transaction-scoped lock while it looks
 worker's). Its messages cannot wait for the queue either (nobody claims
 jobs while workers are down), so the checker fans the event out and sends it itself; the
 queued fan-out and send jobs it also leaves behind find the work done when a worker returns.
+
+**Quota exhausted** is recorded by the worker itself, in the transaction that starts a
+channel's pause (``worker/reconcile.pause_channel``): the conditional update that moves
+``paused_until`` from "not paused" to a time is the window's start, and only the one run that
+wins it records the event, so two calls hitting the same quota (a publish and a metrics read,
+two workers) make one event per pause window. An extension of a running pause is no news.
 """
 
 from __future__ import annotations
@@ -19,13 +26,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
 from publisher.models import AuditEvent, Channel, WorkerHeartbeat
 from publisher.models.enums import ChannelStatus
-from publisher.notify.deliver import send_delivery
+from publisher.notify.deliver import _rows, send_delivery
 from publisher.notify.fanout import fan_out
 from publisher.services import audit
 from publisher.services.workers import ALIVE_WITHIN
@@ -33,6 +40,16 @@ from publisher.services.workers import ALIVE_WITHIN
 log = logging.getLogger(__name__)
 WORKER_STOPPED = "system.worker_stopped"
 TOKEN_EXPIRING = "channel.token_expiring"
+QUOTA_EXHAUSTED = "channel.quota_exhausted"
+#: A channel-wide wait shorter than this is a throttle that is over before anyone could act
+#: on an e-mail (Meta's "regain in 3 minutes"): the channel still pauses, nobody is told.
+QUOTA_NOTICE_MIN = timedelta(minutes=15)
+#: Waits that are Warta's own pacing of an account, not a platform's limit.
+NOT_A_QUOTA = frozenset({"min_gap"})
+#: A window that starts this soon after the end of the last one told continues it: a limit
+#: that refills slower than the platform said (Graph's rolling 24-hour publishing limit
+#: answers "in an hour" again and again) is one event, not one an hour.
+QUOTA_SAME_EPISODE = timedelta(hours=6)
 #: A token is announced this long before it expires.
 EXPIRY_NOTICE = timedelta(days=7)
 _LOCK_KEY = 0x57415254  # "WART": the advisory lock of the admin checks
@@ -102,3 +119,49 @@ def check_tokens(core: Core) -> list[int]:
                                "channel": ch.name})
             created.append(ch.id)
     return created
+
+
+def start_pause(session: Session, channel_id: int, until: datetime, now: datetime, *,
+                code: str = "", message_id: str = "", message_en: str = "") -> bool:
+    """Pause a channel until ``until`` (in the caller's transaction), or extend its pause;
+    record ``channel.quota_exhausted`` when this call starts a new pause window of at least
+    ``QUOTA_NOTICE_MIN`` (see the module docstring). Returns whether it started one.
+
+    Both steps are conditional updates: of two runs starting the same window at once, one
+    updates the row and the other finds it already paused (PostgreSQL re-reads the row after
+    the first commits; SQLite serialises the writers), so only one records the event."""
+    started = _rows(session.execute(update(Channel).where(
+        Channel.id == channel_id,
+        or_(Channel.paused_until.is_(None), Channel.paused_until <= now))
+        .values(paused_until=until, pause_reason=message_id)
+        .execution_options(synchronize_session=False))) == 1
+    if not started:
+        session.execute(update(Channel).where(
+            Channel.id == channel_id, Channel.paused_until < until)
+            .values(paused_until=until, pause_reason=message_id)
+            .execution_options(synchronize_session=False))
+        return False
+    if until - now < QUOTA_NOTICE_MIN or code in NOT_A_QUOTA:
+        return True
+    ch = session.get(Channel, channel_id)
+    if ch is None:
+        return True
+    told = [e for e in _recorded(session, QUOTA_EXHAUSTED, ch.id)
+            if _told_until(e) + QUOTA_SAME_EPISODE > now]
+    if told:
+        return True
+    audit.record(session, QUOTA_EXHAUSTED, "channel", ch.id, unit_id=ch.unit_id, at=now,
+                 data={"channel": ch.name, "platform": ch.platform, "until": until.isoformat(),
+                       "code": code, "message": message_id, "message_en": message_en})
+    log.warning("channel %s is held by its platform until %s (%s): admins told", ch.id,
+                until.isoformat(), code)
+    return True
+
+
+
+def _told_until(event: AuditEvent) -> datetime:
+    raw = (event.data or {}).get("until")
+    try:
+        return _aware(datetime.fromisoformat(str(raw)))
+    except ValueError:
+        return _aware(event.at)

@@ -48,6 +48,14 @@ def _when(value: datetime | None, zone: str, locale: str) -> str:
     return f"{format_datetime(local, pattern, locale=locale)} {zone_label(zone)}"
 
 
+def _instant(raw: object) -> datetime | None:
+    """An ISO time an event recorded, or ``None``."""
+    try:
+        return datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
 def _excerpt(text: str, limit: int = EXCERPT) -> str:
     """The text on one line, cut at a word boundary."""
     text = " ".join(text.split())
@@ -79,7 +87,7 @@ def build(session: Session, user: User, event: AuditEvent, kind: str, base_url: 
     problem = str((event.data or {}).get("message") or "")
     if locale == "en" and pub is not None and pub.error_en:
         problem = pub.error_en  # the audit event keeps the Indonesian message
-    subject, lines, label, path = _say(t, kind, event, post, channel, problem)
+    subject, lines, label, path = _say(t, kind, event, post, channel, problem, zone, locale)
     if post is not None:
         subject = f"{subject}: {_excerpt(post.body, 60)}"
     return Content(
@@ -91,7 +99,8 @@ def build(session: Session, user: User, event: AuditEvent, kind: str, base_url: 
 
 
 def _say(t: NullTranslations, kind: str, event: AuditEvent, post: Post | None,
-         channel: Channel | None, problem: str) -> tuple[str, list[str], str, str]:
+         channel: Channel | None, problem: str, zone: str,
+         locale: str) -> tuple[str, list[str], str, str]:
     """(subject, paragraphs, action label, action path) of one kind."""
     _ = t.gettext
     data = event.data or {}
@@ -131,6 +140,16 @@ def _say(t: NullTranslations, kind: str, event: AuditEvent, post: Post | None,
                 [_("A channel's access expires on %(date)s: reconnect it before then")
                  % {"date": str(data.get("expires") or "")}],
                 _("Reconnect"), ch_path)
+    if kind == "quota_exhausted":
+        name = channel.name if channel is not None else str(data.get("channel") or "")
+        until = _when(_instant(data.get("until")), zone, locale)
+        message = str((data.get("message_en") if locale == "en" else None)
+                      or data.get("message") or "")
+        return (_("A platform's limit holds a channel") + f": {name}",
+                [_("%(channel)s reached its platform's limit: its publications wait until "
+                   "%(time)s and then go out by themselves") % {"channel": name, "time": until},
+                 message],
+                _("Open the social accounts"), "/akun")
     titles = {
         "failed": _("Publication failed"),
         "unconfirmed": _("Publication unconfirmed: check the account before publishing "

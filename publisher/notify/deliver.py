@@ -40,10 +40,10 @@ from publisher.models import (
     PostStatus,
     User,
 )
-from publisher.notify import content, telegram, telegram_approve, telegram_link
+from publisher.notify import content, telegram, telegram_approve, telegram_link, weekly_mail
 from publisher.notify.email import build_email
 from publisher.notify.errors import DeliveryError, Gone, Lost, TryLater, Unknown
-from publisher.notify.kinds import UNDELIVERABLE
+from publisher.notify.kinds import UNDELIVERABLE, WEEKLY_REPORT
 from publisher.notify.smtp import SmtpNotifier
 from publisher.services import audit
 
@@ -66,6 +66,7 @@ class RetryAt:
 def send_delivery(core: Core, delivery_id: int) -> RetryAt | None:
     """One run of a delivery's send job; ``None`` when the job is done."""
     now = core.now()
+    early = _weekly_early(core, delivery_id, now)
     with core.sessions.begin() as s:
         d = s.get(NotifyDelivery, delivery_id)
         if d is None or d.status in FINAL:
@@ -80,7 +81,7 @@ def send_delivery(core: Core, delivery_id: int) -> RetryAt | None:
             return DONE
         if d.not_before > now:
             return RetryAt(d.not_before, "quiet hours")
-        prepared = _prepare(core, s, d)
+        prepared = early if early is not None else _prepare(core, s, d)
         if isinstance(prepared, DeliveryError):
             _drop(s, d, prepared, now)
             return DONE
@@ -120,8 +121,33 @@ class Outgoing:
     send: Callable[[Callable[[], bool]], None]
 
 
+def _weekly_early(core: Core, delivery_id: int, now: datetime) -> Outgoing | DeliveryError | None:
+    """A due weekly report, rendered before the send's write transaction: computing a week of
+    figures and a workbook takes a while, and on SQLite that transaction holds the one write
+    lock every request and worker waits for. ``None`` for any other delivery."""
+    with weekly_mail.reading(core) as rs:
+        d = rs.get(NotifyDelivery, delivery_id)
+        if d is None or d.kind != WEEKLY_REPORT or d.status != D.PENDING or d.not_before > now:
+            return None
+        return _weekly(core, rs, d)
+
+
+def _weekly(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryError:
+    """A weekly report's message (a user's, or an address's without a user)."""
+    rendered = weekly_mail.render(core, s, d)
+    if isinstance(rendered, DeliveryError):
+        return rendered
+    address, msg = rendered
+    assert core.settings.smtp is not None
+    notifier = SmtpNotifier(core.settings.smtp)
+    return Outgoing(address, str(msg["Message-ID"]),
+                    lambda begin: notifier.send(msg, address, begin))
+
+
 def _prepare(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryError:
     """The message and its address, or why it can never be sent."""
+    if d.kind == WEEKLY_REPORT:
+        return _weekly(core, s, d)
     user = s.get(User, d.user_id)
     event = s.get(AuditEvent, d.event_id)
     if user is None or not user.active or event is None:
@@ -219,7 +245,7 @@ def _drop(s: Session, d: NotifyDelivery, exc: DeliveryError, now: Any,
     """Give a delivery up for good, with a line in the recipient's bell saying why. A chat
     that is gone is unlinked (Telegram said so; the next message would fail the same way)."""
     d.status, d.error, d.updated_at = status, _text(exc), now
-    user = s.get(User, d.user_id)
+    user = s.get(User, d.user_id) if d.user_id is not None else None
     if d.channel == NotifyChannel.TELEGRAM and isinstance(exc, Gone) and user is not None:
         telegram_link.unlink_chat(s, user, now)
     log.warning("notification delivery %s %s: %s %s", d.id, status, exc.message_en, exc.detail)

@@ -43,7 +43,7 @@ from publisher.notify.deliver import RETRY_BASE, RETRY_CAP, RetryAt, _drop, _row
 from publisher.notify.email import build_email
 from publisher.notify.errors import Gone, Lost, TryLater, Unknown
 from publisher.notify.i18n import translations
-from publisher.notify.kinds import DIGEST_PREF, URGENT
+from publisher.notify.kinds import DIGEST_PREF, NEVER_DIGESTED, URGENT
 from publisher.notify.smtp import SmtpNotifier
 from publisher.timeutil import home_zone
 
@@ -105,7 +105,7 @@ def send_digest(core: Core, user_id: int) -> RetryAt | None:
                       "interrupted mid-send; it is not sent again."))
         rows = list(s.execute(select(NotifyDelivery).where(
             *_mine(user_id), NotifyDelivery.status == D.PENDING,
-            NotifyDelivery.kind.not_in(URGENT), NotifyDelivery.not_before <= now)
+            NotifyDelivery.kind.not_in(NEVER_DIGESTED), NotifyDelivery.not_before <= now)
             .order_by(NotifyDelivery.id)).scalars())
         if not rows:
             return None

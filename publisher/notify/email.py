@@ -33,18 +33,27 @@ def plain_text(c: Content) -> str:
     return "\n".join(parts) + "\n"
 
 
-def build_email(c: Content, *, sender: str, to: str, now: datetime) -> EmailMessage:
-    """The message, ready for ``smtplib``; its Message-ID identifies it in server logs."""
+def new_message(subject: str, *, sender: str, to: str, now: datetime,
+                unsubscribe: str) -> EmailMessage:
+    """The headers every Warta e-mail carries (the body is the caller's); its Message-ID
+    identifies it in server logs. ``unsubscribe`` is the ``List-Unsubscribe`` value, ``<…>``."""
     msg = EmailMessage()
-    msg["Subject"] = c.subject
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = to
     msg["Date"] = format_datetime(now)
     domain = sender.rsplit("@", 1)[-1].strip(" >") or None
     msg["Message-ID"] = make_msgid("warta", domain=domain)
-    msg["List-Unsubscribe"] = f"<{c.settings_url}>"
+    msg["List-Unsubscribe"] = unsubscribe
     # A notification, not a conversation: auto-responders ("out of office") stay quiet.
     msg["Auto-Submitted"] = "auto-generated"
+    return msg
+
+
+def build_email(c: Content, *, sender: str, to: str, now: datetime) -> EmailMessage:
+    """The message, ready for ``smtplib``."""
+    msg = new_message(c.subject, sender=sender, to=to, now=now,
+                      unsubscribe=f"<{c.settings_url}>")
     msg.set_content(plain_text(c))
     msg.add_alternative(_templates().get_template("email.html").render(c=c), subtype="html")
     msg["Content-Language"] = c.locale  # after the parts: set_content drops Content-* headers

@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from postqueue import Job, JobStatus
 from publisher.jobs import NOTIFY_FANOUT
 from publisher.models import AuditEvent, NotifyChannel, NotifyPreference
-from publisher.notify.kinds import DIGEST_PREF, KIND_OF
+from publisher.notify.kinds import KIND_OF, PSEUDO_KINDS
 
 
 def wanted(session: Session) -> bool:
     """Whether anybody wants any kind by something other than the bell."""
     return bool(session.execute(select(exists().where(
         NotifyPreference.channel != NotifyChannel.INAPP,
-        NotifyPreference.kind != DIGEST_PREF))).scalar())
+        NotifyPreference.kind.not_in(PSEUDO_KINDS)))).scalar())
 
 
 def after_event(session: Session, event: AuditEvent) -> None:

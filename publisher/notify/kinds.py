@@ -21,6 +21,7 @@ KIND_OF: dict[str, str] = {
     # Admins only (``publisher/notify/admin.py`` records them):
     "system.worker_stopped": "worker_stopped",
     "channel.token_expiring": "token_expiring",
+    "channel.quota_exhausted": "quota_exhausted",
 }
 #: The kinds in the order the preferences form lists them.
 KINDS: tuple[str, ...] = tuple(KIND_OF.values())
@@ -28,9 +29,18 @@ KINDS: tuple[str, ...] = tuple(KIND_OF.values())
 URGENT: frozenset[str] = frozenset({"failed", "needs_reauth", "worker_stopped"})
 #: The pseudo-kind of the preference row holding the daily digest's hour (``digest.py``).
 DIGEST_PREF = "digest_at"
+#: The weekly report to leaders (``weekly.py``): a preference row of this pseudo-kind (channel
+#: ``email``) means "send me the weekly report", and its deliveries carry this kind. It is no
+#: audit event's kind: the report is made by the calendar, not by something that happened.
+WEEKLY_REPORT = "weekly_report"
+#: Preference rows that are settings, not a kind's channel (``hook.wanted`` ignores them).
+PSEUDO_KINDS = (DIGEST_PREF, WEEKLY_REPORT)
+#: Deliveries the daily digest never gathers: urgent ones, and the weekly report (a message of
+#: its own, with its attachment).
+NEVER_DIGESTED: frozenset[str] = URGENT | {WEEKLY_REPORT}
 #: Kinds only administrators hear of (the installation's health, not one unit's work).
-ADMIN_ONLY: frozenset[str] = frozenset({"worker_stopped", "token_expiring"})
-ADMIN_ACTIONS = ("system.worker_stopped", "channel.token_expiring")
+ADMIN_ONLY: frozenset[str] = frozenset({"worker_stopped", "token_expiring", "quota_exhausted"})
+ADMIN_ACTIONS = ("system.worker_stopped", "channel.token_expiring", "channel.quota_exhausted")
 #: The bell's own line for a message that could not reach its recipient (never sent out
 #: itself: it is not in ``KIND_OF``).
 UNDELIVERABLE = "notify.undeliverable"

@@ -1,9 +1,11 @@
-"""A person's notification preferences: one channel per kind of event, and quiet hours.
+"""A person's notification preferences: one channel per kind of event, quiet hours, the
+daily digest's hour, and whether they receive the weekly report (approvers: their unit's;
+admins: the whole region's).
 
 Strict like every form: a channel this installation cannot deliver (e-mail without SMTP,
 Telegram before it is linked), a time of day that is not one (quiet hours, the daily
-digest's hour), or half a window is refused
-with a message on that field, never saved as a guess.
+digest's hour), half a window, or the weekly report asked for by a role that does not lead
+(an operator) is refused with a message on that field, never saved as a guess.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
-from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, User
-from publisher.notify.kinds import DIGEST_PREF, KINDS
+from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, Role, User
+from publisher.notify.kinds import DIGEST_PREF, KINDS, WEEKLY_REPORT
 from publisher.notify.quiet import format_hhmm, parse_hhmm
 from publisher.services import audit
 from publisher.services.errors import Invalid, Text
@@ -30,6 +32,8 @@ class Preferences:
     quiet_end: int | None
     #: The daily digest's time of day (minutes after local midnight), or ``None``: no digest.
     digest_at: int | None = None
+    #: The weekly report by e-mail (Monday 07.00, ``weekly.py``).
+    weekly_report: bool = False
 
     def quiet_text(self, sep: str = ":") -> tuple[str, str]:
         return format_hhmm(self.quiet_start, sep), format_hhmm(self.quiet_end, sep)
@@ -54,6 +58,16 @@ def offered(core: Core, linked: bool = False) -> list[str]:
     return out
 
 
+#: The roles that lead: they may receive the weekly report (approvers: their unit's report;
+#: admins: the whole region's). Anyone else gets it as an address (``ReportRecipient``).
+LEADERS = (Role.APPROVER, Role.ADMIN)
+
+
+def weekly_offered(core: Core, user: User) -> bool:
+    """Whether the form offers the weekly report to ``user``."""
+    return core.settings.smtp is not None and user.role in LEADERS
+
+
 def load(session: Session, user: User) -> Preferences:
     chosen = dict(session.execute(select(NotifyPreference.kind, NotifyPreference.channel)
                                   .where(NotifyPreference.user_id == user.id)).all())
@@ -62,7 +76,8 @@ def load(session: Session, user: User) -> Preferences:
     return Preferences({k: chosen.get(k, NotifyChannel.INAPP.value) for k in KINDS},
                        profile.quiet_start if profile else None,
                        profile.quiet_end if profile else None,
-                       int(raw_digest) if raw_digest and raw_digest.isdigit() else None)
+                       int(raw_digest) if raw_digest and raw_digest.isdigit() else None,
+                       chosen.get(WEEKLY_REPORT) == NotifyChannel.EMAIL)
 
 
 def parse(core: Core, form: Mapping[str, str], linked: bool = False) -> Preferences:
@@ -103,15 +118,25 @@ def parse(core: Core, form: Mapping[str, str], linked: bool = False) -> Preferen
     digest_at = parse_hhmm(raw_digest)
     if raw_digest and digest_at is None:
         errors["digest-at"] = bad
+    weekly = (form.get("weekly-report") or "").strip() in ("1", "on", "yes")
+    if weekly and core.settings.smtp is None:
+        errors["weekly-report"] = Text("E-mail belum disiapkan di Warta ini.",
+                                       "E-mail is not set up in this Warta.")
     if errors:
         raise Invalid("Periksa kembali pengaturan notifikasi.",
                       "Please check the notification settings.", fields=errors)
-    return Preferences(channels, start, end, digest_at)
+    return Preferences(channels, start, end, digest_at, weekly)
 
 
 def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> Preferences:
     """Validate and store the form; in-app-only kinds keep no row (it is the default)."""
     prefs = parse(core, form, telegram_linked(session, user))
+    if prefs.weekly_report and user.role not in LEADERS:
+        raise Invalid("Periksa kembali pengaturan notifikasi.",
+                      "Please check the notification settings.",
+                      fields={"weekly-report": Text(
+                          "Laporan mingguan untuk penyetuju dan admin.",
+                          "The weekly report is for approvers and admins.")})
     session.execute(delete(NotifyPreference).where(NotifyPreference.user_id == user.id))
     for kind, channel in prefs.channels.items():
         if channel != NotifyChannel.INAPP:
@@ -119,6 +144,9 @@ def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> P
     if prefs.digest_at is not None:  # the digest's hour lives in a row of its own pseudo-kind
         session.add(NotifyPreference(user_id=user.id, kind=DIGEST_PREF,
                                      channel=str(prefs.digest_at)))
+    if prefs.weekly_report:  # a setting too: "send me the weekly report"
+        session.add(NotifyPreference(user_id=user.id, kind=WEEKLY_REPORT,
+                                     channel=NotifyChannel.EMAIL.value))
     profile = session.get(NotifyProfile, user.id)
     if profile is None:
         profile = NotifyProfile(user_id=user.id)
@@ -128,5 +156,6 @@ def save(core: Core, session: Session, user: User, form: Mapping[str, str]) -> P
     audit.record(session, "user.notify_settings", "user", user.id, actor=user,
                  unit_id=user.unit_id,
                  data={"channels": {k: v for k, v in prefs.channels.items() if v != "inapp"},
-                       "quiet": list(prefs.quiet_text()), "digest": prefs.digest_text()})
+                       "quiet": list(prefs.quiet_text()), "digest": prefs.digest_text(),
+                       "weekly_report": prefs.weekly_report})
     return prefs

@@ -9,6 +9,7 @@ from publisher.models import AuditEvent
 from publisher.notify.deliver import send_delivery
 from publisher.notify.digest import send_digest
 from publisher.notify.fanout import fan_out
+from publisher.notify.weekly import prepare
 from publisher.worker.results import DONE, SETTLED, JobResult, RetryAt
 
 
@@ -31,3 +32,10 @@ def handle_send(core: Core, job: ClaimedJob) -> JobResult:
 def handle_digest(core: Core, job: ClaimedJob) -> JobResult:
     again = send_digest(core, int(job.payload["user_id"]))
     return DONE if again is None else RetryAt(again.when, again.error)
+
+
+def handle_weekly(core: Core, job: ClaimedJob) -> JobResult:
+    """One scope's weekly report: its event and deliveries (their send jobs are queued)."""
+    unit_id = job.payload.get("unit_id")
+    prepare(core, int(unit_id) if unit_id is not None else None, str(job.payload["week"]))
+    return DONE

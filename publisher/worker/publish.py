@@ -383,7 +383,7 @@ def _retry_later(core: Core, job: ClaimedJob, pub_id: int, attempt_id: int | Non
         if exc.retry_after and (pub.held_until is None or pub.held_until < until):
             pub.held_until = until  # the platform's wait does not count against "missed"
     if exc.scope == "channel":
-        pause_channel(core, channel_id, until, exc.message_id)
+        pause_channel(core, channel_id, until, exc)
     return RetryAt(until, exc.message_en)
 
 

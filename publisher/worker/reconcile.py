@@ -32,8 +32,9 @@ from adapters.base import BaseAdapter, OutgoingPost, Published
 from adapters.errors import AdapterError, RetryLater
 from postqueue import ClaimedJob
 from publisher.core import Core
-from publisher.models import Channel, Post, Publication, PublicationStatus, PublishAttempt
+from publisher.models import Post, Publication, PublicationStatus, PublishAttempt
 from publisher.models.org import Unit
+from publisher.notify.admin import start_pause
 from publisher.timeutil import zone_label
 from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.results import DONE, JobResult, RetryAt
@@ -204,16 +205,17 @@ def platform_wait(core: Core, channel_id: int, exc: RetryLater) -> float:
     wait = (exc.retry_after + PLATFORM_SLACK if exc.retry_after
             else backoff_seconds(1, base=15))
     if exc.scope == "channel":
-        pause_channel(core, channel_id, core.now() + timedelta(seconds=wait), exc.message_id)
+        pause_channel(core, channel_id, core.now() + timedelta(seconds=wait), exc)
     return wait
 
 
-def pause_channel(core: Core, channel_id: int, until: datetime, reason: str) -> None:
+def pause_channel(core: Core, channel_id: int, until: datetime, exc: RetryLater) -> None:
+    """Hold every publication (and read) of the channel until ``until``: a platform's quota
+    or limit for the whole account. A new pause window of a real quota is also an admin event
+    (``notify/admin.start_pause``: once per window, whoever hits the limit first)."""
     with core.sessions.begin() as s:
-        channel = s.get(Channel, channel_id)
-        if channel is not None and (channel.paused_until is None or channel.paused_until < until):
-            channel.paused_until = until
-            channel.pause_reason = reason
+        start_pause(s, channel_id, until, core.now(), code=exc.code,
+                    message_id=exc.message_id, message_en=exc.message_en)
 
 
 def local_time(core: Core, pub_id: int, when: datetime) -> str:

@@ -2,10 +2,10 @@
 call slot, pools of call slots (short posts; long uploads), a committer that saves results
 as calls return, and a liveness thread (heartbeat, dead-worker recovery).
 
-APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics sweep,
-token renewals, heartbeat); the queue table is the single source of truth. Between ticks the
-dispatcher also sleeps exactly until the next due job, so a publication starts within
-milliseconds of its time rather than within a tick.
+APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics sweep, token
+renewals, the weekly report's sweep, heartbeat); the queue table is the single source of
+truth. Between ticks the dispatcher also sleeps exactly until the next due job, so a
+publication starts within milliseconds of its time rather than within a tick.
 """
 
 from __future__ import annotations
@@ -33,17 +33,18 @@ from publisher.jobs import (
     NOTIFY_DIGEST,
     NOTIFY_FANOUT,
     NOTIFY_SEND,
+    NOTIFY_WEEKLY,
     POLL,
     PUBLISH,
     PUBLISH_UPLOAD,
     RENEW_TOKEN,
 )
-from publisher.notify import telegram_link
+from publisher.notify import telegram_link, weekly
 from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
-from publisher.worker.notify import handle_digest, handle_fanout, handle_send
+from publisher.worker.notify import handle_digest, handle_fanout, handle_send, handle_weekly
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 from publisher.worker.tokens import handle_renew, sweep_token_renewals
@@ -60,6 +61,7 @@ HANDLERS: dict[str, Handler] = {
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,
     NOTIFY_DIGEST: handle_digest,
+    NOTIFY_WEEKLY: handle_weekly,
 }
 
 
@@ -98,12 +100,13 @@ def apply_result(core: Core, job: ClaimedJob, result: JobResult) -> None:
 
 
 def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) -> int:
-    """Do one worker's round synchronously: recover expired leases, sweep metrics and token
-    renewals, then run every job due now. For tests, cron-style installs and
-    ``warta worker --once``."""
+    """Do one worker's round synchronously: recover expired leases, sweep metrics, token
+    renewals and the weekly report, then run every job due now. For tests, cron-style
+    installs and ``warta worker --once``."""
     core.queue.recover_expired()
     sweep_metrics(core)
     sweep_token_renewals(core)
+    weekly.sweep(core)
     if core.settings.notify_telegram_token:
         telegram_link.poll(core)
     ran = 0
@@ -122,7 +125,7 @@ SHARE_PAUSE = 0.1
 #: Job kinds that go through the publish path (snapshots, submit mark, platform call).
 PUBLISH_KINDS = frozenset({PUBLISH, PUBLISH_UPLOAD})
 #: Notification work (fan-out, one delivery): its own pool of this many slots per worker.
-NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND, NOTIFY_DIGEST)
+NOTIFY_KINDS = (NOTIFY_FANOUT, NOTIFY_SEND, NOTIFY_DIGEST, NOTIFY_WEEKLY)
 NOTIFY_SLOTS = 2
 
 
@@ -197,6 +200,11 @@ class Worker:
         sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
                       hours=12, id="token-renewal", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC) + timedelta(minutes=2))
+        # The weekly report to leaders, due Monday 07.00 in each unit's zone: the sweep only
+        # enqueues a report not yet recorded, under a dedupe key with the ISO week.
+        sched.add_job(self._safe(lambda: weekly.sweep(self.core)), "interval",
+                      minutes=weekly.SWEEP_MINUTES, id="weekly-report", max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC) + timedelta(seconds=30))
         if self.core.engine.dialect.name == "sqlite":
             # Planner statistics follow the data's growth (see ``db.refresh_statistics``).
             sched.add_job(self._safe(lambda: refresh_statistics(self.core.engine)), "interval",

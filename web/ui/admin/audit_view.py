@@ -49,9 +49,11 @@ ACTIONS: dict[str, Any] = {
     "channel.reconnect": _l("Social account reconnected"),
     "channel.reconnect_refused": _l("Reconnect refused: credentials of another account"),
     "channel.token_expiring": _l("Social account's access expires soon"),
+    "channel.quota_exhausted": _l("Social account held by its platform's limit"),
     "notify.undeliverable": _l("Notification could not be delivered"),
     "system.worker_stopped": _l("No worker running"),
     "user.notify_settings": _l("Notification settings changed"),
+    "report.weekly": _l("Weekly report sent to leaders"),
     "user.telegram_link": _l("Telegram linked for notifications"),
     "user.telegram_unlink": _l("Telegram unlinked"),
     "channel.disable": _l("Social account disabled"),
@@ -87,7 +89,7 @@ ACTIONS: dict[str, Any] = {
 OBJECTS: dict[str, Any] = {
     "post": _l("Post"), "publication": _l("Publication"), "channel": _l("Social account"),
     "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
-    "campaign": _l("Campaign"),
+    "campaign": _l("Campaign"), "region": _l("Whole region"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -106,6 +108,9 @@ FIELDS: dict[str, Any] = {
     "scope": _l("Scope"), "released": _l("Posts released"), "left": _l("Codes left"),
     "comment": _l("Comment"), "publications_cancelled": _l("Publications cancelled"),
     "publications": _l("Publications"), "units": _l("Units"), "hash": _l("Approval hash"),
+    "until": _l("Until"), "channel": _l("Social account"), "week": _l("Week"),
+    "first_day": _l("First day"), "last_day": _l("Last day"), "recipients": _l("Recipients"),
+    "weekly_report": _l("Weekly report"), "zone": _l("Time zone"),
 }
 
 #: Words for values that are codes.

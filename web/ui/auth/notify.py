@@ -34,6 +34,7 @@ KIND_LABELS = {
     "needs_reauth": _l("A channel needs reconnecting"),
     "worker_stopped": _l("No worker is running (admins)"),
     "token_expiring": _l("A channel's access expires within 7 days (admins)"),
+    "quota_exhausted": _l("A platform's limit holds a channel (admins)"),
 }
 CHANNEL_LABELS = {"inapp": _l("In Warta only"), "email": _l("E-mail"),
                   "telegram": _l("Telegram")}
@@ -48,13 +49,16 @@ def notify_context(form: dict[str, str] | None = None,
     sep = "." if lang() == "id" else ":"
     start, end = saved.quiet_text(sep)
     values = {f"kind-{k}": v for k, v in saved.channels.items()}
-    values |= {"quiet-start": start, "quiet-end": end, "digest-at": saved.digest_text(sep)}
+    values |= {"quiet-start": start, "quiet-end": end, "digest-at": saved.digest_text(sep),
+               "weekly-report": "1" if saved.weekly_report else ""}
     if form is not None:
         values |= form
     return {"notify_kinds": [(k, KIND_LABELS[k], k in URGENT) for k in KINDS],
             "notify_channels": [(c, CHANNEL_LABELS[c])
                                 for c in prefs.offered(get_core(), linked)],
             "notify_values": values, "notify_errors": errors or {},
+            "weekly_on": prefs.weekly_offered(get_core(), me()),
+            "weekly_region": me().role == "admin",
             "telegram_on": bool(get_core().settings.notify_telegram_token),
             "telegram_linked": linked, "telegram_link": telegram_link}
 

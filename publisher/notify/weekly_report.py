@@ -1,0 +1,229 @@
+"""The figures of one weekly report, and its workbook, for one reader.
+
+The numbers come from the reports' own public functions (``reports.report``,
+``reports.engagement``, ``reports.exports``) with the reader as the viewer, so the unit scoping
+of the pages applies unchanged: an approver's report can only hold their unit's rows (an
+address that is no Warta user reads as a viewer of exactly its unit, or of the region).
+
+**Week**: Monday 00.00 to the next Monday 00.00 in the report's zone (the unit's; the
+installation's ``WARTA_TIMEZONE`` for the region), compared with the week before.
+
+**Published less than planned**: for each unit, *planned* is the number of its publications
+whose scheduled time falls in the week and that were not cancelled; *published* is how many of
+those are published now. A unit whose published count is below its planned count published
+less than planned (the rest failed, were missed, are unconfirmed or still wait); a post put out
+at once counts as planned at the time it was approved for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from publisher.models import Post, Publication, PublicationStatus, Role, Unit, User
+from publisher.reports import engagement as e
+from publisher.reports import exports
+from publisher.reports.facts import ReportFilter, materialized
+from publisher.reports.period import Period
+from publisher.reports.report import ReportRequest, totals_with_change
+from publisher.services.access import scope
+from publisher.timeutil import zone_label
+
+#: The report is due on this weekday (Monday) at this local hour, for the week before.
+SEND_WEEKDAY, SEND_HOUR = 0, 7
+TOP_POSTS = 5
+BREAKDOWNS = ("unit", "platform", "channel", "campaign", "day")
+
+
+@dataclass(frozen=True)
+class Week:
+    """Monday to Sunday, in ``zone``."""
+
+    first_day: date
+    zone: str
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=6)
+
+    @property
+    def iso(self) -> str:
+        """``2026-W23``: the week's identity in dedupe keys and the audit log."""
+        year, week, _ = self.first_day.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def period(self) -> Period:
+        return Period("custom", self.first_day, self.last_day, self.zone)
+
+    @classmethod
+    def of_iso(cls, iso: str, zone: str) -> Week:
+        year, week = iso.split("-W")
+        return cls(date.fromisocalendar(int(year), int(week), 1), zone)
+
+
+def this_monday(now: datetime, zone: str) -> date:
+    today = now.astimezone(ZoneInfo(zone)).date()
+    return today - timedelta(days=today.weekday())
+
+
+def last_week(now: datetime, zone: str) -> Week:
+    """The last complete week before ``now`` in ``zone``."""
+    return Week(this_monday(now, zone) - timedelta(days=7), zone)
+
+
+def due_at(now: datetime, zone: str) -> datetime:
+    """This week's sending time (Monday 07.00 local), as UTC; the report it sends is
+    ``last_week(now, zone)``."""
+    wall = datetime.combine(this_monday(now, zone) + timedelta(days=SEND_WEEKDAY),
+                            time(SEND_HOUR), tzinfo=ZoneInfo(zone))
+    return wall.astimezone(UTC)
+
+
+def reader(unit_id: int | None) -> User:
+    """A viewer of exactly one unit (or of the region) for an address that is no Warta user;
+    never added to a session."""
+    if unit_id is None:
+        return User(id=None, role=Role.ADMIN, unit_id=None, name="", email="")
+    return User(id=None, role=Role.APPROVER, unit_id=unit_id, name="", email="")
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    unit_id: int
+    unit: str
+    planned: int
+    published: int
+    #: Publications published in the week (by their publishing time, planned or not).
+    published_in_week: int
+    engagements: int | None
+
+    @property
+    def short(self) -> int:
+        return max(0, self.planned - self.published)
+
+
+@dataclass(frozen=True)
+class WeeklyFigures:
+    week: Week
+    unit_id: int | None
+    #: ``totals_with_change``: current, previous and change per figure.
+    totals: dict[str, Any]
+    top: list[dict[str, Any]]
+    plan: list[PlanRow]
+
+    @property
+    def short(self) -> list[PlanRow]:
+        """The units that published less than planned."""
+        return [r for r in self.plan if r.short > 0]
+
+
+def request(week: Week, unit_id: int | None) -> ReportRequest:
+    p = week.period
+    return ReportRequest(p, ReportFilter(start=p.start, end=p.end, unit_id=unit_id))
+
+
+def figures(session: Session, viewer: User, week: Week, unit_id: int | None) -> WeeklyFigures:
+    req = request(week, unit_id)
+    totals = totals_with_change(session, viewer, req)
+    top = e.top_posts(session, viewer, req.filter, limit=TOP_POSTS)
+    units = e.breakdown(session, viewer, req.filter, "unit", week.zone)
+    return WeeklyFigures(week, unit_id, totals, top,
+                         plan_rows(session, viewer, req, {r["key"]: r for r in units}))
+
+
+def plan_rows(session: Session, viewer: User, req: ReportRequest,
+              by_unit: dict[Any, dict[str, Any]]) -> list[PlanRow]:
+    """Planned and published per unit (see the module docstring), with what each published
+    in the week; units with neither are left out. Shortest first, then by name."""
+    published = case((Publication.status == PublicationStatus.PUBLISHED, 1), else_=0)
+    q = (select(Post.unit_id, func.count().label("planned"),
+                func.sum(published).label("published"))
+         .select_from(Publication).join(Post, Post.id == Publication.post_id)
+         .where(Publication.scheduled_at >= req.period.start,
+                Publication.scheduled_at < req.period.end,
+                Publication.status != PublicationStatus.CANCELLED)
+         .group_by(Post.unit_id))
+    q = scope(q, viewer, Post.unit_id)
+    if req.filter.unit_id is not None:
+        q = q.where(Post.unit_id == req.filter.unit_id)
+    counts = {r.unit_id: (int(r.planned), int(r.published or 0)) for r in session.execute(q)}
+    ids = set(counts) | {k for k in by_unit if k is not None}
+    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) \
+        if ids else {}
+    rows = []
+    for unit_id in ids:
+        planned, done = counts.get(unit_id, (0, 0))
+        b = by_unit.get(unit_id) or {}
+        rows.append(PlanRow(unit_id, str(names.get(unit_id, f"#{unit_id}")), planned, done,
+                            int(b.get("publications") or 0), b.get("engagements")))
+    rows.sort(key=lambda r: (-r.short, r.unit.lower()))
+    return rows
+
+
+# -- the workbook --------------------------------------------------------------------------
+# The export's words, looked up in the same catalogue under the same English msgids as the
+# reports page's download (``web/reports/exports.py``: publisher cannot import web).
+
+def _headers(_: Callable[[str], str]) -> dict[str, str]:
+    return {
+        "unit": _("Unit"), "platform": _("Platform"), "channel": _("Account"),
+        "campaign": _("Campaign"), "day": _("Date"), "posts": _("Posts"),
+        "publications": _("Publications"), "likes": _("Likes"), "comments": _("Comments"),
+        "shares": _("Shares"), "views": _("Views"), "impressions": _("Impressions"),
+        "reach": _("Reach"), "saves": _("Saves"), "engagements": _("Engagement"),
+        "engagement_rate": _("Engagement rate"), "publication_id": _("Publication no."),
+        "post_id": _("Post no."), "permalink": _("Link on the platform"),
+        "planned": _("Planned"), "published": _("Published as planned"),
+        "short": _("Not published"), "published_in_week": _("Published in the week"),
+    }
+
+
+def _sheets(_: Callable[[str], str]) -> dict[str, str]:
+    return {"unit": _("Unit"), "platform": _("Platform"), "channel": _("Account"),
+            "campaign": _("Campaign"), "day": _("Date"), "publications": _("Publications"),
+            "plan": _("Plan")}
+
+
+#: XLSX date formats per language (as the page's download).
+_XLSX_FORMATS = {"id": {exports.DATE: "dd/mm/yyyy", exports.DATETIME: "dd/mm/yyyy hh:mm"},
+                 "en": {exports.DATE: "yyyy-mm-dd", exports.DATETIME: "yyyy-mm-dd hh:mm"}}
+PLAN_COLUMNS = ("unit", "planned", "published", "short", "published_in_week")
+
+
+def workbook(session: Session, viewer: User, f: WeeklyFigures, locale: str,
+             gettext: Callable[[str], str]) -> bytes:
+    """The reports page's XLSX download for the week (a sheet per breakdown, one with every
+    publication) and a last sheet with the plan per unit."""
+    _ = gettext
+    words, names = _headers(_), _sheets(_)
+    req = request(f.week, f.unit_id)
+
+    def header(keys: list[str]) -> list[str]:
+        return [_("Published at (%(zone)s)") % {"zone": zone_label(f.week.zone)}
+                if k == "published_at" else words[k] for k in keys]
+
+    title = _("Engagement report %(first)s – %(last)s") % {
+        "first": f.week.first_day.isoformat(), "last": f.week.last_day.isoformat()}
+    sheets: list[tuple[Any, ...]] = []
+    with materialized(session, viewer, req.filter):  # six sheets, one snapshot lookup
+        for g in BREAKDOWNS:
+            keys, rows = exports.breakdown_table(
+                e.breakdown(session, viewer, req.filter, g, f.week.zone), g,
+                no_label=_("No campaign"))
+            sheets.append((names[g], header(keys), rows, [exports.kind_of(k) for k in keys]))
+        keys, result = exports.publication_table(
+            e.publication_rows(session, viewer, req.filter), f.week.zone)
+        sheets.append((names["publications"], header(keys), list(result),
+                       [exports.kind_of(k) for k in keys]))
+        plan = [[r.unit, r.planned, r.published, r.short, r.published_in_week] for r in f.plan]
+        sheets.append((names["plan"], [words[k] for k in PLAN_COLUMNS], plan,
+                       [exports.TEXT] + [exports.COUNT] * 4))
+        return exports.to_xlsx(sheets, title=title,
+                               formats=_XLSX_FORMATS.get(locale, _XLSX_FORMATS["id"]))
