@@ -42,6 +42,12 @@ def make_engine(url: str, **kw: Any) -> Engine:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Pages read side by side now (a GET begins deferred, see web.app.db), and ``warta
+        # serve``'s threaded server has a thread per request: the default pool (5 + 10) made
+        # the sixteenth concurrent request wait for a connection. SQLite connections are cheap.
+        if "poolclass" not in kw and path and path != ":memory:":
+            kw.setdefault("pool_size", 10)
+            kw.setdefault("max_overflow", 30)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
 
         @event.listens_for(engine, "connect")

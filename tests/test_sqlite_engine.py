@@ -4,6 +4,7 @@ beside a writer without waiting, and migrations leave complete planner statistic
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -65,3 +66,19 @@ def downgrade(engine, target: str) -> None:  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, target)
+
+
+def test_twenty_requests_get_a_connection_at_once(tmp_path: Path) -> None:
+    """Pages read side by side (a GET begins deferred); ``warta serve`` runs a thread per
+    request: twenty at once must not queue for the pool (the default 5 + 10 made the
+    sixteenth wait 30 s)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'pool.db'}", pool_timeout=1)
+    held = []
+    try:
+        for _ in range(20):
+            held.append(engine.connect())
+    finally:
+        for conn in held:
+            conn.close()
+        engine.dispose()
+    assert len(held) == 20
