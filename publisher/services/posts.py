@@ -7,6 +7,7 @@ transaction, so an approved post is never left without its jobs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import postqueue
+from adapters.base import Problem
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import (
@@ -76,7 +78,8 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
         if data.body is None or not data.body.strip():
             errors["body"] = Text("Isi unggahan wajib diisi.", "The post body is required.")
         elif len(data.body) > MAX_BODY:
-            errors["body"] = f"Isi unggahan paling banyak {MAX_BODY} karakter."
+            errors["body"] = Text(f"Isi unggahan paling banyak {MAX_BODY} karakter.",
+                                  f"The post body holds at most {MAX_BODY} characters.")
     if data.channels is not None:
         if not data.channels:
             errors["channels"] = Text("Pilih minimal satu akun.", "Choose at least one channel.")
@@ -99,13 +102,16 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
                 break
             media.append(asset)
     if data.link is not None and data.link and not data.link.startswith(("http://", "https://")):
-        errors["link"] = "Tautan harus diawali http:// atau https://."
+        errors["link"] = Text("Tautan harus diawali http:// atau https://.",
+                              "A link must start with http:// or https://.")
     elif data.link and len(data.link) > MAX_LINK:
-        errors["link"] = f"Tautan paling banyak {MAX_LINK} karakter."
+        errors["link"] = Text(f"Tautan paling banyak {MAX_LINK} karakter.",
+                              f"A link holds at most {MAX_LINK} characters.")
     if data.campaign is not None:
         camp = session.get(Campaign, data.campaign) if _is_id(data.campaign) else None
         if camp is None or (camp.unit_id is not None and camp.unit_id != unit_id):
-            errors["campaign"] = f"Kampanye #{data.campaign} tidak ditemukan."
+            errors["campaign"] = Text(f"Kampanye #{data.campaign} tidak ditemukan.",
+                                      f"Campaign #{data.campaign} not found.")
     if data.overrides is not None:
         allowed = {str(c) for c in (data.channels or [])}
         for key, value in data.overrides.items():
@@ -284,9 +290,10 @@ def cancel_open_publications(core: Core, session: Session, post: Post, actor: Us
     return cancelled
 
 
-def validation_problems(core: Core, session: Session, post: Post) -> dict[str, list[str]]:
-    """Platform problems per channel name, found without any network call."""
-    out: dict[str, list[str]] = {}
+def _channel_problems(core: Core, session: Session,
+                      post: Post) -> Iterator[tuple[Channel, list[Problem] | Exception]]:
+    """Each channel of the post with its adapter's problems (``validate`` is pure: no
+    network), or the exception that kept the channel from being checked."""
     for link in post.channel_links:
         ch = session.get(Channel, link.channel_id)
         if ch is None:
@@ -294,12 +301,33 @@ def validation_problems(core: Core, session: Session, post: Post) -> dict[str, l
         try:
             adapter = build_adapter(core, ch.platform, channel_credentials(core, ch),
                                     state=dict(ch.state or {}))
-            problems = adapter.validate(preview_post(post, ch, core.settings.media_dir))
+            yield ch, adapter.validate(preview_post(post, ch, core.settings.media_dir))
         except Exception as exc:  # noqa: BLE001 - a broken channel must not hide the post
-            out[ch.name] = [f"Akun tidak dapat diperiksa: {exc}"]
-            continue
-        if problems:
+            yield ch, exc
+
+
+def validation_problems(core: Core, session: Session, post: Post) -> dict[str, list[str]]:
+    """Platform problems per channel name, found without any network call."""
+    out: dict[str, list[str]] = {}
+    for ch, problems in _channel_problems(core, session, post):
+        if isinstance(problems, Exception):
+            out[ch.name] = [f"Akun tidak dapat diperiksa: {problems}"]
+        elif problems:
             out[ch.name] = [f"{p.message_id} / {p.message_en}" for p in problems]
+    return out
+
+
+def platform_problems(core: Core, session: Session, post: Post) -> list[Text]:
+    """The same problems as ``validation_problems``, one ``Text`` each (the channel's name,
+    then the platform's sentence), for a page that speaks one language (the bulk import)."""
+    out: list[Text] = []
+    for ch, problems in _channel_problems(core, session, post):
+        if isinstance(problems, Exception):
+            out.append(Text(f"{ch.name}: akun tidak dapat diperiksa; sambungkan ulang akunnya.",
+                            f"{ch.name}: the channel cannot be checked; reconnect it."))
+        else:
+            out += [Text(f"{ch.name}: {p.message_id}", f"{ch.name}: {p.message_en}")
+                    for p in problems]
     return out
 
 
