@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
+from publisher.services.bulk_files import MAX_FILE_BYTES, MAX_TEXT_BYTES
 from publisher.services.query_args import MAX_ID
 
 #: Largest body of a request that is not an upload (JSON, forms): far above any real post.
@@ -23,6 +24,12 @@ BODY_LIMIT = 1024 * 1024
 #: Endpoints that take files; only these accept bodies up to the upload limit (streamed to
 #: disk by werkzeug's form parser, then by ``store_upload``).
 UPLOAD_ENDPOINTS = frozenset({"api.upload_media", "posts.upload", "posts.new", "posts.edit"})
+
+#: The bulk import's two posts, with their own limits: the spreadsheet (its size limit, plus
+#: the form around it), and the preview's signed rows sent back to be created (one hidden
+#: field far above werkzeug's 500 kB per field: the rows' text, compressed, in base64).
+IMPORT_LIMITS = {"posts.import_check": MAX_FILE_BYTES + 64 * 1024,
+                 "posts.import_create": 2 * MAX_TEXT_BYTES}
 
 #: No inline script or style, no plugins, no framing, forms and fetches back to us only.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -64,6 +71,10 @@ def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int)
         if request.endpoint in UPLOAD_ENDPOINTS and (
                 request.blueprint == "api" or getattr(current_user, "is_authenticated", False)):
             request.max_content_length = upload_limit
+        elif request.endpoint in IMPORT_LIMITS and getattr(current_user, "is_authenticated",
+                                                           False):
+            request.max_content_length = request.max_form_memory_size = \
+                IMPORT_LIMITS[request.endpoint]
 
     @app.before_request
     def _no_nul():  # type: ignore[no-untyped-def]

@@ -68,6 +68,7 @@ ACTIONS: dict[str, Any] = {
     "post.reject": _l("Post rejected"),
     "post.cancel": _l("Post cancelled"),
     "post.reschedule": _l("Post rescheduled"),
+    "post.bulk_import": _l("Posts imported from a spreadsheet"),
     "media.upload": _l("Media uploaded"),
     "metrics.refresh": _l("Metrics refresh requested"),
     # publications (people)
@@ -111,6 +112,8 @@ FIELDS: dict[str, Any] = {
     "until": _l("Until"), "channel": _l("Social account"), "week": _l("Week"),
     "first_day": _l("First day"), "last_day": _l("Last day"), "recipients": _l("Recipients"),
     "weekly_report": _l("Weekly report"), "zone": _l("Time zone"),
+    "count": _l("Posts created"), "submitted": _l("Submitted for approval"),
+    "file": _l("File"), "import_id": _l("Import id"),
 }
 
 #: Words for values that are codes.
