@@ -29,7 +29,7 @@ RUN = """async () => {
 ROLE_PAGES = {
     "admin@demo.go.id": ["/", "/admin/", "/admin/pengguna", "/admin/unit", "/admin/riwayat",
                          "/admin/jeda", "/akun", "/akun/baru?platform=x", "/laporan"],
-    "operator@demo.go.id": ["/", "/unggahan", "/unggahan/baru", "/kalender",
+    "operator@demo.go.id": ["/", "/unggahan", "/unggahan/baru", "/unggahan/impor", "/kalender",
                             "/kalender?view=week", "/notifikasi", "/profil"],
     "penyetuju@demo.go.id": ["/persetujuan", "/unggahan", "/laporan"],
 }

@@ -12,9 +12,10 @@ from publisher.models import User
 from tests.web.test_browser import ARGS, CHROMIUM, live  # noqa: F401 - the live server fixture
 
 pytestmark = pytest.mark.browser
-PAGES = ["/", "/unggahan", "/unggahan/baru", "/persetujuan", "/kalender", "/kalender?view=week",
-         "/akun", "/akun/baru?platform=x", "/laporan", "/notifikasi", "/profil", "/admin/",
-         "/admin/pengguna", "/admin/unit", "/admin/riwayat", "/admin/jeda", "/publik/laporan"]
+PAGES = ["/", "/unggahan", "/unggahan/baru", "/unggahan/impor", "/persetujuan", "/kalender",
+         "/kalender?view=week", "/akun", "/akun/baru?platform=x", "/laporan", "/notifikasi",
+         "/profil", "/admin/", "/admin/pengguna", "/admin/unit", "/admin/riwayat", "/admin/jeda",
+         "/publik/laporan"]
 WIDEST = """() => { const W = document.documentElement.clientWidth;
   const wide = [...document.querySelectorAll('body *')].filter(e =>
       e.getBoundingClientRect().right > W + 1 && !e.closest('.table-wrap'));
