@@ -257,7 +257,9 @@ def _rows_of(grid: Iterable[list[Cell]], filename: str) -> SourceFile:
         raise _bad(f"Kolom wajib tidak ada: {names}. Unduh templat untuk melihat judul kolomnya.",
                    f"Required columns are missing: {names}. Download the template to see the "
                    "headers.", code="missing_columns")
-    return SourceFile(name=filename[:200], rows=tuple(rows), unknown_columns=tuple(unknown),
+    # the name is the browser's to choose: control characters are dropped, as for uploads
+    name = "".join(c for c in filename if c.isprintable())[:200]
+    return SourceFile(name=name, rows=tuple(rows), unknown_columns=tuple(unknown),
                       columns=columns)
 
 

@@ -35,6 +35,7 @@ from publisher.services import audit
 from publisher.services import posts as post_service
 from publisher.services.bulk_files import COLUMNS, SourceFile, SourceRow
 from publisher.services.errors import Conflict, Invalid, ServiceError, Text
+from publisher.services.query_args import MAX_ID
 from publisher.timeutil import BadTime, parse_time
 
 #: Names one cell may list (a unit has a handful of channels; a post a few pictures).
@@ -106,7 +107,7 @@ def import_unit(session: Session, actor: User, unit_id: int | None) -> Unit:
     """The unit the posts are for: an admin chooses one; anyone else imports into their own
     (a unit id sent by them is ignored, as ``create_post`` ignores it)."""
     chosen = unit_id if actor.role == Role.ADMIN else actor.unit_id
-    unit = session.get(Unit, chosen) if chosen is not None else None
+    unit = session.get(Unit, chosen) if chosen is not None and 0 < chosen <= MAX_ID else None
     if unit is None:
         raise Invalid("Pilih unit untuk unggahan ini.", "Choose a unit for these posts.",
                       fields={"unit": Text("Pilih unit.", "Choose a unit.")}, code="unit")
@@ -229,9 +230,10 @@ def _row(core: Core, session: Session, actor: User, unit: Unit, lookups: _Lookup
         row.warnings.append(Text(
             f"Kolom {header} berisi rumus; yang diimpor adalah tulisan rumusnya, bukan hasilnya.",
             f"The {header} column holds a formula; its text is imported, not its result."))
-    channel_ids = _resolve_channels(lookups, cells.get("channels", ""), row)
-    media_ids = _resolve_media(lookups, cells.get("media", ""), row)
-    campaign_id = _resolve_campaign(lookups, cells.get("campaign", ""), row)
+    said: set[str] = set()  # the fields whose cell already said what is wrong with it
+    channel_ids = _said(row, said, "channels", _resolve_channels, lookups, cells)
+    media_ids = _said(row, said, "media", _resolve_media, lookups, cells)
+    campaign_id = _said(row, said, "campaign", _resolve_campaign, lookups, cells)
     when = _parse_time(row.time_text, unit.timezone, row)
     if when is not None:
         try:
@@ -242,7 +244,6 @@ def _row(core: Core, session: Session, actor: User, unit: Unit, lookups: _Lookup
     data = post_service.PostInput(body=row.body, channels=channel_ids, media=media_ids,
                                   scheduled_at=row.scheduled_at, link=row.link or None,
                                   campaign=campaign_id)
-    named_errors = bool(row.errors)
     savepoint = session.begin_nested()
     try:
         post = post_service.create_post(core, session, actor, data, unit_id=unit.id)
@@ -251,8 +252,7 @@ def _row(core: Core, session: Session, actor: User, unit: Unit, lookups: _Lookup
             post_service.submit_post(core, session, actor, post.id)
     except ServiceError as exc:
         # a cell that named nothing already said why; "choose a channel" would repeat it
-        row.errors += [t for f, t in _field_texts(exc)
-                       if not (named_errors and f in ("channels", "media", "campaign"))]
+        row.errors += [t for f, t in _field_texts(exc) if f not in said]
         post = None
     except BaseException:
         savepoint.rollback()
@@ -262,6 +262,16 @@ def _row(core: Core, session: Session, actor: User, unit: Unit, lookups: _Lookup
         return row, None
     savepoint.commit()
     return row, post
+
+
+def _said(row: RowPlan, said: set[str], key: str, resolve: Any, lookups: _Lookups,
+          cells: dict[str, str]) -> Any:
+    """``resolve`` the column ``key``; when it reports a problem, ``key`` joins ``said``."""
+    before = len(row.errors)
+    value = resolve(lookups, cells.get(key, ""), row)
+    if len(row.errors) > before:
+        said.add(key)
+    return value
 
 
 def _texts(exc: ServiceError) -> list[Text]:

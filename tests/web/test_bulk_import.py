@@ -481,3 +481,30 @@ def test_a_file_with_only_its_header_offers_nothing_to_create(client, login_as, 
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "Berkas tidak berisi unggahan" in page
     assert payload_of(page) is None
+
+
+def test_every_problem_of_a_row_is_named_at_once(client, login_as, chans):
+    """A past time does not hide an empty channel cell (each check speaks for its column)."""
+    login_as(Role.OPERATOR, "a")
+    page = html.unescape(upload(client, csv_bytes(";;2026-06-01 09:00;")).get_data(
+        as_text=True))
+    row = row_html(page, 2)
+    assert "Waktu ini sudah lewat" in row and "Isi unggahan wajib diisi." in row
+    assert "Pilih minimal satu akun." in row
+
+
+def test_an_admins_unit_beyond_any_id_is_no_unit_and_a_file_name_is_cleaned(client, core,
+                                                                          login_as, chans,
+                                                                          units):
+    login_as(Role.ADMIN, None)
+    r = upload(client, csv_bytes("Kabar;Bappeda FB;;"), unit=str(2**40))
+    assert r.status_code == 400 and "Pilih unit" in r.get_data(as_text=True)
+    assert client.get(f"/unggahan/impor?unit={2**40}").status_code == 200
+    assert client.get(f"/unggahan/impor/templat.csv?unit={2**40}").status_code == 200
+    page = upload(client, csv_bytes("Kabar;Bappeda FB;;"), "ren\x1bcana\x07.csv",
+                  unit=str(units["b"].id)).get_data(as_text=True)
+    assert confirm(client, page).status_code == 302
+    with core.sessions() as s:
+        event = s.execute(select(AuditEvent).where(
+            AuditEvent.action == "post.bulk_import")).scalar_one()
+    assert event.data["file"] == "rencana.csv"

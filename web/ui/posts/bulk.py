@@ -28,6 +28,7 @@ from publisher.models import Unit
 from publisher.services import bulk_files
 from publisher.services import bulk_import as importer
 from publisher.services.errors import NotFound, ServiceError, Text
+from publisher.services.query_args import MAX_ID
 from publisher.timeutil import zone_label
 from web.app import db, get_core
 from web.ui.helpers import int_arg, lang, me, message
@@ -87,7 +88,8 @@ def _units() -> list[Unit]:
 def _form(error: str | None = None, status: int = 200, unit_id: int | None = None,
           submit: bool = False) -> tuple[str, int]:
     user = me()
-    unit = user.unit if not user.is_admin else (db().get(Unit, unit_id) if unit_id else None)
+    unit = user.unit if not user.is_admin else (
+        db().get(Unit, unit_id) if unit_id and 0 < unit_id <= MAX_ID else None)
     return render_template("posts/import.html", error=error, units=_units(), unit=unit,
                            submit=submit, max_rows=bulk_files.MAX_ROWS,
                            max_mb=bulk_files.MAX_FILE_BYTES // (1024 * 1024)), status
@@ -181,7 +183,8 @@ def _example() -> tuple[list[str], list[Any]]:
     channels (an admin's ``?unit=``; anyone else's own unit)."""
     user = me()
     chosen = int_arg("unit") if user.is_admin else None
-    unit = user.unit if not user.is_admin else (db().get(Unit, chosen) if chosen else None)
+    unit = user.unit if not user.is_admin else (
+        db().get(Unit, chosen) if chosen and 0 < chosen <= MAX_ID else None)
     return importer.example_row(get_core(), db(), unit, lang() == "en")
 
 
