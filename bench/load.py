@@ -292,6 +292,9 @@ def prepare(url: str, scale: float, n_users: int) -> tuple[list[Account], dict[i
         if not is_filled(core):
             generate(url, scale)
             vacuum(url)
+        from publisher.migrate import upgrade
+
+        upgrade(core.engine)  # a database made by an older Warta gets this one's schema
         ensure_accounts(core)
         accounts = cast(n_users)
         tokens = fresh_tokens(core, [*accounts, ADMIN, OPERATORS[0]])
