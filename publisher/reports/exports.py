@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain, repeat
@@ -35,6 +35,39 @@ _KINDS = {"publication_id": ID, "post_id": ID, "published_at": DATETIME, "day": 
 
 def kind_of(key: str) -> str:
     return _KINDS.get(key, TEXT)
+
+
+# -- the words ------------------------------------------------------------------------------
+# One table of header and sheet words for every export (the reports page's download and the
+# weekly e-mail's workbook), written with English msgids and translated by the caller's
+# ``gettext``: the web layer passes Flask-Babel's, the notifier the recipient's catalogue.
+
+def header_words(_: Callable[[str], str]) -> dict[str, str]:
+    """Header words per column key (``published_at`` names its zone and is the caller's)."""
+    return {
+        "unit": _("Unit"), "platform": _("Platform"), "channel": _("Account"),
+        "campaign": _("Campaign"), "day": _("Date"), "posts": _("Posts"),
+        "publications": _("Publications"), "likes": _("Likes"), "comments": _("Comments"),
+        "shares": _("Shares"), "views": _("Views"), "impressions": _("Impressions"),
+        "reach": _("Reach"), "saves": _("Saves"), "engagements": _("Engagement"),
+        "engagement_rate": _("Engagement rate"), "publication_id": _("Publication no."),
+        "post_id": _("Post no."), "permalink": _("Link on the platform"),
+    }
+
+
+def sheet_words(_: Callable[[str], str]) -> dict[str, str]:
+    """Sheet (and file) names per table."""
+    return {"unit": _("Unit"), "platform": _("Platform"), "channel": _("Account"),
+            "campaign": _("Campaign"), "day": _("Date"), "publications": _("Publications")}
+
+
+#: XLSX date formats per UI language (Excel shows its own separators for "/" and ":").
+XLSX_DATE_FORMATS = {"id": {DATE: "dd/mm/yyyy", DATETIME: "dd/mm/yyyy hh:mm"},
+                     "en": {DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm"}}
+
+
+def xlsx_formats(locale: str) -> dict[str, str]:
+    return XLSX_DATE_FORMATS.get(locale, XLSX_DATE_FORMATS["id"])
 
 
 def breakdown_table(rows: Sequence[dict[str, Any]], group_by: str,

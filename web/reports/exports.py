@@ -9,7 +9,6 @@ with a decimal point in English; ``sep=comma`` / ``sep=semicolon`` on the URL ov
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,38 +19,15 @@ from publisher.reports import exports as x
 from publisher.timeutil import zone_label
 from web.formatting import lang
 
-#: Header words per column key; ``published_at`` names the zone of its times.
-_HEADERS: dict[str, Callable[[], str]] = {
-    "unit": lambda: _("Unit"), "platform": lambda: _("Platform"),
-    "channel": lambda: _("Account"), "campaign": lambda: _("Campaign"),
-    "day": lambda: _("Date"), "posts": lambda: _("Posts"),
-    "publications": lambda: _("Publications"), "likes": lambda: _("Likes"),
-    "comments": lambda: _("Comments"), "shares": lambda: _("Shares"),
-    "views": lambda: _("Views"), "impressions": lambda: _("Impressions"),
-    "reach": lambda: _("Reach"), "saves": lambda: _("Saves"),
-    "engagements": lambda: _("Engagement"), "engagement_rate": lambda: _("Engagement rate"),
-    "publication_id": lambda: _("Publication no."), "post_id": lambda: _("Post no."),
-    "permalink": lambda: _("Link on the platform"),
-}
-#: Sheet (and file) names per table.
-_SHEETS: dict[str, Callable[[], str]] = {
-    "unit": lambda: _("Unit"), "platform": lambda: _("Platform"),
-    "channel": lambda: _("Account"), "campaign": lambda: _("Campaign"),
-    "day": lambda: _("Date"), "publications": lambda: _("Publications"),
-}
-
-#: XLSX date formats per UI language (Excel shows its own separators for "/" and ":").
-_XLSX_FORMATS = {"id": {x.DATE: "dd/mm/yyyy", x.DATETIME: "dd/mm/yyyy hh:mm"},
-                 "en": {x.DATE: "yyyy-mm-dd", x.DATETIME: "yyyy-mm-dd hh:mm"}}
-
 _SEPARATORS = {"semicolon": x.SEMICOLON, ";": x.SEMICOLON, "comma": x.COMMA, ",": x.COMMA}
 
 
 def header(keys: list[str], zone: str) -> list[str]:
     """The translated headers of ``keys``; the time column says its zone ("Waktu terbit
     (WIB)"), since a spreadsheet's date cell carries none."""
+    words = x.header_words(_)
     return [_("Published at (%(zone)s)", zone=zone_label(zone)) if k == "published_at"
-            else _HEADERS[k]() for k in keys]
+            else words[k] for k in keys]
 
 
 def kinds(keys: list[str]) -> list[str]:
@@ -59,7 +35,7 @@ def kinds(keys: list[str]) -> list[str]:
 
 
 def sheet_name(table: str) -> str:
-    return _SHEETS[table]()
+    return x.sheet_words(_)[table]
 
 
 def file_name(table: str | None, first: date, last: date, ext: str) -> str:
@@ -86,4 +62,4 @@ def csv_dialect() -> x.CsvDialect:
 
 
 def xlsx_formats() -> dict[str, Any]:
-    return _XLSX_FORMATS.get(lang(), _XLSX_FORMATS["id"])
+    return x.xlsx_formats(lang())
