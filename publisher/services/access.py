@@ -42,6 +42,14 @@ def scope(query: Select, user: User, unit_column: object) -> Select:
     return query.where(unit_column == user.unit_id)  # type: ignore[operator]
 
 
+def viewer_scope(user: User) -> tuple[str, int | None]:
+    """What ``scope`` lets ``user`` see, as a hashable key (a cache of figures per viewer
+    keys on it): kept beside ``scope`` so the two cannot drift apart."""
+    if user.role == Role.ADMIN:
+        return ("all", None)
+    return ("unit", user.unit_id)
+
+
 def scope_by_post(query: Select, user: User, post_id_column: object) -> Select:
     """Like ``scope`` for rows that belong to a post (publications), without joining the
     posts into the query: the join let SQLite's planner start from every post instead of

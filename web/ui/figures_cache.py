@@ -18,19 +18,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from publisher.models import Role, User
+from publisher.models import User
+from publisher.services.access import viewer_scope
 
 T = TypeVar("T")
 
 #: Entries kept at most; the oldest go first (20 units × a few figures fit many times over).
 MAX_ENTRIES = 512
-
-
-def viewer_scope(user: User) -> tuple[str, int | None]:
-    """What ``access.scope`` lets ``user`` see, as a key: the same rule, in one place."""
-    if user.role == Role.ADMIN:
-        return ("all", None)
-    return ("unit", user.unit_id)
 
 
 class FiguresCache:
