@@ -106,13 +106,13 @@ def _last_sent(session, scope, now) -> None:  # type: ignore[no-untyped-def]
     week = last_week(now, scope.zone)
     event = weekly.recorded(session, scope, week, now)
     if event is None:
-        click.echo(f"  {week.iso}: belum dikirim / not sent yet")
+        click.echo(f"  {week.iso_week}: belum dikirim / not sent yet")
         return
     rows = list(session.execute(select(NotifyDelivery, User.email)
                                 .outerjoin(User, User.id == NotifyDelivery.user_id)
                                 .where(NotifyDelivery.event_id == event.id)).all())
     sent = sum(1 for d, _e in rows if d.status == DeliveryStatus.SENT)
-    click.echo(f"  {week.iso}: {sent}/{len(rows)} terkirim / sent")
+    click.echo(f"  {week.iso_week}: {sent}/{len(rows)} terkirim / sent")
     for d, email in rows:
         if d.status != DeliveryStatus.SENT:
             click.echo(f"    {email or d.address}: {d.status} {d.error or ''}".rstrip())
@@ -129,7 +129,7 @@ def _send_now(core: Core, unit_ref: str | None) -> None:
     sent = failed = 0
     for scope in scopes:
         week = last_week(now, scope.zone)
-        ids = weekly.prepare(core, scope.unit_id, week.iso)
+        ids = weekly.prepare(core, scope.unit_id, week.iso_week)
         for delivery_id in ids:
             send_delivery(core, delivery_id)
             with core.sessions() as s:
@@ -140,7 +140,7 @@ def _send_now(core: Core, unit_ref: str | None) -> None:
                     failed += 1
                     what = f"{d.address}: {d.status} {d.error or ''}" if d else str(delivery_id)
                     click.echo(f"  {what}", err=True)
-        click.echo(f"{_name(core, scope.unit_id)} {week.iso}: {len(ids)} baru / new")
+        click.echo(f"{_name(core, scope.unit_id)} {week.iso_week}: {len(ids)} baru / new")
     click.echo(f"{sent} terkirim / sent, {failed} belum / not sent (penerima yang sudah menerima "
                "laporan minggu ini tidak dikirimi lagi / recipients who had this week's report "
                "get nothing again).")
@@ -170,7 +170,7 @@ def _test_copy(core: Core, unit_ref: str | None, to: str, lang: str) -> None:
     except DeliveryError as exc:
         click.echo(f"Gagal / failed: {exc.message_id} / {exc.message_en} {exc.detail}", err=True)
         sys.exit(1)
-    click.echo(f"Salinan uji {week.iso} terkirim ke / test copy sent to {r.address}.")
+    click.echo(f"Salinan uji {week.iso_week} terkirim ke / test copy sent to {r.address}.")
 
 
 @report.group("recipients", help="Alamat penerima laporan mingguan yang bukan pengguna Warta / "

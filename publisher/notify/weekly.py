@@ -53,7 +53,8 @@ from publisher.models import (
     User,
 )
 from publisher.notify.kinds import WEEKLY_REPORT
-from publisher.notify.weekly_report import Week, due_at, last_week
+from publisher.notify.weekly_report import due_at, last_week
+from publisher.reports.period import Period
 from publisher.services import audit
 from publisher.services.errors import Invalid, NotFound
 
@@ -118,13 +119,13 @@ def scopes_with_recipients(session: Session, default_zone: str) -> list[Scope]:
     return out
 
 
-def recorded(session: Session, scope: Scope, week: Week, now: datetime) -> AuditEvent | None:
+def recorded(session: Session, scope: Scope, week: Period, now: datetime) -> AuditEvent | None:
     """The scope's event for ``week``, if recorded (events of the last weeks are few)."""
     rows = session.execute(select(AuditEvent).where(
         AuditEvent.action == WEEKLY_ACTION, AuditEvent.at >= now - timedelta(days=15))
         .order_by(AuditEvent.id)).scalars()
     return next((e for e in rows if e.unit_id == scope.unit_id
-                 and (e.data or {}).get("week") == week.iso), None)
+                 and (e.data or {}).get("week") == week.iso_week), None)
 
 
 def sweep(core: Core) -> int:
@@ -141,8 +142,9 @@ def sweep(core: Core) -> int:
             week = last_week(now, scope.zone)
             if recorded(s, scope, week, now) is not None:
                 continue
-            if postqueue.enqueue(s, NOTIFY_WEEKLY, {"unit_id": scope.unit_id, "week": week.iso},
-                                 run_at=now, dedupe_key=f"weekly-report:{scope.key}:{week.iso}",
+            iso = week.iso_week
+            if postqueue.enqueue(s, NOTIFY_WEEKLY, {"unit_id": scope.unit_id, "week": iso},
+                                 run_at=now, dedupe_key=f"weekly-report:{scope.key}:{iso}",
                                  now=now) is not None:
                 n += 1
     return n
@@ -163,7 +165,7 @@ def prepare(core: Core, unit_id: int | None, week_iso: str) -> list[int]:
         if unit_id is not None and unit is None:
             return []
         scope = Scope(unit_id, unit.timezone if unit is not None else core.settings.timezone)
-        week = Week.of_iso(week_iso, scope.zone)
+        week = Period.of_iso_week(week_iso, scope.zone)
         users, addresses = recipients(s, unit_id)
         event = recorded(s, scope, week, now)
         if event is None and not users and not addresses:
@@ -171,7 +173,7 @@ def prepare(core: Core, unit_id: int | None, week_iso: str) -> list[int]:
         if event is None:
             audit.record(s, WEEKLY_ACTION, "unit" if unit is not None else "region", unit_id,
                          unit_id=unit_id, at=now,
-                         data={"week": week.iso, "zone": scope.zone,
+                         data={"week": week.iso_week, "zone": scope.zone,
                                "first_day": week.first_day.isoformat(),
                                "last_day": week.last_day.isoformat(),
                                "recipients": len(users) + len(addresses)})

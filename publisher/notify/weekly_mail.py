@@ -30,7 +30,8 @@ from publisher.models import AuditEvent, NotifyDelivery, ReportRecipient, Role, 
 from publisher.notify.email import new_message
 from publisher.notify.errors import DeliveryError, Gone
 from publisher.notify.i18n import translations
-from publisher.notify.weekly_report import Week, WeeklyFigures, figures, reader, workbook
+from publisher.notify.weekly_report import WeeklyFigures, figures, reader, workbook
+from publisher.reports.period import Period
 from publisher.timeutil import zone_label
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -180,13 +181,13 @@ def plain_text(c: WeeklyContent) -> str:
     return "\n".join(lines) + "\n"
 
 
-def file_name(week: Week, locale: str) -> str:
+def file_name(week: Period, locale: str) -> str:
     _ = translations(locale).gettext
     prefix = _("weekly-report")
     return f"{prefix}-{week.first_day}-{week.last_day}.xlsx"
 
 
-def build(core: Core, session: Session, r: Reader, week: Week, unit_id: int | None,
+def build(core: Core, session: Session, r: Reader, week: Period, unit_id: int | None,
           scope_name: str, now: datetime) -> EmailMessage:
     """The message for ``r``: figures and workbook computed now, as ``r.viewer`` sees them."""
     smtp = core.settings.smtp
@@ -283,7 +284,7 @@ def render(core: Core, session: Session,
     r = reader_of(session, d, event)
     if isinstance(r, DeliveryError):
         return r
-    week = Week.of_iso(str(event.data["week"]), str(event.data["zone"]))
+    week = Period.of_iso_week(str(event.data["week"]), str(event.data["zone"]))
     msg = build(core, session, r, week, event.unit_id, scope_name(session, event.unit_id,
                                                                   r.locale), core.now())
     return r.address, msg

@@ -30,7 +30,7 @@ from publisher.models import Post, Publication, PublicationStatus, Role, Unit, U
 from publisher.reports import engagement as e
 from publisher.reports import exports
 from publisher.reports.facts import ReportFilter, materialized
-from publisher.reports.period import Period
+from publisher.reports.period import Period, week_of
 from publisher.reports.report import ReportRequest, totals_with_change
 from publisher.services.access import scope
 from publisher.timeutil import zone_label
@@ -41,41 +41,14 @@ TOP_POSTS = 5
 BREAKDOWNS = ("unit", "platform", "channel", "campaign", "day")
 
 
-@dataclass(frozen=True)
-class Week:
-    """Monday to Sunday, in ``zone``."""
-
-    first_day: date
-    zone: str
-
-    @property
-    def last_day(self) -> date:
-        return self.first_day + timedelta(days=6)
-
-    @property
-    def iso(self) -> str:
-        """``2026-W23``: the week's identity in dedupe keys and the audit log."""
-        year, week, _ = self.first_day.isocalendar()
-        return f"{year}-W{week:02d}"
-
-    @property
-    def period(self) -> Period:
-        return Period("custom", self.first_day, self.last_day, self.zone)
-
-    @classmethod
-    def of_iso(cls, iso: str, zone: str) -> Week:
-        year, week = iso.split("-W")
-        return cls(date.fromisocalendar(int(year), int(week), 1), zone)
-
-
 def this_monday(now: datetime, zone: str) -> date:
     today = now.astimezone(ZoneInfo(zone)).date()
     return today - timedelta(days=today.weekday())
 
 
-def last_week(now: datetime, zone: str) -> Week:
+def last_week(now: datetime, zone: str) -> Period:
     """The last complete week before ``now`` in ``zone``."""
-    return Week(this_monday(now, zone) - timedelta(days=7), zone)
+    return week_of(this_monday(now, zone) - timedelta(days=7), zone)
 
 
 def due_at(now: datetime, zone: str) -> datetime:
@@ -111,7 +84,7 @@ class PlanRow:
 
 @dataclass(frozen=True)
 class WeeklyFigures:
-    week: Week
+    week: Period
     unit_id: int | None
     #: ``totals_with_change``: current, previous and change per figure.
     totals: dict[str, Any]
@@ -124,12 +97,12 @@ class WeeklyFigures:
         return [r for r in self.plan if r.short > 0]
 
 
-def request(week: Week, unit_id: int | None) -> ReportRequest:
-    p = week.period
+def request(week: Period, unit_id: int | None) -> ReportRequest:
+    p = week
     return ReportRequest(p, ReportFilter(start=p.start, end=p.end, unit_id=unit_id))
 
 
-def figures(session: Session, viewer: User, week: Week, unit_id: int | None) -> WeeklyFigures:
+def figures(session: Session, viewer: User, week: Period, unit_id: int | None) -> WeeklyFigures:
     req = request(week, unit_id)
     totals = totals_with_change(session, viewer, req)
     top = e.top_posts(session, viewer, req.filter, limit=TOP_POSTS)
@@ -168,32 +141,19 @@ def plan_rows(session: Session, viewer: User, req: ReportRequest,
 
 
 # -- the workbook --------------------------------------------------------------------------
-# The export's words, looked up in the same catalogue under the same English msgids as the
-# reports page's download (``web/reports/exports.py``: publisher cannot import web).
+# The export's words are the reports' own table (``reports.exports.header_words``), looked up
+# in the recipient's catalogue, plus the plan sheet's.
 
 def _headers(_: Callable[[str], str]) -> dict[str, str]:
-    return {
-        "unit": _("Unit"), "platform": _("Platform"), "channel": _("Account"),
-        "campaign": _("Campaign"), "day": _("Date"), "posts": _("Posts"),
-        "publications": _("Publications"), "likes": _("Likes"), "comments": _("Comments"),
-        "shares": _("Shares"), "views": _("Views"), "impressions": _("Impressions"),
-        "reach": _("Reach"), "saves": _("Saves"), "engagements": _("Engagement"),
-        "engagement_rate": _("Engagement rate"), "publication_id": _("Publication no."),
-        "post_id": _("Post no."), "permalink": _("Link on the platform"),
-        "planned": _("Planned"), "published": _("Published as planned"),
-        "short": _("Not published"), "published_in_week": _("Published in the week"),
-    }
+    return {**exports.header_words(_),
+            "planned": _("Planned"), "published": _("Published as planned"),
+            "short": _("Not published"), "published_in_week": _("Published in the week")}
 
 
 def _sheets(_: Callable[[str], str]) -> dict[str, str]:
-    return {"unit": _("Unit"), "platform": _("Platform"), "channel": _("Account"),
-            "campaign": _("Campaign"), "day": _("Date"), "publications": _("Publications"),
-            "plan": _("Plan")}
+    return {**exports.sheet_words(_), "plan": _("Plan")}
 
 
-#: XLSX date formats per language (as the page's download).
-_XLSX_FORMATS = {"id": {exports.DATE: "dd/mm/yyyy", exports.DATETIME: "dd/mm/yyyy hh:mm"},
-                 "en": {exports.DATE: "yyyy-mm-dd", exports.DATETIME: "yyyy-mm-dd hh:mm"}}
 PLAN_COLUMNS = ("unit", "planned", "published", "short", "published_in_week")
 
 
@@ -226,4 +186,4 @@ def workbook(session: Session, viewer: User, f: WeeklyFigures, locale: str,
         sheets.append((names["plan"], [words[k] for k in PLAN_COLUMNS], plan,
                        [exports.TEXT] + [exports.COUNT] * 4))
         return exports.to_xlsx(sheets, title=title,
-                               formats=_XLSX_FORMATS.get(locale, _XLSX_FORMATS["id"]))
+                               formats=exports.xlsx_formats(locale))

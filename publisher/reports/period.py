@@ -44,6 +44,23 @@ class Period:
     def day_list(self) -> list[date]:
         return [self.first_day + timedelta(days=i) for i in range(self.days)]
 
+    @property
+    def iso_week(self) -> str:
+        """``2026-W23``: the ISO week the period starts in (a week's identity in the weekly
+        report's dedupe keys and audit log)."""
+        year, week, _ = self.first_day.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @classmethod
+    def of_iso_week(cls, iso: str, zone: str) -> Period:
+        year, week = iso.split("-W")
+        return week_of(date.fromisocalendar(int(year), int(week), 1), zone)
+
+
+def week_of(monday: date, zone: str) -> Period:
+    """Monday to Sunday in ``zone``, as a custom period (what the weekly report reads)."""
+    return Period("custom", monday, monday + timedelta(days=6), zone)
+
 
 def _utc(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)

@@ -40,7 +40,8 @@ from publisher.models import (
 )
 from publisher.notify import weekly
 from publisher.notify.deliver import send_delivery
-from publisher.notify.weekly_report import Week, due_at, last_week
+from publisher.notify.weekly_report import due_at, last_week
+from publisher.reports.period import week_of
 from tests.notify.flows import drain, jobs, set_prefs
 from tests.notify.smtp_server import Received
 
@@ -231,8 +232,8 @@ def test_it_is_due_monday_0700_in_each_scopes_zone(core, clock, leaders):
     clock.now = MONDAY_0700_WIB
     assert weekly.sweep(core) == 2
     assert due_at(MONDAY_0700_WIB, "Asia/Jakarta") == MONDAY_0700_WIB
-    assert last_week(MONDAY_0700_WIB, "Asia/Jakarta") == Week(datetime(2026, 6, 8).date(),
-                                                              "Asia/Jakarta")
+    assert last_week(MONDAY_0700_WIB, "Asia/Jakarta") == week_of(datetime(2026, 6, 8).date(),
+                                                                 "Asia/Jakarta")
 
 
 def test_once_per_recipient_and_week_with_two_workers_and_repeated_attempts(core, clock,
