@@ -299,6 +299,20 @@ tests of a SQLite-only code path (``sqlite_only``) run on SQLite only.
 
 
 @pytest.fixture
+def cli_process_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """For tests that run the ``warta`` commands in-process: the commands take over the root
+    logger (``make_core``) and read ``.env`` in the working folder, so the root logger's
+    handlers and level are put back afterwards and the working folder is an empty one."""
+    import logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    monkeypatch.chdir(tmp_path)
+    yield
+    root.handlers[:], root.level = saved
+
+
+@pytest.fixture
 def chromium_path() -> str:
     """Debian's Chromium. Missing locally: skip; missing in CI: fail (CI must install it)."""
     if not Path(CHROMIUM).exists():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -27,16 +26,8 @@ from publisher.worker import run_once
 from tests.conftest import PG_URL
 from tests.helpers import approved_post, outbox_records, sandbox_channel
 
-
-@pytest.fixture(autouse=True)
-def _own_logging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """The commands take over the root logger (``make_core``) and read ``.env`` in the
-    working folder: both are put back / kept empty."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    monkeypatch.chdir(tmp_path)
-    yield
-    root.handlers[:], root.level = saved
+#: The commands run in-process (see the fixture).
+pytestmark = pytest.mark.usefixtures("cli_process_state")
 
 
 def _warta(env: dict[str, str], *args: str) -> Result:

@@ -5,8 +5,6 @@ is missing or corrupt."""
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,14 +20,8 @@ from publisher.services.media import upload_media
 from publisher.worker import run_once
 from tests.helpers import approved_post, outbox_records, sandbox_channel
 
-
-@pytest.fixture(autouse=True)
-def _own_logging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    monkeypatch.chdir(tmp_path)
-    yield
-    root.handlers[:], root.level = saved
+#: The commands run in-process (see the fixture).
+pytestmark = pytest.mark.usefixtures("cli_process_state")
 
 
 def _warta(env: dict[str, str], *args: str) -> Result:

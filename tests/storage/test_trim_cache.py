@@ -5,10 +5,8 @@ the local media folder when it is the store itself."""
 from __future__ import annotations
 
 import io
-import logging
 import os
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +21,9 @@ from publisher.models import MediaAsset, Role, User
 from publisher.services.media import upload_media
 from publisher.storage import storage_for
 from publisher.storage.trim import trim_cache
+
+#: The commands run in-process (see the fixture).
+pytestmark = pytest.mark.usefixtures("cli_process_state")
 
 NOW = 2_000_000_000.0
 DAY = 86400.0
@@ -53,15 +54,6 @@ def test_recent_unstored_and_partial_files_stay(tmp_path: Path) -> None:
     report = trim_cache(tmp_path, {"aa/recent.mp4"}, 0, timedelta(hours=24), NOW)
     assert report.removed == 0 and report.recent_kept == 1
     assert recent.exists() and lonely.exists() and partial.exists()
-
-
-@pytest.fixture(autouse=True)
-def _own_logging(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    monkeypatch.chdir(tmp_path)
-    yield
-    root.handlers[:], root.level = saved
 
 
 def _png() -> bytes:
