@@ -78,9 +78,12 @@ def percent(value: float, pattern: str = "#,##0.#%", locale: str | None = None) 
 def local_datetime(value: datetime, zone: str, short: bool = False,
                    locale: str | None = None) -> str:
     """'Senin, 30 November 2026 09.00 WIB' (id) or 'Monday, 30 November 2026 09:00 WIB' (en);
-    ``short``: '30 Nov 2026 09.00 WIB'."""
+    ``short``: '30 Nov 2026 09.00 WIB'. A time the zone cannot hold is shown in UTC."""
     locale = locale or lang()
-    local = value.astimezone(ZoneInfo(zone))
+    try:
+        local = value.astimezone(ZoneInfo(zone))
+    except OverflowError:  # a time at the very end of datetime (stored before it was refused)
+        local, zone = value, "UTC"
     sep = "." if locale.startswith("id") else ":"
     pattern = f"d MMM y HH{sep}mm" if short else f"EEEE, d MMMM y HH{sep}mm"
     return f"{format_datetime(local, pattern, locale=locale)} {zone_label(zone)}"

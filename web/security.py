@@ -96,6 +96,21 @@ def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int)
                                       {name: "NUL character not allowed"})
         return None
 
+    @app.before_request
+    def _json_is_an_object():  # type: ignore[no-untyped-def]
+        # The pages' JSON (the calendar's drag) and Flask-WTF's forms, which read a JSON body
+        # as their form data, expect an object: a list or a number was a 500. (The API's
+        # bodies are checked by ``parse_body``, after its token.)
+        if request.blueprint == "api" or not request.is_json or not request.content_length:
+            return None
+        if not isinstance(request.get_json(silent=True), dict):
+            from web.errors import json_error
+
+            return json_error(400, "bad_json", "Badan permintaan harus berupa objek JSON.",
+                              "The request body must be a JSON object.",
+                              {"body": "JSON object"})
+        return None
+
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers

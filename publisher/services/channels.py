@@ -180,6 +180,10 @@ def create_channel(core: Core, session: Session, actor: User, *, platform: str,
     return channel
 
 
+def _bare(username: str) -> str:
+    return username.strip().lstrip("@").lower()
+
+
 def _handle(username: str | None, name: str | None, external_id: str | None) -> str:
     return f"@{username}" if username else (name or external_id or "?")
 
@@ -199,7 +203,12 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
     channel = get_scoped(session, Channel, channel_id, actor)
     fresh: dict[str, Any] = {}
     info, credentials = verify_credentials(core, channel.platform, credentials, fresh)
-    if channel.external_id and str(info.external_id) != str(channel.external_id):
+    # A channel with no stored account id (a row older than the check, or written by hand)
+    # is judged by its username, then bound to the account the platform names.
+    other = (str(info.external_id) != str(channel.external_id) if channel.external_id
+             else bool(channel.username and info.username
+                       and _bare(info.username) != _bare(channel.username)))
+    if other:
         theirs = _handle(info.username, info.name, info.external_id)
         ours = _handle(channel.username, channel.name, channel.external_id)
         raise Invalid(f"Kredensial ini milik {theirs}, saluran ini {ours}: sambungkan sebagai "
@@ -213,6 +222,9 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
                                       "account": str(channel.external_id)}})
     for column, value in credential_columns(core, credentials).items():
         setattr(channel, column, value)
+    if not channel.external_id:
+        channel.external_id = str(info.external_id)
+        channel.username = channel.username or info.username
     if fresh:  # a new dict, so the JSON column is written
         channel.state = {**(channel.state or {}), **fresh}
     channel.status = ChannelStatus.ACTIVE

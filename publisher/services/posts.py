@@ -151,11 +151,16 @@ def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[Med
 #: How far in the past a chosen time may be: the minutes an operator spends filling the form
 #: after picking "now". Older times are refused instead of turning straight into "missed".
 PAST_GRACE = timedelta(minutes=5)
+#: The last year a post may be scheduled in (the reports' own limit, ``period.MAX_YEAR``):
+#: 9999-12-31 23:59 UTC is past the end of ``datetime`` once shown in WIB, and one such post
+#: made every page that lists it a 500 for the whole unit.
+LAST_YEAR = 9000
 
 
 def refuse_past_time(core: Core, when: datetime | None, field: str = "scheduled_at") -> None:
     """A time already past cannot be a schedule: the post would go straight to "missed"
-    while the screen said "will publish as scheduled". The message offers the way out."""
+    while the screen said "will publish as scheduled". The message offers the way out. A time
+    beyond ``LAST_YEAR`` is refused too (no page could show it)."""
     if when is not None and when < core.now() - PAST_GRACE:
         raise Invalid(
             "Waktu terbit sudah lewat. Pilih waktu yang akan datang, atau kosongkan waktunya "
@@ -165,6 +170,12 @@ def refuse_past_time(core: Core, when: datetime | None, field: str = "scheduled_
             fields={field: Text("Waktu ini sudah lewat; pilih waktu mendatang atau terbitkan "
                                 "sekarang.", "This time has passed; choose a future time or "
                                 "publish now.")}, code="time_passed")
+    if when is not None and when.year > LAST_YEAR:
+        raise Invalid(f"Waktu terbit paling lambat tahun {LAST_YEAR}.",
+                      f"A post can be scheduled up to the year {LAST_YEAR}.",
+                      fields={field: Text(f"Pilih waktu sebelum tahun {LAST_YEAR + 1}.",
+                                          f"Choose a time before the year {LAST_YEAR + 1}.")},
+                      code="time_too_far")
 
 
 def create_post(core: Core, session: Session, actor: User, data: PostInput,

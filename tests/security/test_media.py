@@ -77,6 +77,18 @@ def test_decompression_bomb_refused_and_nothing_kept(core, make_user, api_as,
         assert s.query(MediaAsset).count() == 0
 
 
+def test_warta_caps_pixels_itself_even_without_pillows_guard(core, make_user, api_as,
+                                                          monkeypatch):  # type: ignore[no-untyped-def]
+    """Pillow's own bomb check is one setting away from being off (another library may set
+    ``MAX_IMAGE_PIXELS = None``): the header's size is compared with Warta's cap as well."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    r = _upload(api_as(make_user(Role.OPERATOR)), png_claiming(9000, 9000), "bom.png")
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["error"]["fields"] == {"file": "too many pixels"}
+    assert "9000 × 9000" in r.get_json()["error"]["message"]
+    assert _leftovers(core) == []
+
+
 def test_pillow_limit_is_set_explicitly() -> None:
     assert Image.MAX_IMAGE_PIXELS == MAX_IMAGE_PIXELS == 8192 * 8192
 

@@ -103,3 +103,56 @@ def test_nul_in_a_form_field_is_refused(client, login_as, core):  # type: ignore
     ch = sandbox_channel(core, user, "nul")
     r = client.post("/unggahan/baru", data={"body": "a\x00b", "channels": [str(ch)]})
     assert r.status_code == 400
+
+
+def test_a_lone_surrogate_is_a_field_error(api):  # type: ignore[no-untyped-def]
+    """``"\\ud800"`` is valid JSON but no UTF-8 text: it was a 500 (UnicodeEncodeError)."""
+    r = api.post("/posts", data='{"body": "a\\ud800b", "channels": []}',
+                 content_type="application/json")
+    assert r.status_code == 400, r.get_json()
+    assert "body" in r.get_json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59Z", "9001-01-02T00:00:00Z"])
+def test_a_time_at_the_end_of_the_calendar_is_refused(api, core, make_user, when):  # type: ignore[no-untyped-def]
+    ch = sandbox_channel(core, make_user(Role.OPERATOR, "a"), "akhir")
+    r = api.post("/posts", json={"body": "x", "channels": [ch], "scheduled_at": when})
+    assert r.status_code == 400, r.get_json()
+    assert "scheduled_at" in r.get_json()["error"]["fields"]
+
+
+def test_a_post_stored_at_the_end_of_time_does_not_break_the_pages(client, login_as, core):  # type: ignore[no-untyped-def]
+    """One post at 9999-12-31 23:59 UTC (stored before it was refused) made every page that
+    lists it a 500 for the whole unit: it is past the end of ``datetime`` in WIB."""
+    from datetime import UTC, datetime
+
+    from publisher.models import Post
+    from publisher.services import posts as post_svc
+
+    user = login_as(Role.APPROVER, "a")
+    ch = sandbox_channel(core, user, "akhir")
+    with core.sessions.begin() as s:
+        post = post_svc.create_post(core, s, s.get(type(user), user.id),
+                                    post_svc.PostInput(body="x", channels=[ch]))
+        s.get(Post, post.id).scheduled_at = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+        post_id = post.id
+    for path in ("/unggahan", f"/unggahan/{post_id}", "/persetujuan", "/"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+    assert "31 Des 9999 23.59 UTC" in client.get("/unggahan").get_data(as_text=True)
+
+
+def test_a_page_given_json_that_is_not_an_object(client, login_as, core):  # type: ignore[no-untyped-def]
+    """Flask-WTF reads a JSON body as a form, the calendar's drag reads ``when`` from it: a
+    list there was a 500."""
+    r = client.post("/masuk", json=[1, 2])
+    assert r.status_code == 400 and r.get_json()["error"]["fields"] == {"body": "JSON object"}
+    user = login_as(Role.OPERATOR, "a")
+    ch = sandbox_channel(core, user, "seret")
+    from publisher.services import posts as post_svc
+
+    with core.sessions.begin() as s:
+        post_id = post_svc.create_post(core, s, s.get(type(user), user.id),
+                                       post_svc.PostInput(body="x", channels=[ch])).id
+    assert client.post(f"/unggahan/{post_id}/jadwal", json=[1]).status_code == 400
+    assert client.post(f"/unggahan/{post_id}/jadwal", json=7).status_code == 400

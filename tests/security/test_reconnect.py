@@ -98,3 +98,25 @@ def test_another_x_account_is_refused_in_the_connect_with_x_flow(client, login_a
     (again,) = channels(core)
     assert again.status == ChannelStatus.NEEDS_REAUTH
     assert core.box.open(again.credentials_encrypted) == before
+
+
+def test_a_channel_without_a_stored_account_id_is_judged_by_its_name_then_bound(
+        client, login_as, make_user, make_channel, core):
+    """An older row (or one written by hand) with no external id must not take any account:
+    another username is refused; the same one is accepted and the id is stored from then on."""
+    admin = make_user(Role.ADMIN, None)
+    ch = make_channel(admin, account="dinsos-fb")
+    with core.sessions.begin() as s:
+        row = s.get(Channel, ch)
+        row.external_id, row.status = None, ChannelStatus.NEEDS_REAUTH
+    login_as(Role.OPERATOR, "a")
+    r = client.post(f"/akun/{ch}/sambung-ulang", data={"cred_account": "penipu",
+                                                        "cred_token": "baru"})
+    assert r.status_code == 400
+    creds, channel = _sealed(core, ch)
+    assert creds["token"] == "x" and channel.external_id is None
+    r = client.post(f"/akun/{ch}/sambung-ulang", data={"cred_account": "dinsos-fb",
+                                                        "cred_token": "baru"})
+    assert r.status_code == 302
+    _creds, channel = _sealed(core, ch)
+    assert channel.external_id == "dinsos-fb" and channel.status == ChannelStatus.ACTIVE

@@ -58,7 +58,8 @@ MAX_JSON_DEPTH = 32
 
 def _problem(data: Any) -> tuple[str, str] | None:
     """The first (field, problem) of a parsed body that no model may see: nesting deeper than
-    ``MAX_JSON_DEPTH`` or a NUL character (PostgreSQL cannot store one in text)."""
+    ``MAX_JSON_DEPTH``, a NUL character (PostgreSQL cannot store one in text) or a lone
+    surrogate (not text at all in UTF-8)."""
     stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
     while stack:
         value, path = stack.pop()
@@ -66,14 +67,26 @@ def _problem(data: Any) -> tuple[str, str] | None:
             return ".".join(path[:3]) + ".…", f"nested deeper than {MAX_JSON_DEPTH}"
         if isinstance(value, dict):
             for k, v in value.items():
-                if "\x00" in k:
-                    return ".".join(path) or "body", "NUL character in a key"
+                if "\x00" in k or _unencodable(k):
+                    return ".".join(path) or "body", "NUL character or lone surrogate in a key"
                 stack.append((v, (*path, k)))
         elif isinstance(value, list):
             stack.extend((v, (*path, str(i))) for i, v in enumerate(value))
         elif isinstance(value, str) and "\x00" in value:
             return ".".join(path) or "body", "NUL character not allowed"
+        elif isinstance(value, str) and _unencodable(value):
+            return ".".join(path) or "body", "lone surrogate (\\ud800-\\udfff) not allowed"
     return None
+
+
+def _unencodable(text: str) -> bool:
+    """JSON may escape half of a UTF-16 pair (``"\\ud800"``): Python reads it, but no UTF-8
+    text (a database column, a page, a platform's API) can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _bad_json(why: str) -> Invalid:

@@ -110,7 +110,10 @@ def local_input(value: datetime | None, zone: str | None = None) -> str:
         return ""
     from zoneinfo import ZoneInfo
 
-    return value.astimezone(ZoneInfo(zone or user_zone())).strftime("%Y-%m-%dT%H:%M")
+    try:
+        return value.astimezone(ZoneInfo(zone or user_zone())).strftime("%Y-%m-%dT%H:%M")
+    except OverflowError:  # at the very end of datetime (stored before such times were refused)
+        return ""
 
 
 def parse_local(value: str | None, zone: str | None = None) -> datetime | None:
