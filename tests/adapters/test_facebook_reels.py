@@ -160,6 +160,7 @@ def test_finish_answer_lost_is_unknown_then_found_by_its_own_status(graph_fake, 
     adapter = make_adapter(graph_fake)
     with pytest.raises(OutcomeUnknown):
         adapter.publish(post)
+    assert adapter.saved[-1]["fb_uploads"]["warta-9"]["video_id"], "saved before the finish"
     with pytest.raises(RetryLater) as exc:  # processing: not "absent"
         adapter.lookup(post, NOW)
     assert exc.value.code == "processing"
