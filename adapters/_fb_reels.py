@@ -19,7 +19,9 @@ complete → found; processing → look again later, a throttle-like wait; proce
 publishing never started → absent: the finish never arrived), a story's ``media_id`` in the
 Page's stories. The transfer to rupload is reversible (nothing is public before finish): a
 transfer that fails midway is a ``RetryLater`` and the next attempt starts a new session.
-Where Meta's status fields were not confirmed (platform-apis-2.md §4.3 UNCONFIRMED), the rule
+A story lives 24 hours and Meta documents no Page story insights (platform-apis-2.md §4.3):
+it follows the short story schedule (+1 h, +23 h), whose numbers stay None where Meta gives
+none. Where Meta's status fields were not confirmed (platform-apis-2.md §4.3 UNCONFIRMED), the rule
 errs towards "look again", never towards a second post.
 
 The upload host is ``WARTA_FACEBOOK_UPLOAD_URL`` (default Meta's rupload), never the
@@ -188,7 +190,7 @@ class ReelsFlow:
                          if str(s.get("post_id")) == str(post_id)), None)
         except AdapterError:
             link = None
-        return Published(str(post_id), link, self.now())
+        return Published(str(post_id), link, self.now(), metrics_schedule="story")
 
     def _stories(self) -> list[dict[str, Any]]:
         result = self.graph.call("GET", f"{self.page_id}/stories")
@@ -242,14 +244,14 @@ class ReelsFlow:
             when = _unix(s.get("creation_time"))
             if want_media:
                 if str(s.get("media_id")) == want_media:
-                    return Published(pid, s.get("url"), when)
+                    return Published(pid, s.get("url"), when, metrics_schedule="story")
                 continue
             if s.get("media_type") == want_kind and when is not None and when >= since:
                 found.append((when, pid, s))
         if not found:
             return None
         when, pid, s = min(found, key=lambda f: f[0])
-        return Published(pid, s.get("url"), when)
+        return Published(pid, s.get("url"), when, metrics_schedule="story")
 
     # -- the shared upload ------------------------------------------------------------------
     def _start(self, edge: str) -> str:

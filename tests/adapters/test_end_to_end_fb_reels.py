@@ -5,6 +5,8 @@ waited for; the rules refuse a landscape reel before anything is uploaded."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -64,6 +66,9 @@ def test_page_story_published_with_its_link(meta_core, clock, people, graph_fake
     (story,) = fake.stories()
     assert pub.external_id == story["post_id"] and pub.permalink == story["url"]
     assert story["media_type"] == kind and pub.attempts == 1
+    # 24 hours of life and no documented insights: the story schedule, not +3 d … +30 d
+    assert pub.metrics_stage == 100 and pub.next_metrics_at is not None
+    assert pub.next_metrics_at - pub.published_at == timedelta(hours=1)
     if kind == "photo":
         (photo,) = fake.calls("POST", f"/{fake.page_id}/photos")
         assert photo.form == {"published": "false"}

@@ -70,6 +70,7 @@ def test_photo_story_is_an_unpublished_photo_then_photo_stories(graph_fake, make
     assert story.form["photo_id"] == graph_fake.stories()[0]["media_id"]
     assert isinstance(result, Published) and result.external_id == graph_fake.stories()[0]["id"]
     assert result.permalink == graph_fake.stories()[0]["url"]
+    assert result.metrics_schedule == "story"
 
 
 def test_video_story_three_phases(graph_fake, make_media):
