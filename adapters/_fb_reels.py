@@ -36,7 +36,7 @@ from typing import Any
 
 import requests
 
-from adapters._graph import GraphClient, classify, error_body
+from adapters._graph import GraphClient, classify, error_body, parse_time
 from adapters._stream import FileSlice
 from adapters.base import MediaFile, OutgoingPost, Pending, Published
 from adapters.errors import (
@@ -224,7 +224,9 @@ class ReelsFlow:
             "fields": "id,description,created_time", "since": int(since.timestamp()),
             "limit": 50})
         for item in result.get("data", []) if isinstance(result, dict) else []:
-            vid = str(item.get("id"))
+            vid, when = str(item.get("id")), parse_time(item.get("created_time"))
+            if when is not None and when < since:
+                continue  # ``since`` on this edge is UNCONFIRMED: checked here as well
             if vid not in post.taken_ids and str(item.get("description") or "").strip() == (
                     description.strip()):
                 return self._reel_published(vid)

@@ -104,3 +104,30 @@ def test_landscape_reel_is_refused_before_upload(meta_core, people, graph_fake):
     said = repr(exc.value.__dict__)
     assert "harus tegak dengan rasio 9:16" in said and "1280 × 720" in said, said
     assert graph_fake.calls("POST", f"/{graph_fake.page_id}/video_reels") == []
+
+
+def test_daily_reels_limit_holds_the_reel_not_the_page(meta_core, clock, people, graph_fake):  # type: ignore[no-untyped-def]
+    """30 API reels in the last 24 hours: the 31st waits for the oldest to age out, with the
+    time in the operator's message; a text post on the same Page still goes out."""
+    from publisher.models import Channel
+
+    core, (op, ap), fake = meta_core, people, graph_fake
+    fb = e2e.fb_channel(core, op, fake)
+    first = clock.now - timedelta(hours=23)
+    with core.sessions.begin() as s:
+        ch = s.get(Channel, fb)
+        ch.state = {**(ch.state or {}), "reels_log": [
+            (first + timedelta(minutes=i)).isoformat() for i in range(30)]}
+    reel = e2e.approved(core, op, ap, fb, body="Reel ke-31", options={"fb_type": "reel"},
+                        media=[e2e.video(core, op, (1080, 1920), seconds=5)])
+    text = e2e.approved(core, op, ap, fb, body="Pengumuman biasa.")
+    run_once(core)
+    run_once(core)
+    pub = e2e.publication(core, reel)
+    assert pub.status == S.QUEUED and pub.error_code == "reels_quota", pub.error_en
+    assert "Menunggu kuota Facebook sampai" in pub.error and "30 Reel per 24 jam" in pub.error
+    assert fake.calls("POST", f"/{fake.page_id}/video_reels") == []
+    assert e2e.publication(core, text).status == S.PUBLISHED, "the Page itself is not held"
+    clock.now = first + timedelta(hours=24, minutes=1)
+    pub = e2e.run_until_settled(core, clock, reel, step_seconds=20)
+    assert pub.status == S.PUBLISHED and len(fake.published_reels()) == 1

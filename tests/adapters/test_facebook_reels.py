@@ -171,6 +171,25 @@ def test_finish_answer_lost_is_unknown_then_found_by_its_own_status(graph_fake, 
     assert len(graph_fake.published_reels()) == 1
 
 
+def test_without_a_saved_upload_the_pages_reels_are_read_by_description(graph_fake,
+                                                                       make_media):
+    """The channel state was lost: the Page's reels since the attempt, by description, not
+    one another publication already holds."""
+    graph_fake.clock = lambda: NOW + timedelta(minutes=1)
+    vid = make_media("video", size=(1080, 1920))
+    post = OutgoingPost("warta-5", "Reel kota", media=(vid,), options=REEL)
+    pending = make_adapter(graph_fake).publish(post)
+    reel_id = pending.state["video_id"]
+    forgetful = make_adapter(graph_fake, state={})
+    found = forgetful.lookup(post, NOW)
+    assert isinstance(found, Published) and found.external_id == reel_id
+    (read,) = graph_fake.calls("GET", "/1000/video_reels")
+    assert read.query["since"] == str(int(NOW.timestamp()))
+    assert forgetful.lookup(replace(post, body="Teks lain"), NOW) is None
+    assert forgetful.lookup(replace(post, taken_ids=frozenset({reel_id})), NOW) is None
+    assert forgetful.lookup(post, NOW + timedelta(minutes=5)) is None, "older than the attempt"
+
+
 def test_finish_never_received_is_absent(graph_fake, make_media):
     post = OutgoingPost("warta-9", "Reel", media=(make_media("video", size=(1080, 1920)),),
                         options=REEL)
