@@ -84,8 +84,7 @@ class ReelsFlow:
                                  "Facebook menjawab tanpa konfirmasi Reel; belum pasti terbit.",
                                  "Facebook answered without confirming the reel; it may or may "
                                  "not be published.", code="no_success", detail=str(result))
-        return Pending({"stage": "reel", "video_id": video_id, "polls": 0},
-                       poll_after=self.poll_seconds)
+        return self._pending({"stage": "reel", "video_id": video_id, "polls": 0})
 
     def poll(self, pending: Pending) -> Published | Pending:
         """One status read of the reel: published, still processing, or failed."""
@@ -106,7 +105,14 @@ class ReelsFlow:
                                  "Halaman sebelum memutuskan.",
                                  "Facebook is taking too long to process the reel; Warta checks "
                                  "the Page before deciding.", code="reel_processing_timeout")
-        return Pending({**pending.state, "polls": polls}, poll_after=self.poll_seconds)
+        return self._pending({**pending.state, "polls": polls})
+
+    def _pending(self, state: dict[str, Any]) -> Pending:
+        return Pending(state, poll_after=self.poll_seconds,
+                       message_id="Facebook sudah menerima Reel dan sedang memprosesnya; "
+                       "tautannya muncul setelah selesai (biasanya beberapa menit).",
+                       message_en="Facebook has the reel and is processing it; its link "
+                       "appears once that is done (usually a few minutes).")
 
     def _reel_published(self, video_id: str) -> Published:
         return Published(video_id, f"{self.permalink_base}/reel/{video_id}", self.now())

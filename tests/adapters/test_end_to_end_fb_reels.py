@@ -31,10 +31,16 @@ def test_reel_published_with_its_link_and_first_metrics(meta_core, clock, people
     pub = e2e.publication(core, pub_id)
     assert pub.status == S.PUBLISHING and pub.pending_state["stage"] == "reel"
     assert len(fake.published_reels()) == 1, "finish sent; Meta is processing"
+    clock.advance(seconds=20)
+    run_once(core)  # the first status read: still processing, and the operator reads why
+    pub = e2e.publication(core, pub_id)
+    assert pub.status == S.PUBLISHING and pub.error_code == "still_processing"
+    assert "sedang memprosesnya" in pub.error and "processing it" in pub.error_en
     pub = e2e.run_until_settled(core, clock, pub_id, step_seconds=20)
     assert pub.status == S.PUBLISHED, pub.error_en
     assert pub.permalink == f"https://www.facebook.com/reel/{pub.external_id}"
     assert pub.attempts == 1 and len(fake.published_reels()) == 1
+    assert pub.error is None and pub.error_en is None, "the processing note is gone"
     start, finish = fake.calls("POST", f"/{fake.page_id}/video_reels")
     assert start.form == {"upload_phase": "start"} and finish.form["description"] == body
     (transfer,) = fake.calls("POST", r"/video-upload/v25\.0/\d+")
