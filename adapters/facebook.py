@@ -13,9 +13,12 @@ views/reach from post insights expanded in the same call, using the post-2025 me
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
+from adapters._fb_reels import DEFAULT_UPLOAD_URL, ReelsFlow
+from adapters._fb_rules import fb_type, type_problems
 from adapters._graph import (
     chunks,
     insight_values,
@@ -36,9 +39,11 @@ from adapters.base import (
     Problem,
     Published,
 )
-from adapters.errors import OutcomeUnknown, Rejected
+from adapters.errors import AdapterError, OutcomeUnknown, Rejected
 
 DEFAULT_INSIGHTS = "post_media_view,post_total_media_view_unique"
+#: Reels insights (``/{video-id}/video_insights``): plays and the accounts reached.
+DEFAULT_REEL_INSIGHTS = "blue_reels_play_count,post_impressions_unique"
 COUNT_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(true).limit(0)"
 
 
@@ -50,6 +55,7 @@ class FacebookAdapter(BaseAdapter):
         max_text=63_206, max_media=10, max_image_bytes=10_000_000,
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
+        option_names=frozenset({"fb_type"}),
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("page_id", "ID Halaman Facebook", False),
@@ -72,10 +78,22 @@ class FacebookAdapter(BaseAdapter):
                                    or max(ctx.timeout, 300))
         self.permalink_base = str(ctx.settings.get("permalink_base")
                                   or "https://www.facebook.com").rstrip("/")
+        self.reel_insights = str(ctx.settings.get("reel_insights") or DEFAULT_REEL_INSIGHTS)
+        s = ctx.settings
+        self.reels = ReelsFlow(
+            self.platform, self.graph, self.page_id, ctx.http,
+            upload_url=str(s.get("upload_url") or DEFAULT_UPLOAD_URL), state=ctx.state,
+            save_state=ctx.save_state, now=self._now, permalink_base=self.permalink_base,
+            timeout=self.video_timeout, poll_seconds=float(s.get("reel_poll_seconds") or 15),
+            max_polls=int(s.get("reel_max_polls") or 40),
+            reels_per_day=int(s.get("reels_per_day") or 30))
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:
         problems = super().validate(post)
+        if fb_type(post) != "feed":
+            # Reels and Stories have their own media rules (one item, 9:16, durations).
+            return problems + type_problems(post)
         videos = [m for m in post.media if m.kind == "video"]
         if videos and len(post.media) > 1:
             problems.append(Problem(
@@ -97,6 +115,10 @@ class FacebookAdapter(BaseAdapter):
 
     def publish(self, post: OutgoingPost) -> Published | Pending:
         message = self._message(post)
+        if fb_type(post) == "reel":
+            return self.reels.publish_reel(post, message)
+        if fb_type(post) == "story":
+            return self.reels.publish_story(post, self._unpublished_photo)
         if not post.media:
             data = {"message": message}
             if post.link:
@@ -122,16 +144,22 @@ class FacebookAdapter(BaseAdapter):
             return self._published(self._id(result, "post_id", "id"))
         # Several photos: upload each unpublished (reversible, so failures here are RetryLater),
         # then ONE feed post that attaches them (the irreversible call).
-        photo_ids = []
-        for m in post.media:
-            body = self._upload_body({"published": "false"}, m)
-            result = self.graph.call("POST", f"{self.page_id}/photos", body=body)
-            photo_ids.append(self._id(result, "id"))
+        photo_ids = [self._unpublished_photo(m) for m in post.media]
         data = {"message": message}
         for i, pid in enumerate(photo_ids):
             data[f"attached_media[{i}]"] = f'{{"media_fbid":"{pid}"}}'
         result = self.graph.call("POST", f"{self.page_id}/feed", data=data, after_create=True)
         return self._published(self._id(result, "id"))
+
+    def _unpublished_photo(self, m: MediaFile) -> str:
+        """An unpublished photo (reversible: failures here are RetryLater): an album's part
+        or a photo story's media."""
+        body = self._upload_body({"published": "false"}, m)
+        return self._id(self.graph.call("POST", f"{self.page_id}/photos", body=body), "id")
+
+    def poll(self, pending: Pending) -> Published | Pending:
+        """Only a reel is ever pending: one read of its processing status."""
+        return self.reels.poll(pending)
 
     def _upload_body(self, fields: dict[str, str], m: MediaFile) -> StreamingMultipart:
         """The file as Graph's ``source`` part, streamed from disk with progress reported."""
@@ -149,7 +177,10 @@ class FacebookAdapter(BaseAdapter):
 
     # -- reconciliation ---------------------------------------------------------------------
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:
-        """Find our post in the Page feed since ``since`` by its text and media count."""
+        """Find our post in the Page feed since ``since`` by its text and media count; a
+        reel or a story by its own saved upload id (``adapters/_fb_reels.py``)."""
+        if fb_type(post) in ("reel", "story"):
+            return self.reels.lookup(post, since, fb_type(post), self._message(post))
         result = self.graph.call("GET", f"{self.page_id}/feed", params={
             "since": int(since.timestamp()), "limit": 50,
             "fields": "id,message,permalink_url,created_time,"
@@ -184,7 +215,28 @@ class FacebookAdapter(BaseAdapter):
         for group, fields in ((posts, post_fields), (videos, COUNT_FIELDS)):
             for chunk in chunks(group, self.ids_per_request):
                 out.update(self._read_metrics(chunk, fields))
+        for chunk in chunks(videos, 50):
+            self._add_video_insights(chunk, out)
         return out
+
+    def _add_video_insights(self, ids: Sequence[str], out: dict[str, Metrics]) -> None:
+        """Plays and reach of reels from ``/{video-id}/video_insights``, in ONE Graph batch
+        per 50 videos (no multi-video insights read exists); a video that is no reel refuses
+        the reel metric names, which leaves only its own numbers None."""
+        try:
+            subs = self.graph.batch([{"method": "GET", "relative_url":
+                                      f"{i}/video_insights?metric={self.reel_insights}"}
+                                     for i in ids])
+        except AdapterError:
+            return  # the counts stand; the next scheduled read fills the insights
+        for i, sub in zip(ids, subs, strict=True):
+            values = insight_values(sub)
+            views = values.get("blue_reels_play_count")
+            reach = values.get("post_impressions_unique")
+            if views is None and reach is None:
+                continue
+            base = out.get(i) or Metrics()
+            out[i] = replace(base, views=views, reach=reach)
 
     def _read_metrics(self, ids: Sequence[str], fields: str) -> dict[str, Metrics]:
         try:

@@ -109,6 +109,7 @@ def meta_core(core_with, graph_fake) -> Core:  # type: ignore[no-untyped-def]
     """Facebook and Instagram (Graph) pointed at the Graph fake; containers polled after 5 s."""
     base = graph_fake.url + "/v25.0"
     return core_with(WARTA_FACEBOOK_API_URL=base, WARTA_INSTAGRAM_GRAPH_API_URL=base,
+                     WARTA_FACEBOOK_UPLOAD_URL=graph_fake.url + "/video-upload/v25.0",
                      WARTA_INSTAGRAM_GRAPH_POLL_SECONDS="5", WARTA_PUBLIC_URL=PUBLIC_URL)
 
 

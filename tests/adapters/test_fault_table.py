@@ -111,6 +111,17 @@ def _th(f: Fakes, media: list[int]) -> int:
     return e2e.approved(f.core, f.op, f.ap, ch, body="Info layanan.", media=media)
 
 
+def _fb_typed(f: Fakes, media: list[int], fb_type: str) -> int:
+    ch = e2e.fb_channel(f.core, f.op, f.graph)
+    return e2e.approved(f.core, f.op, f.ap, ch, body=f"{fb_type} kegiatan.", media=media,
+                        options={"fb_type": fb_type})
+
+
+def _fb_reels(f: Fakes) -> int:
+    """Reels whose finish Meta received (processing only delays them)."""
+    return len(f.graph.published_reels())
+
+
 def _fb_posts(f: Fakes) -> int:
     return sum(1 for o in f.graph.objects.values() if o.get("kind") == "post")
 
@@ -131,6 +142,16 @@ CASES = [
     Case("facebook-video", "publish", "graph", ("POST", r"/\d+/videos"),
          lambda f: _fb(f, [e2e.video(f.core, f.op, (1280, 720))], "Video kegiatan."),
          _fb_posts),
+    # Reels: the finish of the three-phase upload; Stories: photo_stories / video finish
+    Case("facebook_reel-video", "publish", "graph", ("POST", r"/\d+/video_reels#finish"),
+         lambda f: _fb_typed(f, [e2e.video(f.core, f.op, (1080, 1920), seconds=5)], "reel"),
+         _fb_reels),
+    Case("facebook_story-photo", "publish", "graph", ("POST", r"/\d+/photo_stories"),
+         lambda f: _fb_typed(f, [e2e.photo(f.core, f.op, 0, (1080, 1920))], "story"),
+         lambda f: len(f.graph.stories())),
+    Case("facebook_story-video", "publish", "graph", ("POST", r"/\d+/video_stories#finish"),
+         lambda f: _fb_typed(f, [e2e.video(f.core, f.op, (1080, 1920), seconds=5)], "story"),
+         lambda f: len(f.graph.stories())),
     Case("instagram_graph-image", "poll", "graph", ("POST", r"/\d+/media_publish"),
          lambda f: _ig(f, [e2e.photo(f.core, f.op)]), _ig_posts),
     Case("instagram_graph-carousel", "poll", "graph", ("POST", r"/\d+/media_publish"),
@@ -189,6 +210,7 @@ def fake_env(graph_fake, fx, fy, ft, fig, ftk, threads_fake) -> dict[str, str]: 
             "WARTA_INSTAGRAM_API_URL": fig.url,
             "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5", "WARTA_PUBLIC_URL": PUBLIC_URL,
             "WARTA_FACEBOOK_VIDEO_TIMEOUT": TIMEOUT, "WARTA_X_API_URL": fx.url,
+            "WARTA_FACEBOOK_UPLOAD_URL": graph_fake.url + "/video-upload/v25.0",
             "WARTA_TELEGRAM_API_URL": ft.url, "WARTA_YOUTUBE_API_URL": fy.url,
             "WARTA_YOUTUBE_TOKEN_URL": f"{fy.url}/token",
             "WARTA_TIKTOK_API_URL": ftk.url, "WARTA_THREADS_API_URL": threads_fake.url + "/v1.0",

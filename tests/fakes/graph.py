@@ -24,11 +24,12 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.fakes._wsgi_fake import part_size, proxy_failure
 from tests.fakes.faults import FaultPlan
+from tests.fakes.graph_reels import UPLOAD_PREFIX, ReelsMixin, phase_path
 
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
                    "post_impressions_organic", "post_engaged_users", "impressions", "plays",
@@ -103,6 +104,9 @@ class Recorded:
     form: dict[str, str]
     files: dict[str, tuple[str, int, str]]
     headers: dict[str, str]
+    #: The raw body's length (rupload transfers) and the header names as sent.
+    body_size: int = 0
+    raw_header_names: tuple[str, ...] = ()
 
 
 @dataclass
@@ -114,7 +118,7 @@ class Failure:
 
 
 @dataclass
-class GraphFake:
+class GraphFake(ReelsMixin):
     """State of the fake Graph. Tests change attributes directly between calls."""
 
     page_id: str = "1000"
@@ -171,9 +175,12 @@ class GraphFake:
         req = Request(environ)
         path = re.sub(r"^/v\d+\.\d+", "", req.path) or "/"
         files = {k: (f.filename or "", part_size(f), f.mimetype) for k, f in req.files.items()}
-        rec = Recorded(req.method, path, dict(req.args.items()), dict(req.form.items()), files,
-                       dict(req.headers.items()))
-        fault = self.faults.take(rec.method, path)
+        upload = path.startswith(f"/{UPLOAD_PREFIX}/")
+        rec = Recorded(req.method, path, {} if upload else dict(req.args.items()),
+                       {} if upload else dict(req.form.items()), files,
+                       dict(req.headers.items()), len(req.get_data()) if upload else 0,
+                       tuple(environ.get("fake.header_names", ())))
+        fault = self.faults.take(rec.method, phase_path(rec.method, path, rec.query, rec.form))
         if self.faults.before(fault):
             return self.server_error()(environ, start_response)
         if fault is not None:
@@ -270,6 +277,12 @@ class GraphFake:
         if parts == ["oauth", "access_token"]:
             return self._oauth(rec)
         token = self._token(rec)
+        if parts[:1] == [UPLOAD_PREFIX] and len(parts) == 3:
+            if not rec.headers.get("Authorization", "").startswith("OAuth ") or (
+                    token != self.page_token):
+                return 401, {"debug_info": {"retriable": False, "type": "AuthError",
+                                            "message": "Invalid OAuth access token"}}
+            return self.rupload(parts[2], rec)
         if token not in (self.page_token, self.user_token, self.long_user_token):
             return self.err(190, "Invalid OAuth access token - Cannot parse access token")
         if not parts:
@@ -392,6 +405,8 @@ class GraphFake:
                                  "not support this operation", subcode=33)
         if obj.get("kind") == "container":
             self._advance_container(obj)
+        if obj.get("kind") == "video" and "product" in obj:
+            obj["status"] = self.reel_status(obj)
         return self._render(obj, fields)
 
     def _advance_container(self, obj: dict[str, Any]) -> None:
@@ -542,6 +557,8 @@ class GraphFake:
 
     def _get_stories(self, node: str, rec: Recorded) -> tuple[int, Any]:
         """The account's live stories: those of the last 24 hours."""
+        if node == self.page_id:
+            return self.page_stories(rec)
         now = self.clock().timestamp() if self.clock else None
         items = [self._render(o, rec.query.get("fields", ""))[1]
                  for o in reversed(list(self.objects.values()))
@@ -572,13 +589,26 @@ def _split_fields(fields: str) -> list[str]:
     return [f.strip() for f in out if f.strip()]
 
 
+class _Handler(WSGIRequestHandler):
+    """werkzeug drops headers whose names have an underscore; rupload's ``file_size`` has
+    one, so the fake keeps them (and the names as sent, to check the spelling)."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ["fake.header_names"] = tuple(self.headers.keys())
+        for key, value in self.headers.items():
+            if "_" in key:
+                environ.setdefault("HTTP_" + key.upper().replace("-", "_"), value)
+        return environ
+
+
 G = TypeVar("G", bound=GraphFake)
 
 
 def serving(fake: G) -> Iterator[G]:
     """Serve ``fake`` on a free local port while the caller's ``yield`` lasts (the Graph fake
     and the fakes built on it, such as Threads)."""
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
+    server = make_server("127.0.0.1", 0, fake, threaded=True, request_handler=_Handler)
     fake.url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)

@@ -32,6 +32,10 @@ OPTION_WIDGETS: dict[str, dict[str, Any]] = {
     "ig_type": {"type": "select", "label": _l("Post type"),
                 "choices": [("feed", _l("Feed")), ("reel", _l("Reel")),
                             ("story", _l("Story (24 hours)"))]},
+    # Facebook Page: a feed post, a Reel (9:16 video, 3-90 s) or a Page Story.
+    "fb_type": {"type": "select", "label": _l("Post type"),
+                "choices": [("feed", _l("Feed")), ("reel", _l("Reel")),
+                            ("story", _l("Story (24 hours)"))]},
     "link_preview": {"type": "bool", "label": _l("Show link preview")},
     "disable_link_preview": {"type": "bool", "label": _l("Hide link preview")},
     "note": {"type": "text", "label": _l("Note (sandbox)")},
