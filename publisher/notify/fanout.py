@@ -98,7 +98,7 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
         if delivery_id is None:
             continue  # this fan-out ran before: that delivery and its job exist
         if held is not None:  # goes out with the day's digest, not on its own
-            digest.enqueue(session, user.id, held, now)
+            digest.enqueue(session, user.id, held, now, channel)
             created.append(delivery_id)
             continue
         postqueue.enqueue(session, NOTIFY_SEND, {"delivery_id": delivery_id}, run_at=due,
