@@ -15,15 +15,17 @@ from sqlalchemy.orm import Session
 
 from postqueue import Job, JobStatus
 from publisher.jobs import NOTIFY_FANOUT
-from publisher.models import AuditEvent, NotifyChannel, NotifyPreference
+from publisher.models import AuditEvent, NotifyChannel, NotifyPreference, NotifyWebhook
 from publisher.notify.kinds import KIND_OF, PSEUDO_KINDS
 
 
 def wanted(session: Session) -> bool:
-    """Whether anybody wants any kind by something other than the bell."""
+    """Whether anybody wants any kind by something other than the bell, or an office's
+    webhook is on."""
     return bool(session.execute(select(exists().where(
         NotifyPreference.channel != NotifyChannel.INAPP,
-        NotifyPreference.kind.not_in(PSEUDO_KINDS)))).scalar())
+        NotifyPreference.kind.not_in(PSEUDO_KINDS)))).scalar()) or bool(session.execute(
+            select(exists().where(NotifyWebhook.active.is_(True)))).scalar())
 
 
 def after_event(session: Session, event: AuditEvent) -> None:

@@ -51,6 +51,8 @@ ACTIONS: dict[str, Any] = {
     "channel.token_expiring": _l("Social account's access expires soon"),
     "channel.quota_exhausted": _l("Social account held by its platform's limit"),
     "notify.undeliverable": _l("Notification could not be delivered"),
+    "notify.webhook_add": _l("Webhook added"),
+    "notify.webhook_remove": _l("Webhook removed"),
     "system.worker_stopped": _l("No worker running"),
     "user.notify_settings": _l("Notification settings changed"),
     "report.weekly": _l("Weekly report sent to leaders"),
@@ -90,7 +92,7 @@ ACTIONS: dict[str, Any] = {
 OBJECTS: dict[str, Any] = {
     "post": _l("Post"), "publication": _l("Publication"), "channel": _l("Social account"),
     "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
-    "campaign": _l("Campaign"), "region": _l("Whole region"),
+    "campaign": _l("Campaign"), "region": _l("Whole region"), "webhook": _l("Webhook"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -110,6 +112,7 @@ FIELDS: dict[str, Any] = {
     "comment": _l("Comment"), "publications_cancelled": _l("Publications cancelled"),
     "publications": _l("Publications"), "units": _l("Units"), "hash": _l("Approval hash"),
     "until": _l("Until"), "channel": _l("Social account"), "week": _l("Week"),
+    "url": _l("Address"), "kinds": _l("Notifications"),
     "first_day": _l("First day"), "last_day": _l("Last day"), "recipients": _l("Recipients"),
     "weekly_report": _l("Weekly report"), "zone": _l("Time zone"),
     "count": _l("Posts created"), "submitted": _l("Submitted for approval"),
