@@ -46,6 +46,7 @@ from publisher.notify import (
     telegram,
     telegram_approve,
     telegram_link,
+    thumbnail,
     webhook,
     webhooks,
     weekly_mail,
@@ -176,7 +177,8 @@ def _prepare(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryEr
                     "This account's e-mail address cannot be used.")
     body = content.build(s, user, event, d.kind, core.settings.public_url,
                          core.settings.timezone)
-    msg = build_email(body, sender=smtp.sender, to=address, now=core.now())
+    msg = build_email(body, sender=smtp.sender, to=address, now=core.now(),
+                      thumbnail=thumbnail.for_event(core.settings, s, event, d.kind))
     notifier = SmtpNotifier(smtp)
     return Outgoing(address, str(msg["Message-ID"]),
                     lambda begin: notifier.send(msg, address, begin))
