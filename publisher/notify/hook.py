@@ -2,7 +2,8 @@
 transaction (the audit log is the outbox, and the job commits or rolls back with it).
 
 Nothing is enqueued while nobody wants more than the bell (the default): an installation
-without e-mail pays one indexed ``EXISTS`` per such event and no queue work.
+without e-mail pays two small ``EXISTS`` per such event (preferences, then webhooks) and no
+queue work.
 """
 
 from __future__ import annotations
