@@ -7,6 +7,7 @@ instead of being guessed at and failing later in the middle of a publish.
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -100,6 +101,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_SMTP_PASSWORD": ("", "SMTP password (never logged or shown)"),
     "WARTA_SMTP_FROM": ("", "sender of notification e-mails, e.g. Warta <warta@kab.go.id>"),
     "WARTA_SMTP_TIMEOUT": ("30", "seconds an SMTP connection or reply may take"),
+    "WARTA_SMTP_CA_FILE": ("", "PEM file of the certificate authority that signed the SMTP "
+                               "server's certificate (empty: the system's trusted ones)"),
     # Notifications by Telegram direct message: the office's bot (may be the one that posts to
     # channels). Empty: Telegram is not offered. Updates are read by polling getUpdates.
     "WARTA_NOTIFY_TELEGRAM_BOT_TOKEN": ("", "bot token for notification direct messages "
@@ -202,6 +205,8 @@ class SmtpSettings:
     password: str = field(repr=False)
     sender: str
     timeout: float
+    #: PEM of the authority to trust for the server's certificate ("": the system's store).
+    ca_file: str = ""
 
 
 SMTP_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
@@ -230,8 +235,19 @@ def _smtp(full: Mapping[str, str], public_url: str) -> SmtpSettings | None:
     if not public_url:
         raise SettingsError("WARTA_SMTP_HOST is set: WARTA_PUBLIC_URL must be set too (e-mails "
                             "link to the post and to the recipient's notification settings).")
+    ca_file = full["WARTA_SMTP_CA_FILE"].strip()
+    if ca_file and security == "none":
+        raise SettingsError("WARTA_SMTP_CA_FILE is set but WARTA_SMTP_SECURITY=none sends "
+                            "without TLS: choose starttls or ssl, or leave the file empty.")
+    if ca_file:
+        try:
+            ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingsError(f"WARTA_SMTP_CA_FILE={ca_file!r} cannot be read as PEM "
+                                f"certificates ({type(exc).__name__}).") from None
     return SmtpSettings(host=host, port=port, security=security, user=user, password=password,
-                        sender=sender, timeout=_float(full, "WARTA_SMTP_TIMEOUT", 1.0))
+                        sender=sender, timeout=_float(full, "WARTA_SMTP_TIMEOUT", 1.0),
+                        ca_file=ca_file)
 
 
 def _telegram_token(full: Mapping[str, str], public_url: str) -> str:

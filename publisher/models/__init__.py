@@ -21,6 +21,7 @@ from publisher.models.notify import (
     NotifyDelivery,
     NotifyPreference,
     NotifyProfile,
+    NotifyWebhook,
     ReportRecipient,
     TelegramPoll,
 )
@@ -31,7 +32,7 @@ from publisher.models.publication import Publication, PublishAttempt
 __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
            "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "DeliveryStatus",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
-           "NotifyPreference", "NotifyProfile", "Pause", "PauseScope", "Post", "PostChannel",
-           "PostMedia", "PostStatus", "PostVersion", "Publication", "PublicationStatus",
-           "PublishAttempt", "ReportRecipient", "Role", "TelegramPoll", "Unit", "User",
-           "WorkerHeartbeat"]
+           "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope", "Post",
+           "PostChannel", "PostMedia", "PostStatus", "PostVersion", "Publication",
+           "PublicationStatus", "PublishAttempt", "ReportRecipient", "Role", "TelegramPoll",
+           "Unit", "User", "WorkerHeartbeat"]

@@ -12,10 +12,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -32,6 +35,8 @@ class NotifyChannel(StrEnum):
     INAPP = "inapp"
     EMAIL = "email"
     TELEGRAM = "telegram"
+    #: An office's outgoing webhook (``NotifyWebhook``): set by admins, never a person's choice.
+    WEBHOOK = "webhook"
 
 
 class DeliveryStatus(StrEnum):
@@ -154,3 +159,26 @@ class ReportRecipient(Base):
     #: The report's language: ``id`` or ``en``.
     locale: Mapped[str] = mapped_column(String(8), default="id")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotifyWebhook(Base):
+    """An outgoing webhook of the office: every notification of the chosen kinds, in one
+    unit (or the whole region when ``unit_id`` is ``None``), as a signed JSON ``POST``
+    (``publisher/notify/webhook.py``). Its deliveries are ``notify_deliveries`` rows without
+    a user, channel ``webhook``, address ``webhook:<id>`` (unique per event, like a weekly
+    report's address). Kept by admins on the Webhook page."""
+
+    __tablename__ = "notify_webhooks"
+    __table_args__ = (Index("ix_notify_webhook_unit", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(500))
+    #: Fernet token of ``{"secret": ...}`` (the key signing each request); never shown again.
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The notification kinds it receives (``kinds.KINDS``).
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -36,11 +36,21 @@ from publisher.models import (
     NotifyChannel,
     NotifyDelivery,
     NotifyProfile,
+    NotifyWebhook,
     Post,
     PostStatus,
     User,
 )
-from publisher.notify import content, telegram, telegram_approve, telegram_link, weekly_mail
+from publisher.notify import (
+    content,
+    telegram,
+    telegram_approve,
+    telegram_link,
+    thumbnail,
+    webhook,
+    webhooks,
+    weekly_mail,
+)
 from publisher.notify.email import build_email
 from publisher.notify.errors import DeliveryError, Gone, Lost, TryLater, Unknown
 from publisher.notify.kinds import UNDELIVERABLE, WEEKLY_REPORT
@@ -148,6 +158,8 @@ def _prepare(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryEr
     """The message and its address, or why it can never be sent."""
     if d.kind == WEEKLY_REPORT:
         return _weekly(core, s, d)
+    if d.channel == NotifyChannel.WEBHOOK:
+        return _prepare_webhook(core, s, d)
     user = s.get(User, d.user_id)
     event = s.get(AuditEvent, d.event_id)
     if user is None or not user.active or event is None:
@@ -165,7 +177,8 @@ def _prepare(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryEr
                     "This account's e-mail address cannot be used.")
     body = content.build(s, user, event, d.kind, core.settings.public_url,
                          core.settings.timezone)
-    msg = build_email(body, sender=smtp.sender, to=address, now=core.now())
+    msg = build_email(body, sender=smtp.sender, to=address, now=core.now(),
+                      thumbnail=thumbnail.for_event(core.settings, s, event, d.kind))
     notifier = SmtpNotifier(smtp)
     return Outgoing(address, str(msg["Message-ID"]),
                     lambda begin: notifier.send(msg, address, begin))
@@ -193,6 +206,28 @@ def _prepare_telegram(core: Core, s: Session, d: NotifyDelivery, user: User,
             markup = telegram_approve.buttons(user.locale, post)
     return Outgoing(str(chat_id), None,
                     lambda begin: bot.send(chat_id, text, begin, reply_markup=markup))
+
+
+def _prepare_webhook(core: Core, s: Session, d: NotifyDelivery) -> Outgoing | DeliveryError:
+    """The signed POST of a webhook delivery (``webhook.py``), or why it can never go."""
+    raw_id = (d.address or "").removeprefix("webhook:")
+    hook = s.get(NotifyWebhook, int(raw_id)) if raw_id.isdigit() else None
+    event = s.get(AuditEvent, d.event_id)
+    if hook is None or not hook.active or event is None:
+        return Gone("Webhook ini sudah dihapus atau dimatikan.",
+                    "This webhook was removed or switched off.")
+    try:
+        secret = str(core.box.open(hook.secret_encrypted)["secret"])
+    except (ValueError, KeyError):
+        return Gone("Rahasia webhook tidak dapat dibuka (WARTA_ENCRYPTION_KEY berubah); "
+                    "tambahkan webhook ini lagi.",
+                    "The webhook's secret cannot be opened (WARTA_ENCRYPTION_KEY changed); "
+                    "add this webhook again.")
+    body = webhook.encode(webhooks.payload(core, s, d, hook, event))
+    headers = {"X-Warta-Delivery": str(d.id), "X-Warta-Event": d.kind}
+    notifier = webhook.WebhookNotifier(hook.url, secret)
+    return Outgoing(d.address or "", None,
+                    lambda begin: notifier.send(body, headers, core.now, begin))
 
 
 def _mark_sending(core: Core, delivery_id: int, attempt: int) -> bool:

@@ -2,7 +2,8 @@
 HTML alternative, in the recipient's language, with ``List-Unsubscribe`` pointing to their
 notification settings (RFC 2369: mail clients show an "unsubscribe" button there).
 
-The HTML uses inline CSS and no remote images, so it renders the same in webmail and
+The HTML uses inline CSS and no remote images (the post's thumbnail, when there is one, is
+attached inline by Content-ID), so it renders the same in webmail and
 desktop clients and loads nothing from outside.
 """
 
@@ -16,6 +17,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from publisher.notify.content import Content
+from publisher.notify.i18n import translations
 
 
 @lru_cache(maxsize=1)
@@ -50,11 +52,25 @@ def new_message(subject: str, *, sender: str, to: str, now: datetime,
     return msg
 
 
-def build_email(c: Content, *, sender: str, to: str, now: datetime) -> EmailMessage:
-    """The message, ready for ``smtplib``."""
+def build_email(c: Content, *, sender: str, to: str, now: datetime,
+                thumbnail: tuple[bytes, int, int] | None = None) -> EmailMessage:
+    """The message, ready for ``smtplib``. ``thumbnail`` (JPEG bytes, width, height; see
+    ``thumbnail.py``) goes inline: the HTML part becomes ``multipart/related`` with the image
+    by ``Content-ID``, so the message still loads nothing from outside."""
     msg = new_message(c.subject, sender=sender, to=to, now=now,
                       unsubscribe=f"<{c.settings_url}>")
     msg.set_content(plain_text(c))
-    msg.add_alternative(_templates().get_template("email.html").render(c=c), subtype="html")
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or None
+    cid = make_msgid("thumb", domain=domain)[1:-1] if thumbnail else None
+    image = None
+    if thumbnail is not None:
+        image = {"cid": cid, "width": thumbnail[1], "height": thumbnail[2],
+                 "alt": translations(c.locale).gettext("The post's first image")}
+    msg.add_alternative(_templates().get_template("email.html").render(c=c, image=image),
+                        subtype="html")
+    html = msg.get_body(("html",)) if thumbnail is not None else None
+    if thumbnail is not None and html is not None:
+        html.add_related(thumbnail[0], "image", "jpeg", cid=f"<{cid}>", disposition="inline",
+                         filename="gambar.jpg")
     msg["Content-Language"] = c.locale  # after the parts: set_content drops Content-* headers
     return msg

@@ -8,8 +8,9 @@ completion. Run twice (a lease expired, a worker died), it adds nothing the seco
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from publisher.models import (
     Publication,
     User,
 )
-from publisher.notify import digest
+from publisher.notify import digest, webhooks
 from publisher.notify.kinds import KIND_OF, URGENT, concerns
 from publisher.notify.quiet import quiet_until
 from publisher.timeutil import home_zone
@@ -72,8 +73,12 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
     """Create the deliveries of ``event`` (in the caller's transaction); returns their ids."""
     kind = KIND_OF.get(event.action)
     channels = sendable(core)
-    if kind is None or not channels:
+    if kind is None:
         return []
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    created = _to_webhooks(session, event, kind, now, insert)
+    if not channels:
+        return created
     rows = session.execute(
         select(User, NotifyPreference.channel)
         .join(NotifyPreference, NotifyPreference.user_id == User.id)
@@ -81,8 +86,6 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
                User.active.is_(True))
         .order_by(User.id)).all()
     author_id = author_of(session, event) if rows else None
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    created: list[int] = []
     for user, channel in rows:
         if not concerns(user, event, author_id):
             continue
@@ -98,10 +101,33 @@ def fan_out(core: Core, session: Session, event: AuditEvent, now: datetime) -> l
         if delivery_id is None:
             continue  # this fan-out ran before: that delivery and its job exist
         if held is not None:  # goes out with the day's digest, not on its own
-            digest.enqueue(session, user.id, held, now)
+            digest.enqueue(session, user.id, held, now, channel)
             created.append(delivery_id)
             continue
         postqueue.enqueue(session, NOTIFY_SEND, {"delivery_id": delivery_id}, run_at=due,
+                          dedupe_key=f"notify-send:{delivery_id}", now=now)
+        created.append(delivery_id)
+    return created
+
+
+def _to_webhooks(session: Session, event: AuditEvent, kind: str, now: datetime,
+                 insert: Any) -> list[int]:
+    """One delivery per webhook that receives ``event`` (no user; unique per event and
+    webhook address), sent at once: a webhook has no quiet hours and no digest."""
+    created: list[int] = []
+    for hook in webhooks.listening(session, event):
+        delivery_id = session.execute(
+            insert(NotifyDelivery).values(
+                user_id=None, event_id=event.id, channel=NotifyChannel.WEBHOOK, kind=kind,
+                status=DeliveryStatus.PENDING, not_before=now, attempts=0,
+                address=webhooks.address(hook.id), created_at=now, updated_at=now)
+            .on_conflict_do_nothing(
+                index_elements=["event_id", "channel", "address"],
+                index_where=text("user_id IS NULL"))
+            .returning(NotifyDelivery.id)).scalar_one_or_none()
+        if delivery_id is None:
+            continue
+        postqueue.enqueue(session, NOTIFY_SEND, {"delivery_id": delivery_id}, run_at=now,
                           dedupe_key=f"notify-send:{delivery_id}", now=now)
         created.append(delivery_id)
     return created

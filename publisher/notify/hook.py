@@ -2,7 +2,8 @@
 transaction (the audit log is the outbox, and the job commits or rolls back with it).
 
 Nothing is enqueued while nobody wants more than the bell (the default): an installation
-without e-mail pays one indexed ``EXISTS`` per such event and no queue work.
+without e-mail pays two small ``EXISTS`` per such event (preferences, then webhooks) and no
+queue work.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from sqlalchemy.orm import Session
 
 from postqueue import Job, JobStatus
 from publisher.jobs import NOTIFY_FANOUT
-from publisher.models import AuditEvent, NotifyChannel, NotifyPreference
+from publisher.models import AuditEvent, NotifyChannel, NotifyPreference, NotifyWebhook
 from publisher.notify.kinds import KIND_OF, PSEUDO_KINDS
 
 
 def wanted(session: Session) -> bool:
-    """Whether anybody wants any kind by something other than the bell."""
+    """Whether anybody wants any kind by something other than the bell, or an office's
+    webhook is on."""
     return bool(session.execute(select(exists().where(
         NotifyPreference.channel != NotifyChannel.INAPP,
-        NotifyPreference.kind.not_in(PSEUDO_KINDS)))).scalar())
+        NotifyPreference.kind.not_in(PSEUDO_KINDS)))).scalar()) or bool(session.execute(
+            select(exists().where(NotifyWebhook.active.is_(True)))).scalar())
 
 
 def after_event(session: Session, event: AuditEvent) -> None:

@@ -28,6 +28,25 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"[:300]
 
 
+def _certificate(exc: ssl.SSLCertVerificationError) -> TryLater:
+    """The server's certificate was refused: a configuration problem, named as one (an
+    expired, self-signed or wrongly named certificate, or a missing ``WARTA_SMTP_CA_FILE``)."""
+    reason = str(getattr(exc, "verify_message", "") or exc.reason or exc)
+    return TryLater("Sertifikat TLS server e-mail tidak diterima "
+                    f"({reason}); periksa WARTA_SMTP_HOST dan WARTA_SMTP_CA_FILE.",
+                    f"The e-mail server's TLS certificate was not accepted ({reason}); check "
+                    "WARTA_SMTP_HOST and WARTA_SMTP_CA_FILE.", f"SSLCertVerificationError: "
+                    f"{reason}"[:300])
+
+
+def _tls(exc: Exception) -> TryLater:
+    return TryLater("Sambungan TLS ke server e-mail gagal; periksa WARTA_SMTP_SECURITY dan "
+                    "WARTA_SMTP_PORT.",
+                    "The TLS connection to the e-mail server failed; check "
+                    "WARTA_SMTP_SECURITY and WARTA_SMTP_PORT.",
+                    f"{type(exc).__name__}: {exc}"[:300])
+
+
 def _away(exc: BaseException) -> TryLater:
     return TryLater("Server e-mail tidak dapat dihubungi; dicoba lagi nanti.",
                     "The e-mail server could not be reached; trying again later.",
@@ -43,27 +62,45 @@ class SmtpNotifier:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        # Certificates and host names are always checked; an office's own authority is
+        # trusted through WARTA_SMTP_CA_FILE, never by switching the check off.
+        context = ssl.create_default_context(cafile=s.ca_file or None)
         if s.security == "ssl":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
                                                   context=context)
         else:
             conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        conn.ehlo()
-        if s.security == "starttls":
-            conn.starttls(context=context)
+        try:
             conn.ehlo()
-        if s.user:
-            try:
-                conn.login(s.user, s.password)
-            except smtplib.SMTPAuthenticationError as exc:
-                conn.close()
-                raise TryLater("Server e-mail menolak login Warta; periksa WARTA_SMTP_USER dan "
-                               "WARTA_SMTP_PASSWORD.",
-                               "The e-mail server refused Warta's login; check "
-                               "WARTA_SMTP_USER and WARTA_SMTP_PASSWORD.",
-                               _reply(exc.smtp_code, exc.smtp_error)) from None
+            if s.security == "starttls":
+                try:
+                    conn.starttls(context=context)
+                except smtplib.SMTPNotSupportedError as exc:
+                    raise _tls(exc) from None
+                conn.ehlo()
+            if s.user:
+                self._login(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        """Log in; the password goes to smtplib and nowhere else (not into any error)."""
+        s = self.settings
+        try:
+            conn.login(s.user, s.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TryLater("Server e-mail menolak login Warta; periksa WARTA_SMTP_USER dan "
+                           "WARTA_SMTP_PASSWORD.",
+                           "The e-mail server refused Warta's login; check "
+                           "WARTA_SMTP_USER and WARTA_SMTP_PASSWORD.",
+                           _reply(exc.smtp_code, exc.smtp_error)) from None
+        except smtplib.SMTPNotSupportedError:
+            raise TryLater("Server e-mail tidak menawarkan login (AUTH); periksa "
+                           "WARTA_SMTP_SECURITY dan WARTA_SMTP_USER.",
+                           "The e-mail server offers no login (AUTH); check "
+                           "WARTA_SMTP_SECURITY and WARTA_SMTP_USER.") from None
 
     def send(self, msg: EmailMessage, to: str, begin: Callable[[], bool]) -> None:
         """Deliver ``msg`` to ``to``. ``begin()`` must commit "sending" and say whether this
@@ -72,6 +109,10 @@ class SmtpNotifier:
             conn = self._connect()
         except TryLater:
             raise
+        except ssl.SSLCertVerificationError as exc:
+            raise _certificate(exc) from None
+        except ssl.SSLError as exc:
+            raise _tls(exc) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise _away(exc) from None
         try:

@@ -115,11 +115,13 @@ def _unknown(detail: str) -> Unknown:
 
 
 def plain_text(subject: str, lines: list[str], facts: list[tuple[str, str]],
-               action_label: str, action_url: str) -> str:
+               action_label: str, action_url: str, after_facts: str = "") -> str:
     """A notification as a Telegram message (plain text: nothing to escape, nothing to
     misrender)."""
     parts = [subject, ""] + [line for line in lines if line]
     if facts:
         parts += [""] + [f"{label}: {value}" for label, value in facts]
+    if after_facts:
+        parts.append(after_facts)
     parts += ["", f"{action_label}: {action_url}"]
     return "\n".join(parts)

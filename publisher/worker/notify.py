@@ -5,7 +5,7 @@ from __future__ import annotations
 from postqueue import ClaimedJob
 from postqueue.queue import complete_in
 from publisher.core import Core
-from publisher.models import AuditEvent
+from publisher.models import AuditEvent, NotifyChannel
 from publisher.notify.deliver import send_delivery
 from publisher.notify.digest import send_digest
 from publisher.notify.fanout import fan_out
@@ -30,7 +30,8 @@ def handle_send(core: Core, job: ClaimedJob) -> JobResult:
 
 
 def handle_digest(core: Core, job: ClaimedJob) -> JobResult:
-    again = send_digest(core, int(job.payload["user_id"]))
+    again = send_digest(core, int(job.payload["user_id"]),
+                        str(job.payload.get("channel") or NotifyChannel.EMAIL))
     return DONE if again is None else RetryAt(again.when, again.error)
 
 

@@ -44,6 +44,8 @@ class Recorder:
     hold: bool = False
     release: threading.Event = field(default_factory=threading.Event)
     logins: list[tuple[str, str]] = field(default_factory=list)
+    #: per accepted message: whether its session was encrypted (STARTTLS or SMTPS)
+    encrypted: list[bool] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -60,6 +62,8 @@ class Recorder:
             return "451 4.3.0 queue full, try again later"
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       bytes(envelope.content)))
+        self.encrypted.append(session.ssl is not None or server.transport.get_extra_info(
+            "ssl_object") is not None)
         if self.drop_after_data:
             server.transport.close()
             return "421 closing"
@@ -75,7 +79,10 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self, *, user: str | None = None, password: str | None = None) -> None:
+    def __init__(self, *, user: str | None = None, password: str | None = None,
+                 **tls: Any) -> None:
+        """``tls``: aiosmtpd's own ``tls_context``/``require_starttls`` (STARTTLS) or
+        ``ssl_context`` (TLS from the first byte, SMTPS)."""
         self.recorder = Recorder()
         self.port = free_port()
         kwargs: dict[str, Any] = {}
@@ -87,7 +94,9 @@ class SmtpServer:
                 if isinstance(data, LoginPassword):
                     self.recorder.logins.append((data.login.decode(), data.password.decode()))
                 return AuthResult(success=ok, handled=False)
-            kwargs = {"authenticator": check, "auth_require_tls": False}
+            kwargs = {"authenticator": check,
+                      "auth_require_tls": bool(tls.get("tls_context"))}
+        kwargs.update(tls)
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
                                      server_hostname="mail.test", ready_timeout=10, **kwargs)
 

@@ -47,6 +47,7 @@ from publisher.models import (
     Unit,
     User,
 )
+from publisher.notify import report_recipients, webhooks
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import org
@@ -123,6 +124,8 @@ class Ids:
     users: list[int] = field(default_factory=list)
     units: list[int] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
+    webhooks: list[int] = field(default_factory=list)
+    recipients: list[int] = field(default_factory=list)
     png: bytes = b""
 
 
@@ -137,7 +140,8 @@ def _filler(rule: str, arg: str) -> str | None:
     return {"post_id": "posts", "pub_id": "pubs", "channel_id": "channels",
             "media_id": "media", "campaign_id": "campaigns", "pause_id": "pauses",
             "user_id": "users", "provider": "providers", "unit_id": "units",
-            "token_id": "tokens"}.get(arg)
+            "token_id": "tokens", "webhook_id": "webhooks",
+            "recipient_id": "recipients"}.get(arg)
 
 
 PROVIDERS = ["x", "google", "meta"]
@@ -264,6 +268,15 @@ def _seed_unit(core: Any, unit: Unit, admin: User, tag: str, *, b_figures: bool)
         s.add(pause)
         s.flush()
         ids.pauses = [pause.id]
+        # The unit's webhook and weekly-report address (admin pages: others get 403).
+        hook = webhooks.add(core, s, actor, {
+            "name": f"{tag} Webhook", "url": f"https://{tag}.example.go.id/hook",
+            "secret": f"{tag}-rahasia-webhook-panjang", "kinds": ["failed"],
+            "unit": str(unit.id)})
+        recipient = report_recipients.add(core, s, actor, {
+            "email": f"{tag}.kepala@example.go.id", "name": f"{tag} Kepala", "lang": "id",
+            "unit": str(unit.id)})
+        ids.webhooks, ids.recipients = [hook.id], [recipient.id]
 
     def post(body: str, **kw: Any) -> int:
         with core.sessions.begin() as s:

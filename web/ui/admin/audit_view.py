@@ -51,9 +51,13 @@ ACTIONS: dict[str, Any] = {
     "channel.token_expiring": _l("Social account's access expires soon"),
     "channel.quota_exhausted": _l("Social account held by its platform's limit"),
     "notify.undeliverable": _l("Notification could not be delivered"),
+    "notify.webhook_add": _l("Webhook added"),
+    "notify.webhook_remove": _l("Webhook removed"),
     "system.worker_stopped": _l("No worker running"),
     "user.notify_settings": _l("Notification settings changed"),
     "report.weekly": _l("Weekly report sent to leaders"),
+    "report.recipient_add": _l("Weekly report recipient added"),
+    "report.recipient_remove": _l("Weekly report recipient removed"),
     "user.telegram_link": _l("Telegram linked for notifications"),
     "user.telegram_unlink": _l("Telegram unlinked"),
     "channel.disable": _l("Social account disabled"),
@@ -90,7 +94,7 @@ ACTIONS: dict[str, Any] = {
 OBJECTS: dict[str, Any] = {
     "post": _l("Post"), "publication": _l("Publication"), "channel": _l("Social account"),
     "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
-    "campaign": _l("Campaign"), "region": _l("Whole region"),
+    "campaign": _l("Campaign"), "region": _l("Whole region"), "webhook": _l("Webhook"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -110,6 +114,8 @@ FIELDS: dict[str, Any] = {
     "comment": _l("Comment"), "publications_cancelled": _l("Publications cancelled"),
     "publications": _l("Publications"), "units": _l("Units"), "hash": _l("Approval hash"),
     "until": _l("Until"), "channel": _l("Social account"), "week": _l("Week"),
+    "url": _l("Address"), "kinds": _l("Notifications"), "email": _l("E-mail address"),
+    "lang": _l("Language"), "updated": _l("Updated"),
     "first_day": _l("First day"), "last_day": _l("Last day"), "recipients": _l("Recipients"),
     "weekly_report": _l("Weekly report"), "zone": _l("Time zone"),
     "count": _l("Posts created"), "submitted": _l("Submitted for approval"),

@@ -216,3 +216,7 @@ def lift(pause_id: int) -> Response:
     call(pauses.lift_pause, db(), me(), pause_id, get_core().now(),
          ok=_("Pause lifted; publishing resumes."))
     return redirect(url_for("admin.pause_list"))
+
+
+from web.ui.admin import report_pages as _report_pages  # noqa: E402,F401  (routes on bp)
+from web.ui.admin import webhook_pages as _webhook_pages  # noqa: E402,F401  (routes on bp)
