@@ -216,3 +216,6 @@ def lift(pause_id: int) -> Response:
     call(pauses.lift_pause, db(), me(), pause_id, get_core().now(),
          ok=_("Pause lifted; publishing resumes."))
     return redirect(url_for("admin.pause_list"))
+
+
+from web.ui.admin import policy  # noqa: E402,F401  (routes on this blueprint)
