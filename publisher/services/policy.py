@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz
@@ -69,7 +69,9 @@ class OtherPost:
     """A post of another unit on the same day: only what a message may say about it."""
 
     unit_name: str
-    when_label: str
+    #: Its time in the checking unit's zone, with the zone's name ("WIB").
+    when: datetime
+    zone_name: str
     body: str
 
 
@@ -84,8 +86,8 @@ class Draft:
     media: Sequence[MediaItem] = ()
     #: Channel name per chosen channel id.
     channels: dict[int, str] = field(default_factory=dict)
-    #: The local day the post goes out on, as a person reads it ("10 Jun 2026").
-    day_label: str = ""
+    #: The local day the post goes out on (daily limits count it).
+    day: date | None = None
 
 
 @dataclass
@@ -252,13 +254,14 @@ def _daily_limit(rule: Rule, draft: Draft, ctx: Context) -> list[Violation]:
     if limit is None:
         return []
     out = []
+    day_id, day_en = day_labels(draft.day)
     for cid, name in draft.channels.items():
         already = ctx.channel_counts.get(cid, 0)
         if already + 1 > limit:
             out.append(_violation(
-                rule, f"akun '{name}' sudah punya {already} unggahan pada {draft.day_label}; "
+                rule, f"akun '{name}' sudah punya {already} unggahan pada {day_id}; "
                       f"batasnya {limit} sehari.",
-                f"channel '{name}' already has {already} post(s) on {draft.day_label}; the "
+                f"channel '{name}' already has {already} post(s) on {day_en}; the "
                 f"limit is {limit} a day."))
     return out
 
@@ -271,9 +274,12 @@ def _near_duplicate(rule: Rule, draft: Draft, ctx: Context) -> list[Violation]:
     out = []
     for other in ctx.others:
         if fuzz.ratio(body, normalise(other.body), score_cutoff=threshold):
+            day_id, day_en = day_labels(other.when.date())
+            at = f"{other.when:%H}.{other.when:%M} {other.zone_name}"
+            at_en = f"{other.when:%H}:{other.when:%M} {other.zone_name}"
             out.append(_violation(
-                rule, f"{other.unit_name} menjadwalkan teks yang hampir sama ({other.when_label}).",
-                f"{other.unit_name} scheduled nearly the same text ({other.when_label})."))
+                rule, f"{other.unit_name} menjadwalkan teks yang hampir sama ({day_id} {at}).",
+                f"{other.unit_name} scheduled nearly the same text ({day_en} {at_en})."))
     return out
 
 
@@ -282,6 +288,16 @@ _CHECKS = {REQUIRED_TAG: _required_tag, BANNED_PHRASE: _banned_phrase, ALT_TEXT:
            NEAR_DUPLICATE: _near_duplicate}
 
 
-def when_label(dt: datetime) -> str:
-    """A local time as the messages say it: "10 Jun 2026 14:00"."""
-    return dt.strftime("%d %b %Y %H:%M")
+_MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+              "September", "Oktober", "November", "Desember")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+
+
+def day_labels(day: date | None) -> tuple[str, str]:
+    """A day as the messages say it, in both languages ("10 Juni 2026", "10 June 2026"),
+    without the machine's locale."""
+    if day is None:
+        return "hari itu", "that day"
+    return (f"{day.day} {_MONTHS_ID[day.month - 1]} {day.year}",
+            f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}")

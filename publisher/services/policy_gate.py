@@ -22,6 +22,7 @@ from publisher.services import audit
 from publisher.services import policy as P
 from publisher.services.approval import content_hash
 from publisher.services.errors import Conflict, Invalid, Text
+from publisher.timeutil import zone_label
 
 #: Posts that count as scheduled: waiting for approval or approved.
 _SCHEDULED = (PostStatus.SUBMITTED, PostStatus.APPROVED)
@@ -72,8 +73,8 @@ def context_for(session: Session, *, unit_id: int, zone: str, when: datetime,
             .join(Unit, Unit.id == Post.unit_id)
             .where(Post.unit_id != unit_id, Post.status.in_(_SCHEDULED), _in_day(start, end))
             .order_by(Post.id).limit(MAX_OTHERS))
-        tz = ZoneInfo(zone)
-        ctx.others = [P.OtherPost(name, P.when_label((at or sub).astimezone(tz)), body)
+        tz, label = ZoneInfo(zone), zone_label(zone)
+        ctx.others = [P.OtherPost(name, (at or sub).astimezone(tz), label, body)
                       for name, at, sub, body in rows2]
     return ctx
 
@@ -100,7 +101,7 @@ def check_draft(core: Core, session: Session, draft: P.Draft, *, unit_id: int,
     unit = session.get(Unit, unit_id)
     zone = unit.timezone if unit else core.settings.timezone
     moment = when or core.now()
-    draft.day_label = moment.astimezone(ZoneInfo(zone)).strftime("%d %b %Y")
+    draft.day = moment.astimezone(ZoneInfo(zone)).date()
     ctx = context_for(session, unit_id=unit_id, zone=zone, when=moment,
                       channel_ids=list(draft.channels), post_id=post_id, rules=rules)
     return P.check(draft, rules, ctx)

@@ -3,6 +3,8 @@ and both sides of the near-duplicate threshold. No database: the checks take pla
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from publisher.services import policy as P
@@ -72,22 +74,25 @@ def test_link_domains(severity):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("severity", P.SEVERITIES)
 def test_daily_limit_per_channel(severity):  # type: ignore[no-untyped-def]
     r = rule(P.DAILY_LIMIT, "2", severity)
-    draft = P.Draft("x", channels={1: "FB Dinsos", 2: "IG Dinsos"}, day_label="10 Jun 2026")
+    draft = P.Draft("x", channels={1: "FB Dinsos", 2: "IG Dinsos"}, day=date(2026, 6, 10))
     assert P.check(draft, [r], P.Context(channel_counts={1: 1})) == []
     [v] = P.check(draft, [r], P.Context(channel_counts={1: 2, 2: 1}))
-    assert "FB Dinsos" in v.message and "10 Jun 2026" in v.message and "IG" not in v.message
+    assert "FB Dinsos" in v.message and "10 Juni 2026" in v.message and "IG" not in v.message
+    assert "10 June 2026" in v.message.en
 
 
+T = datetime(2026, 6, 10, 9, 0)
 BASE = "Pendaftaran bantuan sosial tahap dua dibuka mulai Senin di kantor kelurahan."
 
 
 @pytest.mark.parametrize("severity", P.SEVERITIES)
 def test_near_duplicate_names_the_unit_and_time_only(severity):  # type: ignore[no-untyped-def]
     r = rule(P.NEAR_DUPLICATE, "90", severity)
-    other = P.OtherPost("Dinas Kesehatan", "10 Jun 2026 14:00",
+    other = P.OtherPost("Dinas Kesehatan", datetime(2026, 6, 10, 14, 5), "WIB",
                         BASE.replace("Senin", "Selasa") + " https://rahasia.example/x")
     [v] = P.check(P.Draft(BASE), [r], P.Context(others=[other]))
-    assert "Dinas Kesehatan" in v.message and "10 Jun 2026 14:00" in v.message
+    assert "Dinas Kesehatan" in v.message and "10 Juni 2026 14.05 WIB" in v.message
+    assert "10 June 2026 14:05 WIB" in v.message.en
     for leak in ("Selasa", "rahasia", "kelurahan", "https"):
         assert leak not in v.message and leak not in v.message.en
 
@@ -96,13 +101,13 @@ def test_near_duplicate_threshold_both_sides():  # type: ignore[no-untyped-def]
     other_text = BASE.replace("Senin", "Kamis")
     score = P.similarity(BASE, other_text)
     assert 80 < score < 100
-    others = P.Context(others=[P.OtherPost("Bappeda", "t", other_text)])
+    others = P.Context(others=[P.OtherPost("Bappeda", T, "WIB", other_text)])
     at = rule(P.NEAR_DUPLICATE, str(int(score)))          # at or under the score: flagged
     above = rule(P.NEAR_DUPLICATE, str(int(score) + 1))   # over it: not
     assert len(P.check(P.Draft(BASE), [at], others)) == 1
     assert P.check(P.Draft(BASE), [above], others) == []
     # case and spacing do not make a text different
-    same = P.Context(others=[P.OtherPost("Bappeda", "t", "  " + BASE.upper())])
+    same = P.Context(others=[P.OtherPost("Bappeda", T, "WIB", "  " + BASE.upper())])
     assert len(P.check(P.Draft(BASE), [rule(P.NEAR_DUPLICATE, "100")], same)) == 1
 
 
