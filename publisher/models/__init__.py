@@ -32,8 +32,8 @@ from publisher.models.publication import Publication, PublishAttempt
 __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
            "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "DeliveryStatus",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
-           "NotifyPreference", "NotifyProfile", "Pause", "PauseScope", "PolicyAck", "PolicyRule", "Post",
-           "PostChannel",
-           "PostMedia", "PostStatus", "PostVersion", "Publication", "PublicationStatus",
+           "NotifyPreference", "NotifyProfile", "Pause", "PauseScope", "PolicyAck", "PolicyRule",
+           "Post", "PostChannel", "PostMedia", "PostStatus", "PostVersion", "Publication",
+           "PublicationStatus",
            "PublishAttempt", "ReportRecipient", "Role", "TelegramPoll", "Unit", "User",
            "WorkerHeartbeat"]

@@ -125,7 +125,8 @@ def test_soft_rule_needs_an_acknowledgement_that_is_recorded(core, people, chans
 def test_a_hard_rule_added_after_submit_blocks_approval(core, people, chans, add_rule):  # type: ignore[no-untyped-def]
     post_id = create(core, people["op"], [chans["a"]], body=TEXT + " Dijamin pasti cair!")
     submit(core, people["op"], post_id)
-    rid = add_rule("banned_phrase", "pasti cair", "hard", reason="Janji yang tidak dapat dipastikan")
+    rid = add_rule("banned_phrase", "pasti cair", "hard",
+                   reason="Janji yang tidak dapat dipastikan")
     with core.sessions.begin() as s, pytest.raises(Conflict) as exc:
         post_svc.approve_post(core, s, s.get(User, people["ap"].id), post_id)
     assert exc.value.code == "policy"

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from publisher.models import Post, PostStatus, Role, User
 from publisher.services import policy_rules
-from tests.web.test_browser import live, login, page, shot  # noqa: F401 - fixtures
+from tests.web.test_browser import live, login, page, shot  # noqa: F401,F811 - fixtures
 
 pytestmark = pytest.mark.browser
 
 
-def test_violation_appears_while_typing(live, page, core, make_user, make_channel):  # type: ignore[no-untyped-def]
+def test_violation_appears_while_typing(live, page, core, make_user,  # type: ignore[no-untyped-def] # noqa: F811
+                                        make_channel):
     admin = make_user(Role.ADMIN, None)
     make_channel(admin)
     with core.sessions.begin() as s:

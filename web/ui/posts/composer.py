@@ -128,7 +128,8 @@ def _save(post: Post | None) -> tuple[str, int] | Response:
     saved: Post = result
     if request.form.get("action") == "submit":
         submitted = call(post_service.submit_post, core, s, user, saved.id,
-                         acked_rules(request.form), ok=_("The post has been submitted for approval."))
+                         acked_rules(request.form),
+                         ok=_("The post has been submitted for approval."))
         if isinstance(submitted, ServiceError):
             flash(_("The draft was saved, but it cannot be submitted yet: fix the problems "
                     "listed below."), "info")
