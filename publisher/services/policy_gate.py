@@ -74,7 +74,8 @@ def context_for(session: Session, *, unit_id: int, zone: str, when: datetime,
             .where(Post.unit_id != unit_id, Post.status.in_(_SCHEDULED), _in_day(start, end))
             .order_by(Post.id).limit(MAX_OTHERS))
         tz, label = ZoneInfo(zone), zone_label(zone)
-        ctx.others = [P.OtherPost(name, (at or sub).astimezone(tz), label, body)
+        # the query's day test means one of the two times is set
+        ctx.others = [P.OtherPost(name, (at or sub or start).astimezone(tz), label, body)
                       for name, at, sub, body in rows2]
     return ctx
 

@@ -63,7 +63,7 @@ def policy_check() -> str:
             abort(404)
     unit_id = _unit_id(post)
     unit = s.get(Unit, unit_id) if unit_id else None
-    if unit is None:
+    if unit_id is None or unit is None:
         abort(404)
     channels = {c.id: c for c in _channels(unit_id)}
     data, _errors = parse_composer(request.form, channels, unit.timezone)
