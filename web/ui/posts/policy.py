@@ -10,11 +10,12 @@ from flask import abort, render_template, request
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
-from publisher.models import MediaAsset, Post, Unit
+from publisher.models import Campaign, MediaAsset, Post, Unit
 from publisher.services import policy as P
 from publisher.services import policy_gate
 from publisher.services.access import get_scoped
 from publisher.services.errors import NotFound
+from publisher.services.query_args import MAX_ID
 from web.app import db, get_core
 from web.ui.helpers import lang, me
 from web.ui.posts.forms import alt_texts, parse_composer
@@ -57,6 +58,8 @@ def policy_check() -> str:
     s, core, user = db(), get_core(), me()
     post: Post | None = None
     if (post_id := request.args.get("post", type=int)) is not None:
+        if not 0 < post_id <= MAX_ID:
+            abort(404)
         try:
             post = get_scoped(s, Post, post_id, user)
         except NotFound:
@@ -70,12 +73,15 @@ def policy_check() -> str:
     alts = alt_texts(request.form)
     media = []
     for mid in (data.media or [])[:MAX_MEDIA]:
-        asset = s.get(MediaAsset, mid)
+        asset = s.get(MediaAsset, mid) if 0 < mid <= MAX_ID else None
         if asset is not None and asset.unit_id == unit_id:
             media.append(P.MediaItem(asset.kind, asset.original_name or f"#{mid}",
                                      alts.get(mid, "")))
+    # Only a campaign the unit may use: another unit's campaign id must not show its rules
+    camp = s.get(Campaign, data.campaign) if data.campaign and data.campaign <= MAX_ID else None
+    campaign_id = camp.id if camp is not None and camp.unit_id in (None, unit_id) else None
     draft = P.Draft(body=data.body or "", overrides=data.overrides or {},
-                    link=data.link or None, campaign_id=data.campaign, media=media,
+                    link=data.link or None, campaign_id=campaign_id, media=media,
                     channels={cid: channels[cid].name for cid in (data.channels or [])
                               if cid in channels})
     violations = policy_gate.check_draft(core, s, draft, unit_id=unit_id,
