@@ -26,13 +26,14 @@ from publisher.models.notify import (
     TelegramPoll,
 )
 from publisher.models.org import ApiToken, LoginThrottle, Unit, User
+from publisher.models.policy import PolicyAck, PolicyRule
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
 
 __all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
            "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "DeliveryStatus",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
-           "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope", "Post",
-           "PostChannel", "PostMedia", "PostStatus", "PostVersion", "Publication",
-           "PublicationStatus", "PublishAttempt", "ReportRecipient", "Role", "TelegramPoll",
-           "Unit", "User", "WorkerHeartbeat"]
+           "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
+           "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",
+           "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
+           "ReportRecipient", "Role", "TelegramPoll", "Unit", "User", "WorkerHeartbeat"]

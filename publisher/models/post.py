@@ -34,6 +34,9 @@ class PostMedia(Base):
                                          primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     media_id: Mapped[int] = mapped_column(ForeignKey("media_assets.id"))
+    #: What the image shows, for people who cannot see it (the policy "alt text required"
+    #: reads it). Per post, not per asset: one photo says different things in two posts.
+    alt_text: Mapped[str] = mapped_column(String(1000), default="")
 
     media: Mapped[MediaAsset] = relationship(lazy="joined")
 

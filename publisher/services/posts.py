@@ -7,7 +7,7 @@ transaction, so an approved post is never left without its jobs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +36,7 @@ from publisher.models import (
     User,
 )
 from publisher.runtime import build_adapter, channel_credentials, preview_post
-from publisher.services import audit
+from publisher.services import audit, policy_gate
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
@@ -57,11 +57,15 @@ class PostInput:
     link: str | None = None
     campaign: int | None = None
     overrides: dict[str, Any] | None = None
+    #: Alt text per media id (what an image shows, for people who cannot see it).
+    media_alt: dict[int, str] | None = None
     fields_set: set[str] = field(default_factory=set)
 
 
 #: The link column's width: a longer link is a field error, not a database error.
 MAX_LINK = 2000
+#: The alt text column's width.
+MAX_ALT = 1000
 
 
 def _is_id(value: object) -> bool:
@@ -101,6 +105,10 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
                 errors["media"] = Text(f"Media #{mid} tidak ditemukan.", f"Media #{mid} not found.")
                 break
             media.append(asset)
+    for mid, alt in (data.media_alt or {}).items():
+        if not isinstance(alt, str) or len(alt) > MAX_ALT:
+            errors[f"alt_{mid}"] = Text(f"Teks alternatif paling banyak {MAX_ALT} karakter.",
+                                        f"Alt text holds at most {MAX_ALT} characters.")
     if data.link is not None and data.link and not data.link.startswith(("http://", "https://")):
         errors["link"] = Text("Tautan harus diawali http:// atau https://.",
                               "A link must start with http:// or https://.")
@@ -143,9 +151,16 @@ def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[Med
         post.channel_links = [PostChannel(channel_id=c.id) for c in channels]
         keep = {str(c.id) for c in channels}
         post.overrides = {k: v for k, v in (post.overrides or {}).items() if k in keep}
+    alts = {k: v.strip() for k, v in (data.media_alt or {}).items()}
     if data.media is not None:
-        post.media_links = [PostMedia(position=i, media_id=m.id, media=m)
+        old = {link.media_id: link.alt_text for link in post.media_links}
+        post.media_links = [PostMedia(position=i, media_id=m.id, media=m,
+                                      alt_text=alts.get(m.id, old.get(m.id) or ""))
                             for i, m in enumerate(media)]
+    else:
+        for link in post.media_links:
+            if link.media_id in alts:
+                link.alt_text = alts[link.media_id]
 
 
 #: How far in the past a chosen time may be: the minutes an operator spends filling the form
@@ -234,6 +249,8 @@ def duplicate_post(core: Core, session: Session, actor: User, post_id: int, *,
               if (ch := session.get(Channel, c)) is not None
               and ch.status != ChannelStatus.DISABLED]
     data = PostInput(body=post.body, channels=usable, media=[m.id for m in post.media],
+                     media_alt={link.media_id: link.alt_text for link in post.media_links
+                                if link.alt_text},
                      link=post.link or "", campaign=post.campaign_id,
                      overrides={k: v for k, v in (post.overrides or {}).items()
                                 if int(k) in usable} if keep_overrides else {})
@@ -342,7 +359,11 @@ def platform_problems(core: Core, session: Session, post: Post) -> list[Text]:
     return out
 
 
-def submit_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
+def submit_post(core: Core, session: Session, actor: User, post_id: int,
+                acknowledged: Iterable[int] = ()) -> Post:
+    """Submit for approval. The policy rules are checked last (``policy_gate``): a hard
+    violation refuses, a soft one must be among ``acknowledged`` (rule ids) and is recorded
+    for the approver."""
     post = get_scoped(session, Post, post_id, actor)
     if post.status not in (PostStatus.DRAFT, PostStatus.REJECTED):
         raise Conflict(f"Unggahan berstatus '{post.status}' tidak dapat diajukan.",
@@ -358,6 +379,7 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int) -> Post
                       "The post does not meet the platforms' rules yet.",
                       fields={f"channel:{k}": "; ".join(v) for k, v in problems.items()},
                       code="platform_rules")
+    policy_gate.enforce_on_submit(core, session, actor, post, set(acknowledged))
     post.status = PostStatus.SUBMITTED
     post.submitted_at = core.now()
     post.rejection_comment = None
@@ -388,6 +410,7 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
         raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menyetujui.",
                        "The post changed since you opened it; check it again before approving.",
                        code="changed")
+    policy_gate.enforce_on_approve(core, session, post)
     now = core.now()
     if post.scheduled_at and post.scheduled_at < now - PAST_GRACE and not publish_now:
         raise Conflict("Waktu terbit unggahan ini sudah lewat. Pilih \"Setujui dan terbitkan "

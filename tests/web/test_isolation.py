@@ -50,7 +50,7 @@ from publisher.models import (
 from publisher.notify import report_recipients, webhooks
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
-from publisher.services import org
+from publisher.services import org, policy_rules
 from publisher.services import posts as post_svc
 from publisher.services.posts import PostInput
 from tests.conftest import TEST_NOW
@@ -126,6 +126,7 @@ class Ids:
     tokens: list[int] = field(default_factory=list)
     webhooks: list[int] = field(default_factory=list)
     recipients: list[int] = field(default_factory=list)
+    rules: list[int] = field(default_factory=list)
     png: bytes = b""
 
 
@@ -141,7 +142,7 @@ def _filler(rule: str, arg: str) -> str | None:
             "media_id": "media", "campaign_id": "campaigns", "pause_id": "pauses",
             "user_id": "users", "provider": "providers", "unit_id": "units",
             "token_id": "tokens", "webhook_id": "webhooks",
-            "recipient_id": "recipients"}.get(arg)
+            "recipient_id": "recipients", "rule_id": "rules"}.get(arg)
 
 
 PROVIDERS = ["x", "google", "meta"]
@@ -159,6 +160,8 @@ ACCEPTED_WRITES = {
     "auth.notify_settings": "the caller's own notification settings; takes no id (the body's "
     "ids are no field of its form)",
     "auth.telegram_unlink": "unlinks the caller's own Telegram chat; takes no id",
+    "posts.policy_check": "writes nothing: checks a draft against the rules, reading only the "
+    "caller's unit's channels, media and campaigns (another unit's ids are ignored)",
 }
 UPLOADS = {"posts.upload", "api.upload_media"}
 
@@ -331,6 +334,12 @@ def _seed_unit(core: Any, unit: Unit, admin: User, tag: str, *, b_figures: bool)
                          action="channel.needs_reauth", object_type="channel",
                          object_id=broken.id, data={"channel": f"{tag} Kanal Putus"}))
         ids.posts = [draft, waiting, rejected, scheduled, published.id, failed.id]
+        # a policy rule of the unit's campaign (after its posts went in): its words show
+        # only on that campaign's posts, never on another unit's draft that names it
+        ids.rules = [policy_rules.create_rule(core, s, s.get(User, admin.id),
+                                              kind="required_tag", severity="hard",
+                                              value=f"#{tag}Tagar", reason=f"{tag} alasan",
+                                              campaign_id=camp.id).id]
         ids.pubs = [pub.id, bad.id] + list(s.execute(
             select(Publication.id).where(Publication.post_id == scheduled)).scalars())
     return ids

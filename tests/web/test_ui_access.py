@@ -18,7 +18,8 @@ HEADINGS = {"/": "Dasbor", "/unggahan": "Unggahan", "/unggahan/baru": "Unggahan 
             "/kalender?view=week": r"Kalender — \d+ \w+ – \d+ \w+ \d{4}", "/akun": "Akun",
             "/akun/baru": "Sambungkan akun", "/akun/baru?platform=sandbox": "Sambungkan akun",
             "/notifikasi": "Notifikasi", "/profil": "Profil"}
-ADMIN_PAGES = ["/admin/", "/admin/unit", "/admin/pengguna", "/admin/riwayat", "/admin/jeda"]
+ADMIN_PAGES = ["/admin/", "/admin/unit", "/admin/pengguna", "/admin/riwayat", "/admin/jeda",
+               "/admin/kebijakan"]
 
 
 @pytest.mark.parametrize("path", PAGES + ADMIN_PAGES + ["/unggahan/1", "/media/1"])

@@ -12,6 +12,7 @@ from publisher.models import MetricSnapshot, Post, PostStatus, Publication, Publ
 from publisher.models.post import OVERALL_STATUSES
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
+from publisher.services import policy_gate
 from publisher.services import posts as post_svc
 from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
@@ -48,6 +49,8 @@ def post_out(post: Post) -> dict[str, Any]:
     return {"id": post.id, "unit": post.unit_id, "author": post.author_id, "status": post.status,
             "body": post.body, "link": post.link, "campaign": post.campaign_id,
             "channels": post.channel_ids, "media": [m.id for m in post.media],
+            "media_alt": {str(link.media_id): link.alt_text for link in post.media_links
+                          if link.alt_text},
             "scheduled_at": _iso(post.scheduled_at), "overrides": post.overrides or {},
             "rejection_comment": post.rejection_comment, "approved_by": post.approved_by,
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
@@ -75,6 +78,7 @@ def _post_input(data: S.PostCreate | S.PostPatch) -> post_svc.PostInput:
         link=data.link, campaign=data.campaign,
         overrides=({k: v.model_dump(exclude_none=True) for k, v in data.overrides.items()}
                    if data.overrides is not None else None),
+        media_alt=dict(data.media_alt) if data.media_alt is not None else None,
         fields_set=set(fields))
 
 
@@ -210,10 +214,35 @@ def _transition(fn, id: int, *args: Any):  # type: ignore[no-untyped-def]
     return jsonify(post_out(post))
 
 
-@endpoint("POST", "/posts/{id}/submit", "Submit for approval", response=S.PostOut)
+@endpoint("POST", "/posts/{id}/submit",
+          "Submit for approval (a broken hard policy rule is a 400 policy naming it)",
+          response=S.PostOut,
+          query={"acknowledge": "comma-separated ids of the soft policy rules whose violations "
+                                "you acknowledge (else a 400 policy_ack_needed names them)"})
 @require_token
 def submit_post(id: int):  # type: ignore[no-untyped-def]
-    return _transition(post_svc.submit_post, id)
+    raw = request.args.get("acknowledge", "")
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if any(not (p.isdigit() and len(p) < 12) for p in parts):
+        raise Invalid("acknowledge harus daftar nomor aturan dipisah koma.",
+                      "acknowledge must be rule ids separated by commas.",
+                      fields={"acknowledge": "comma-separated rule ids"})
+    return _transition(post_svc.submit_post, id, {int(p) for p in parts})
+
+
+@endpoint("GET", "/posts/{id}/policy",
+          "The post's policy violations now, and those acknowledged at its submit")
+@require_token
+def post_policy(id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    post = get_scoped(s, Post, id, current_user())
+    return jsonify({
+        "violations": [{"rule": v.rule_id, "kind": v.kind, "severity": v.severity,
+                        "message": str(v.message), "message_en": v.message.en}
+                       for v in policy_gate.check_post(get_core(), s, post)],
+        "acknowledged": [{"rule": a.rule_id, "message": a.message, "message_en": a.message_en,
+                          "by": a.user_id, "at": _iso(a.created_at)}
+                         for a in policy_gate.acks_for(s, [post])[post.id]]})
 
 
 @endpoint("POST", "/posts/{id}/approve", "Approve (someone who wrote none of its content)",

@@ -57,6 +57,8 @@ class PostCreate(Strict):
     link: str | None = Field(None, max_length=2000)
     campaign: Id | None = None
     overrides: dict[str, Override] = Field(default_factory=dict)
+    media_alt: dict[Id, str] | None = Field(None, description="alt text per media id (what an "
+                                            "image shows; a policy rule may require it)")
 
 
 class PostPatch(Strict):
@@ -67,6 +69,7 @@ class PostPatch(Strict):
     link: str | None = Field(None, max_length=2000)
     campaign: Id | None = None
     overrides: dict[str, Override] | None = None
+    media_alt: dict[Id, str] | None = None
 
 
 class RejectBody(Strict):
@@ -104,6 +107,8 @@ class PostOut(BaseModel):
     campaign: int | None
     channels: list[int]
     media: list[int]
+    media_alt: dict[str, str] = Field(default_factory=dict,
+                                      description="alt text per media id, where set")
     scheduled_at: datetime | None
     overrides: dict[str, Any]
     rejection_comment: str | None

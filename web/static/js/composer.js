@@ -87,6 +87,9 @@
       previews.appendChild(card);
     });
   }
+  // The policy panel (htmx) listens for the form's changes: a media added or removed by
+  // script changes no field the browser reports, so say it.
+  function recheck() { form.dispatchEvent(new Event("change", { bubbles: true })); }
   function addThumb(data) {
     var fig = el("figure");
     fig.dataset.media = data.id;
@@ -103,8 +106,18 @@
     rm.type = "button"; rm.setAttribute("aria-label", T.remove + " " + data.name);
     cap.appendChild(rm);
     fig.appendChild(cap);
+    if (data.kind === "image") {  // what the image shows (a policy may require it)
+      var lab = el("label", "", T.alt_text);
+      lab.htmlFor = "alt_" + data.id;
+      var alt = document.createElement("input");
+      alt.type = "text"; alt.id = "alt_" + data.id; alt.name = "alt_" + data.id;
+      alt.maxLength = 1000;
+      fig.appendChild(lab);
+      fig.appendChild(alt);
+    }
     thumbs.appendChild(fig);
     update();
+    recheck();
   }
   function upload(file) {
     var fd = new FormData();
@@ -140,6 +153,7 @@
     if (e.target.classList.contains("remove-media")) {
       e.target.closest("figure").remove();
       update();
+      recheck();
     }
   });
   form.addEventListener("input", update);

@@ -44,6 +44,10 @@ ACTIONS: dict[str, Any] = {
     "campaign.create": _l("Campaign created"),
     "pause.create": _l("Pause set"),
     "pause.lift": _l("Pause lifted"),
+    "policy.create": _l("Policy rule added"),
+    "policy.update": _l("Policy rule changed"),
+    "policy.delete": _l("Policy rule deleted"),
+    "policy.acknowledge": _l("Soft policy rule acknowledged at submit"),
     # social accounts
     "channel.create": _l("Social account connected"),
     "channel.reconnect": _l("Social account reconnected"),
@@ -95,6 +99,7 @@ OBJECTS: dict[str, Any] = {
     "post": _l("Post"), "publication": _l("Publication"), "channel": _l("Social account"),
     "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
     "campaign": _l("Campaign"), "region": _l("Whole region"), "webhook": _l("Webhook"),
+    "policy_rule": _l("Policy rule"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -120,6 +125,9 @@ FIELDS: dict[str, Any] = {
     "weekly_report": _l("Weekly report"), "zone": _l("Time zone"),
     "count": _l("Posts created"), "submitted": _l("Submitted for approval"),
     "file": _l("File"), "import_id": _l("Import id"),
+    "rules": _l("Rules"), "before": _l("Before"), "after": _l("After"),
+    "kind": _l("Kind"), "severity": _l("Severity"), "value": _l("Value"),
+    "campaign": _l("Campaign"),
 }
 
 #: Words for values that are codes.

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from publisher.models import Channel, Post, PostStatus, Role
-from publisher.services import pauses
+from publisher.services import pauses, policy_gate
 from publisher.services import posts as post_service
 from publisher.services.access import scope
 from publisher.services.approval import content_hash
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
-from web.ui.helpers import call, fmt_dt, me, paginate, role_required
+from web.ui.helpers import call, fmt_dt, lang, me, paginate, role_required
 
 bp = Blueprint("approvals", __name__)
 PER_PAGE = 20
@@ -37,7 +37,11 @@ def index() -> str:
     channels = {c.id: c for c in s.execute(select(Channel).where(Channel.id.in_(ids)))
                 .unique().scalars()} if ids else {}
     core = get_core()
+    en = lang() == "en"
+    blocked = {p.id: [v.message.en if en else str(v.message)
+                      for v in policy_gate.check_post(core, s, p) if v.hard] for p in posts}
     return render_template("posts/approvals.html", posts=posts, page=page, channels=channels,
+                           acks=policy_gate.acks_for(s, posts), blocked=blocked,
                            can_approve=user.role in (Role.APPROVER, Role.ADMIN),
                            not_mine_to_approve={p.id for p in posts if not
                                                 post_service.may_approve(core, s, user, p)},

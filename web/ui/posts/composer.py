@@ -12,13 +12,15 @@ from werkzeug.wrappers import Response
 
 from publisher.models import Campaign, Channel, ChannelStatus, MediaAsset, Post, Unit
 from publisher.services import media as media_service
+from publisher.services import policy_gate
 from publisher.services import posts as post_service
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import NotFound, ServiceError
 from publisher.timeutil import zone_label
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, local_input, me
-from web.ui.posts.forms import channel_info, channel_widgets, parse_composer
+from web.ui.posts.forms import alt_texts, channel_info, channel_widgets, parse_composer
+from web.ui.posts.policy import acked_rules, grouped
 from web.ui.posts.routes import bp
 
 
@@ -45,12 +47,13 @@ def _channels(unit_id: int | None) -> list[Channel]:
 def _values_from_post(post: Post | None) -> dict[str, Any]:
     if post is None:
         return {"body": "", "channels": [], "media": [], "campaign": None, "link": "",
-                "when": "now", "scheduled_at": "", "overrides": {}}
+                "when": "now", "scheduled_at": "", "overrides": {}, "alts": {}}
     zone = post.unit.timezone
     return {"body": post.body, "channels": post.channel_ids, "media": post.media,
             "campaign": post.campaign_id, "link": post.link or "",
             "when": "later" if post.scheduled_at else "now",
-            "scheduled_at": local_input(post.scheduled_at, zone), "overrides": post.overrides or {}}
+            "scheduled_at": local_input(post.scheduled_at, zone), "overrides": post.overrides or {},
+            "alts": {link.media_id: link.alt_text for link in post.media_links}}
 
 
 def _values_from_form(unit_id: int | None) -> dict[str, Any]:
@@ -70,7 +73,8 @@ def _values_from_form(unit_id: int | None) -> dict[str, Any]:
             "channels": [int(c) for c in form.getlist("channels") if c.isdigit()],
             "media": assets, "campaign": form.get("campaign", type=int),
             "link": form.get("link", ""), "when": form.get("when", "now"),
-            "scheduled_at": form.get("scheduled_at", ""), "overrides": overrides}
+            "scheduled_at": form.get("scheduled_at", ""), "overrides": overrides,
+            "alts": alt_texts(form)}
 
 
 def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
@@ -87,10 +91,12 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
     units = (s.execute(select(Unit).order_by(Unit.name)).scalars().all()
              if me().is_admin and post is None else [])
     infos = [channel_info(c) for c in channels]
+    shown = (grouped(policy_gate.check_post(core, s, post), acked_rules(request.form))
+             if post is not None and post.status in ("draft", "rejected") else [])
     return render_template(
         "posts/composer.html", post=post, values=values, fields=fields or {},
         channels=infos, campaigns=campaigns, units=units, unit=unit, zone=zone_label(zone),
-        problems=problems, widgets={i["id"]: channel_widgets(i) for i in infos}
+        problems=problems, shown=shown, widgets={i["id"]: channel_widgets(i) for i in infos}
     ), status
 
 
@@ -122,6 +128,7 @@ def _save(post: Post | None) -> tuple[str, int] | Response:
     saved: Post = result
     if request.form.get("action") == "submit":
         submitted = call(post_service.submit_post, core, s, user, saved.id,
+                         acked_rules(request.form),
                          ok=_("The post has been submitted for approval."))
         if isinstance(submitted, ServiceError):
             flash(_("The draft was saved, but it cannot be submitted yet: fix the problems "

@@ -122,6 +122,15 @@ def _ints(values: list[str]) -> list[int]:
     return out
 
 
+def alt_texts(form: MultiDict[str, str]) -> dict[int, str]:
+    """The composer's ``alt_<media id>`` fields: what each image shows."""
+    out: dict[int, str] = {}
+    for key, value in form.items():
+        if key.startswith("alt_") and key[4:].isdigit() and len(key) < 16:
+            out[int(key[4:])] = value
+    return out
+
+
 def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel],
                    zone: str) -> tuple[PostInput, dict[str, str]]:
     """The form as a PostInput, plus field errors the service cannot see (a bad date)."""
@@ -162,7 +171,7 @@ def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel]
             overrides[str(cid)] = entry
     data = PostInput(body=form.get("body", ""), channels=chosen,
                      media=_ints(form.getlist("media")), link=form.get("link", "").strip(),
-                     overrides=overrides)
+                     overrides=overrides, media_alt=alt_texts(form))
     campaign = form.get("campaign", "")
     data.fields_set.add("campaign")
     data.campaign = int(campaign) if campaign.isdigit() else None

@@ -92,7 +92,8 @@ def detail(post_id: int) -> str:
 @bp.route("/unggahan/<int:post_id>/ajukan", methods=["POST"])
 @login_required
 def submit(post_id: int) -> Response:
-    call(post_service.submit_post, get_core(), db(), me(), post_id,
+    acked = {int(a) for a in request.form.getlist("ack") if a.isdigit()}
+    call(post_service.submit_post, get_core(), db(), me(), post_id, acked,
          ok=_("The post has been submitted for approval."))
     return redirect(url_for("posts.detail", post_id=post_id))
 
@@ -177,4 +178,4 @@ def pub_mark(pub_id: int) -> Response:
     return _back(url_for("dashboard.index"))
 
 
-from web.ui.posts import bulk, composer, media  # noqa: E402,F401  (routes on this blueprint)
+from web.ui.posts import bulk, composer, media, policy  # noqa: E402,F401  (routes on this blueprint)
