@@ -139,6 +139,8 @@ def test_composer_offers_and_keeps_the_choice(client, login_as, core, scene):
     assert (str(one), str(scene["photos"][0]), "") in boxes
     assert all(c == "" for cid, _m, c in boxes if cid == str(every))
     assert "Foto dan video untuk akun ini" in html
+    summary = html.split(f'data-channel="{one}"')[1].split("</summary>")[0]
+    assert "data-override-set" not in summary, "a media choice is not 'own text set'"
 
 
 def test_composer_shows_no_choice_for_a_single_medium(client, login_as, core, scene):
