@@ -75,6 +75,18 @@ def effective_content_of(body: str, overrides: dict[str, Any] | None,
     return override.get("body") or body, override.get("title"), dict(override.get("options") or {})
 
 
+def media_for_channel(media: Sequence[Any], overrides: dict[str, Any] | None,
+                      channel_id: int) -> list[Any]:
+    """The post's media this channel gets: the operator's choice for it (the ``media``
+    override, see ``services/channel_media.py``), in the post's order; all of them without
+    a choice."""
+    chosen = ((overrides or {}).get(str(channel_id)) or {}).get("media")
+    if not chosen:
+        return list(media)
+    wanted = set(chosen)
+    return [m for m in media if m.id in wanted]
+
+
 def outgoing_post(core: Core, publication: Publication,
                   adapter_cls: type[BaseAdapter]) -> OutgoingPost:
     post = publication.post
@@ -90,6 +102,7 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
     """The post as the adapter will publish it: the channel's override applied, images
     converted where the platform needs it, public URLs signed where it fetches media."""
     text, title, options = effective_content_of(body, overrides, channel_id)
+    media = media_for_channel(media, overrides, channel_id)
     caps = adapter_cls.caps
     media_dir = core.settings.media_dir
     storage = storage_for(core.settings)
@@ -140,6 +153,7 @@ def preview_post(post: Post, channel: Channel, media_dir: Path) -> OutgoingPost:
     body, title, options = effective_content(post, channel.id)
     files = tuple(MediaFile(path=str(media_dir / a.path), kind=a.kind, mime=a.mime,  # type: ignore[arg-type]
                             size=a.size, sha256=a.sha256, width=a.width, height=a.height,
-                            duration=a.duration) for a in post.media)
+                            duration=a.duration)
+                  for a in media_for_channel(post.media, post.overrides, channel.id))
     return OutgoingPost(key=f"warta-preview-{post.id}", body=body, media=files, link=post.link,
                         title=title, options=options, scheduled_at=post.scheduled_at)

@@ -36,7 +36,7 @@ from publisher.models import (
     User,
 )
 from publisher.runtime import build_adapter, channel_credentials, preview_post
-from publisher.services import audit, policy_gate
+from publisher.services import audit, channel_media, policy_gate
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
@@ -74,7 +74,8 @@ def _is_id(value: object) -> bool:
 
 
 def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
-                 creating: bool) -> tuple[list[Channel], list[MediaAsset]]:
+                 creating: bool, current_media: list[int] | None = None
+                 ) -> tuple[list[Channel], list[MediaAsset]]:
     errors: dict[str, str] = {}
     channels: list[Channel] = []
     media: list[MediaAsset] = []
@@ -123,11 +124,15 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
     if data.overrides is not None:
         allowed = {str(c) for c in (data.channels or [])}
         for key, value in data.overrides.items():
-            if not isinstance(value, dict) or set(value) - {"body", "title", "options"}:
+            if not isinstance(value, dict) or set(value) - {"body", "title", "options", "media"}:
                 errors["overrides"] = ("Pengaturan per akun hanya boleh berisi body, title, "
-                                       "options.")
+                                       "options, media.")
             elif data.channels is not None and str(key) not in allowed:
                 errors["overrides"] = f"Pengaturan untuk akun #{key} yang tidak dipilih."
+            elif "media" in value and (problem := channel_media.choice_error(
+                    value["media"], data.media if data.media is not None
+                    else current_media or [])):
+                errors["overrides"] = problem
     if errors:
         raise Invalid("Periksa kembali isian unggahan.", "Please check the post's fields.",
                       fields=errors)
@@ -157,6 +162,7 @@ def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[Med
         post.media_links = [PostMedia(position=i, media_id=m.id, media=m,
                                       alt_text=alts.get(m.id, old.get(m.id) or ""))
                             for i, m in enumerate(media)]
+        post.overrides = channel_media.prune(post.overrides, [m.id for m in media])
     else:
         for link in post.media_links:
             if link.media_id in alts:
@@ -272,7 +278,8 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     refuse_if_published(session, post, "diubah", "edited")
     if data.scheduled_at is not None and data.scheduled_at != post.scheduled_at:
         refuse_past_time(core, data.scheduled_at)
-    channels, media = _check_input(session, actor, post.unit_id, data, creating=False)
+    channels, media = _check_input(session, actor, post.unit_id, data, creating=False,
+                                   current_media=[m.id for m in post.media])
     before, words_before = content_hash(post), text_hash(post)
     _apply(post, data, channels, media)
     session.flush()

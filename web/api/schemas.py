@@ -46,6 +46,8 @@ class Override(Strict):
     body: str | None = None
     title: str | None = None
     options: dict[str, Any] | None = None
+    #: The post's media this channel gets (ids, a subset of the post's); absent: all of them.
+    media: list[Id] | None = None
 
 
 class PostCreate(Strict):

@@ -69,6 +69,10 @@ def _values_from_form(unit_id: int | None) -> dict[str, Any]:
         if key.startswith("o_opt_") and value:
             cid, _sep, name = key[len("o_opt_"):].partition("_")
             overrides.setdefault(cid, {}).setdefault("options", {})[name] = value
+        if key.startswith("o_media_"):
+            picked = [int(m) for m in form.getlist(key) if m.isdigit()]
+            if picked:
+                overrides.setdefault(key[len("o_media_"):], {})["media"] = picked
     return {"body": form.get("body", ""),
             "channels": [int(c) for c in form.getlist("channels") if c.isdigit()],
             "media": assets, "campaign": form.get("campaign", type=int),

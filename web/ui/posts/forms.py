@@ -167,6 +167,9 @@ def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel]
                 opts[name] = value
         if opts:
             entry["options"] = opts
+        picked = _ints(form.getlist(f"o_media_{cid}"))
+        if picked:  # none ticked: the channel gets all the post's media
+            entry["media"] = picked
         if entry:
             overrides[str(cid)] = entry
     data = PostInput(body=form.get("body", ""), channels=chosen,
