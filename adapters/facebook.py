@@ -12,10 +12,11 @@ views/reach from post insights expanded in the same call, using the post-2025 me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from adapters._comments import facebook_page
 from adapters._graph import (
     chunks,
     insight_values,
@@ -29,6 +30,7 @@ from adapters.base import (
     AdapterContext,
     BaseAdapter,
     Capabilities,
+    CommentPage,
     MediaFile,
     Metrics,
     OutgoingPost,
@@ -50,6 +52,7 @@ class FacebookAdapter(BaseAdapter):
         max_text=63_206, max_media=10, max_image_bytes=10_000_000,
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
+        reads_comments=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("page_id", "ID Halaman Facebook", False),
@@ -195,6 +198,12 @@ class FacebookAdapter(BaseAdapter):
             result = {i: s for i, s in zip(ids, subs, strict=True) if s is not None}
         return {i: _metrics(obj) for i, obj in (result or {}).items()
                 if i in ids and isinstance(obj, dict)}
+
+    # -- comments ---------------------------------------------------------------------------
+    def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
+        """Every level, oldest first, from the saved ``after`` cursor (``_comments.py``)."""
+        return facebook_page(self.graph, external_id, cursor,
+                             int(self.ctx.settings.get("comments_page_size") or 100))
 
     # -- account ----------------------------------------------------------------------------
     def account(self) -> AccountInfo:

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes._wsgi_fake import part_size, proxy_failure
 from tests.fakes.faults import FaultPlan
+from tests.fakes.graph_comments import GraphComments
 
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
                    "post_impressions_organic", "post_engaged_users", "impressions", "plays",
@@ -114,8 +115,9 @@ class Failure:
 
 
 @dataclass
-class GraphFake:
-    """State of the fake Graph. Tests change attributes directly between calls."""
+class GraphFake(GraphComments):
+    """State of the fake Graph (its comment edge: ``graph_comments.py``). Tests change
+    attributes directly between calls."""
 
     page_id: str = "1000"
     page_name: str = "Diskominfo Kota Contoh"
