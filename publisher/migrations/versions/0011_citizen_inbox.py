@@ -18,6 +18,17 @@ branch_labels = None
 depends_on = None
 
 _DUE = "next_collect_at IS NOT NULL"
+#: The triage suggestion's starting words (admins edit them on the inbox's keyword page).
+DEFAULT_KEYWORDS = {
+    "aduan": ["belum cair", "belum terima", "belum menerima", "rusak", "lambat", "pungli",
+              "kecewa", "keluhan", "lapor", "macet", "banjir", "tidak dilayani"],
+    "pertanyaan": ["kapan", "bagaimana", "di mana", "dimana", "berapa", "apakah", "syarat",
+                   "cara daftar", "mohon info"],
+    "apresiasi": ["terima kasih", "terimakasih", "mantap", "keren", "hebat", "sukses selalu",
+                  "apresiasi"],
+    "saran": ["saran", "sebaiknya", "usul", "usulan", "harusnya", "mohon ditambah"],
+    "spam": ["slot", "gacor", "judi", "togel", "pinjol", "wa.me"],
+}
 
 
 def _at(name: str, nullable: bool = True) -> sa.Column:
@@ -112,6 +123,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("category", "keyword", name="uq_comment_keyword"),
     )
+    keywords = sa.table("comment_keywords", sa.column("category", sa.String),
+                        sa.column("keyword", sa.String))
+    op.bulk_insert(keywords, [{"category": c, "keyword": w}
+                              for c, words in DEFAULT_KEYWORDS.items() for w in words])
     op.create_table(
         "working_day_exceptions",
         sa.Column("id", sa.Integer(), nullable=False),
