@@ -41,8 +41,8 @@ def facebook_page(graph: GraphClient, external_id: str, cursor: Mapping[str, Any
 
 
 def _facebook(item: Mapping[str, Any]) -> IncomingComment:
-    author = item.get("from") if isinstance(item.get("from"), dict) else {}
-    parent = item.get("parent") if isinstance(item.get("parent"), dict) else {}
+    author: Mapping[str, Any] = item["from"] if isinstance(item.get("from"), dict) else {}
+    parent: Mapping[str, Any] = item["parent"] if isinstance(item.get("parent"), dict) else {}
     hidden = item.get("is_hidden")
     return IncomingComment(
         id=str(item["id"]), text=str(item.get("message") or ""),

@@ -168,7 +168,7 @@ def forward(session: Session, user: User, comment_id: int, to_unit_id: int, note
     row.updated_at = now
     # The receiving unit's bell (and, when the notification kinds include it, its e-mail).
     audit.record(session, "comment.forward", "comment", row.id, actor=user, unit_id=unit.id,
-                 data={"to_unit": unit.name}, at=now)
+                 data={"to_unit": unit.name, "note": (clean or "")[:300]}, at=now)
     return row
 
 

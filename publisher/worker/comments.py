@@ -117,7 +117,7 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
         for source_id, external_id in sources:
             while pages < MAX_PAGES_PER_JOB:
                 with core.sessions() as s:
-                    cursor = s.get(CommentSource, source_id).cursor
+                    cursor = s.get_one(CommentSource, source_id).cursor
                 try:
                     page = adapter.list_comments(str(external_id), cursor)
                 except RetryLater:
@@ -125,14 +125,14 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
                 except AdapterError as exc:
                     log.warning("comments of source %s failed: %s", source_id, exc.message_en)
                     with core.sessions.begin() as s:
-                        src = s.get(CommentSource, source_id)
+                        src = s.get_one(CommentSource, source_id)
                         src.last_error = f"[{exc.code}] {exc.message_en}"[:1000]
                         src.next_collect_at = now + ERROR_WAIT
                     break
                 pages += 1
                 with core.sessions.begin() as s:
-                    src = s.get(CommentSource, source_id)
-                    pub = s.get(Publication, src.publication_id)
+                    src = s.get_one(CommentSource, source_id)
+                    pub = s.get_one(Publication, src.publication_id)
                     if store_page(s, src, pub, platform, page, now=core.now(),
                                   newest_first=caps.comments_newest_first):
                         src.next_collect_at, src.stage = next_metrics_time(

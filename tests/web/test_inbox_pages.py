@@ -93,7 +93,10 @@ def test_the_receiving_unit_sees_the_forwarded_comment(app, client, core, make_u
     assert "Jalan rusak" not in client.get("/suara-warga").get_data(as_text=True)
     as_(a)
     client.post(f"/suara-warga/{cid}/teruskan", data={"unit_id": str(units["b"].id)})
+    assert "diteruskan ke unit Anda" not in client.get("/notifikasi").get_data(as_text=True)
     as_(b)
+    bell = client.get("/notifikasi").get_data(as_text=True)
+    assert "Komentar warga diteruskan ke unit Anda" in bell and f"/suara-warga/{cid}" in bell
     assert "Jalan rusak" in client.get("/suara-warga").get_data(as_text=True)
     assert client.get(f"/suara-warga/{cid}").status_code == 200
     assert client.post(f"/suara-warga/{cid}/status", data={"status": "ditanggapi"}

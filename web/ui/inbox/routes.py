@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from adapters import REGISTRY
 from publisher.models import CommentCategory, CommentStatus, Role, Unit
