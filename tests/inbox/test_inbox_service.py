@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from publisher.models import AuditEvent, CommentStatus, Role, User
-from publisher.services import inbox
+from publisher.services import inbox, org
 from publisher.services.errors import Forbidden, Invalid, NotFound
 from publisher.services.inbox_search import InboxFilter, search, thread
 from tests.inbox.helpers import comment, published
@@ -58,6 +58,18 @@ def test_units_see_only_their_posts_and_what_was_forwarded_to_them(core, make_us
     with core.sessions() as s:
         row = inbox.get_comment(s, s.get(User, a.id), ca)
         assert row.status == S.RESPONDED and row.responded_at is not None
+    # B hands it on to C: B keeps seeing what it once handled, C now answers it.
+    with core.sessions.begin() as s:
+        c_unit = org.create_unit(s, name="Dinas PU", slug="dpu")
+        c = org.create_user(s, email="pu@example.go.id", name="PU", role=Role.OPERATOR,
+                            unit=c_unit, password="rahasia123", check_strength=False)
+    with core.sessions.begin() as s:
+        inbox.forward(s, s.get(User, b.id), ca, c_unit.id, "Jalan: Dinas PU", now=now)
+    with core.sessions() as s:
+        for who in (a, b, c):
+            assert inbox.get_comment(s, s.get(User, who.id), ca).unit_id == c_unit.id
+        assert [e.to_unit_id for e in thread(s, s.get(User, c.id), ca).events
+                if e.kind == "forward"] == [units["b"].id, c_unit.id]
 
 
 def test_the_transition_table_is_the_only_way(core, make_user, units) -> None:  # type: ignore[no-untyped-def]
