@@ -53,6 +53,53 @@ def _facebook(item: Mapping[str, Any]) -> IncomingComment:
         hidden=hidden if isinstance(hidden, bool) else None)
 
 
+IG_FIELDS = "id,text,timestamp,username,hidden"
+
+
+def instagram_page(graph: GraphClient, media_id: str, cursor: Mapping[str, Any] | None,
+                   limit: int = 50) -> CommentPage:
+    """``GET /{ig-media-id}/comments``: top-level comments with their ``replies`` edge (the
+    rest of a long reply list through ``/{comment}/replies``); ``username`` may be absent."""
+    params: dict[str, Any] = {"limit": limit,
+                              "fields": f"{IG_FIELDS},replies{{{IG_FIELDS}}}"}
+    if cursor and cursor.get("after"):
+        params["after"] = str(cursor["after"])
+    body = graph.call("GET", f"{media_id}/comments", params=params)
+    body = body if isinstance(body, dict) else {}
+    out: list[IncomingComment] = []
+    for item in body.get("data") or []:
+        if not isinstance(item, dict) or not item.get("id"):
+            continue
+        out.append(_instagram(item, None))
+        replies: Mapping[str, Any] = (item["replies"] if isinstance(item.get("replies"), dict)
+                                      else {})
+        children = [r for r in replies.get("data") or [] if isinstance(r, dict) and r.get("id")]
+        after = ((replies.get("paging") or {}).get("cursors") or {}).get("after")
+        for _ in range(50):  # bounded, like YouTube's replies
+            if not (replies.get("paging") or {}).get("next") or not after:
+                break
+            more = graph.call("GET", f"{item['id']}/replies",
+                              params={"fields": IG_FIELDS, "limit": limit, "after": after})
+            replies = more if isinstance(more, dict) else {}
+            children += [r for r in replies.get("data") or [] if isinstance(r, dict)
+                         and r.get("id")]
+            after = ((replies.get("paging") or {}).get("cursors") or {}).get("after")
+        out.extend(_instagram(r, str(item["id"])) for r in children)
+    paging: Mapping[str, Any] = body["paging"] if isinstance(body.get("paging"), dict) else {}
+    after = (paging.get("cursors") or {}).get("after")
+    return CommentPage(tuple(out), {"after": after} if paging.get("next") and after else None)
+
+
+def _instagram(item: Mapping[str, Any], parent_id: str | None) -> IncomingComment:
+    hidden = item.get("hidden")
+    username = item.get("username") or None
+    return IncomingComment(
+        id=str(item["id"]), text=str(item.get("text") or ""),
+        created_at=parse_time(item.get("timestamp")), parent_id=parent_id,
+        author_name=username, author_handle=username,
+        hidden=hidden if isinstance(hidden, bool) else None)
+
+
 Get = Callable[[str, dict[str, Any]], Mapping[str, Any]]
 
 

@@ -126,8 +126,13 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
                     log.warning("comments of source %s failed: %s", source_id, exc.message_en)
                     with core.sessions.begin() as s:
                         src = s.get_one(CommentSource, source_id)
+                        pub = s.get_one(Publication, src.publication_id)
                         src.last_error = f"[{exc.code}] {exc.message_en}"[:1000]
-                        src.next_collect_at = now + ERROR_WAIT
+                        # Not before an hour, and the schedule still ends (a Story has no
+                        # comments to list: its source must not be retried for ever).
+                        step, src.stage = next_metrics_time(
+                            _aware(pub.published_at or now), now + ERROR_WAIT)
+                        src.next_collect_at = step
                     break
                 pages += 1
                 with core.sessions.begin() as s:

@@ -11,6 +11,7 @@ import pytest
 from adapters.base import AdapterContext, IncomingComment
 from adapters.errors import RetryLater
 from adapters.facebook import FacebookAdapter
+from adapters.instagram_graph import InstagramGraphAdapter
 from adapters.youtube import YouTubeAdapter
 from tests.fakes.youtube import FakeYouTube, serve
 
@@ -118,3 +119,28 @@ def test_youtube_rate_limit_and_quota(yt: FakeYouTube) -> None:
         youtube(yt, state).list_comments("vid1", None)
     assert err.value.code == "quota_exceeded" and err.value.scope == "channel"
     assert len(yt.calls("/youtube/v3/commentThreads", "GET")) == 1
+
+
+def ig(fake) -> InstagramGraphAdapter:  # type: ignore[no-untyped-def]
+    return InstagramGraphAdapter(AdapterContext(
+        credentials={"ig_user_id": fake.ig_user_id, "access_token": fake.page_token},
+        base_url=fake.url + "/v25.0", timeout=5, settings={"comments_page_size": "2"},
+        now=lambda: NOW))
+
+
+def test_instagram_comments_with_replies_beyond_the_inline_ones(graph_fake) -> None:  # type: ignore[no-untyped-def]
+    media = "17800000000000001"
+    graph_fake.objects[media] = {"id": media, "kind": "ig_media"}
+    top = graph_fake.add_comment(media, "Kapan dibuka?")
+    replies = [graph_fake.add_comment(top, f"balasan {i}", author=None if i == 0 else
+                                      ("1", "warga_ig")) for i in range(3)]
+    others = [graph_fake.add_comment(media, f"lain {i}") for i in range(2)]
+    got = read_all(ig(graph_fake), media)
+    assert [c.id for c in got] == [top, *replies, *others]
+    assert got[1].author_name is None and got[2].author_handle == "warga_ig"
+    assert {c.parent_id for c in got[1:4]} == {top} and got[0].parent_id is None
+    assert len(graph_fake.calls("GET", rf"/{top}/replies")) == 1  # the third reply
+    graph_fake.fail("ig_throttle", path="/comments")
+    with pytest.raises(RetryLater) as err:
+        ig(graph_fake).list_comments(media, None)
+    assert err.value.scope == "channel"

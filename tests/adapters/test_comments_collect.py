@@ -149,3 +149,24 @@ def test_youtube_stops_at_the_first_known_comment_without_a_gap_after_restart(  
     # newest first has no deletion signal: nothing is marked deleted by a partial listing
     assert all(r.deleted_at is None for r in got)
     assert clock.now - now < timedelta(days=1)
+
+
+def test_a_refused_listing_follows_the_schedule_and_ends(fb_core, clock, people, graph_fake):  # type: ignore[no-untyped-def]
+    core, (op, ap) = fb_core, people
+    fb = e2e.fb_channel(core, op, graph_fake)
+    approved_post(core, op, ap, [fb], body="Pengumuman")
+    run_once(core)
+    graph_fake.fail("invalid", path="/comments", times=None)
+    clock.advance(minutes=11)
+    run_once(core)
+    with core.sessions() as s:
+        src = s.execute(select(CommentSource)).scalar_one()
+        pub = s.get(Publication, src.publication_id)
+        assert src.last_error and "invalid_parameter" in src.last_error
+        # not every hour for ever: the next step at least an hour on (6 h after publishing)
+        assert src.next_collect_at == pub.published_at + timedelta(hours=6)
+    for _ in range(8):
+        clock.advance(days=5)
+        run_once(core)
+    with core.sessions() as s:
+        assert s.execute(select(CommentSource)).scalar_one().next_collect_at is None

@@ -53,6 +53,10 @@ class GraphComments:
         target = self.objects.get(node)
         if target is None:
             return self.err(100, f"Object with ID '{node}' does not exist", subcode=33)
+        if target.get("kind") == "ig_media":
+            return self._ig_list(node, rec, [o for o in self.objects.values()
+                                             if o.get("kind") == "comment"
+                                             and o["post"] == node and o["parent"] is None])
         q = rec.query
         if q.get("filter", "toplevel") not in ("toplevel", "stream"):
             return self.err(100, "(#100) filter must be one of the following values: "
@@ -82,6 +86,46 @@ class GraphComments:
             if more:
                 body["paging"]["next"] = (f"https://graph.facebook.com/v25.0/{node}/comments"
                                           f"?after={_cursor(page[-1]['seq'])}")
+        return 200, body
+
+    #: Replies an Instagram comment carries inline in its ``replies`` field.
+    ig_inline_replies: int = 2
+
+    def _get_replies(self, node: str, rec: Any) -> tuple[int, Any]:
+        """Instagram's ``GET /{ig-comment-id}/replies``."""
+        if self.objects.get(node, {}).get("kind") != "comment":
+            return self.err(100, f"Object with ID '{node}' does not exist", subcode=33)
+        return self._ig_list(node, rec, [o for o in self.objects.values()
+                                         if o.get("parent") == node])
+
+    def _ig_list(self, node: str, rec: Any, items: list[dict[str, Any]],
+                 limit: int | None = None) -> tuple[int, Any]:
+        """Instagram comment fields (``text``, ``timestamp``, ``username`` — absent for some
+        people — ``hidden``), oldest first (order UNCONFIRMED), ``after`` cursors."""
+        items = sorted(items, key=lambda o: o["seq"])
+        after = rec.query.get("after") if rec is not None else None
+        if after:
+            items = [o for o in items if o["seq"] > int(base64.b64decode(after).decode())]
+        limit = limit or min(100, int(rec.query.get("limit", 25)))
+        page = items[:limit]
+        data = []
+        for o in page:
+            out: dict[str, Any] = {"id": o["id"], "text": o["message"], "hidden": o["is_hidden"],
+                                   "timestamp": o["created_time"]}
+            if o["from"] is not None:
+                out["username"] = o["from"]["name"]
+            if rec is not None and "replies{" in rec.query.get("fields", ""):
+                kids = [k for k in self.objects.values() if k.get("parent") == o["id"]]
+                if kids:
+                    out["replies"] = self._ig_list(o["id"], None, kids,
+                                                   self.ig_inline_replies)[1]
+            data.append(out)
+        body: dict[str, Any] = {"data": data}
+        if page:
+            body["paging"] = {"cursors": {"before": _cursor(page[0]["seq"]),
+                                          "after": _cursor(page[-1]["seq"])}}
+            if len(items) > limit:
+                body["paging"]["next"] = f"https://graph.facebook.com/v25.0/{node}/x"
         return 200, body
 
     def _comment_out(self, o: dict[str, Any], fields: str) -> dict[str, Any]:
