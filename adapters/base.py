@@ -107,6 +107,39 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class IncomingComment:
+    """One citizen's comment (or reply) as the platform lists it, normalised.
+
+    Author fields are ``None`` when the platform omits them (Facebook leaves ``from`` out for
+    many people; YouTube may lack the channel id): never a made-up name. ``parent_id`` is the
+    platform id of the comment this one answers (None: top level).
+    """
+
+    id: str
+    text: str
+    created_at: datetime | None = None
+    parent_id: str | None = None
+    author_name: str | None = None
+    author_handle: str | None = None
+    #: The platform's last edit time, where it gives one (YouTube ``updatedAt``).
+    updated_at: datetime | None = None
+    #: None: the platform does not say.
+    hidden: bool | None = None
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """One page of a post's comments and where the next page starts.
+
+    ``next_cursor`` is JSON-serialisable; the worker stores it with the page's comments (so a
+    restarted worker asks for the next page, never a gap) and hands it back. ``None``: the
+    listing is complete."""
+
+    comments: tuple[IncomingComment, ...]
+    next_cursor: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     """Who the credentials belong to, as verified by the platform."""
 
@@ -165,6 +198,12 @@ class Capabilities:
     #: the sandbox). Empty: no link is accepted, so a new adapter must declare its own.
     permalink_hosts: frozenset[str] = frozenset()
     permalink_schemes: frozenset[str] = frozenset({"https"})
+    #: ``list_comments`` exists (citizen voice, issue 19).
+    reads_comments: bool = False
+    #: The listing is newest first with no "since" (YouTube): a pass stops at the first
+    #: comment already stored before it began. Otherwise a pass reads the whole listing, and
+    #: what a complete pass no longer lists was deleted.
+    comments_newest_first: bool = False
 
 
 def permalink_matches(caps: Capabilities, url: str | None) -> bool:
@@ -344,3 +383,9 @@ class BaseAdapter:
 
     def refresh(self) -> Credentials | None:
         return None
+
+    def list_comments(self, external_id: str,
+                      cursor: Mapping[str, Any] | None) -> CommentPage:  # pragma: no cover
+        """One page of comments on the published item ``external_id``, from ``cursor``
+        (None: the first page). Only adapters whose caps say ``reads_comments``."""
+        raise NotImplementedError(f"{self.platform} does not read comments")

@@ -12,11 +12,12 @@ views/reach from post insights expanded in the same call, using the post-2025 me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 
+from adapters._comments import facebook_page
 from adapters._fb_reels import DEFAULT_UPLOAD_URL, ReelsFlow
 from adapters._fb_rules import fb_type, type_problems
 from adapters._graph import (
@@ -32,6 +33,7 @@ from adapters.base import (
     AdapterContext,
     BaseAdapter,
     Capabilities,
+    CommentPage,
     MediaFile,
     Metrics,
     OutgoingPost,
@@ -56,6 +58,7 @@ class FacebookAdapter(BaseAdapter):
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
         option_names=frozenset({"fb_type"}),
+        reads_comments=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("page_id", "ID Halaman Facebook", False),
@@ -247,6 +250,12 @@ class FacebookAdapter(BaseAdapter):
             result = {i: s for i, s in zip(ids, subs, strict=True) if s is not None}
         return {i: _metrics(obj) for i, obj in (result or {}).items()
                 if i in ids and isinstance(obj, dict)}
+
+    # -- comments ---------------------------------------------------------------------------
+    def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
+        """Every level, oldest first, from the saved ``after`` cursor (``_comments.py``)."""
+        return facebook_page(self.graph, external_id, cursor,
+                             int(self.ctx.settings.get("comments_page_size") or 100))
 
     # -- account ----------------------------------------------------------------------------
     def account(self) -> AccountInfo:

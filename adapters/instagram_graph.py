@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
+from adapters._comments import instagram_page
 from adapters._containers import ContainerApi, ContainerFlow
 from adapters._graph import chunks, insight_values, parse_time
 from adapters._graph import connect as graph_connect
@@ -24,6 +25,7 @@ from adapters.base import (
     AdapterContext,
     BaseAdapter,
     Capabilities,
+    CommentPage,
     MediaFile,
     Metrics,
     OutgoingPost,
@@ -55,7 +57,7 @@ class InstagramGraphAdapter(BaseAdapter):
         metrics=frozenset({"likes", "comments", "shares", "views", "reach", "saves"}),
         supports_link=False, option_names=frozenset({"ig_type"}),
         image_mimes=frozenset({"image/jpeg"}), image_aspect=(0.8, 1.91),
-        needs_public_urls=True,
+        needs_public_urls=True, reads_comments=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("ig_user_id", "ID akun Instagram bisnis (instagram_business_account)", False),
@@ -198,6 +200,11 @@ class InstagramGraphAdapter(BaseAdapter):
         when, item = min(found, key=lambda f: f[0])
         return Published(str(item["id"]), item.get("permalink"), when,
                          metrics_schedule="story")
+
+    def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
+        """The media's comments and their replies, a page at a time (``_comments.py``)."""
+        return instagram_page(self.graph, external_id, cursor,
+                              int(self.ctx.settings.get("comments_page_size") or 50))
 
     def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
         """Per chunk: one multi-id read for like/comment counts and ONE Graph batch request

@@ -12,12 +12,13 @@ Quota (10,000 units a day by default, reset at midnight Pacific) is tracked per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
 
+from adapters._comments import youtube_page
 from adapters._google import (
     PLATFORM,
     classify,
@@ -32,6 +33,7 @@ from adapters.base import (
     AdapterContext,
     BaseAdapter,
     Capabilities,
+    CommentPage,
     Credentials,
     MediaFile,
     Metrics,
@@ -58,7 +60,7 @@ class YouTubeAdapter(BaseAdapter):
         max_text=5000, max_title=100, media_kinds=frozenset({"video", "image"}), max_media=2,
         requires_media=True, max_image_bytes=2_000_000, max_video_bytes=256 * 1024 ** 3,
         metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,
-        renews_tokens=True,
+        renews_tokens=True, reads_comments=True, comments_newest_first=True,
         option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
                                 "tags", "category", "description"}),
     )
@@ -303,6 +305,19 @@ class YouTubeAdapter(BaseAdapter):
                 return None
             params["pageToken"] = body["nextPageToken"]
         return None
+
+    def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
+        """A page of the video's comment threads, newest first (``_comments.py``). Reading
+        comments never spends the quota one upload needs: past that it waits for the reset."""
+
+        def get(resource: str, params: dict[str, Any]) -> Mapping[str, Any]:
+            if self._quota_used() + LIST_COST > self.budget - self.upload_cost:
+                raise quota_error(self._now())
+            body = self._call("GET", f"{self.api}/{resource}", params=params).json()
+            return body if isinstance(body, dict) else {}
+
+        return youtube_page(get, external_id, cursor,
+                            int(self.ctx.settings.get("comments_page_size") or 100))
 
     def _channel(self) -> dict[str, Any]:
         body = self._call("GET", f"{self.api}/channels",

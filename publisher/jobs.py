@@ -23,6 +23,8 @@ POLL = "poll"
 #: Renew one channel's long-lived token before it expires (``publisher/worker/tokens.py``).
 RENEW_TOKEN = "renew_token"
 COLLECT_METRICS = "collect_metrics"
+#: Citizens' comments of one channel's due posts (``publisher/worker/comments.py``).
+COLLECT_COMMENTS = "collect_comments"
 #: Notifications (publisher/notify/): who hears of one audit event, then one message each.
 NOTIFY_FANOUT = "notify_fanout"
 NOTIFY_SEND = "notify_send"

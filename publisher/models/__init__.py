@@ -13,6 +13,16 @@ from publisher.models.enums import (
     PublicationStatus,
     Role,
 )
+from publisher.models.inbox import (
+    OPEN_COMMENT_STATES,
+    CitizenComment,
+    CommentCategory,
+    CommentEvent,
+    CommentKeyword,
+    CommentSource,
+    CommentStatus,
+    DayOff,
+)
 from publisher.models.media import MediaAsset
 from publisher.models.metrics import MetricSnapshot
 from publisher.models.notify import (
@@ -30,8 +40,10 @@ from publisher.models.policy import PolicyAck, PolicyRule
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
 
-__all__ = ["ATTENTION_STATES", "OPEN_PUBLICATION_STATES", "ApiToken", "AuditEvent", "Base",
-           "Campaign", "CampaignUnit", "Channel", "ChannelStatus", "DeliveryStatus",
+__all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
+           "AuditEvent", "Base", "Campaign", "CampaignUnit", "Channel", "ChannelStatus",
+           "CitizenComment", "CommentCategory", "CommentEvent", "CommentKeyword",
+           "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",

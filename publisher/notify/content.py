@@ -150,6 +150,11 @@ def _say(t: NullTranslations, kind: str, event: AuditEvent, post: Post | None,
                    "%(time)s and then go out by themselves") % {"channel": name, "time": until},
                  message],
                 _("Open the social accounts"), "/akun")
+    if kind == "comment_forwarded":
+        return (_("A citizen's comment was forwarded to your unit"),
+                [_("A citizen's comment was forwarded to your unit"),
+                 str(data.get("note") or "")],
+                _("Open the comment"), f"/suara-warga/{event.object_id}")
     titles = {
         "failed": _("Publication failed"),
         "unconfirmed": _("Publication unconfirmed: check the account before publishing "

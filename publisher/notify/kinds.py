@@ -18,6 +18,8 @@ KIND_OF: dict[str, str] = {
     "publication.unconfirmed": "unconfirmed",
     "publication.missed": "missed",
     "channel.needs_reauth": "needs_reauth",
+    # A citizen's comment handed to a unit (``services/inbox.forward``): that unit hears of it.
+    "comment.forward": "comment_forwarded",
     # Admins only (``publisher/notify/admin.py`` records them):
     "system.worker_stopped": "worker_stopped",
     "channel.token_expiring": "token_expiring",
@@ -46,6 +48,7 @@ ADMIN_ACTIONS = ("system.worker_stopped", "channel.token_expiring", "channel.quo
 UNDELIVERABLE = "notify.undeliverable"
 
 POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
+COMMENT_ACTIONS = ("comment.forward",)
 PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
                        "publication.unconfirmed", "publication.missed")
 
@@ -64,6 +67,8 @@ def concerns(user: User, event: AuditEvent, author_id: int | None) -> bool:
         return False
     if event.action == "channel.needs_reauth":
         return True
+    if event.action in COMMENT_ACTIONS:
+        return user.role != Role.ADMIN  # the receiving unit's people, not every admin
     approver = user.role in (Role.APPROVER, Role.ADMIN)
     is_author = author_id is not None and author_id == user.id
     if event.action == "post.submit":

@@ -2,9 +2,9 @@
 call slot, pools of call slots (short posts; long uploads), a committer that saves results
 as calls return, and a liveness thread (heartbeat, dead-worker recovery).
 
-APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics sweep, token
-renewals, the weekly report's sweep, heartbeat); the queue table is the single source of
-truth. Between ticks the dispatcher also sleeps exactly until the next due job, so a
+APScheduler keeps only in-memory jobs here (the tick, lease recovery, metrics and comments
+sweeps, token renewals, the weekly report's sweep, heartbeat); the queue table is the single
+source of truth. Between ticks the dispatcher also sleeps exactly until the next due job, so a
 publication starts within milliseconds of its time rather than within a tick.
 """
 
@@ -29,6 +29,7 @@ from postqueue import ClaimedJob
 from publisher.core import Core
 from publisher.db import refresh_statistics
 from publisher.jobs import (
+    COLLECT_COMMENTS,
     COLLECT_METRICS,
     NOTIFY_DIGEST,
     NOTIFY_FANOUT,
@@ -42,6 +43,7 @@ from publisher.jobs import (
 from publisher.notify import telegram_link, weekly
 from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
+from publisher.worker.comments import handle_collect_comments, sweep_comments
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.notify import handle_digest, handle_fanout, handle_send, handle_weekly
@@ -57,6 +59,7 @@ HANDLERS: dict[str, Handler] = {
     PUBLISH_UPLOAD: handle_publish,
     POLL: handle_poll,
     COLLECT_METRICS: handle_collect,
+    COLLECT_COMMENTS: handle_collect_comments,
     RENEW_TOKEN: handle_renew,
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,
@@ -105,6 +108,7 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
     installs and ``warta worker --once``."""
     core.queue.recover_expired()
     sweep_metrics(core)
+    sweep_comments(core)
     sweep_token_renewals(core)
     weekly.sweep(core)
     if core.settings.notify_telegram_token:
@@ -184,6 +188,8 @@ class Worker:
                       coalesce=True)
         sched.add_job(self._safe(lambda: sweep_metrics(self.core)), "interval", seconds=60,
                       id="metrics", max_instances=1, coalesce=True)
+        sched.add_job(self._safe(lambda: sweep_comments(self.core)), "interval", seconds=60,
+                      id="comments", max_instances=1, coalesce=True)
         sched.add_job(self._safe(self.renew_leases), "interval", seconds=max(1, lease / 3),
                       id="leases", max_instances=1, coalesce=True)
         if self.core.settings.notify_telegram_token:

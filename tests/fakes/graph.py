@@ -29,6 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes._wsgi_fake import part_size, proxy_failure
 from tests.fakes.faults import FaultPlan
+from tests.fakes.graph_comments import GraphComments
 from tests.fakes.graph_reels import UPLOAD_PREFIX, ReelsMixin, phase_path
 
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
@@ -118,8 +119,9 @@ class Failure:
 
 
 @dataclass
-class GraphFake(ReelsMixin):
-    """State of the fake Graph. Tests change attributes directly between calls."""
+class GraphFake(ReelsMixin, GraphComments):
+    """State of the fake Graph (its Reels and Stories: ``graph_reels.py``; its comment edge:
+    ``graph_comments.py``). Tests change attributes directly between calls."""
 
     page_id: str = "1000"
     page_name: str = "Diskominfo Kota Contoh"

@@ -38,6 +38,7 @@ from tests.fakes._wsgi_fake import (
     json_response,
     proxy_failure,
 )
+from tests.fakes.youtube_comments import YouTubeComments
 
 QUOTA_MSG = ("The request cannot be completed because you have exceeded your "
              "<a href=\"/youtube/v3/getting-started#quota\">quota</a>.")
@@ -64,7 +65,7 @@ def google_error(mode: str) -> Response:
                                                 "reason": reason}]}}, status)
 
 
-class FakeYouTube(FakeServer):
+class FakeYouTube(FakeServer, YouTubeComments):
     def __init__(self) -> None:
         super().__init__()
         self.dir = tempfile.mkdtemp(prefix="fake-youtube-")
@@ -83,6 +84,8 @@ class FakeYouTube(FakeServer):
         #: (None: a fixed day in 2026-10).
         self.clock: Any = None
         self._ids = itertools.count(1)
+        #: Comment threads by id (``youtube_comments.py``).
+        self.threads: dict[str, dict[str, Any]] = {}
 
     def stop(self) -> None:
         super().stop()
@@ -150,6 +153,9 @@ class FakeYouTube(FakeServer):
             return google_error(mode)
         if path == "/youtube/v3/videos":
             return self._videos(rec)
+        comments = self.comment_route(path, rec)
+        if comments is not None:
+            return comments
         if path == "/youtube/v3/channels":
             return json_response({"items": [{
                 "id": CHANNEL["id"], "snippet": {"title": CHANNEL["title"],

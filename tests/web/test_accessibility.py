@@ -28,9 +28,10 @@ RUN = """async () => {
 }"""
 ROLE_PAGES = {
     "admin@demo.go.id": ["/", "/admin/", "/admin/pengguna", "/admin/unit", "/admin/riwayat",
-                         "/admin/jeda", "/akun", "/akun/baru?platform=x", "/laporan"],
+                         "/admin/jeda", "/akun", "/akun/baru?platform=x", "/laporan",
+                         "/suara-warga/kata-kunci"],
     "operator@demo.go.id": ["/", "/unggahan", "/unggahan/baru", "/unggahan/impor", "/kalender",
-                            "/kalender?view=week", "/notifikasi", "/profil"],
+                            "/kalender?view=week", "/notifikasi", "/profil", "/suara-warga"],
     "penyetuju@demo.go.id": ["/persetujuan", "/unggahan", "/laporan"],
 }
 PUBLIC_PAGES = ["/masuk", "/publik/laporan"]

@@ -36,6 +36,8 @@ from publisher.models import (
     Campaign,
     CampaignUnit,
     ChannelStatus,
+    CitizenComment,
+    CommentEvent,
     MediaAsset,
     MetricSnapshot,
     Pause,
@@ -127,6 +129,7 @@ class Ids:
     webhooks: list[int] = field(default_factory=list)
     recipients: list[int] = field(default_factory=list)
     rules: list[int] = field(default_factory=list)
+    comments: list[int] = field(default_factory=list)
     png: bytes = b""
 
 
@@ -142,7 +145,8 @@ def _filler(rule: str, arg: str) -> str | None:
             "media_id": "media", "campaign_id": "campaigns", "pause_id": "pauses",
             "user_id": "users", "provider": "providers", "unit_id": "units",
             "token_id": "tokens", "webhook_id": "webhooks",
-            "recipient_id": "recipients", "rule_id": "rules"}.get(arg)
+            "recipient_id": "recipients", "rule_id": "rules",
+            "comment_id": "comments"}.get(arg)
 
 
 PROVIDERS = ["x", "google", "meta"]
@@ -333,6 +337,20 @@ def _seed_unit(core: Any, unit: Unit, admin: User, tag: str, *, b_figures: bool)
         s.add(AuditEvent(at=TEST_NOW, actor_id=None, unit_id=unit.id,
                          action="channel.needs_reauth", object_type="channel",
                          object_id=broken.id, data={"channel": f"{tag} Kanal Putus"}))
+        # A citizen's comment on the published post, already forwarded once within the unit's
+        # own history (the inbox shows the history's notes).
+        citizen = CitizenComment(
+            channel_id=ok.id, publication_id=pub.id, platform="sandbox",
+            external_id=f"{tag}-komentar", author_name=f"{tag} Warga",
+            author_handle=f"{tag}_warga", text=f"{tag} bansos belum cair", posted_at=at,
+            origin_unit_id=unit.id, unit_id=unit.id, due_at=TEST_NOW, collected_at=at,
+            seen_at=at, updated_at=at)
+        s.add(citizen)
+        s.flush()
+        s.add(CommentEvent(comment_id=citizen.id, kind="status", from_value="baru",
+                           to_value="ditanggapi", note=f"{tag} catatan tanggapan",
+                           user_id=op.id, at=at))
+        ids.comments = [citizen.id]
         ids.posts = [draft, waiting, rejected, scheduled, published.id, failed.id]
         # a policy rule of the unit's campaign (after its posts went in): its words show
         # only on that campaign's posts, never on another unit's draft that names it
@@ -396,7 +414,8 @@ def _links_of(b: Ids) -> str:
     return (rf"/(?:unggahan|laporan/unggahan|api/v1/posts)/(?:{alt(b.posts)})(?![\d])"
             rf"|/(?:media|laporan/media)/(?:{alt(b.media)})(?![\d])"
             rf"|/akun/(?:{alt(b.channels)})/|/laporan/kampanye/(?:{alt(b.campaigns)})(?![\d])"
-            rf"|/penayangan/(?:{alt(b.pubs)})/")
+            rf"|/penayangan/(?:{alt(b.pubs)})/"
+            rf"|/suara-warga/(?:{alt(b.comments)})(?![\d])")
 
 
 def fingerprint(core: Any, b: Ids) -> dict[str, list[tuple]]:
@@ -404,12 +423,14 @@ def fingerprint(core: Any, b: Ids) -> dict[str, list[tuple]]:
     both metadatas (a table added later is covered by its id columns)."""
     own = {"units": {b.unit}, "users": set(b.users), "channels": set(b.channels),
            "posts": set(b.posts), "publications": set(b.pubs), "media_assets": set(b.media),
-           "campaigns": set(b.campaigns), "pauses": set(b.pauses)}
+           "campaigns": set(b.campaigns), "pauses": set(b.pauses),
+           "citizen_comments": set(b.comments)}
     refs = {"unit_id": own["units"], "user_id": own["users"], "author_id": own["users"],
             "uploaded_by": own["users"], "actor_id": own["users"], "created_by": own["users"],
             "approved_by": own["users"], "channel_id": own["channels"],
             "post_id": own["posts"], "publication_id": own["publications"],
-            "media_id": own["media_assets"], "campaign_id": own["campaigns"]}
+            "media_id": own["media_assets"], "campaign_id": own["campaigns"],
+            "comment_id": own["citizen_comments"], "origin_unit_id": own["units"]}
     locks = {f"channel:{c}" for c in b.channels}
     out: dict[str, list[tuple]] = {}
     tables = [*Base.metadata.sorted_tables, *JobBase.metadata.sorted_tables]
@@ -463,7 +484,8 @@ def test_every_route_is_walked_or_allow_listed(app):  # type: ignore[no-untyped-
     for must in ("calendar.index", "dashboard.index", "approvals.index", "notifications.index",
                  "notifications.count", "reports.index", "reports.export_csv",
                  "reports.export_xlsx", "reports.printable", "api.reports_engagement",
-                 "posts.upload", "api.upload_media", "public.report_csv"):
+                 "posts.upload", "api.upload_media", "public.report_csv", "inbox.index",
+                 "inbox.detail", "inbox.forward", "inbox.status", "inbox.categorise"):
         assert must in walked
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 PAGES = ["/", "/unggahan", "/unggahan/baru", "/unggahan/impor", "/persetujuan", "/kalender",
          "/kalender?view=week", "/akun", "/akun/baru?platform=x", "/laporan", "/notifikasi",
          "/profil", "/admin/", "/admin/pengguna", "/admin/unit", "/admin/riwayat", "/admin/jeda",
-         "/publik/laporan"]
+         "/publik/laporan", "/suara-warga", "/suara-warga/kata-kunci"]
 WIDEST = """() => { const W = document.documentElement.clientWidth;
   const wide = [...document.querySelectorAll('body *')].filter(e =>
       e.getBoundingClientRect().right > W + 1 && !e.closest('.table-wrap'));

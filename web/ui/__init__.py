@@ -19,12 +19,13 @@ def register(app: Flask) -> None:
     from web.ui.channels import connect as _connect  # noqa: F401 - routes on channels_bp
     from web.ui.channels.routes import bp as channels_bp
     from web.ui.dashboard.routes import bp as dashboard_bp
+    from web.ui.inbox.routes import bp as inbox_bp
     from web.ui.notifications.routes import bp as notifications_bp
     from web.ui.posts.approvals import bp as approvals_bp
     from web.ui.posts.routes import bp as posts_bp
 
     for bp in (auth_bp, dashboard_bp, posts_bp, approvals_bp, calendar_bp, channels_bp,
-               admin_bp, notifications_bp):
+               admin_bp, notifications_bp, inbox_bp):
         app.register_blueprint(bp)
     from web.ui.auth import forced_change
 

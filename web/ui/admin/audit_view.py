@@ -93,13 +93,19 @@ ACTIONS: dict[str, Any] = {
     "publication.cancelled": _l("Publication cancelled"),
     "publication.missed": _l("Publication missed"),
     "publication.unconfirmed": _l("Publication unconfirmed"),
+    # citizens' inbox
+    "comment.category": _l("Citizen comment categorised"),
+    "comment.status": _l("Citizen comment status changed"),
+    "comment.forward": _l("Citizen comment forwarded to another unit"),
+    "inbox.keywords": _l("Inbox triage keywords changed"),
 }
 
 OBJECTS: dict[str, Any] = {
     "post": _l("Post"), "publication": _l("Publication"), "channel": _l("Social account"),
     "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
     "campaign": _l("Campaign"), "region": _l("Whole region"), "webhook": _l("Webhook"),
-    "policy_rule": _l("Policy rule"),
+    "policy_rule": _l("Policy rule"), "comment": _l("Citizen comment"),
+    "comment_keywords": _l("Triage keywords"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.

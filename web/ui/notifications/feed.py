@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from publisher.models import AuditEvent, Channel, Post, Publication, Role, User
 from publisher.notify.kinds import (
     ADMIN_ACTIONS,
+    COMMENT_ACTIONS,
     POST_ACTIONS,
     PUBLICATION_ACTIONS,
     UNDELIVERABLE,
@@ -25,7 +26,7 @@ from publisher.notify.kinds import (
 )
 
 ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth", UNDELIVERABLE) \
-    + ADMIN_ACTIONS
+    + ADMIN_ACTIONS + COMMENT_ACTIONS
 WINDOW = 200
 
 

@@ -1,0 +1,111 @@
+"""Storing what a collection pass read: one row per platform comment (edits update it,
+reappearances unmark it), the pass's position saved in the same transaction as the page's
+comments, and the end of a pass (what a complete listing no longer shows was deleted).
+
+Why the position commits with the comments: a worker killed between two pages restarts from
+the saved cursor — the pages it stored are not read again, the one it did not store is — so
+the inbox has no gap, and the unique (channel, platform id) makes any re-read a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from adapters.base import CommentPage, IncomingComment
+from publisher.models import CitizenComment, CommentSource, Publication, Unit
+from publisher.services.working_days import due_at
+
+MAX_TEXT = 20_000
+
+
+def begin_pass(source: CommentSource, now: datetime) -> datetime:
+    """The start of the pass under way (a new one when the last one ended)."""
+    if source.pass_started_at is None or source.cursor is None:
+        source.pass_started_at = now
+    return _aware(source.pass_started_at)
+
+
+def store_page(session: Session, source: CommentSource, pub: Publication, platform: str,
+               page: CommentPage, *, now: datetime, newest_first: bool) -> bool:
+    """Store one page and move the source on; True when the pass is complete.
+
+    ``newest_first`` (YouTube): the pass ends at the first comment stored before it began —
+    everything after it is older and already here."""
+    pass_start = begin_pass(source, now)
+    ids = [c.id for c in page.comments]
+    known = {c.external_id: c for c in session.execute(select(CitizenComment).where(
+        CitizenComment.channel_id == pub.channel_id,
+        CitizenComment.external_id.in_(ids))).scalars()} if ids else {}
+    unit = session.get(Unit, pub.post.unit_id)
+    zone = unit.timezone if unit else "Asia/Jakarta"
+    reached_known = False
+    for c in page.comments:
+        row = known.get(c.id)
+        if row is None:
+            row = _new(session, c, pub, platform, zone, now)
+            known[c.id] = row
+        else:
+            if _aware(row.collected_at) < pass_start:
+                reached_known = True
+            _update(row, c, now)
+        row.seen_at = pass_start
+    complete = page.next_cursor is None or (newest_first and reached_known)
+    if not complete:
+        source.cursor = dict(page.next_cursor or {})
+        return False
+    if not newest_first:
+        # A full listing ended: what it did not show is gone from the platform.
+        session.execute(update(CitizenComment).where(
+            CitizenComment.publication_id == pub.id, CitizenComment.seen_at < pass_start,
+            CitizenComment.deleted_at.is_(None)).values(deleted_at=now, updated_at=now))
+    source.cursor = None
+    source.pass_started_at = None
+    source.last_complete_at = now
+    source.last_error = None
+    return True
+
+
+def _new(session: Session, c: IncomingComment, pub: Publication, platform: str, zone: str,
+         now: datetime) -> CitizenComment:
+    posted = c.created_at or now
+    unit_id = pub.post.unit_id
+    row = CitizenComment(
+        channel_id=pub.channel_id, publication_id=pub.id, platform=platform,
+        external_id=c.id[:200], parent_external_id=(c.parent_id or None),
+        author_name=_cut(c.author_name, 300), author_handle=_cut(c.author_handle, 300),
+        text=c.text[:MAX_TEXT], posted_at=posted, edited_at=c.updated_at,
+        hidden=bool(c.hidden), origin_unit_id=unit_id, unit_id=unit_id,
+        due_at=due_at(session, unit_id, zone, posted), collected_at=now, seen_at=now,
+        updated_at=now)
+    session.add(row)
+    return row
+
+
+def _update(row: CitizenComment, c: IncomingComment, now: datetime) -> None:
+    text = c.text[:MAX_TEXT]
+    if text != row.text:
+        row.text = text
+        row.edited_at = c.updated_at or now
+        row.updated_at = now
+    if c.author_name and c.author_name != row.author_name:
+        row.author_name = _cut(c.author_name, 300)
+    if c.author_handle and c.author_handle != row.author_handle:
+        row.author_handle = _cut(c.author_handle, 300)
+    if c.hidden is not None and c.hidden != row.hidden:
+        row.hidden = c.hidden
+        row.updated_at = now
+    if row.deleted_at is not None:  # listed again: it was only out of reach for a while
+        row.deleted_at = None
+        row.updated_at = now
+
+
+def _cut(value: str | None, limit: int) -> str | None:
+    return value[:limit] if value else None
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they are stored UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

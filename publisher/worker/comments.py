@@ -1,0 +1,165 @@
+"""Citizens' comments collection, shaped like metrics collection: a periodic sweep gives each
+published post on a platform that reads comments a source (its saved position and decaying
+schedule) and enqueues one job per channel with sources due; that job reads each due source
+page by page, storing every page with its cursor in one transaction.
+
+The schedule is the metrics one (``next_metrics_time``: 10 minutes, an hour, 6 hours, a day,
+3 days, a week, a month after publishing): citizens write most right after a post goes up.
+A platform's wait (Retry-After, quota, throttle) ends the job with the platform's own time;
+the saved cursor makes the retry continue where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from sqlalchemy import exists, select
+
+import postqueue
+from adapters import REGISTRY, get_adapter_class
+from adapters.errors import AdapterError, RetryLater
+from postqueue import ClaimedJob
+from publisher.core import Core
+from publisher.jobs import COLLECT_COMMENTS
+from publisher.models import Channel, CommentSource, Publication, PublicationStatus
+from publisher.runtime import build_adapter, channel_credentials
+from publisher.services import channels as channel_service
+from publisher.services.inbox_collect import store_page
+from publisher.worker.outcome import METRIC_OFFSETS, next_metrics_time
+from publisher.worker.reconcile import platform_wait
+from publisher.worker.results import DONE, JobResult, RetryAt
+
+log = logging.getLogger(__name__)
+#: Bounds of one job, so one busy channel never holds a call slot for long: the rest is left
+#: due and the next sweep continues it (from the saved cursor).
+MAX_SOURCES_PER_JOB = 50
+MAX_PAGES_PER_JOB = 40
+#: New sources made per sweep (a fresh installation with a year of posts catches up in steps).
+NEW_SOURCES_PER_SWEEP = 500
+#: An error that is neither a wait nor a refusal to go on: look again in an hour.
+ERROR_WAIT = timedelta(hours=1)
+
+
+def comment_platforms() -> list[str]:
+    """The platforms whose adapter declares ``reads_comments`` (their library may be absent)."""
+    out = []
+    for name in REGISTRY:
+        try:
+            if get_adapter_class(name).caps.reads_comments:
+                out.append(name)
+        except Exception:  # noqa: BLE001 - an adapter whose optional library is missing
+            continue
+    return out
+
+
+def sweep_comments(core: Core) -> int:
+    """Make sources for newly published posts, then enqueue one job per channel with due
+    sources; idempotent across workers (dedupe key, unique source per publication)."""
+    now = core.now()
+    platforms = comment_platforms()
+    if not platforms:
+        return 0
+    with core.sessions.begin() as s:
+        fresh = s.execute(
+            select(Publication.id, Publication.channel_id, Publication.published_at)
+            .join(Channel, Channel.id == Publication.channel_id)
+            .where(Publication.status == PublicationStatus.PUBLISHED,
+                   Publication.external_id.is_not(None), Channel.platform.in_(platforms),
+                   ~exists().where(CommentSource.publication_id == Publication.id))
+            .order_by(Publication.id).limit(NEW_SOURCES_PER_SWEEP)).all()
+        for pub_id, channel_id, published_at in fresh:
+            # The schedule's first step (10 minutes after publishing), or now for older posts.
+            first = _aware(published_at or now) + METRIC_OFFSETS[0]
+            s.add(CommentSource(channel_id=channel_id, publication_id=pub_id,
+                                next_collect_at=max(first, now), stage=0))
+    with core.sessions.begin() as s:
+        channel_ids = s.execute(select(CommentSource.channel_id)
+                                .where(CommentSource.next_collect_at <= now).distinct()
+                                ).scalars().all()
+        n = 0
+        for cid in channel_ids:
+            if postqueue.enqueue(s, COLLECT_COMMENTS, {"channel_id": cid}, run_at=now,
+                                 dedupe_key=f"comments:{cid}", now=now) is not None:
+                n += 1
+    return n
+
+
+def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
+    channel_id = int(job.payload["channel_id"])
+    now = core.now()
+    with core.sessions() as s:
+        channel = s.get(Channel, channel_id)
+        if channel is None:
+            return DONE
+        if channel.paused_until is not None and _aware(channel.paused_until) > now:
+            return RetryAt(_aware(channel.paused_until), "paused by the platform")
+        sources = s.execute(
+            select(CommentSource.id, Publication.external_id)
+            .join(Publication, Publication.id == CommentSource.publication_id)
+            .where(CommentSource.channel_id == channel_id,
+                   CommentSource.next_collect_at <= now)
+            .order_by(CommentSource.next_collect_at).limit(MAX_SOURCES_PER_JOB)).all()
+        if not sources:
+            return DONE
+        state = dict(channel.state or {})
+        platform = channel.platform
+        try:
+            adapter = build_adapter(core, platform, channel_credentials(core, channel),
+                                    state=state, save_credentials=partial(
+                                        channel_service.save_credentials, core, channel_id))
+        except AdapterError:
+            return DONE
+    caps = type(adapter).caps
+    pages = 0
+    try:
+        for source_id, external_id in sources:
+            while pages < MAX_PAGES_PER_JOB:
+                with core.sessions() as s:
+                    cursor = s.get_one(CommentSource, source_id).cursor
+                try:
+                    page = adapter.list_comments(str(external_id), cursor)
+                except RetryLater:
+                    raise
+                except AdapterError as exc:
+                    log.warning("comments of source %s failed: %s", source_id, exc.message_en)
+                    with core.sessions.begin() as s:
+                        src = s.get_one(CommentSource, source_id)
+                        pub = s.get_one(Publication, src.publication_id)
+                        src.last_error = f"[{exc.code}] {exc.message_en}"[:1000]
+                        # Not before an hour, and the schedule still ends (a Story has no
+                        # comments to list: its source must not be retried for ever).
+                        step, src.stage = next_metrics_time(
+                            _aware(pub.published_at or now), now + ERROR_WAIT)
+                        src.next_collect_at = step
+                    break
+                pages += 1
+                with core.sessions.begin() as s:
+                    src = s.get_one(CommentSource, source_id)
+                    pub = s.get_one(Publication, src.publication_id)
+                    if store_page(s, src, pub, platform, page, now=core.now(),
+                                  newest_first=caps.comments_newest_first):
+                        src.next_collect_at, src.stage = next_metrics_time(
+                            _aware(pub.published_at or now), now)
+                        break
+    except RetryLater as exc:
+        _save_state(core, channel_id, state)
+        if not exc.retry_after:
+            return RetryAt(now + timedelta(seconds=300), exc.message_en)
+        return RetryAt(now + timedelta(seconds=platform_wait(core, channel_id, exc)),
+                       exc.message_en)
+    _save_state(core, channel_id, state)
+    return DONE
+
+
+def _save_state(core: Core, channel_id: int, state: dict) -> None:  # type: ignore[type-arg]
+    """Quota counters spent by the reads (YouTube) are the channel's, like publishing's."""
+    with core.sessions.begin() as s:
+        channel = s.get(Channel, channel_id)
+        if channel is not None:
+            channel.state = state
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

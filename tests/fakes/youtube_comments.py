@@ -1,0 +1,127 @@
+"""The YouTube fake's comment resources (platform-apis-2.md §1.5): ``commentThreads.list``
+(``videoId``, ``order=time`` newest first, ``maxResults`` 1..100, ``pageToken``, a thread
+carrying at most ``inline_replies`` of its replies) and ``comments.list`` (``parentId``).
+Tests add, edit and delete comments; an author may lack ``authorChannelId`` and the display
+name; quota and rate limits come from ``fake.fail("commentThreads", "quota" | "too_many")``.
+
+A page token is the position after a thread's sequence number, so new comments arriving
+between two page reads do not repeat a page (YouTube's tokens are opaque).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from tests.fakes._wsgi_fake import Recorded, json_response
+
+
+class YouTubeComments:
+    """Mixed into ``FakeYouTube``."""
+
+    threads: dict[str, dict[str, Any]]
+    inline_replies: int = 2
+    _seq: int = 0
+
+    def _next_seq(self) -> int:
+        self._seq = getattr(self, "_seq", 0) + 1
+        return self._seq
+
+    def add_thread(self, video_id: str, text: str, *, author: str | None = "Warga Uji",
+                   channel: str | None = "UCwarga01",
+                   published: str = "2026-10-01T05:00:00Z") -> str:
+        seq = self._next_seq()
+        tid = f"Ugz{seq:06d}"
+        self.threads[tid] = {"video": video_id, "seq": seq, "replies": [],
+                             "top": _comment(tid, video_id, text, author, channel, published)}
+        return tid
+
+    def add_reply(self, thread_id: str, text: str, *, author: str | None = "Warga Lain",
+                  published: str = "2026-10-01T06:00:00Z") -> str:
+        thread = self.threads[thread_id]
+        rid = f"{thread_id}.r{self._next_seq():04d}"
+        reply = _comment(rid, thread["video"], text, author, "UCwarga02", published)
+        reply["snippet"]["parentId"] = thread_id
+        thread["replies"].append(reply)
+        return rid
+
+    def edit_comment(self, comment_id: str, text: str,
+                     updated: str = "2026-10-02T01:00:00Z") -> None:
+        for thread in self.threads.values():
+            for c in [thread["top"], *thread["replies"]]:
+                if c["id"] == comment_id:
+                    c["snippet"].update(textOriginal=text, textDisplay=text, updatedAt=updated)
+
+    def delete_thread(self, thread_id: str) -> None:
+        del self.threads[thread_id]
+
+    def comment_route(self, path: str, rec: Recorded) -> Response | None:
+        if path == "/youtube/v3/commentThreads":
+            return self._threads(rec)
+        if path == "/youtube/v3/comments":
+            return self._replies(rec)
+        return None
+
+    def _threads(self, rec: Recorded) -> Response:
+        q = rec.query
+        if not q.get("videoId"):
+            return _bad("missingRequiredParameter", "No filter selected.")
+        limit = int(q.get("maxResults", 20))
+        if not 1 <= limit <= 100:
+            return _bad("invalidParameter", "maxResults out of range")
+        items = sorted((t for t in self.threads.values() if t["video"] == q["videoId"]),
+                       key=lambda t: t["seq"], reverse=True)
+        if q.get("pageToken"):
+            after = int(base64.b64decode(q["pageToken"]).decode())
+            items = [t for t in items if t["seq"] < after]
+        page = items[:limit]
+        body: dict[str, Any] = {
+            "kind": "youtube#commentThreadListResponse",
+            "pageInfo": {"totalResults": len(page), "resultsPerPage": limit},
+            "items": [{"kind": "youtube#commentThread", "id": t["top"]["id"],
+                       "snippet": {"videoId": t["video"], "topLevelComment": t["top"],
+                                   "totalReplyCount": len(t["replies"]), "canReply": True,
+                                   "isPublic": True},
+                       **({"replies": {"comments": t["replies"][:self.inline_replies]}}
+                          if t["replies"] and "replies" in q.get("part", "") else {})}
+                      for t in page]}
+        if len(items) > limit:
+            body["nextPageToken"] = _token(page[-1]["seq"])
+        return json_response(body)
+
+    def _replies(self, rec: Recorded) -> Response:
+        q = rec.query
+        thread = self.threads.get(q.get("parentId", ""))
+        if thread is None:
+            return json_response({"error": {"code": 404, "message": "Not found", "errors": [
+                {"domain": "youtube.comment", "reason": "parentCommentNotFound"}]}}, 404)
+        limit = int(q.get("maxResults", 20))
+        start = int(q.get("pageToken") or 0)
+        replies = thread["replies"][start:start + limit]
+        body: dict[str, Any] = {"kind": "youtube#commentListResponse", "items": replies}
+        if start + limit < len(thread["replies"]):
+            body["nextPageToken"] = str(start + limit)
+        return json_response(body)
+
+
+def _comment(cid: str, video: str, text: str, author: str | None, channel: str | None,
+             published: str) -> dict[str, Any]:
+    snippet: dict[str, Any] = {"videoId": video, "textDisplay": text, "textOriginal": text,
+                               "likeCount": 0, "publishedAt": published, "updatedAt": published}
+    if author is not None:
+        snippet["authorDisplayName"] = author
+    if channel is not None:
+        snippet["authorChannelId"] = {"value": channel}
+        snippet["authorChannelUrl"] = f"http://www.youtube.com/@{channel.lower()}"
+    return {"kind": "youtube#comment", "id": cid, "snippet": snippet}
+
+
+def _bad(reason: str, message: str) -> Response:
+    return json_response({"error": {"code": 400, "message": message, "errors": [
+        {"domain": "youtube.parameter", "reason": reason, "message": message}]}}, 400)
+
+
+def _token(seq: int) -> str:
+    return base64.b64encode(str(seq).encode()).decode()

@@ -1,0 +1,1 @@
+"""Suara Warga: the citizens' inbox (issue 19)."""

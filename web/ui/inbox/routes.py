@@ -1,0 +1,130 @@
+"""``/suara-warga``: citizens' comments on the unit's posts and those forwarded to it, newest
+first and filtered, one bounded page at a time; one comment's thread with its post; and the
+three actions (category, forward, status), each a service call in the request's transaction.
+
+Another unit's comment is a 404 on every route (``inbox.get_comment``), never a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from adapters import REGISTRY
+from publisher.models import CommentCategory, CommentStatus, Role, Unit
+from publisher.services import inbox
+from publisher.services.errors import NotFound
+from publisher.services.inbox_search import InboxFilter, search, thread
+from web.app import db, get_core
+from web.ui.helpers import call, int_arg, me, role_required
+
+bp = Blueprint("inbox", __name__)
+
+STATUS_LABELS: dict[str, Any] = {
+    CommentStatus.NEW: _l("New"), CommentStatus.FORWARDED: _l("Forwarded"),
+    CommentStatus.RESPONDED: _l("Responded"), CommentStatus.DONE: _l("Done"),
+    CommentStatus.NO_ACTION: _l("No follow-up needed"),
+}
+CATEGORY_LABELS: dict[str, Any] = {
+    CommentCategory.COMPLAINT: _l("Complaint"), CommentCategory.QUESTION: _l("Question"),
+    CommentCategory.APPRECIATION: _l("Appreciation"), CommentCategory.SUGGESTION: _l("Suggestion"),
+    CommentCategory.SPAM: _l("Spam"), CommentCategory.OTHER: _l("Other"),
+}
+MAX_UNITS = 500
+
+
+def _choice(name: str, allowed: object) -> str | None:
+    value = request.args.get(name, "")
+    return value if value and value in allowed else None  # type: ignore[operator]
+
+
+def _units() -> list[tuple[int, str]]:
+    return [(i, n) for i, n in db().execute(select(Unit.id, Unit.name).order_by(Unit.name)
+                                            .limit(MAX_UNITS)).all()]
+
+
+@bp.route("/suara-warga")
+@login_required
+def index() -> str:
+    f = InboxFilter(platform=_choice("platform", REGISTRY),
+                    publication_id=int_arg("post"),
+                    status=_choice("status", STATUS_LABELS),
+                    category=_choice("kategori", [*CATEGORY_LABELS, "none"]),
+                    unit_id=int_arg("unit"),
+                    text=(request.args.get("q") or "").strip()[:200] or None)
+    page = search(db(), me(), f, page=int_arg("halaman", 1) or 1)
+    words = inbox.keywords(db())
+    suggestions = {c.id: inbox.suggest(c.text, words) for c, _p, _ch in page.rows
+                   if c.category is None}
+    return render_template("inbox/index.html", page=page, f=f, suggestions=suggestions,
+                           statuses=STATUS_LABELS, categories=CATEGORY_LABELS,
+                           platforms=sorted(REGISTRY), units=_units(), now=get_core().now())
+
+
+@bp.route("/suara-warga/<int:comment_id>")
+@login_required
+def detail(comment_id: int) -> str:
+    try:
+        t = thread(db(), me(), comment_id)
+    except NotFound:
+        abort(404)
+    words = inbox.keywords(db())
+    units = dict(_units())
+    return render_template("inbox/detail.html", t=t, units=units,
+                           suggestion=inbox.suggest(t.comment.text, words),
+                           statuses=STATUS_LABELS, categories=CATEGORY_LABELS,
+                           next_statuses=sorted(inbox.TRANSITIONS.get(t.comment.status, ())),
+                           can_forward=t.comment.status in inbox.FORWARDABLE,
+                           now=get_core().now())
+
+
+def _back(comment_id: int) -> Response:
+    return redirect(url_for("inbox.detail", comment_id=comment_id))
+
+
+@bp.route("/suara-warga/<int:comment_id>/kategori", methods=["POST"])
+@login_required
+def categorise(comment_id: int) -> Response:
+    call(inbox.set_category, db(), me(), comment_id, request.form.get("category") or None,
+         now=get_core().now(), ok=_("The category has been saved."))
+    return _back(comment_id)
+
+
+@bp.route("/suara-warga/<int:comment_id>/teruskan", methods=["POST"])
+@login_required
+def forward(comment_id: int) -> Response:
+    raw = request.form.get("unit_id", "")
+    unit_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+    # The sender still sees it afterwards (its own post, or forwarded to it before).
+    call(inbox.forward, db(), me(), comment_id, unit_id, request.form.get("note"),
+         now=get_core().now(), ok=_("The comment has been forwarded."))
+    return _back(comment_id)
+
+
+@bp.route("/suara-warga/<int:comment_id>/status", methods=["POST"])
+@login_required
+def status(comment_id: int) -> Response:
+    call(inbox.set_status, db(), me(), comment_id, request.form.get("status", ""),
+         now=get_core().now(), note=request.form.get("note"),
+         ok=_("The status has been changed."))
+    return _back(comment_id)
+
+
+@bp.route("/suara-warga/kata-kunci", methods=["GET", "POST"])
+@login_required
+@role_required(Role.ADMIN)
+def keywords() -> Response | str:
+    if request.method == "POST":
+        category = request.form.get("category", "")
+        words = (request.form.get("keywords") or "").replace(",", "\n").splitlines()
+        call(inbox.set_keywords, db(), me(), category, words,
+             ok=_("The keywords have been saved."))
+        return redirect(url_for("inbox.keywords"))
+    return render_template("inbox/keywords.html", words=inbox.keywords(db()),
+                           categories=CATEGORY_LABELS)
