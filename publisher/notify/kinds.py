@@ -47,6 +47,16 @@ ADMIN_ACTIONS = ("system.worker_stopped", "channel.token_expiring", "channel.quo
 #: itself: it is not in ``KIND_OF``).
 UNDELIVERABLE = "notify.undeliverable"
 
+
+
+def kinds_for(user: User) -> tuple[str, ...]:
+    """The kinds ``user`` can ever hear of, in the form's order: the installation's health
+    (``ADMIN_ONLY``) only for administrators, so nobody is offered a choice that never sends."""
+    if user.role == Role.ADMIN:
+        return KINDS
+    return tuple(k for k in KINDS if k not in ADMIN_ONLY)
+
+
 POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
 COMMENT_ACTIONS = ("comment.forward",)
 PUBLICATION_ACTIONS = ("publication.published", "publication.failed",

@@ -59,6 +59,19 @@ def test_the_section_saves_and_shows_the_choice(core, client, browser):
     assert saved(core, user) == ({}, (None, None))
 
 
+@pytest.mark.parametrize("role, offered", [(Role.OPERATOR, False), (Role.APPROVER, False),
+                                           (Role.ADMIN, True)])
+def test_the_installations_health_is_offered_to_administrators_only(client, browser, role,
+                                                                    offered):
+    """Worker stopped, token expiring and quota exhausted reach administrators only
+    (``kinds.concerns``): the form offers them to nobody else."""
+    browser(role=role)
+    page = client.get("/profil").get_data(as_text=True)
+    assert 'name="kind-failed"' in page
+    for kind in ("worker_stopped", "token_expiring", "quota_exhausted"):
+        assert (f'name="kind-{kind}"' in page) is offered, kind
+
+
 @pytest.mark.parametrize("field, value, message", [
     ("quiet-start", "25.00", "Tulis jam seperti 22.00."),
     ("quiet-end", "pagi", "Tulis jam seperti 22.00."),

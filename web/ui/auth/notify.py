@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from publisher.notify import prefs, telegram_link
 from publisher.notify.errors import DeliveryError
-from publisher.notify.kinds import KINDS, URGENT
+from publisher.notify.kinds import URGENT, kinds_for
 from publisher.services.errors import ServiceError
 from web.app import db, get_core
 from web.ui.auth.forms import LocaleForm, PasswordForm
@@ -54,7 +54,7 @@ def notify_context(form: dict[str, str] | None = None,
                "weekly-report": "1" if saved.weekly_report else ""}
     if form is not None:
         values |= form
-    return {"notify_kinds": [(k, KIND_LABELS[k], k in URGENT) for k in KINDS],
+    return {"notify_kinds": [(k, KIND_LABELS[k], k in URGENT) for k in kinds_for(me())],
             "notify_channels": [(c, CHANNEL_LABELS[c])
                                 for c in prefs.offered(get_core(), linked)],
             "notify_values": values, "notify_errors": errors or {},
