@@ -3,7 +3,9 @@ its status, triage (a category by hand, a keyword suggestion that names its keyw
 forwarding to the unit that must answer, with a history row for every step.
 
 A unit sees the comments on its own posts and those forwarded to it (now or earlier); any
-other comment is *not found* (404), exactly like another unit's post.
+other comment is *not found* (404), exactly like another unit's post. Only the unit that holds
+a comment now (and admins) may change it: a unit that forwarded it, or whose post it is, reads
+its history but can no longer close, re-route or recategorise what another unit must answer.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from publisher.models import (
     User,
 )
 from publisher.services import audit
-from publisher.services.errors import Invalid, NotFound, Text
+from publisher.services.errors import Forbidden, Invalid, NotFound, Text
 
 S = CommentStatus
 #: The one transition table (a test walks all of it). "diteruskan" is reached only by
@@ -63,6 +65,20 @@ def get_comment(session: Session, user: User, comment_id: int) -> CitizenComment
     if row is None:
         raise NotFound(f"Komentar #{comment_id} tidak ditemukan.",
                        f"Comment #{comment_id} was not found.")
+    return row
+
+
+def comment_to_act_on(session: Session, user: User, comment_id: int) -> CitizenComment:
+    """The comment, for a change: 404 when ``user`` may not see it, 403 when another unit
+    holds it now."""
+    row = get_comment(session, user, comment_id)
+    if user.role != Role.ADMIN and row.unit_id != user.unit_id:
+        holder = session.get(Unit, row.unit_id)
+        name = holder.name if holder else "?"
+        raise Forbidden(f"Komentar ini sekarang ditangani oleh {name}; hanya unit itu yang "
+                        "dapat mengubahnya.",
+                        f"{name} handles this comment now; only that unit can change it.",
+                        code="not_holder")
     return row
 
 
@@ -115,7 +131,7 @@ def set_keywords(session: Session, user: User, category: str, words: Sequence[st
 
 def set_category(session: Session, user: User, comment_id: int, category: str | None,
                  *, now: datetime) -> CitizenComment:
-    row = get_comment(session, user, comment_id)
+    row = comment_to_act_on(session, user, comment_id)
     value = category or None
     if value is not None and value not in {c.value for c in CommentCategory}:
         raise _bad("category", "Kategori tidak dikenal.", "Unknown category.")
@@ -131,7 +147,7 @@ def set_category(session: Session, user: User, comment_id: int, category: str | 
 # -- status and routing ---------------------------------------------------------------------
 def set_status(session: Session, user: User, comment_id: int, status: str, *,
                now: datetime, note: str | None = None) -> CitizenComment:
-    row = get_comment(session, user, comment_id)
+    row = comment_to_act_on(session, user, comment_id)
     if status not in TRANSITIONS.get(row.status, frozenset()):
         raise _bad("status", f"Status tidak dapat diubah dari '{row.status}' ke '{status}'.",
                    f"The status cannot change from '{row.status}' to '{status}'.")
@@ -149,7 +165,7 @@ def forward(session: Session, user: User, comment_id: int, to_unit_id: int, note
             *, now: datetime) -> CitizenComment:
     """Hand the comment to the unit that must answer it; the deadline keeps running (the
     citizen has waited since they wrote)."""
-    row = get_comment(session, user, comment_id)
+    row = comment_to_act_on(session, user, comment_id)
     unit = session.get(Unit, to_unit_id) if to_unit_id else None
     if unit is None:
         raise _bad("unit_id", "Pilih unit tujuan.", "Choose the receiving unit.")

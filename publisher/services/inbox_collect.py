@@ -74,9 +74,9 @@ def _new(session: Session, c: IncomingComment, pub: Publication, platform: str, 
     unit_id = pub.post.unit_id
     row = CitizenComment(
         channel_id=pub.channel_id, publication_id=pub.id, platform=platform,
-        external_id=c.id[:200], parent_external_id=(c.parent_id or None),
+        external_id=_storable(c.id)[:200], parent_external_id=_cut(c.parent_id, 200),
         author_name=_cut(c.author_name, 300), author_handle=_cut(c.author_handle, 300),
-        text=c.text[:MAX_TEXT], posted_at=posted, edited_at=c.updated_at,
+        text=_storable(c.text)[:MAX_TEXT], posted_at=posted, edited_at=c.updated_at,
         hidden=bool(c.hidden), origin_unit_id=unit_id, unit_id=unit_id,
         due_at=due_at(session, unit_id, zone, posted), collected_at=now, seen_at=now,
         updated_at=now)
@@ -85,14 +85,14 @@ def _new(session: Session, c: IncomingComment, pub: Publication, platform: str, 
 
 
 def _update(row: CitizenComment, c: IncomingComment, now: datetime) -> None:
-    text = c.text[:MAX_TEXT]
+    text = _storable(c.text)[:MAX_TEXT]
     if text != row.text:
         row.text = text
         row.edited_at = c.updated_at or now
         row.updated_at = now
-    if c.author_name and c.author_name != row.author_name:
+    if c.author_name and _cut(c.author_name, 300) != row.author_name:
         row.author_name = _cut(c.author_name, 300)
-    if c.author_handle and c.author_handle != row.author_handle:
+    if c.author_handle and _cut(c.author_handle, 300) != row.author_handle:
         row.author_handle = _cut(c.author_handle, 300)
     if c.hidden is not None and c.hidden != row.hidden:
         row.hidden = c.hidden
@@ -103,7 +103,13 @@ def _update(row: CitizenComment, c: IncomingComment, now: datetime) -> None:
 
 
 def _cut(value: str | None, limit: int) -> str | None:
-    return value[:limit] if value else None
+    return _storable(value)[:limit] if value else None
+
+
+def _storable(value: str) -> str:
+    """A citizen's text as every backend stores it: PostgreSQL refuses NUL in text, and no
+    driver encodes a lone surrogate; one such comment must not stop a channel's collection."""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def _aware(at: datetime) -> datetime:

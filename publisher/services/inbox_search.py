@@ -81,7 +81,11 @@ class Thread:
 
 
 def thread(session: Session, user: User, comment_id: int) -> Thread:
-    """The comment (404 if the user may not see it) with its conversation on the platform."""
+    """The comment (404 if the user may not see it) with its conversation on the platform.
+
+    A unit that may see a comment sees its conversation too (the comment it answers and the
+    replies under it, all public under the office's post), so that it answers in context;
+    the rest of the post's comments stay with the units concerned."""
     c = get_comment(session, user, comment_id)
     pub = session.get(Publication, c.publication_id)
     assert pub is not None

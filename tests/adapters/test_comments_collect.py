@@ -95,6 +95,26 @@ def test_facebook_collection_is_incremental_and_survives_throttle_and_restart(  
     assert all(by_id[i].deleted_at is None for i in ids if i != ids[3])
 
 
+def test_a_comment_with_nul_or_a_lone_surrogate_is_stored_and_the_rest_still_collected(  # type: ignore[no-untyped-def]
+        fb_core, clock, people, graph_fake):
+    """PostgreSQL refuses NUL in text and no driver encodes a lone surrogate: one such
+    comment (or author name) is stored without them, and the comments after it still come."""
+    core, (op, ap) = fb_core, people
+    fb = e2e.fb_channel(core, op, graph_fake)
+    approved_post(core, op, ap, [fb], body="Pendaftaran bansos dibuka.")
+    run_once(core)
+    with core.sessions() as s:
+        pub = s.execute(select(Publication)).scalar_one()
+    odd = graph_fake.add_comment(pub.external_id, "Bansos\x00 belum \ud800cair",
+                                 author=("wx", "Warga\x00 X"))
+    after = graph_fake.add_comment(pub.external_id, "Sama, belum cair")
+    clock.advance(minutes=11)
+    run_once(core)
+    by_id = {r.external_id: r for r in rows(core)}
+    assert set(by_id) == {odd, after}
+    assert by_id[odd].text == "Bansos belum ?cair" and by_id[odd].author_name == "Warga X"
+
+
 @pytest.fixture
 def yt_core(core_with, yt):  # type: ignore[no-untyped-def]
     return core_with(WARTA_YOUTUBE_API_URL=yt.url, WARTA_YOUTUBE_TOKEN_URL=f"{yt.url}/token",

@@ -70,6 +70,18 @@ def test_units_see_only_their_posts_and_what_was_forwarded_to_them(core, make_us
             assert inbox.get_comment(s, s.get(User, who.id), ca).unit_id == c_unit.id
         assert [e.to_unit_id for e in thread(s, s.get(User, c.id), ca).events
                 if e.kind == "forward"] == [units["b"].id, c_unit.id]
+    # Only the unit holding it now changes it: A (the post's) and B (who handed it on) read.
+    for who in (a, b):
+        for change in (lambda s, u: inbox.set_status(s, u, ca, S.DONE, now=now),
+                       lambda s, u: inbox.set_category(s, u, ca, "aduan", now=now),
+                       lambda s, u: inbox.forward(s, u, ca, units["a"].id, "balik", now=now)):
+            with core.sessions.begin() as s, pytest.raises(Forbidden) as refused:
+                change(s, s.get(User, who.id))
+            assert "Dinas PU" in refused.value.message
+    with core.sessions.begin() as s:
+        inbox.set_status(s, s.get(User, c.id), ca, S.RESPONDED, now=now)
+    with core.sessions() as s:
+        assert inbox.get_comment(s, s.get(User, a.id), ca).status == S.RESPONDED
 
 
 def test_the_transition_table_is_the_only_way(core, make_user, units) -> None:  # type: ignore[no-untyped-def]
