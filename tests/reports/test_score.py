@@ -133,10 +133,11 @@ def test_page_admin_sees_ranking_trend_and_formula(client, login_as, sdata):  # 
     r = client.get("/laporan/skor")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "2026-W23" in html
+    assert "2026-W23" in html and "Skor keaktifan unit" in html  # Indonesian first
+    assert "Tepat waktu" in html and "Aduan ditanggapi tepat waktu" in html
     assert _units_in(html, "score-ranking") == ["Bappeda", "Dinas Sosial", "Dinas Kosong"]
     assert _units_in(html, "score-trend") == ["Bappeda", "Dinas Sosial", "Dinas Kosong"]
-    row = re.search(r'<tr data-unit="%d">.*?</tr>' % sdata["a"], html, re.S).group(0)
+    row = re.search(rf'<tr data-unit="{sdata["a"]}">.*?</tr>', html, re.S).group(0)
     assert '<td class="score">48</td>' in row  # 47.5 shown rounded
     assert 'id="score-formula"' in html and "<script" not in html.split("<main")[-1]
     assert client.get("/laporan/skor?minggu=2026-W22").status_code == 200
@@ -158,3 +159,27 @@ def test_page_rejects_bad_and_future_weeks(client, login_as, sdata):  # type: ig
         r = client.get(f"/laporan/skor?minggu={bad}")
         assert r.status_code == 400, bad
         assert "Traceback" not in r.get_data(as_text=True)
+
+
+def test_queries_do_not_grow_with_units(core, session, sdata):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    def count() -> int:
+        seen: list[str] = []
+
+        def hook(*args):  # type: ignore[no-untyped-def]
+            seen.append(args[2])
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", hook)
+        try:
+            sc.scores(session, [W23], core.now())
+        finally:
+            event.remove(engine, "before_cursor_execute", hook)
+        session.rollback()
+        return len(seen)
+
+    before = count()
+    with core.sessions.begin() as s:
+        for i in range(5):
+            org.create_unit(s, name=f"Unit {i}", slug=f"unit{i}")
+    assert count() == before
