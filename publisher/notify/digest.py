@@ -108,6 +108,11 @@ def enqueue(session: Session, user_id: int, due: datetime, now: datetime,
     postqueue.enqueue(session, NOTIFY_DIGEST, payload, run_at=due, dedupe_key=key, now=now)
 
 
+#: Notifications one digest message gathers at most: a job reads a bounded amount; a longer
+#: backlog goes out as further messages, one right after the other.
+MAX_ROWS = 200
+
+
 def _mine(user_id: int, channel: str):  # type: ignore[no-untyped-def]
     return (NotifyDelivery.user_id == user_id, NotifyDelivery.channel == channel)
 
@@ -131,7 +136,9 @@ def send_digest(core: Core, user_id: int,
         rows = list(s.execute(select(NotifyDelivery).where(
             *_mine(user_id, channel), NotifyDelivery.status == D.PENDING,
             NotifyDelivery.kind.not_in(_skipped(channel)), NotifyDelivery.not_before <= now)
-            .order_by(NotifyDelivery.id)).scalars())
+            .order_by(NotifyDelivery.id).limit(MAX_ROWS + 1)).scalars())
+        more = len(rows) > MAX_ROWS
+        rows = rows[:MAX_ROWS]
         if not rows:
             return None
         user = s.get(User, user_id)
@@ -165,6 +172,8 @@ def send_digest(core: Core, user_id: int,
         return None
     _finish(core, message_id, D.SENT)
     log.info("digest of %d notifications sent by %s to user %s", len(ids), channel, user_id)
+    if more:  # a backlog (a week away, a noisy day): the rest in the next message, at once
+        return RetryAt(core.now(), "more notifications wait: the next digest message")
     return None
 
 

@@ -157,6 +157,25 @@ def test_a_notification_taken_meanwhile_stops_the_digest_and_it_gathers_again(
         "Ringkasan harian: 1 notifikasi"]
 
 
+def test_a_backlog_goes_out_in_bounded_messages_one_after_the_other(
+        core, make_user, smtp_server, clock, monkeypatch):
+    """A digest reads at most ``MAX_ROWS`` notifications; the rest come in the next message,
+    which the job asks for at once, and none twice."""
+    monkeypatch.setattr(digest, "MAX_ROWS", 2)
+    op = make_user(Role.OPERATOR)
+    ap = _approver(core, make_user)
+    for body in ("Satu.", "Dua.", "Tiga."):
+        submitted_post(core, op, body)
+    drain(core)
+    clock.now = MORNING
+    again = send_digest(core, ap.id)
+    assert again is not None and again.when <= clock.now
+    assert send_digest(core, ap.id) is None
+    assert [m.message["Subject"] for m in smtp_server.messages] == [
+        "Ringkasan harian: 2 notifikasi", "Ringkasan harian: 1 notifikasi"]
+    assert [d.status for d in deliveries(core)] == [DeliveryStatus.SENT] * 3
+
+
 def test_the_digest_hour_is_a_strict_field_and_round_trips(core, make_user):
     ap = make_user(Role.APPROVER)
     with pytest.raises(Invalid) as refused:
