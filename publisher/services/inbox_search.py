@@ -43,8 +43,9 @@ class InboxPage:
 
 def search(session: Session, user: User, f: InboxFilter, page: int = 1,
            per_page: int = PER_PAGE) -> InboxPage:
-    """Newest first (by the platform's time, then id; overdue: oldest deadline first), ``per_page`` + 1 rows read to know
-    whether another page follows; never more than ``MAX_PAGE`` pages deep."""
+    """Newest first (by the platform's time, then id; overdue: oldest deadline first),
+    ``per_page`` + 1 rows read to know whether another page follows; never more than
+    ``MAX_PAGE`` pages deep."""
     page = min(max(1, page), MAX_PAGE)
     per_page = min(max(1, per_page), 100)
     q = (select(CitizenComment, Post, Channel)
