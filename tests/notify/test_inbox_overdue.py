@@ -152,3 +152,30 @@ def test_a_deadline_across_a_weekend_and_independence_day(core, make_user, clock
         assert sweep(core) == [], instant
     clock.now = datetime(2026, 8, 19, 0, 1, tzinfo=WIB).astimezone(UTC)
     assert sweep(core) == [cid]
+
+
+def test_the_units_webhook_receives_it_once_and_another_units_does_not(
+        core, make_user, clock, units):  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.notify.test_webhook import add_hook
+    from tests.notify.webhook_receiver import Receiver
+
+    mine, theirs = Receiver().start(), Receiver().start()
+    try:
+        admin = make_user(Role.ADMIN, None)
+        add_hook(core, admin, mine.url, kinds=("comment_overdue",), unit=units["a"].id)
+        add_hook(core, admin, theirs.url, kinds=("comment_overdue",), unit=units["b"].id)
+        a = make_user(Role.OPERATOR, "a")
+        cid = comment(core, published(core, a), "Lampu jalan mati")
+        _due(core, cid, clock.now - timedelta(minutes=1))
+        assert sweep(core) == [cid]
+        assert sweep(core) == []
+        drain(core)
+        drain(core)
+        [hit] = mine.hits
+        assert json.loads(hit.body)["kind"] == "comment_overdue"
+        assert theirs.hits == []
+    finally:
+        mine.stop()
+        theirs.stop()
