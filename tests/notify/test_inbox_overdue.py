@@ -179,3 +179,16 @@ def test_the_units_webhook_receives_it_once_and_another_units_does_not(
     finally:
         mine.stop()
         theirs.stop()
+
+
+def test_each_worker_sweeps_for_overdue_comments(core):  # type: ignore[no-untyped-def]
+    from publisher.notify.inbox_overdue import SWEEP_MINUTES
+    from publisher.worker import Worker
+
+    w = Worker(core)
+    w.start()
+    try:
+        job = w._scheduler.get_job("inbox-overdue")
+        assert job is not None and job.trigger.interval == timedelta(minutes=SWEEP_MINUTES)
+    finally:
+        w.stop()
