@@ -62,6 +62,8 @@ class CitizenComment(Base):
         Index("ix_citizen_comment_unit_posted", "unit_id", "posted_at"),
         Index("ix_citizen_comment_publication", "publication_id", "posted_at"),
         Index("ix_citizen_comment_posted", "posted_at"),
+        # Past their deadline: the dashboard, the inbox's filter and the worker's sweep.
+        Index("ix_citizen_comment_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -155,6 +155,13 @@ def _say(t: NullTranslations, kind: str, event: AuditEvent, post: Post | None,
                 [_("A citizen's comment was forwarded to your unit"),
                  str(data.get("note") or "")],
                 _("Open the comment"), f"/suara-warga/{event.object_id}")
+    if kind == "comment_overdue":
+        due = _when(_instant(data.get("due_at")), zone, locale)
+        return (_("A citizen's comment is past its deadline"),
+                [_("A citizen's comment to your unit is still unanswered: its deadline was "
+                   "%(time)s") % {"time": due},
+                 str(data.get("text") or "")],
+                _("Open the comment"), f"/suara-warga/{event.object_id}")
     titles = {
         "failed": _("Publication failed"),
         "unconfirmed": _("Publication unconfirmed: check the account before publishing "

@@ -20,6 +20,9 @@ KIND_OF: dict[str, str] = {
     "channel.needs_reauth": "needs_reauth",
     # A citizen's comment handed to a unit (``services/inbox.forward``): that unit hears of it.
     "comment.forward": "comment_forwarded",
+    # A comment still open when its working-day deadline passed (``notify/inbox_overdue.py``
+    # sweeps them, once per comment): the unit that must answer it hears of it.
+    "comment.overdue": "comment_overdue",
     # Admins only (``publisher/notify/admin.py`` records them):
     "system.worker_stopped": "worker_stopped",
     "channel.token_expiring": "token_expiring",
@@ -58,7 +61,7 @@ def kinds_for(user: User) -> tuple[str, ...]:
 
 
 POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
-COMMENT_ACTIONS = ("comment.forward",)
+COMMENT_ACTIONS = ("comment.forward", "comment.overdue")
 PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
                        "publication.unconfirmed", "publication.missed")
 

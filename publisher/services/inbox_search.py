@@ -4,6 +4,7 @@ page at a time; and one comment's thread (its parent, its replies, its post, its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from publisher.models import Channel, CitizenComment, CommentEvent, Post, Publication, User
 from publisher.services.inbox import get_comment, history, visible
+from publisher.services.inbox_overdue import overdue_clause
 from publisher.services.post_search import LIKE_ESCAPE, contains_pattern
 
 PER_PAGE = 50
@@ -27,6 +29,9 @@ class InboxFilter:
     #: "none": not categorised yet.
     unit_id: int | None = None
     text: str | None = None
+    #: Only the open comments whose deadline passed before this instant (``?overdue=1``:
+    #: the request's now), oldest deadline first.
+    overdue_at: datetime | None = None
 
 
 @dataclass
@@ -38,8 +43,9 @@ class InboxPage:
 
 def search(session: Session, user: User, f: InboxFilter, page: int = 1,
            per_page: int = PER_PAGE) -> InboxPage:
-    """Newest first (by the platform's time, then id), ``per_page`` + 1 rows read to know
-    whether another page follows; never more than ``MAX_PAGE`` pages deep."""
+    """Newest first (by the platform's time, then id; overdue: oldest deadline first),
+    ``per_page`` + 1 rows read to know whether another page follows; never more than
+    ``MAX_PAGE`` pages deep."""
     page = min(max(1, page), MAX_PAGE)
     per_page = min(max(1, per_page), 100)
     q = (select(CitizenComment, Post, Channel)
@@ -62,8 +68,11 @@ def search(session: Session, user: User, f: InboxFilter, page: int = 1,
     if f.text:
         q = q.where(CitizenComment.text.ilike(contains_pattern(f.text[:200]),
                                               escape=LIKE_ESCAPE))
-    q = (q.order_by(CitizenComment.posted_at.desc(), CitizenComment.id.desc())
-         .offset((page - 1) * per_page).limit(per_page + 1))
+    if f.overdue_at is not None:
+        q = overdue_clause(q, f.overdue_at).order_by(CitizenComment.due_at, CitizenComment.id)
+    else:
+        q = q.order_by(CitizenComment.posted_at.desc(), CitizenComment.id.desc())
+    q = (q.offset((page - 1) * per_page).limit(per_page + 1))
     rows = [(c, p, ch) for c, p, ch in session.execute(q).all()]
     return InboxPage(rows[:per_page], page, len(rows) > per_page)
 

@@ -40,7 +40,7 @@ from publisher.jobs import (
     PUBLISH_UPLOAD,
     RENEW_TOKEN,
 )
-from publisher.notify import telegram_link, weekly
+from publisher.notify import inbox_overdue, telegram_link, weekly
 from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.comments import handle_collect_comments, sweep_comments
@@ -202,6 +202,11 @@ class Worker:
         sched.add_job(self._safe(lambda: check_tokens(self.core)), "interval", hours=24,
                       id="token-expiry", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC) + timedelta(minutes=1))
+        # Citizens' comments that passed their deadline: one event each (notify/inbox_overdue).
+        sched.add_job(self._safe(lambda: inbox_overdue.sweep(self.core)), "interval",
+                      minutes=inbox_overdue.SWEEP_MINUTES, id="inbox-overdue",
+                      max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(seconds=45))
         # Long-lived tokens (Threads: 60 days) renewed ahead on channels nobody uses.
         sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
                       hours=12, id="token-renewal", max_instances=1, coalesce=True,

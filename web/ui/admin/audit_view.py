@@ -97,6 +97,7 @@ ACTIONS: dict[str, Any] = {
     "comment.category": _l("Citizen comment categorised"),
     "comment.status": _l("Citizen comment status changed"),
     "comment.forward": _l("Citizen comment forwarded to another unit"),
+    "comment.overdue": _l("Citizen comment past its deadline"),
     "inbox.keywords": _l("Inbox triage keywords changed"),
 }
 

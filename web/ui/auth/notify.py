@@ -33,6 +33,7 @@ KIND_LABELS = {
     "missed": _l("Publication missed"),
     "needs_reauth": _l("A channel needs reconnecting"),
     "comment_forwarded": _l("A citizen's comment was forwarded to your unit"),
+    "comment_overdue": _l("A citizen's comment is past its deadline"),
     "worker_stopped": _l("No worker is running (admins)"),
     "token_expiring": _l("A channel's access expires within 7 days (admins)"),
     "quota_exhausted": _l("A platform's limit holds a channel (admins)"),

@@ -26,6 +26,8 @@ from publisher.models import (
 from publisher.reports import engagement
 from publisher.reports.report import parse_request
 from publisher.services.access import scope, scope_by_post
+from publisher.services.inbox_overdue import Overdue
+from publisher.services.inbox_overdue import overdue as inbox_overdue
 from web.ui.figures_cache import FiguresCache
 
 T = TypeVar("T")
@@ -107,6 +109,13 @@ def needing_action(session: Session, user: User, limit: int = 50) -> list[Public
         .where(Publication.status.in_(ATTENTION_STATES))
         .order_by(Publication.updated_at.desc(), Publication.id.desc()).limit(limit)).scalars())
     return _in_order(session, ids)
+
+
+def comments_overdue(session: Session, user: User, now: datetime,
+                     tomorrow: datetime) -> Overdue:
+    """Citizens' comments past their deadline that the user's unit sees (the inbox's own
+    rule), oldest deadline first, at most ``LIST_LIMIT``; and how many fall due today."""
+    return inbox_overdue(session, user, now, tomorrow, LIST_LIMIT)
 
 
 def engagement_this_month(session: Session, user: User, now: datetime, default_zone: str,

@@ -25,6 +25,7 @@ def index() -> str:
         week_items=queries.scheduled(s, user, tomorrow, week_end),
         waiting=queries.waiting_for_me(s, user, core.settings.allow_self_approval),
         attention=queries.needing_action(s, user),
+        overdue=queries.comments_overdue(s, user, now, tomorrow),
         totals=queries.engagement_this_month(s, user, now, core.settings.timezone,
                                              current_app.extensions["warta.figures"]),
         health=queries.health(s, user), workers=workers.statuses(s, now))

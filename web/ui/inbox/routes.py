@@ -57,7 +57,9 @@ def index() -> str:
                     status=_choice("status", STATUS_LABELS),
                     category=_choice("kategori", [*CATEGORY_LABELS, "none"]),
                     unit_id=int_arg("unit"),
-                    text=(request.args.get("q") or "").strip()[:200] or None)
+                    text=(request.args.get("q") or "").strip()[:200] or None,
+                    overdue_at=get_core().now() if request.args.get("overdue") == "1"
+                    else None)
     page = search(db(), me(), f, page=int_arg("halaman", 1) or 1)
     words = inbox.keywords(db())
     suggestions = {c.id: inbox.suggest(c.text, words) for c, _p, _ch in page.rows
