@@ -11,6 +11,7 @@ database unique constraint useless for the region's.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -78,8 +79,10 @@ def manageable(session: Session, model: Model, user: User) -> list:  # type: ign
                                            model.name, model.id).limit(MAX_LISTED)).scalars())
 
 
-def get_usable(session: Session, model: Model, user: User, object_id: int):  # type: ignore[no-untyped-def]
-    obj = session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+def get_usable(session: Session, model: Model, user: User, object_id: int) -> Any:
+    """One to use in a composer: the region's, or the user's unit's (any, for an admin)."""
+    obj: Any = \
+        session.get(model, object_id) if 0 < object_id <= MAX_ID else None
     if obj is None or not (obj.unit_id is None or user.role == Role.ADMIN
                            or obj.unit_id == user.unit_id):
         what = ("Templat", "Template") if model is PostTemplate else ("Set tagar", "Hashtag set")
@@ -88,7 +91,7 @@ def get_usable(session: Session, model: Model, user: User, object_id: int):  # t
     return obj
 
 
-def _get_managed(session: Session, model: Model, user: User, object_id: int):  # type: ignore[no-untyped-def]
+def _get_managed(session: Session, model: Model, user: User, object_id: int) -> Any:
     obj = get_usable(session, model, user, object_id)
     if obj.unit_id is None and user.role != Role.ADMIN:
         raise Forbidden("Hanya admin yang dapat mengubah milik seluruh wilayah.",
@@ -178,7 +181,7 @@ def update_template(core: Core, session: Session, actor: User, template_id: int,
     t.updated_at = core.now()
     audit.record(session, "template.update", "post_template", t.id, actor=actor,
                  unit_id=t.unit_id, data={"before": before, "after": _template_snapshot(t)})
-    return t  # type: ignore[no-any-return]
+    return t
 
 
 def delete_template(core: Core, session: Session, actor: User, template_id: int) -> None:
@@ -235,7 +238,7 @@ def update_set(core: Core, session: Session, actor: User, set_id: int, *, name: 
     h.updated_at = core.now()
     audit.record(session, "hashtag_set.update", "hashtag_set", h.id, actor=actor,
                  unit_id=h.unit_id, data={"before": before, "after": _set_snapshot(h)})
-    return h  # type: ignore[no-any-return]
+    return h
 
 
 def delete_set(core: Core, session: Session, actor: User, set_id: int) -> None:
