@@ -39,13 +39,15 @@ from publisher.models.org import ApiToken, LoginThrottle, Unit, User
 from publisher.models.policy import PolicyAck, PolicyRule
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
+from publisher.models.template import HashtagSet, PostTemplate
 
 __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
            "AuditEvent", "Base", "Campaign", "CampaignUnit", "Channel", "ChannelStatus",
            "CitizenComment", "CommentCategory", "CommentEvent", "CommentKeyword",
-           "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus",
+           "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus", "HashtagSet",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",
+           "PostTemplate",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
            "ReportRecipient", "Role", "TelegramPoll", "Unit", "User", "WorkerHeartbeat"]

@@ -54,6 +54,7 @@ from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.services import org, policy_rules
 from publisher.services import posts as post_svc
+from publisher.services import templates as template_svc
 from publisher.services.posts import PostInput
 from tests.conftest import TEST_NOW
 
@@ -107,6 +108,7 @@ def form_for(b: Ids) -> dict[str, Any]:
             "unit": str(b.unit), "units": [str(b.unit)], "channel": str(b.channels[0]),
             "comment": "ditolak oleh unit A", "when": when, "scheduled_at": when,
             "permalink": "https://example.test/a", "disabled": "1", "platform": "sandbox",
+            "template": str(b.templates[0]), "tagset": str(b.tagsets[0]),
             "name": "dari A", "cred_account": "a-ke-b", "cred_token": "t", "scope": "unit",
             "reason": "jeda dari A", "role": "operator", "active": "0", "action": "submit",
             "email": "baru@example.go.id", "password": "rahasia123", "slug": "baru"}
@@ -130,6 +132,8 @@ class Ids:
     recipients: list[int] = field(default_factory=list)
     rules: list[int] = field(default_factory=list)
     comments: list[int] = field(default_factory=list)
+    templates: list[int] = field(default_factory=list)
+    tagsets: list[int] = field(default_factory=list)
     png: bytes = b""
 
 
@@ -146,7 +150,8 @@ def _filler(rule: str, arg: str) -> str | None:
             "user_id": "users", "provider": "providers", "unit_id": "units",
             "token_id": "tokens", "webhook_id": "webhooks",
             "recipient_id": "recipients", "rule_id": "rules",
-            "comment_id": "comments"}.get(arg)
+            "comment_id": "comments", "template_id": "templates",
+            "set_id": "tagsets"}.get(arg)
 
 
 PROVIDERS = ["x", "google", "meta"]
@@ -212,7 +217,8 @@ def query_with(b: Ids) -> str:
     """B's ids in every filter name a page or the API reads."""
     return (f"unit={b.unit}&channel={b.channels[0]}&campaign={b.campaigns[0]}"
             f"&author={b.users[0]}&actor={b.users[0]}&platform=sandbox&view=week&table=publications"
-            f"&d={(TEST_NOW + timedelta(days=1)).date().isoformat()}")
+            f"&d={(TEST_NOW + timedelta(days=1)).date().isoformat()}"
+            f"&templat={b.templates[0]}")
 
 
 def variants(rule: str, b: Ids) -> list[str]:
@@ -358,6 +364,13 @@ def _seed_unit(core: Any, unit: Unit, admin: User, tag: str, *, b_figures: bool)
                                               kind="required_tag", severity="hard",
                                               value=f"#{tag}Tagar", reason=f"{tag} alasan",
                                               campaign_id=camp.id).id]
+        # the unit's post template (with its channel and campaign) and hashtag set
+        writer = s.get(User, op.id)
+        ids.templates = [template_svc.create_template(
+            core, s, writer, name=f"{tag} Templat", body=f"{tag} isi templat {{tanggal}}",
+            channel_ids=[ok.id], campaign_id=camp.id).id]
+        ids.tagsets = [template_svc.create_set(core, s, writer, name=f"{tag} Set",
+                                               tags=f"#{tag}Tagar #{tag}Kedua").id]
         ids.pubs = [pub.id, bad.id] + list(s.execute(
             select(Publication.id).where(Publication.post_id == scheduled)).scalars())
     return ids
@@ -415,7 +428,8 @@ def _links_of(b: Ids) -> str:
             rf"|/(?:media|laporan/media)/(?:{alt(b.media)})(?![\d])"
             rf"|/akun/(?:{alt(b.channels)})/|/laporan/kampanye/(?:{alt(b.campaigns)})(?![\d])"
             rf"|/penayangan/(?:{alt(b.pubs)})/"
-            rf"|/suara-warga/(?:{alt(b.comments)})(?![\d])")
+            rf"|/suara-warga/(?:{alt(b.comments)})(?![\d])"
+            rf"|/(?:templat|tagar)/(?:{alt(b.templates + b.tagsets)})(?![\d])")
 
 
 def fingerprint(core: Any, b: Ids) -> dict[str, list[tuple]]:
@@ -485,7 +499,10 @@ def test_every_route_is_walked_or_allow_listed(app):  # type: ignore[no-untyped-
                  "notifications.count", "reports.index", "reports.export_csv",
                  "reports.export_xlsx", "reports.printable", "api.reports_engagement",
                  "posts.upload", "api.upload_media", "public.report_csv", "inbox.index",
-                 "inbox.detail", "inbox.forward", "inbox.status", "inbox.categorise"):
+                 "inbox.detail", "inbox.forward", "inbox.status", "inbox.categorise",
+                 "posts.templates_index", "posts.template_edit", "posts.template_create",
+                 "posts.template_delete", "posts.tagset_edit", "posts.tagset_create",
+                 "posts.tagset_delete"):
         assert must in walked
 
 
@@ -557,7 +574,8 @@ def test_unit_a_sees_and_changes_nothing_of_unit_b(app, client, core, units, wor
     # The comparison with A's own ids is not hollow: A's objects open on these routes.
     assert {"posts.detail", "posts.media_file", "reports.post_detail", "reports.campaign",
             "reports.thumbnail", "api.get_post", "api.publication_attempts",
-            "api.publication_metrics", "channels.reconnect"} <= a_ok
+            "api.publication_metrics", "channels.reconnect", "posts.template_edit",
+            "posts.tagset_edit"} <= a_ok
 
 
 def test_the_admin_sees_every_marker_of_b(app, client, core, world, token_for):  # type: ignore[no-untyped-def]
@@ -582,7 +600,8 @@ def test_the_admin_sees_every_marker_of_b(app, client, core, world, token_for): 
     for part in ("calendar.index", "dashboard.index", "approvals.index", "notifications.index",
                  "reports.index", "reports.export_csv", "reports.export_xlsx", "posts.index",
                  "posts.detail", "channels.index", "api.list_posts", "api.get_post",
-                 "admin.audit", "reports.campaigns"):
+                 "admin.audit", "reports.campaigns", "posts.templates_index",
+                 "posts.template_edit", "posts.tagset_edit"):
         assert part in text_pages, (part, sorted(text_pages), seen)
     assert "figure" in seen and "reports.index" in seen["figure"]
     assert "B's" in seen and "posts.media_file" in seen["B's"]

@@ -48,6 +48,12 @@ ACTIONS: dict[str, Any] = {
     "policy.update": _l("Policy rule changed"),
     "policy.delete": _l("Policy rule deleted"),
     "policy.acknowledge": _l("Soft policy rule acknowledged at submit"),
+    "template.create": _l("Post template added"),
+    "template.update": _l("Post template changed"),
+    "template.delete": _l("Post template deleted"),
+    "hashtag_set.create": _l("Hashtag set added"),
+    "hashtag_set.update": _l("Hashtag set changed"),
+    "hashtag_set.delete": _l("Hashtag set deleted"),
     # social accounts
     "channel.create": _l("Social account connected"),
     "channel.reconnect": _l("Social account reconnected"),
@@ -107,6 +113,7 @@ OBJECTS: dict[str, Any] = {
     "campaign": _l("Campaign"), "region": _l("Whole region"), "webhook": _l("Webhook"),
     "policy_rule": _l("Policy rule"), "comment": _l("Citizen comment"),
     "comment_keywords": _l("Triage keywords"),
+    "post_template": _l("Post template"), "hashtag_set": _l("Hashtag set"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.

@@ -14,11 +14,13 @@ from publisher.models import Campaign, Channel, ChannelStatus, MediaAsset, Post,
 from publisher.services import media as media_service
 from publisher.services import policy_gate
 from publisher.services import posts as post_service
+from publisher.services import templates as T
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import NotFound, ServiceError
 from publisher.timeutil import zone_label
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, local_input, me
+from web.ui.posts import tools
 from web.ui.posts.forms import alt_texts, channel_info, channel_widgets, parse_composer
 from web.ui.posts.policy import acked_rules, grouped
 from web.ui.posts.routes import bp
@@ -95,18 +97,37 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
     units = (s.execute(select(Unit).order_by(Unit.name)).scalars().all()
              if me().is_admin and post is None else [])
     infos = [channel_info(c) for c in channels]
+    offered = tools.offered(me(), unit_id)
+    if request.method == "GET" and post is None and request.args.get("templat"):
+        tools.apply(me(), values, {c.id for c in channels}, {c.id for c in campaigns},
+                    action="template", template_arg=request.args.get("templat"))
     shown = (grouped(policy_gate.check_post(core, s, post), acked_rules(request.form))
              if post is not None and post.status in ("draft", "rejected") else [])
     return render_template(
         "posts/composer.html", post=post, values=values, fields=fields or {},
         channels=infos, campaigns=campaigns, units=units, unit=unit, zone=zone_label(zone),
-        problems=problems, shown=shown, widgets={i["id"]: channel_widgets(i) for i in infos}
+        problems=problems, shown=shown, widgets={i["id"]: channel_widgets(i) for i in infos},
+        placeholders=T.placeholders(values.get("body") or ""), **offered
     ), status
+
+
+def _use_tool(post: Post | None, unit_id: int | None, action: str) -> tuple[str, int]:
+    """A content tool's round-trip: the form as sent, with the tool applied; not saved."""
+    values = _values_from_form(unit_id)
+    channels = {c.id for c in _channels(unit_id)}
+    campaigns = set(db().execute(select(Campaign.id).where(
+        or_(Campaign.unit_id.is_(None), Campaign.unit_id == unit_id))).scalars())
+    tools.apply(me(), values, channels, campaigns, action=action,
+                template_arg=request.form.get("template"))
+    return _render(post, unit_id, values)
 
 
 def _save(post: Post | None) -> tuple[str, int] | Response:
     s, core, user = db(), get_core(), me()
     unit_id = _unit_id(post)
+    action = request.form.get("action")
+    if action in tools.TOOL_ACTIONS:
+        return _use_tool(post, unit_id, action)
     channels = {c.id: c for c in _channels(unit_id)}
     zone = s.get(Unit, unit_id).timezone if unit_id and s.get(Unit, unit_id) else \
         core.settings.timezone
