@@ -49,4 +49,5 @@ __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES",
            "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
-           "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User", "WorkerHeartbeat"]
+           "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User",
+           "WorkerHeartbeat"]

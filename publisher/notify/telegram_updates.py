@@ -69,9 +69,11 @@ def take(s: Session, core: Core, update_: dict[str, Any]) -> list[Call] | None:
     update_id = int(update_["update_id"])
     now = core.now()
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: psycopg reports -1 for an ORM-executed INSERT … ON CONFLICT.
     claimed = s.execute(insert(TelegramUpdate).values(update_id=update_id, received_at=now)
-                        .on_conflict_do_nothing(index_elements=["update_id"]))
-    if not isinstance(claimed, CursorResult) or claimed.rowcount != 1:
+                        .on_conflict_do_nothing(index_elements=["update_id"])
+                        .returning(TelegramUpdate.update_id)).scalar_one_or_none()
+    if claimed is None:
         return None
     return handle_update(core, s, update_, now)
 
