@@ -104,11 +104,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_SMTP_CA_FILE": ("", "PEM file of the certificate authority that signed the SMTP "
                                "server's certificate (empty: the system's trusted ones)"),
     # Notifications by Telegram direct message: the office's bot (may be the one that posts to
-    # channels). Empty: Telegram is not offered. Updates are read by polling getUpdates.
+    # channels). Empty: Telegram is not offered. Updates are read by polling getUpdates, or
+    # come by webhook to WARTA_PUBLIC_URL/telegram/pembaruan (WARTA_NOTIFY_TELEGRAM_UPDATES).
     "WARTA_NOTIFY_TELEGRAM_BOT_TOKEN": ("", "bot token for notification direct messages "
                                             "(empty: no Telegram notifications)"),
     "WARTA_NOTIFY_TELEGRAM_API_URL": ("https://api.telegram.org", "Bot API base URL for "
                                       "notifications (a local server in tests)"),
+    "WARTA_NOTIFY_TELEGRAM_UPDATES": ("poll", "how the bot's updates arrive: poll (the worker "
+                                      "calls getUpdates) or webhook (Telegram posts them to "
+                                      "WARTA_PUBLIC_URL/telegram/pembaruan; https only)"),
 }
 
 #: (id variable, secret variable, secret required?) of each platform app.
@@ -264,6 +268,20 @@ def _telegram_token(full: Mapping[str, str], public_url: str) -> str:
     return token
 
 
+def _telegram_updates(full: Mapping[str, str], public_url: str) -> str:
+    """``poll`` or ``webhook``; Telegram only delivers webhooks to an https URL."""
+    mode = full["WARTA_NOTIFY_TELEGRAM_UPDATES"].strip().lower() or "poll"
+    if mode not in ("poll", "webhook"):
+        raise SettingsError(f"WARTA_NOTIFY_TELEGRAM_UPDATES={mode!r} must be poll or webhook.")
+    if mode == "webhook" and not full["WARTA_NOTIFY_TELEGRAM_BOT_TOKEN"].strip():
+        raise SettingsError("WARTA_NOTIFY_TELEGRAM_UPDATES=webhook needs "
+                            "WARTA_NOTIFY_TELEGRAM_BOT_TOKEN (the bot whose updates come).")
+    if mode == "webhook" and not public_url.startswith("https://"):
+        raise SettingsError("WARTA_NOTIFY_TELEGRAM_UPDATES=webhook needs WARTA_PUBLIC_URL with "
+                            f"https:// (Telegram posts only to https; it is {public_url!r}).")
+    return mode
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -306,6 +324,8 @@ class Settings:
     #: the bot for notification direct messages (empty: Telegram is off).
     notify_telegram_token: str = field(default="", repr=False)
     notify_telegram_api_url: str = "https://api.telegram.org"
+    #: "poll" (the worker calls getUpdates) or "webhook" (POST /telegram/pembaruan).
+    notify_telegram_updates: str = "poll"
     #: "text" or "json" (WARTA_LOG_FORMAT).
     log_format: str = "text"
     #: /readyz wants a worker heartbeat this recent; None: workers are not checked.
@@ -441,6 +461,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         smtp=_smtp(full, public_url),
         notify_telegram_token=_telegram_token(full, public_url),
         notify_telegram_api_url=full["WARTA_NOTIFY_TELEGRAM_API_URL"].strip().rstrip("/"),
+        notify_telegram_updates=_telegram_updates(full, public_url),
         log_format=log_format,
         ready_worker_within=ready_within if ready_within.total_seconds() > 0 else None,
         media_url=media_url,

@@ -159,6 +159,10 @@ def create_app(settings: Settings | None = None, *, core: Core | None = None) ->
 
     app.register_blueprint(media_bp)
     from web.ops import bp as ops_bp
+    from web.telegram_hook import bp as telegram_hook_bp
+
+    csrf.exempt(telegram_hook_bp)
+    app.register_blueprint(telegram_hook_bp)
 
     app.register_blueprint(ops_bp)
 

@@ -101,7 +101,9 @@ def install(app: Flask, *, upload_limit: int, https: bool, trusted_proxies: int)
         # The pages' JSON (the calendar's drag) and Flask-WTF's forms, which read a JSON body
         # as their form data, expect an object: a list or a number was a 500. (The API's
         # bodies are checked by ``parse_body``, after its token.)
-        if request.blueprint == "api" or not request.is_json or not request.content_length:
+        # (Nor the Telegram webhook's: its secret header is checked before the body is read.)
+        if request.blueprint in ("api", "telegram_hook") or not request.is_json \
+                or not request.content_length:
             return None
         if not isinstance(request.get_json(silent=True), dict):
             from web.errors import json_error

@@ -34,6 +34,7 @@ from publisher.models.notify import (
     NotifyWebhook,
     ReportRecipient,
     TelegramPoll,
+    TelegramUpdate,
 )
 from publisher.models.org import ApiToken, LoginThrottle, Unit, User
 from publisher.models.policy import PolicyAck, PolicyRule
@@ -50,4 +51,5 @@ __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",
            "PostTemplate",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
-           "ReportRecipient", "Role", "TelegramPoll", "Unit", "User", "WorkerHeartbeat"]
+           "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User",
+           "WorkerHeartbeat"]

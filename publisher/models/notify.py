@@ -97,6 +97,19 @@ class TelegramPoll(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TelegramUpdate(Base):
+    """An update of the notification bot already taken (its ``update_id``), by the poller or
+    the webhook: the claim is inserted in the transaction that acts on the update, so a
+    re-sent update (Telegram retries a slow or failed webhook answer; two web processes may
+    each get one) is acted on once. Rows older than a few days are pruned (Telegram keeps
+    updates for 24 hours)."""
+
+    __tablename__ = "notify_telegram_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class NotifyDelivery(Base):
     """One message to one person about one audit event by one channel.
 

@@ -2,9 +2,8 @@
 
 The profile page makes a one-time token (only its SHA-256 is stored, for 15 minutes) and shows
 ``https://t.me/<bot>?start=<token>``; Telegram opens the chat with the bot, and the person's
-"Start" arrives as ``/start <token>`` in ``getUpdates``. The worker polls (no public URL
-needed); the offset lives in the database and advances with a conditional update, so when two
-workers read the same updates only one of them acts on them.
+"Start" arrives as ``/start <token>`` in an update, polled by the worker or posted to the
+webhook (``telegram_updates.py``, which calls ``handle_update`` here once per update).
 """
 
 from __future__ import annotations
@@ -15,15 +14,12 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
-from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, TelegramPoll, User
+from publisher.models import NotifyChannel, NotifyPreference, NotifyProfile, User
 from publisher.notify import telegram_approve
-from publisher.notify.errors import DeliveryError
 from publisher.notify.i18n import translations
 from publisher.notify.telegram import TelegramBot
 from publisher.notify.telegram_approve import Call
@@ -96,39 +92,6 @@ def unlink_chat(session: Session, user: User, now: datetime) -> None:
         profile.updated_at = now
     session.execute(delete(NotifyPreference).where(
         NotifyPreference.user_id == user.id, NotifyPreference.channel == NotifyChannel.TELEGRAM))
-
-
-def poll(core: Core) -> int:
-    """Read and act on the bot's new updates once; returns how many this run took."""
-    b = bot(core)
-    if b is None:
-        return 0
-    with core.sessions.begin() as s:
-        insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        s.execute(insert(TelegramPoll).values(id=1, update_offset=0, updated_at=core.now())
-                  .on_conflict_do_nothing(index_elements=["id"]))
-    with core.sessions() as s:
-        offset = s.execute(select(TelegramPoll.update_offset).where(TelegramPoll.id == 1)
-                           ).scalar_one()
-    updates = b.updates(offset)
-    if not updates:
-        return 0
-    now = core.now()
-    calls: list[Call] = []
-    with core.sessions.begin() as s:
-        moved = s.execute(update(TelegramPoll).where(
-            TelegramPoll.id == 1, TelegramPoll.update_offset == offset).values(
-                update_offset=max(int(u["update_id"]) for u in updates) + 1, updated_at=now))
-        if not isinstance(moved, CursorResult) or moved.rowcount != 1:
-            return 0  # another worker took these updates
-        for u in updates:
-            calls += handle_update(core, s, u, now)
-    for method, body in calls:  # after the commit: what the updates did is recorded
-        try:
-            b.call(method, body)
-        except DeliveryError as exc:
-            log.warning("telegram %s after an update failed: %s", method, exc.message_en)
-    return len(updates)
 
 
 def handle_update(core: Core, s: Session, update_: dict[str, Any],

@@ -40,7 +40,7 @@ from publisher.jobs import (
     PUBLISH_UPLOAD,
     RENEW_TOKEN,
 )
-from publisher.notify import inbox_overdue, telegram_link, weekly
+from publisher.notify import inbox_overdue, telegram_updates, weekly
 from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.comments import handle_collect_comments, sweep_comments
@@ -111,8 +111,8 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
     sweep_comments(core)
     sweep_token_renewals(core)
     weekly.sweep(core)
-    if core.settings.notify_telegram_token:
-        telegram_link.poll(core)
+    if core.settings.notify_telegram_token and core.settings.notify_telegram_updates == "poll":
+        telegram_updates.poll(core)
     ran = 0
     while ran < max_jobs:
         jobs = core.queue.claim(worker_id, lease_seconds=core.settings.lease_seconds, limit=1)
@@ -193,10 +193,21 @@ class Worker:
         sched.add_job(self._safe(self.renew_leases), "interval", seconds=max(1, lease / 3),
                       id="leases", max_instances=1, coalesce=True)
         if self.core.settings.notify_telegram_token:
-            # The notification bot's updates (a "/start" that links a chat): short polls of
-            # getUpdates, the offset in the database (``notify/telegram_link.py``).
-            sched.add_job(self._safe(lambda: telegram_link.poll(self.core)), "interval",
-                          seconds=3, id="telegram", max_instances=1, coalesce=True)
+            # The notification bot's updates (a "/start" that links a chat, a button pressed):
+            # Telegram's side is made to match the setting at start (setWebhook or
+            # deleteWebhook), then short polls of getUpdates with the offset in the database,
+            # or nothing to poll: they come to POST /telegram/pembaruan
+            # (``notify/telegram_updates.py``).
+            webhook = self.core.settings.notify_telegram_updates == "webhook"
+            ensure = self._safe(lambda: telegram_updates.ensure_mode(self.core))
+            if webhook:  # checked again every 10 minutes (a failed start, a changed URL)
+                sched.add_job(ensure, "interval", minutes=10, id="telegram-mode",
+                              max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
+            else:  # once: deleting every 10 minutes would fight another installation's hook
+                sched.add_job(ensure, "date", run_date=datetime.now(UTC), id="telegram-mode")
+                sched.add_job(self._safe(lambda: telegram_updates.poll(self.core)), "interval",
+                              seconds=3, id="telegram", max_instances=1, coalesce=True,
+                              next_run_time=datetime.now(UTC) + timedelta(seconds=3))
         # Channels whose token expires within 7 days: the admins hear of each once (a lock and
         # the audit log dedupe it across workers and ``warta check``).
         sched.add_job(self._safe(lambda: check_tokens(self.core)), "interval", hours=24,

@@ -15,12 +15,20 @@ blocked by the user"; ``fake.dms`` records what the bot sent to people (with any
 ``reply_markup``: inline buttons, force_reply). ``fake.presses(chat_id, message_id, data)``
 queues a callback query (an inline button pressed); ``answerCallbackQuery`` and
 ``editMessageReplyMarkup`` are recorded in ``fake.answers`` and ``fake.edits``.
+
+Webhooks: ``setWebhook`` / ``deleteWebhook`` / ``getWebhookInfo`` as documented (``fake.webhook``
+holds what was set, secret included; ``fake.webhook_calls`` the methods in order); while one is
+set, ``getUpdates`` answers 409 "Conflict: can't use getUpdates method while webhook is active".
+``fake.deliver(post)`` sends the queued updates to the webhook the way Telegram does: each
+as a JSON POST with the ``X-Telegram-Bot-Api-Secret-Token`` header, through
+``post(url, json, headers) -> status`` (a test client or ``requests``); an update answered
+other than 2xx stays queued (re-sent by the next ``deliver``) and sets ``last_error_message``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -66,6 +74,9 @@ class FakeTelegram(FakeServer):
         self.offsets: list[int] = []
         self.answers: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
+        self.webhook: dict[str, Any] = {}
+        self.webhook_calls: list[str] = []
+        self.webhook_error = ""
 
     def person(self, chat_id: int, name: str = "Siti") -> None:
         self.people[chat_id] = name
@@ -91,6 +102,24 @@ class FakeTelegram(FakeServer):
                     "message_id": message_id, "date": 1760000000,
                     "chat": {"id": chat_id, "type": "private"}}}})
             return self.next_update
+
+    def deliver(self, post: Callable[[str, dict[str, Any], dict[str, str]], int]) -> list[int]:
+        """Post each queued update to the webhook; 2xx confirms it (statuses returned)."""
+        with self.lock:
+            url, secret = self.webhook["url"], self.webhook.get("secret_token", "")
+            allowed = self.webhook.get("allowed_updates") or ["message", "callback_query"]
+            pending = [u for u in self.updates if any(k in u for k in allowed)]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        statuses = []
+        for u in pending:
+            status = post(url, dict(u), headers)
+            statuses.append(status)
+            with self.lock:
+                if 200 <= status < 300:
+                    self.updates = [x for x in self.updates if x is not u]
+                else:
+                    self.webhook_error = f"Wrong response from the webhook: {status}"
+        return statuses
 
     def block(self, chat_id: int) -> None:
         self.blocked.add(chat_id)
@@ -153,6 +182,11 @@ class FakeTelegram(FakeServer):
 
     def _direct(self, method: str, args: dict[str, Any]) -> Any:
         """getUpdates and sendMessage to a person (None: not a direct-message call)."""
+        if method in ("setWebhook", "deleteWebhook", "getWebhookInfo"):
+            return self._webhook_call(method, args)
+        if method == "getUpdates" and self.webhook:
+            return error(409, "Conflict: can't use getUpdates method while webhook is active; "
+                         "use deleteWebhook to delete the webhook first")
         if method == "getUpdates":
             offset = int(args.get("offset") or 0)
             with self.lock:
@@ -185,6 +219,37 @@ class FakeTelegram(FakeServer):
         return {"message_id": self.next_id, "date": 1760000000,
                 "chat": {"id": chat_id, "type": "private", "first_name": self.people[chat_id]},
                 "text": text}
+
+    def _webhook_call(self, method: str, args: dict[str, Any]) -> Any:
+        with self.lock:
+            self.webhook_calls.append(method)
+            if method == "setWebhook":
+                url = str(args.get("url") or "")
+                secret = str(args.get("secret_token") or "")
+                if not url.startswith("https://"):
+                    return error(400, "Bad Request: bad webhook: An HTTPS URL must be provided "
+                                 "for webhook")
+                if secret and (len(secret) > 256 or not all(
+                        c.isalnum() or c in "_-" for c in secret)):
+                    return error(400, "Bad Request: secret token contains unallowed characters")
+                self.webhook = {"url": url, "secret_token": secret,
+                                "allowed_updates": args.get("allowed_updates")}
+                self.webhook_error = ""
+                return True
+            if method == "deleteWebhook":
+                self.webhook = {}
+                if args.get("drop_pending_updates"):
+                    self.updates = []
+                return True
+            info: dict[str, Any] = {"url": self.webhook.get("url", ""),
+                                    "has_custom_certificate": False,
+                                    "pending_update_count": len(self.updates)}
+            if self.webhook.get("allowed_updates"):
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+            if self.webhook_error:
+                info["last_error_date"] = 1760000000
+                info["last_error_message"] = self.webhook_error
+            return info  # the secret is never returned
 
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
         chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))

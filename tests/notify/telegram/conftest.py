@@ -8,7 +8,7 @@ import re
 import pytest
 
 from publisher.models import NotifyProfile, Role
-from publisher.notify import telegram_link
+from publisher.notify import telegram_updates
 from tests.fakes import telegram as tg_fake
 
 CHAT = 777001
@@ -50,7 +50,7 @@ def linked(core, ft, make_user, browser, role=Role.APPROVER, chat=CHAT):  # type
     token = link_from_page(browser(user))
     ft.person(chat)
     ft.says(chat, f"/start {token}")
-    assert telegram_link.poll(core) == 1
+    assert telegram_updates.poll(core) == 1
     return user
 
 

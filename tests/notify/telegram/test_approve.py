@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from publisher.models import AuditEvent, Post, PostStatus, Role, User
-from publisher.notify import telegram_link
+from publisher.notify import telegram_updates
 from publisher.services import accounts
 from publisher.services import posts as post_svc
 from tests.notify.flows import drain, set_prefs, submitted_post
@@ -47,7 +47,7 @@ def test_setujui_approves_as_the_linked_approver(core, ft, make_user, browser):
     ap, _op, post_id, dm = request(core, ft, make_user, browser)
     assert [b["text"] for b in dm["reply_markup"]["inline_keyboard"][0]] == ["Setujui", "Tolak"]
     ft.presses(CHAT, dm["message_id"], button(dm, "Setujui"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert status(core, post_id) == PostStatus.APPROVED
     [event] = audit_of(core, "post.approve")
     assert event.actor_id == ap.id and event.data["via"] == "telegram"
@@ -55,19 +55,19 @@ def test_setujui_approves_as_the_linked_approver(core, ft, make_user, browser):
     assert ft.edits[-1]["reply_markup"] == {"inline_keyboard": []}  # buttons gone
     # pressed again (an old message): nothing more happens
     ft.presses(CHAT, dm["message_id"], button(dm, "Setujui"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert len(audit_of(core, "post.approve")) == 1
 
 
 def test_tolak_asks_for_the_reason_and_rejects_with_it(core, ft, make_user, browser):
     ap, _op, post_id, dm = request(core, ft, make_user, browser)
     ft.presses(CHAT, dm["message_id"], button(dm, "Tolak"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     ask = ft.dms[-1]
     assert ask["reply_markup"] == {"force_reply": True} and f"#{post_id}" in ask["text"]
     assert status(core, post_id) == PostStatus.SUBMITTED
     ft.says(CHAT, "Foto kurang jelas, ganti dengan yang resmi.")
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert status(core, post_id) == PostStatus.REJECTED
     [event] = audit_of(core, "post.reject")
     assert event.actor_id == ap.id and event.data == {
@@ -83,13 +83,13 @@ def test_a_stale_button_after_an_edit_says_open_it_in_warta(core, ft, make_user,
         if s.get(Post, post_id).status != PostStatus.SUBMITTED:
             post_svc.submit_post(core, s, s.get(User, op.id), post_id)
     ft.presses(CHAT, dm["message_id"], button(dm, "Setujui"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert status(core, post_id) == PostStatus.SUBMITTED
     assert "berubah" in ft.answers[-1]["text"] and f"/unggahan/{post_id}" in ft.answers[-1]["text"]
     assert audit_of(core, "post.approve") == []
     # and the reason typed after a stale "Tolak" rejects nothing either
     ft.presses(CHAT, dm["message_id"], button(dm, "Tolak"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert status(core, post_id) == PostStatus.SUBMITTED
 
 
@@ -99,7 +99,7 @@ def test_a_deactivated_users_chat_can_do_nothing(core, ft, make_user, browser):
     with core.sessions.begin() as s:
         accounts.update_user(s, s.get(User, admin.id), ap.id, active=False)
     ft.presses(CHAT, dm["message_id"], button(dm, "Setujui"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert status(core, post_id) == PostStatus.SUBMITTED
     assert "tidak tertaut" in ft.answers[-1]["text"]
 
@@ -112,8 +112,8 @@ def test_the_rules_of_the_approval_page_hold_in_telegram(core, ft, make_user, br
     token = link_from_page(browser(other))
     ft.person(CHAT + 1)
     ft.says(CHAT + 1, f"/start {token}")
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     ft.presses(CHAT + 1, 1, button(dm, "Setujui"))
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert status(core, post_id) == PostStatus.SUBMITTED
     assert ft.answers[-1]["show_alert"] is True

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from publisher.models import DeliveryStatus, NotifyPreference, Role, TelegramPoll
-from publisher.notify import telegram_link
+from publisher.notify import telegram_link, telegram_updates
 from tests.notify.flows import deliveries, drain, jobs, set_prefs, submitted_post
 from tests.notify.telegram.conftest import CHAT, link_from_page, linked, profile
 
@@ -19,7 +19,7 @@ def test_a_deep_link_links_the_chat_once(core, ft, make_user, browser):
     token = link_from_page(client)
     ft.person(CHAT, "Siti")
     first = ft.says(CHAT, f"/start {token}")
-    assert telegram_link.poll(core) == 1
+    assert telegram_updates.poll(core) == 1
     p = profile(core, user)
     assert p.telegram_chat_id == CHAT and p.telegram_link_hash is None
     [reply] = ft.dms_to(CHAT)
@@ -27,11 +27,11 @@ def test_a_deep_link_links_the_chat_once(core, ft, make_user, browser):
     with core.sessions() as s:
         assert s.get(TelegramPoll, 1).update_offset == first + 1
     # polling again reads from the stored offset: nothing is acted on twice
-    assert telegram_link.poll(core) == 0
+    assert telegram_updates.poll(core) == 0
     assert ft.offsets[-1] == first + 1 and len(ft.dms_to(CHAT)) == 1
     # the token worked once
     ft.says(CHAT, f"/start {token}")
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert "tidak berlaku" in ft.dms_to(CHAT)[-1]
     assert "Telegram Anda sudah tertaut" in client.get("/profil").get_data(as_text=True)
 
@@ -50,12 +50,12 @@ def test_two_workers_reading_the_same_updates_act_once(core, ft, make_user, brow
         got = real(self, offset, limit)
         if not seen:  # the other worker polls the same offset meanwhile, and acts first
             seen.append(offset)
-            assert telegram_link.poll(core) == 1
+            assert telegram_updates.poll(core) == 1
         return got
 
     telegram_link.TelegramBot.updates = twice  # type: ignore[method-assign]
     try:
-        assert telegram_link.poll(core) == 0
+        assert telegram_updates.poll(core) == 0
     finally:
         telegram_link.TelegramBot.updates = real  # type: ignore[method-assign]
     assert len(ft.dms_to(CHAT)) == 1 and profile(core, user).telegram_chat_id == CHAT
@@ -67,7 +67,7 @@ def test_an_expired_link_links_nothing(core, clock, ft, make_user, browser):
     clock.advance(minutes=16)
     ft.person(CHAT)
     ft.says(CHAT, f"/start {token}")
-    telegram_link.poll(core)
+    telegram_updates.poll(core)
     assert profile(core, user).telegram_chat_id is None
     assert "tidak berlaku" in ft.dms_to(CHAT)[0] and "not valid" in ft.dms_to(CHAT)[0]
 
