@@ -19,8 +19,9 @@ complete → found; processing → look again later, a throttle-like wait; not s
 status → look again within ``grace`` of the saved upload (Meta may lag behind a finish whose
 answer was lost), absent only after it), a story's ``media_id`` in the Page's stories (not there:
 look again within the grace, absent after it, unknown once 24 h have passed; no saved record:
-unknown, never a guess that could claim a story posted by hand). The transfer to rupload is reversible (nothing is public before finish): a
-transfer that fails midway is a ``RetryLater`` and the next attempt starts a new session.
+unknown, never a guess that could claim a story posted by hand). The transfer to rupload is
+reversible (nothing is public before finish): a transfer that fails midway is a
+``RetryLater`` and the next attempt starts a new session.
 A story lives 24 hours and Meta documents no Page story insights (platform-apis-2.md §4.3):
 it follows the short story schedule (+1 h, +23 h), whose numbers stay None where Meta gives
 none. Where Meta's status fields were not confirmed (platform-apis-2.md §4.3 UNCONFIRMED), the rule
