@@ -15,10 +15,13 @@ published=false``, reversible), then ``POST /{page}/photo_stories photo_id=…``
 
 Crash safety: before the irreversible call the video or photo id is saved in the channel
 state (``ctx.save_state``), so ``lookup`` asks about THIS upload: a reel's own status (publishing
-complete → found; processing → look again later, a throttle-like wait; processing done but
-publishing never started → absent: the finish never arrived), a story's ``media_id`` in the
-Page's stories. The transfer to rupload is reversible (nothing is public before finish): a
-transfer that fails midway is a ``RetryLater`` and the next attempt starts a new session.
+complete → found; processing → look again later, a throttle-like wait; not started, or no
+status → look again within ``grace`` of the saved upload (Meta may lag behind a finish whose
+answer was lost), absent only after it), a story's ``media_id`` in the Page's stories (not there:
+look again within the grace, absent after it, unknown once 24 h have passed; no saved record:
+unknown, never a guess that could claim a story posted by hand). The transfer to rupload is
+reversible (nothing is public before finish): a transfer that fails midway is a
+``RetryLater`` and the next attempt starts a new session.
 A story lives 24 hours and Meta documents no Page story insights (platform-apis-2.md §4.3):
 it follows the short story schedule (+1 h, +23 h), whose numbers stay None where Meta gives
 none. Where Meta's status fields were not confirmed (platform-apis-2.md §4.3 UNCONFIRMED), the rule
@@ -51,6 +54,11 @@ DEFAULT_UPLOAD_URL = "https://rupload.facebook.com/video-upload/v25.0"
 REELS_PER_DAY = 30
 KEEP_RECORDS = 50
 DAY = timedelta(hours=24)
+#: How long after a saved upload an "unfinished" reel status, an empty status or a story not
+#: (yet) in /stories still means "look again" rather than "absent": right after a finish whose
+#: answer was lost Meta's status can read ``not_started`` (platform-apis-2.md §4.3 UNCONFIRMED).
+#: Knob ``WARTA_FACEBOOK_LOOKUP_GRACE_SECONDS``.
+LOOKUP_GRACE = timedelta(minutes=45)
 
 
 class ReelsFlow:
@@ -60,13 +68,15 @@ class ReelsFlow:
                  *, upload_url: str, state: MutableMapping[str, Any],
                  save_state: Callable[[], None], now: Callable[[], datetime],
                  permalink_base: str, timeout: float, poll_seconds: float = 15.0,
-                 max_polls: int = 40, reels_per_day: int = REELS_PER_DAY) -> None:
+                 max_polls: int = 40, reels_per_day: int = REELS_PER_DAY,
+                 grace: timedelta = LOOKUP_GRACE) -> None:
         self.platform, self.graph, self.page_id, self.http = platform, graph, page_id, http
         self.upload_url = upload_url.rstrip("/")
         self.state, self.save_state, self.now = state, save_state, now
         self.permalink_base, self.timeout = permalink_base, timeout
         self.poll_seconds, self.max_polls, self.reels_per_day = (poll_seconds, max_polls,
                                                                  reels_per_day)
+        self.grace = grace
 
     # -- reels ------------------------------------------------------------------------------
     def publish_reel(self, post: OutgoingPost, description: str) -> Pending:
@@ -174,7 +184,12 @@ class ReelsFlow:
         """One photo or video as a Page story (synchronous: finish answers the post id)."""
         m = post.media[0]
         if m.kind == "image":
-            photo_id = photo_upload(m)
+            try:  # the unpublished photo is reversible: no id from it is a retry, not unknown
+                photo_id = photo_upload(m)
+            except OutcomeUnknown as exc:
+                raise RetryLater(self.platform, "Facebook tidak memberi ID foto Story; dicoba "
+                                 "lagi.", "Facebook gave no id for the story's photo; retrying.",
+                                 code="no_upload_id", detail=exc.detail) from None
             self._remember(post.key, {"kind": "story", "media_id": photo_id})
             result = self.graph.call("POST", f"{self.page_id}/photo_stories",
                                      data={"photo_id": photo_id}, after_create=True)
@@ -224,6 +239,7 @@ class ReelsFlow:
                                  "Facebook is still processing the reel; checking again "
                                  "automatically.", retry_after=self.poll_seconds,
                                  code="processing")
+            self._not_yet(record, "Reel")
             return None
         # No saved upload (state lost): the Page's reels since the attempt, by description.
         result = self.graph.call("GET", f"{self.page_id}/video_reels", params={
@@ -240,26 +256,56 @@ class ReelsFlow:
 
     def _lookup_story(self, post: OutgoingPost, since: datetime,
                       record: dict[str, Any]) -> Published | None:
-        """This upload's ``media_id`` among the Page's stories; without a saved upload, the
-        oldest story of the same kind since the attempt that no publication holds."""
+        """This upload's ``media_id`` among the Page's stories. Without a saved upload there is
+        nothing that tells our story from one staff posted by hand: a person checks."""
         want_media = str(record.get("media_id") or "")
-        want_kind = "video" if post.media and post.media[0].kind == "video" else "photo"
-        found = []
+        if not want_media:
+            raise OutcomeUnknown(self.platform,
+                                 "Warta tidak menyimpan ID unggahan Story ini, jadi tidak dapat "
+                                 "membedakannya dari Story lain di Halaman.",
+                                 "Warta kept no upload id for this story, so it cannot tell it "
+                                 "from other stories on the Page.", code="story_no_record")
         for s in self._stories():
             pid = str(s.get("post_id") or "")
-            if not pid or pid in post.taken_ids:
-                continue
-            when = _unix(s.get("creation_time"))
-            if want_media:
-                if str(s.get("media_id")) == want_media:
-                    return Published(pid, s.get("url"), when, metrics_schedule="story")
-                continue
-            if s.get("media_type") == want_kind and when is not None and when >= since:
-                found.append((when, pid, s))
-        if not found:
+            if pid and pid not in post.taken_ids and str(s.get("media_id")) == want_media:
+                return Published(pid, s.get("url"), _unix(s.get("creation_time")),
+                                 metrics_schedule="story")
+        at = self._record_at(record)
+        if at is None or self.now() - at >= DAY:  # a story lives 24 h: gone says nothing
+            raise OutcomeUnknown(self.platform,
+                                 "Story ini mungkin sudah kedaluwarsa (24 jam); Warta tidak dapat "
+                                 "memastikan apakah pernah terbit.",
+                                 "This story may have expired (24 hours); Warta cannot tell "
+                                 "whether it was ever published.", code="story_expired")
+        self._not_yet(record, "Story")
+        return None
+
+    def _record_at(self, record: dict[str, Any]) -> datetime | None:
+        try:
+            at = datetime.fromisoformat(str(record.get("at")))
+        except ValueError:
             return None
-        when, pid, s = min(found, key=lambda f: f[0])
-        return Published(pid, s.get("url"), when, metrics_schedule="story")
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+    def _not_yet(self, record: dict[str, Any], what: str) -> None:
+        """Within the grace after the saved upload, "not there" may be Meta lagging behind a
+        finish whose answer was lost: look again (never a second post). No readable ``at``:
+        a person checks."""
+        at = self._record_at(record)
+        if at is None:
+            raise OutcomeUnknown(self.platform,
+                                 f"Waktu unggahan {what} ini tidak tersimpan; periksa Halaman.",
+                                 f"This {what.lower()}'s upload time was not kept; check the "
+                                 "Page.", code="no_record_time")
+        left = self.grace.total_seconds() - (self.now() - at).total_seconds()
+        if left > 0:
+            raise RetryLater(self.platform,
+                             f"Facebook belum menunjukkan {what} ini; diperiksa lagi otomatis "
+                             "sebelum memutuskan.",
+                             f"Facebook does not show this {what.lower()} yet; checking again "
+                             "automatically before deciding.",
+                             retry_after=max(1.0, min(self.poll_seconds, left)),
+                             code="not_yet_visible")
 
     # -- the shared upload ------------------------------------------------------------------
     def _start(self, edge: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from adapters._comments import facebook_page
@@ -89,7 +89,8 @@ class FacebookAdapter(BaseAdapter):
             save_state=ctx.save_state, now=self._now, permalink_base=self.permalink_base,
             timeout=self.video_timeout, poll_seconds=float(s.get("reel_poll_seconds") or 15),
             max_polls=int(s.get("reel_max_polls") or 40),
-            reels_per_day=int(s.get("reels_per_day") or 30))
+            reels_per_day=int(s.get("reels_per_day") or 30),
+            grace=timedelta(seconds=float(s.get("lookup_grace_seconds") or 2700)))
 
     # -- validation -------------------------------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:

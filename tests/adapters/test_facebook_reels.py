@@ -19,11 +19,11 @@ REEL = {"fb_type": "reel"}
 STORY = {"fb_type": "story"}
 
 
-def make_adapter(fake, state=None, timeout: float = 5.0, **settings) -> FacebookAdapter:
+def make_adapter(fake, state=None, timeout: float = 5.0, now=NOW, **settings) -> FacebookAdapter:
     saved: list[dict] = []
     st = state if state is not None else {}
     ctx = AdapterContext(credentials={"page_id": fake.page_id, "access_token": fake.page_token},
-                         base_url=fake.url + "/v25.0", timeout=timeout, now=lambda: NOW,
+                         base_url=fake.url + "/v25.0", timeout=timeout, now=lambda: now,
                          settings={"upload_url": fake.url + "/video-upload/v25.0",
                                    "video_timeout": str(timeout), **settings},
                          state=st, save_state=lambda: saved.append(dict(st)))
@@ -197,7 +197,32 @@ def test_finish_never_received_is_absent(graph_fake, make_media):
     adapter = make_adapter(graph_fake)
     with pytest.raises(OutcomeUnknown):
         adapter.publish(post)
-    assert adapter.lookup(post, NOW) is None and graph_fake.published_reels() == []
+    with pytest.raises(RetryLater) as exc:  # within the grace "not started" may be Meta lagging
+        adapter.lookup(post, NOW)
+    assert exc.value.code == "not_yet_visible" and exc.value.retry_after
+    later = make_adapter(graph_fake, state=adapter.ctx.state, now=NOW + timedelta(minutes=46))
+    assert later.lookup(post, NOW) is None and graph_fake.published_reels() == []
+
+
+def test_status_lagging_after_a_lost_finish_is_looked_at_again(graph_fake, make_media):
+    """The finish arrived, its answer was lost, and the first reads still say ``not_started``
+    (or give no status at all): look again, never "absent" (that would send a second reel)."""
+    post = OutgoingPost("warta-9", "Reel", media=(make_media("video", size=(1080, 1920)),),
+                        options=REEL)
+    graph_fake.reel_lag_reads = 1
+    graph_fake.faults.add("drop", "POST", r"/\d+/video_reels#finish")
+    adapter = make_adapter(graph_fake)
+    with pytest.raises(OutcomeUnknown):
+        adapter.publish(post)
+    with pytest.raises(RetryLater) as exc:
+        adapter.lookup(post, NOW)
+    assert exc.value.code == "not_yet_visible"
+    assert graph_fake.objects[adapter.ctx.state["fb_uploads"]["warta-9"]["video_id"]][
+        "finished"], "Meta has it: 'absent' here would be a second reel"
+    graph_fake.reel_status = lambda obj: {}  # the status field missing: not "absent" either
+    with pytest.raises(RetryLater):
+        adapter.lookup(post, NOW)
+    assert len(graph_fake.published_reels()) == 1
 
 
 @pytest.mark.parametrize("kind", ["image", "video"])
@@ -216,7 +241,8 @@ def test_story_answer_lost_is_found_by_its_media_id(graph_fake, make_media, kind
     # another publication's story with the same kind is not ours
     other = OutgoingPost("warta-4", "x", media=post.media, options=STORY)
     assert make_adapter(graph_fake, state={"fb_uploads": {"warta-4": {
-        "kind": "story", "media_id": "999"}}}).lookup(other, NOW) is None
+        "kind": "story", "media_id": "999",
+        "at": (NOW - timedelta(hours=2)).isoformat()}}}).lookup(other, NOW) is None
 
 
 def test_story_never_received_is_absent(graph_fake, make_media):
@@ -225,7 +251,39 @@ def test_story_never_received_is_absent(graph_fake, make_media):
     adapter = make_adapter(graph_fake)
     with pytest.raises(OutcomeUnknown):
         adapter.publish(post)
-    assert adapter.lookup(post, NOW) is None and graph_fake.stories() == []
+    with pytest.raises(RetryLater) as exc:
+        adapter.lookup(post, NOW)
+    assert exc.value.code == "not_yet_visible"
+    later = make_adapter(graph_fake, state=adapter.ctx.state, now=NOW + timedelta(hours=1))
+    assert later.lookup(post, NOW) is None and graph_fake.stories() == []
+    # a day later a story would have expired either way: a person checks
+    gone = make_adapter(graph_fake, state=adapter.ctx.state, now=NOW + timedelta(hours=25))
+    with pytest.raises(OutcomeUnknown) as unk:
+        gone.lookup(post, NOW)
+    assert unk.value.code == "story_expired"
+
+
+def test_story_without_a_saved_upload_never_claims_a_page_story(graph_fake, make_media):
+    """No saved media id: a story staff posted by hand (same kind, after the attempt) is not
+    taken for ours; a person checks."""
+    img = make_media(size=(1080, 1920))
+    make_adapter(graph_fake).publish(OutgoingPost("by-hand", "x", media=(img,), options=STORY))
+    assert len(graph_fake.stories()) == 1
+    post = OutgoingPost("warta-3", "x", media=(img,), options=STORY)
+    with pytest.raises(OutcomeUnknown) as exc:
+        make_adapter(graph_fake, state={}).lookup(post, NOW - timedelta(minutes=5))
+    assert exc.value.code == "story_no_record"
+
+
+def test_photo_story_upload_without_an_id_is_a_retry(graph_fake, make_media, monkeypatch):
+    """The unpublished photo is reversible: no id from it is a retry, before any record."""
+    monkeypatch.setattr(graph_fake, "_post_photos", lambda node, rec: (200, {"success": True}))
+    adapter = make_adapter(graph_fake)
+    with pytest.raises(RetryLater) as exc:
+        adapter.publish(OutgoingPost("warta-3", "x", media=(make_media(size=(1080, 1920)),),
+                                     options=STORY))
+    assert not isinstance(exc.value, OutcomeUnknown) and exc.value.code == "no_upload_id"
+    assert not graph_fake.calls("POST", "/1000/photo_stories") and graph_fake.stories() == []
 
 
 def test_throttled_start_waits_for_the_usage_header(graph_fake, make_media):

@@ -211,6 +211,7 @@ def fake_env(graph_fake, fx, fy, ft, fig, ftk, threads_fake) -> dict[str, str]: 
             "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5", "WARTA_PUBLIC_URL": PUBLIC_URL,
             "WARTA_FACEBOOK_VIDEO_TIMEOUT": TIMEOUT, "WARTA_X_API_URL": fx.url,
             "WARTA_FACEBOOK_UPLOAD_URL": graph_fake.url + "/video-upload/v25.0",
+            "WARTA_FACEBOOK_LOOKUP_GRACE_SECONDS": "20",
             "WARTA_TELEGRAM_API_URL": ft.url, "WARTA_YOUTUBE_API_URL": fy.url,
             "WARTA_YOUTUBE_TOKEN_URL": f"{fy.url}/token",
             "WARTA_TIKTOK_API_URL": ftk.url, "WARTA_THREADS_API_URL": threads_fake.url + "/v1.0",
@@ -312,3 +313,19 @@ def test_worker_stopped_during_the_irreversible_call(fakes: Fakes, fake_env, tes
     pub = e2e.publication(f.core, pub_id)
     assert (pub.status, case.posts(f)) == (state, posts), (
         pub.error_en, (tmp_path / "worker2.log").read_text()[-3000:])
+
+
+def test_reel_finish_answer_lost_and_status_lagging_is_one_reel(fakes: Fakes, clock, core_with,  # type: ignore[no-untyped-def]
+                                                                fake_env) -> None:
+    """The finish's answer is lost and Meta's status still reads ``not_started`` for the first
+    reads after it (longer than the recheck): within the lookup grace that is "look again",
+    never "absent", so exactly one reel goes out."""
+    f = fakes
+    f.core = core_with(**{**fake_env, "WARTA_FACEBOOK_LOOKUP_GRACE_SECONDS": "1800"})
+    f.graph.clock = clock
+    f.graph.reel_lag_reads = 4
+    f.graph.faults.add("drop", "POST", r"/\d+/video_reels#finish")
+    pub_id = _fb_typed(f, [e2e.video(f.core, f.op, (1080, 1920), seconds=5)], "reel")
+    pub = e2e.run_until_settled(f.core, clock, pub_id, rounds=16, step_seconds=30)
+    assert (pub.status, _fb_reels(f)) == (e2e.S.PUBLISHED, 1), (pub.error_en, pub.error_code)
+    assert len(f.graph.calls("POST", r"/\d+/video_reels")) == 2, "one start, one finish"

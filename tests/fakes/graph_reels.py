@@ -44,6 +44,9 @@ class ReelsMixin:
 
     #: Status reads a finished reel stays ``processing`` before it is published.
     reel_processing_reads: int = 1
+    #: Status reads right after finish that still say ``upload_complete`` / ``not_started``
+    #: (Meta lagging behind a finish it received; platform-apis-2.md §4.3 UNCONFIRMED).
+    reel_lag_reads: int = 0
     objects: dict[str, dict[str, Any]]
     page_id: str
     url: str
@@ -134,7 +137,7 @@ class ReelsMixin:
         """The status object as Meta documents it; a finished reel moves on with each read."""
         if obj["finished"] and not obj["published"]:
             obj["reads"] += 1
-            if obj["reads"] > self.reel_processing_reads:
+            if obj["reads"] > self.reel_lag_reads + self.reel_processing_reads:
                 obj["published"] = True
         if obj["published"]:
             return {"video_status": "ready",
@@ -143,7 +146,7 @@ class ReelsMixin:
                     "processing_phase": {"status": "complete"},
                     "publishing_phase": {"status": "complete", "publish_status": "published",
                                          "publish_time": self._stamp()[1]}}
-        if obj["finished"]:
+        if obj["finished"] and obj["reads"] > self.reel_lag_reads:
             return {"video_status": "processing",
                     "uploading_phase": {"status": "complete",
                                         "bytes_transfered": obj["uploaded"]},
