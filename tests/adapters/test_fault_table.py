@@ -211,7 +211,7 @@ def fake_env(graph_fake, fx, fy, ft, fig, ftk, threads_fake) -> dict[str, str]: 
             "WARTA_INSTAGRAM_GRAPH_POLL_SECONDS": "5", "WARTA_PUBLIC_URL": PUBLIC_URL,
             "WARTA_FACEBOOK_VIDEO_TIMEOUT": TIMEOUT, "WARTA_X_API_URL": fx.url,
             "WARTA_FACEBOOK_UPLOAD_URL": graph_fake.url + "/video-upload/v25.0",
-            "WARTA_FACEBOOK_LOOKUP_GRACE_SECONDS": "20",
+            "WARTA_FACEBOOK_LOOKUP_GRACE_SECONDS": "5",
             "WARTA_TELEGRAM_API_URL": ft.url, "WARTA_YOUTUBE_API_URL": fy.url,
             "WARTA_YOUTUBE_TOKEN_URL": f"{fy.url}/token",
             "WARTA_TIKTOK_API_URL": ftk.url, "WARTA_THREADS_API_URL": threads_fake.url + "/v1.0",
