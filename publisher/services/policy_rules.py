@@ -18,7 +18,7 @@ from publisher.services import audit
 from publisher.services import policy as P
 from publisher.services.access import require_role
 from publisher.services.errors import Invalid, NotFound, Text
-from publisher.services.query_args import MAX_ID
+from publisher.services.query_args import MAX_ID, small_int
 
 MAX_RULES = 500
 _TAG = re.compile(r"^[#@][\w.]{1,99}$")
@@ -67,12 +67,12 @@ def _clean(session: Session, kind: str, severity: str, value: str, reason: str,
                 + (f"; not a domain: {', '.join(bad)}" if bad else "") + ".")
         value = ", ".join(domains)
     elif kind == P.DAILY_LIMIT:
-        if not (value.isdigit() and 1 <= int(value) <= 100):
+        if not 1 <= (small_int(value) or 0) <= 100:
             errors["value"] = Text("Tulis jumlah unggahan per akun per hari (1-100).",
                                    "Write the number of posts per channel per day (1-100).")
     elif kind == P.NEAR_DUPLICATE:
         value = value or str(P.DEFAULT_SIMILARITY)
-        if not (value.isdigit() and 50 <= int(value) <= 100):
+        if not 50 <= (small_int(value) or 0) <= 100:
             errors["value"] = Text("Tulis kemiripan dalam persen (50-100; 100 = sama persis).",
                                    "Write the similarity in percent (50-100; 100 = identical).")
     elif kind == P.ALT_TEXT:

@@ -281,9 +281,11 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False,
                                    current_media=[m.id for m in post.media])
     before, words_before = content_hash(post), text_hash(post)
+    alts_before = _alts(post)
     _apply(post, data, channels, media)
     session.flush()
-    if content_hash(post) == before:
+    if content_hash(post) == before and not _alt_breaks_a_rule(core, session, post,
+                                                               alts_before):
         return post
     if text_hash(post) != words_before:
         _record_version(core, session, post, actor)
@@ -295,6 +297,22 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     audit.record(session, "post.update", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"previous_status": previous})
     return post
+
+
+def _alts(post: Post) -> dict[int, str]:
+    return {link.media_id: link.alt_text or "" for link in post.media_links}
+
+
+def _alt_breaks_a_rule(core: Core, session: Session, post: Post,
+                       alts_before: dict[int, str]) -> bool:
+    """Alt text is not in the content hash (changing the hash would void every stored
+    approval and acknowledgement), so an alt-text edit of a submitted or approved post
+    re-checks the hard rules here: one it breaks makes it an edit like any other (back to
+    draft, the approval voided), so clearing an alt text is no way round "alt text required"."""
+    if post.status not in (PostStatus.SUBMITTED, PostStatus.APPROVED) \
+            or _alts(post) == alts_before:
+        return False
+    return any(v.hard for v in policy_gate.check_post(core, session, post))
 
 
 def _publications(session: Session, post_id: int) -> list[Publication]:
@@ -525,6 +543,13 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
     post.updated_at = core.now()
     kept = was_approved and may_approve(core, session, actor, post)
     if kept:
+        # the approval stands only if the new time obeys the hard rules (a daily limit on
+        # the new day): else refuse, with the post, its jobs and its time unchanged
+        try:
+            policy_gate.enforce_on_approve(core, session, post)
+        except Conflict:
+            post.scheduled_at = previous
+            raise
         post.approval_hash = content_hash(post)
         for pub in _publications(session, post.id):
             if pub.status == PublicationStatus.QUEUED:

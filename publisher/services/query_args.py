@@ -26,6 +26,15 @@ TIME_FORMS = "ISO 8601 date or date and time, e.g. 2026-12-01, 2026-12-01T09:00+
 MAX_ID = 2**31 - 1
 
 
+def small_int(raw: str | None) -> int | None:
+    """A form's or a list's number (an id, a count) when it is plain ASCII digits short enough
+    to be one, else ``None``: ``str.isdigit`` takes '²', on which ``int`` raises, and ``int``
+    refuses more than 4,300 digits, so checking ``isdigit`` alone was a 500."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 12:
+        return int(raw)
+    return None
+
+
 def int_arg(args: Mapping[str, str], name: str, *, minimum: int = -MAX_ID,
             maximum: int = MAX_ID) -> int | None:
     """A whole number (an id, a page number), or ``None`` when the argument is absent or empty;

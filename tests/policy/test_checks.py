@@ -115,3 +115,33 @@ def test_rules_in_order_and_inactive_kinds_ignored():  # type: ignore[no-untyped
     rules = [rule(P.BANNED_PHRASE, "hoaks", rid=2), rule(P.REQUIRED_TAG, "#A", rid=3),
              rule("unknown_kind", "x", rid=4)]
     assert [v.rule_id for v in P.check(P.Draft("ini hoaks"), rules)] == [2, 3]
+
+
+def test_near_duplicate_shortcuts_keep_the_verdicts_of_normal_texts() -> None:
+    """The length prefilter and the 5,000-character cut change no verdict for posts of a
+    normal length, on either side of the threshold (incl. a pair exactly at it)."""
+    import random
+
+    from rapidfuzz import fuzz
+
+    from publisher.services.policy import could_reach, near_same, normalise
+    rnd = random.Random(7)
+    words = "bantuan sosial tahap dua dibuka mulai senin kantor kelurahan warga".split()
+    seen = {True: 0, False: 0}
+    for _ in range(400):
+        a = " ".join(rnd.choice(words) for _ in range(rnd.randint(5, 300)))
+        cut = rnd.randint(0, len(a))
+        b = a[:cut] + " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 40)))
+        a, b = normalise(a), normalise(b)
+        for threshold in (50, 80, 90, 100):
+            expected = fuzz.ratio(a, b) >= threshold
+            assert near_same(a, b, threshold) == expected, (a, b, threshold)
+            seen[expected] += 1
+    assert seen[True] > 100 and seen[False] > 100
+    # exactly at the threshold: 9 characters inside 11 is ratio 200*9/20 = 90
+    assert near_same("abcdefghi", "abcdefghijk", 90)
+    assert not near_same("abcdefghi", "abcdefghijk", 91)
+    assert could_reach(9, 11, 90) and not could_reach(9, 11, 91) and not could_reach(0, 0, 50)
+    # two long texts that differ only after the cut count as the same
+    head = normalise("x " * 2510)  # 5,019 characters, past the cut
+    assert near_same(head + "1" * 6000, head + "2" * 6000, 90)

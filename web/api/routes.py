@@ -19,7 +19,7 @@ from publisher.services.access import get_scoped, scope
 from publisher.services.approval import content_hash
 from publisher.services.errors import Invalid
 from publisher.services.post_search import MAX_PAGE, MAX_PER_PAGE, PostFilter, search_posts
-from publisher.services.query_args import choice_arg, int_arg, time_arg
+from publisher.services.query_args import choice_arg, int_arg, small_int, time_arg
 from publisher.timeutil import BadTime, home_zone, parse_time
 from web.api import bp
 from web.api import schemas as S
@@ -223,7 +223,7 @@ def _transition(fn, id: int, *args: Any):  # type: ignore[no-untyped-def]
 def submit_post(id: int):  # type: ignore[no-untyped-def]
     raw = request.args.get("acknowledge", "")
     parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if any(not (p.isdigit() and len(p) < 12) for p in parts):
+    if any(small_int(p) is None for p in parts):
         raise Invalid("acknowledge harus daftar nomor aturan dipisah koma.",
                       "acknowledge must be rule ids separated by commas.",
                       fields={"acknowledge": "comma-separated rule ids"})

@@ -13,6 +13,7 @@ from publisher.models import Campaign
 from publisher.services import policy as P
 from publisher.services import policy_rules
 from publisher.services.errors import ServiceError
+from publisher.services.query_args import small_int
 from web.app import db, get_core
 from web.ui.admin.routes import bp
 from web.ui.helpers import call, me, message
@@ -36,7 +37,7 @@ VALUE_HINTS = {
 
 
 def _campaign(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None
+    return small_int(raw)
 
 
 def _page(errors: dict[str, str] | None = None, status: int = 200,

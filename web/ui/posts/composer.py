@@ -17,6 +17,7 @@ from publisher.services import posts as post_service
 from publisher.services import templates as T
 from publisher.services.access import get_scoped, scope
 from publisher.services.errors import NotFound, ServiceError
+from publisher.services.query_args import small_int
 from publisher.timeutil import zone_label
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, local_input, me
@@ -72,11 +73,11 @@ def _values_from_form(unit_id: int | None) -> dict[str, Any]:
             cid, _sep, name = key[len("o_opt_"):].partition("_")
             overrides.setdefault(cid, {}).setdefault("options", {})[name] = value
         if key.startswith("o_media_"):
-            picked = [int(m) for m in form.getlist(key) if m.isdigit()]
+            picked = [n for m in form.getlist(key) if (n := small_int(m)) is not None]
             if picked:
                 overrides.setdefault(key[len("o_media_"):], {})["media"] = picked
     return {"body": form.get("body", ""),
-            "channels": [int(c) for c in form.getlist("channels") if c.isdigit()],
+            "channels": [n for c in form.getlist("channels") if (n := small_int(c)) is not None],
             "media": assets, "campaign": form.get("campaign", type=int),
             "link": form.get("link", ""), "when": form.get("when", "now"),
             "scheduled_at": form.get("scheduled_at", ""), "overrides": overrides,

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from adapters import AdapterUnavailable, get_adapter_class
 from publisher.models import Channel
 from publisher.services.posts import PostInput
+from publisher.services.query_args import small_int
 from web.ui.helpers import parse_local
 from web.ui.labels import platform_label
 
@@ -126,8 +127,8 @@ def alt_texts(form: MultiDict[str, str]) -> dict[int, str]:
     """The composer's ``alt_<media id>`` fields: what each image shows."""
     out: dict[int, str] = {}
     for key, value in form.items():
-        if key.startswith("alt_") and key[4:].isdigit() and len(key) < 16:
-            out[int(key[4:])] = value
+        if key.startswith("alt_") and (mid := small_int(key[4:])) is not None:
+            out[mid] = value
     return out
 
 

@@ -15,7 +15,7 @@ from publisher.services import policy as P
 from publisher.services import policy_gate
 from publisher.services.access import get_scoped
 from publisher.services.errors import NotFound
-from publisher.services.query_args import MAX_ID
+from publisher.services.query_args import MAX_ID, small_int
 from web.app import db, get_core
 from web.ui.helpers import lang, me
 from web.ui.posts.forms import alt_texts, parse_composer
@@ -47,7 +47,7 @@ def grouped(violations: list[P.Violation], acked: set[int]) -> list[Shown]:
 
 
 def acked_rules(form: MultiDict[str, str]) -> set[int]:
-    return {int(a) for a in form.getlist("ack") if a.isdigit()}
+    return {n for a in form.getlist("ack") if (n := small_int(a)) is not None}
 
 
 @bp.route("/unggahan/periksa-kebijakan", methods=["POST"])

@@ -23,6 +23,7 @@ from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
 from publisher.services.post_search import COUNT_CAP, PostFilter, search_posts_keyset
+from publisher.services.query_args import small_int
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, me, message, parse_local, user_zone
 
@@ -92,7 +93,7 @@ def detail(post_id: int) -> str:
 @bp.route("/unggahan/<int:post_id>/ajukan", methods=["POST"])
 @login_required
 def submit(post_id: int) -> Response:
-    acked = {int(a) for a in request.form.getlist("ack") if a.isdigit()}
+    acked = {n for a in request.form.getlist("ack") if (n := small_int(a)) is not None}
     call(post_service.submit_post, get_core(), db(), me(), post_id, acked,
          ok=_("The post has been submitted for approval."))
     return redirect(url_for("posts.detail", post_id=post_id))
