@@ -17,10 +17,10 @@ from publisher.models import Channel, Publication, PublicationStatus, User
 from publisher.services import channels as channel_svc
 from publisher.services.channel_state import merge, save_changes
 from publisher.worker import comments as collect
-from publisher.worker import metrics
-from publisher.worker import run_once
+from publisher.worker import metrics, run_once
 from publisher.worker.publish import _Call
 from tests.adapters import worker_e2e as e2e
+from tests.fakes import telegram as tg_fake
 from tests.helpers import approved_post
 
 T0 = datetime(2026, 6, 10, 3, 0, tzinfo=UTC)
@@ -140,20 +140,27 @@ def test_single_job_changes_and_removals_persist(fb_published) -> None:  # type:
 
 
 def test_reconnect_keeps_state_saved_after_the_request_read_it(  # type: ignore[no-untyped-def]
-        fb_published, people, graph_fake) -> None:
-    core, fb, _pub_id = fb_published
-    op, _ap = people
+        xt_core, people) -> None:
+    """Reconnecting asks the platform (seconds) and adds what it learnt (Telegram: chat id
+    and username) to the row as it is then, not to the copy the request loaded."""
+    core, (op, _ap) = xt_core, people
+    tg = e2e.tg_channel(core, op)
+    with core.sessions.begin() as s:  # the name the channel had before
+        s.get_one(Channel, tg).state = {"username": "nama_lama"}
     with core.sessions.begin() as s:
-        channel = s.get_one(Channel, fb)
+        channel = s.get_one(Channel, tg)
         assert "fb_uploads" not in (channel.state or {})  # the request's copy
-        # the row changes after the request loaded it (a publish job saving a Reel record;
+        # the row changes after the request loaded it (a publish job saving its record;
         # written through this session so SQLite's single writer allows it)
-        s.execute(update(Channel).where(Channel.id == fb).values(
-            state={**channel.state, "fb_uploads": {"warta-5": {"video_id": "v5"}}}))
-        channel_svc.reconnect_channel(core, s, s.get_one(User, op.id), fb,
-                                      {"page_id": graph_fake.page_id,
-                                       "access_token": graph_fake.page_token})
-    assert state_of(core, fb)["fb_uploads"] == {"warta-5": {"video_id": "v5"}}
+        s.execute(update(Channel).where(Channel.id == tg).values(
+            state={**channel.state, "published": {"warta-5": {"id": "5"}}})
+            .execution_options(synchronize_session=False))
+        channel_svc.reconnect_channel(core, s, s.get_one(User, op.id), tg,
+                                      {"bot_token": tg_fake.TOKEN,
+                                       "channel": "@diskominfo_test"})
+    state = state_of(core, tg)
+    assert state["published"] == {"warta-5": {"id": "5"}}
+    assert state["username"] == "diskominfo_test"  # what the platform said is saved too
 
 
 def test_merge_granularity() -> None:
