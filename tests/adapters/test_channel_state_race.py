@@ -78,8 +78,10 @@ def remember_reel_while(core, fb: int, pub_id: int, method: str, run_job,  # typ
         assert entered.wait(10), "the job never reached the platform call"
         with core.sessions() as s:
             call = _Call.of_channel(core, s.get_one(Channel, fb), job("publish", {}), pub_id)
-        call.adapter.reels._remember("warta-77", {"video_id": "v-77", "phase": "finishing"})
-        call.adapter.reels._count_reel()
+        adapter = call.adapter
+        assert isinstance(adapter, FacebookAdapter)  # its ReelsFlow saves through the call
+        adapter.reels._remember("warta-77", {"video_id": "v-77", "phase": "finishing"})
+        adapter.reels._count_reel()
     finally:
         release.set()
         worker.join(20)
