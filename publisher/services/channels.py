@@ -41,6 +41,7 @@ from publisher.models import (
 from publisher.runtime import build_adapter
 from publisher.services import audit
 from publisher.services.access import get_scoped, require_role
+from publisher.services.channel_state import save_changes
 from publisher.services.errors import Invalid, Text
 
 
@@ -225,8 +226,9 @@ def reconnect_channel(core: Core, session: Session, actor: User, channel_id: int
     if not channel.external_id:
         channel.external_id = str(info.external_id)
         channel.username = channel.username or info.username
-    if fresh:  # a new dict, so the JSON column is written
-        channel.state = {**(channel.state or {}), **fresh}
+    if fresh:  # on the row as it is now: a publish job may have saved state meanwhile
+        save_changes(session, channel.id, {}, fresh)
+        session.expire(channel, ["state"])
     channel.status = ChannelStatus.ACTIVE
     channel.reconnected_at = core.now()
     channel.last_error = None

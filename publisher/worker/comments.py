@@ -11,9 +11,11 @@ the saved cursor makes the retry continue where it stopped.
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import exists, select
 
@@ -26,6 +28,7 @@ from publisher.jobs import COLLECT_COMMENTS
 from publisher.models import Channel, CommentSource, Publication, PublicationStatus
 from publisher.runtime import build_adapter, channel_credentials
 from publisher.services import channels as channel_service
+from publisher.services.channel_state import save_changes
 from publisher.services.inbox_collect import store_page
 from publisher.worker.outcome import METRIC_OFFSETS, next_metrics_time
 from publisher.worker.reconcile import platform_wait
@@ -103,7 +106,8 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
             .order_by(CommentSource.next_collect_at).limit(MAX_SOURCES_PER_JOB)).all()
         if not sources:
             return DONE
-        state = dict(channel.state or {})
+        before = copy.deepcopy(dict(channel.state or {}))
+        state = copy.deepcopy(before)
         platform = channel.platform
         try:
             adapter = build_adapter(core, platform, channel_credentials(core, channel),
@@ -144,21 +148,22 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
                             _aware(pub.published_at or now), now)
                         break
     except RetryLater as exc:
-        _save_state(core, channel_id, state)
+        _save_state(core, channel_id, before, state)
         if not exc.retry_after:
             return RetryAt(now + timedelta(seconds=300), exc.message_en)
         return RetryAt(now + timedelta(seconds=platform_wait(core, channel_id, exc)),
                        exc.message_en)
-    _save_state(core, channel_id, state)
+    _save_state(core, channel_id, before, state)
     return DONE
 
 
-def _save_state(core: Core, channel_id: int, state: dict) -> None:  # type: ignore[type-arg]
-    """Quota counters spent by the reads (YouTube) are the channel's, like publishing's."""
+def _save_state(core: Core, channel_id: int, before: dict[str, Any],
+                after: dict[str, Any]) -> None:
+    """Quota counters spent by the reads (YouTube) are the channel's, like publishing's.
+    Only this job's changes are saved: a publish job on the channel (a Reel's upload
+    record) may have saved the state since this job copied it."""
     with core.sessions.begin() as s:
-        channel = s.get(Channel, channel_id)
-        if channel is not None:
-            channel.state = state
+        save_changes(s, channel_id, before, after)
 
 
 def _aware(at: datetime) -> datetime:

@@ -3,6 +3,7 @@ every due publication of the channel in as few adapter calls as the platform's b
 
 from __future__ import annotations
 
+import copy
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -17,6 +18,7 @@ from publisher.jobs import COLLECT_METRICS
 from publisher.models import Channel, MetricSnapshot, Publication, PublicationStatus
 from publisher.runtime import build_adapter, channel_credentials
 from publisher.services import channels as channel_service
+from publisher.services.channel_state import save_changes
 from publisher.worker.outcome import STORY_LIFETIME, next_metrics_time, schedule_of
 from publisher.worker.reconcile import platform_wait
 from publisher.worker.results import DONE, JobResult, RetryAt
@@ -70,7 +72,8 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
         pubs = [p for p in pubs if p not in expired]
         if not pubs:
             return DONE
-        state = dict(channel.state or {})
+        before = copy.deepcopy(dict(channel.state or {}))
+        state = copy.deepcopy(before)
         try:
             # A token refreshed while reading metrics is saved like one refreshed while
             # publishing: X's refresh tokens are single-use, and dropping the new one would
@@ -115,8 +118,8 @@ def handle_collect(core: Core, job: ClaimedJob) -> JobResult:
                 pub = s.get(Publication, pub_id)
                 pub.next_metrics_at, pub.metrics_stage = next_metrics_time(
                     published_at or now, now, schedule_of(stage))
-    with core.sessions.begin() as s:
-        s.get(Channel, channel_id).state = state
+    with core.sessions.begin() as s:  # only this job's changes: publishing runs alongside
+        save_changes(s, channel_id, before, state)
     return DONE
 
 

@@ -8,6 +8,7 @@ What cannot be settled becomes ``unconfirmed`` for a person to resolve.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from publisher.models import (
 from publisher.runtime import build_adapter, build_outgoing, outgoing_post
 from publisher.services import audit
 from publisher.services import channels as channel_service
+from publisher.services.channel_state import save_changes
 from publisher.services.pauses import current_pauses, holding_pause
 from publisher.storage import StorageUnavailable
 from publisher.worker.outcome import finish_attempt, record_published, record_state
@@ -70,8 +72,8 @@ class _Call:
         self.core = core
         self.channel_id = channel_id
         self.platform = platform
-        self.state: dict[str, Any] = dict(state or {})
-        self._saved_state = dict(self.state)
+        self.state: dict[str, Any] = copy.deepcopy(dict(state or {}))
+        self._saved_state = copy.deepcopy(self.state)
         self.job = job
         self.pub_id = pub_id
         self._last_progress = 0.0
@@ -125,10 +127,14 @@ class _Call:
         """Save the adapter's per-channel state, if the call changed it."""
         if self.state == self._saved_state:
             return
-        self._saved_state = dict(self.state)
+        # Only this call's changes: a comment or metrics job may have saved the channel's
+        # state meanwhile (channel_state says why a whole-dict write is unsafe).
         with self.core.sessions.begin() as s:
-            s.execute(update(Channel).where(Channel.id == self.channel_id)
-                      .values(state=dict(self.state)))
+            merged = save_changes(s, self.channel_id, self._saved_state, self.state)
+        if merged is not None:
+            self.state.clear()  # in place: the adapter holds this dict
+            self.state.update(copy.deepcopy(merged))
+        self._saved_state = copy.deepcopy(self.state)
 
 
 def handle_publish(core: Core, job: ClaimedJob) -> JobResult:
