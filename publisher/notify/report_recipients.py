@@ -22,6 +22,7 @@ from publisher.models import ReportRecipient, Role, Unit, User
 from publisher.notify import weekly
 from publisher.services import audit
 from publisher.services.errors import Forbidden, Invalid, NotFound, Text
+from publisher.services.query_args import small_int
 
 
 def _admin(actor: User) -> None:
@@ -47,7 +48,7 @@ def _check(session: Session, form: Mapping[str, Any]) -> tuple[str, str, str, in
         errors["lang"] = Text("Pilih Bahasa Indonesia atau English.",
                               "Choose Bahasa Indonesia or English.")
     raw_unit = str(form.get("unit") or "").strip()
-    unit_id = int(raw_unit) if raw_unit.isdigit() else None
+    unit_id = small_int(raw_unit)
     if raw_unit and (unit_id is None or session.get(Unit, unit_id) is None):
         errors["unit"] = Text("Unit tidak dikenal.", "Unknown unit.")
     if errors:

@@ -27,6 +27,7 @@ from publisher.notify import content
 from publisher.notify.kinds import ADMIN_ONLY, KIND_OF, KINDS
 from publisher.services import audit
 from publisher.services.errors import Forbidden, Invalid, NotFound, Text
+from publisher.services.query_args import small_int
 
 #: Webhooks one installation keeps (the page lists them all).
 MAX_WEBHOOKS = 20
@@ -87,7 +88,7 @@ def _check(session: Session, form: Mapping[str, Any]) -> dict[str, Any]:
         errors["kinds"] = Text("Pilih setidaknya satu jenis notifikasi.",
                                "Choose at least one kind of notification.")
     raw_unit = str(form.get("unit") or "").strip()
-    unit_id = int(raw_unit) if raw_unit.isdigit() else None
+    unit_id = small_int(raw_unit)
     if raw_unit and (unit_id is None or session.get(Unit, unit_id) is None):
         errors["unit"] = Text("Unit tidak dikenal.", "Unknown unit.")
     if errors:

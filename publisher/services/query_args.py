@@ -30,8 +30,8 @@ def small_int(raw: str | None) -> int | None:
     """A form's or a list's number (an id, a count) when it is plain ASCII digits short enough
     to be one, else ``None``: ``str.isdigit`` takes '²', on which ``int`` raises, and ``int``
     refuses more than 4,300 digits, so checking ``isdigit`` alone was a 500."""
-    if raw and raw.isascii() and raw.isdigit() and len(raw) < 12:
-        return int(raw)
+    if raw and raw.isascii() and raw.isdigit() and len(raw) < 12 and int(raw) <= MAX_ID:
+        return int(raw)  # and within an INTEGER column: PostgreSQL refuses a bigger one
     return None
 
 

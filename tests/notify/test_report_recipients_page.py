@@ -76,6 +76,9 @@ def test_an_admin_adds_updates_and_removes_recipients(core, make_user, login, un
     ({"name": "n" * 201}, "name"),
     ({"lang": "jv"}, "lang"),
     ({"unit": "99999"}, "unit"),
+    ({"unit": "²"}, "unit"),  # a digit to str.isdigit, not to int
+    ({"unit": "99999999999"}, "unit"),  # beyond an INTEGER column (PostgreSQL refused it)
+    ({"unit": "9" * 5000}, "unit"),
 ])
 def test_bad_input_is_a_400_with_the_field_named_and_nothing_saved(core, make_user, login,
                                                                    form, field):

@@ -69,6 +69,15 @@ def test_a_refused_form_names_its_fields_and_never_echoes_the_secret(core, make_
         assert s.execute(select(NotifyWebhook)).scalars().all() == []
 
 
+@pytest.mark.parametrize("unit", ["²", "99999999999", "9" * 5000])
+def test_a_unit_that_is_no_id_is_a_400_naming_it(core, make_user, login, unit):
+    c = login(make_user(Role.ADMIN, unit=None))
+    resp = c.post("/admin/webhook", data={**FORM, "unit": unit})
+    assert resp.status_code == 400 and "Unit tidak dikenal." in resp.get_data(as_text=True)
+    with core.sessions() as s:
+        assert s.execute(select(NotifyWebhook)).scalars().all() == []
+
+
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.APPROVER])
 def test_only_admins_see_or_change_webhooks(core, make_user, login, role):
     c = login(make_user(role))

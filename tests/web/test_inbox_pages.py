@@ -52,9 +52,10 @@ def test_list_thread_and_actions(app, client, core, login_as, make_user, units) 
     r = client.post(f"/suara-warga/{old}/status", data={"status": "baru"},
                     follow_redirects=True)
     assert "tidak dapat diubah" in r.get_data(as_text=True)  # a clear message, no traceback
-    r = client.post(f"/suara-warga/{new}/teruskan", data={"unit_id": "abc", "note": "x"},
-                    follow_redirects=True)
-    assert r.status_code == 200 and "Pilih unit tujuan" in r.get_data(as_text=True)
+    for bad in ("abc", "²", "99999999999", "9" * 5000):
+        r = client.post(f"/suara-warga/{new}/teruskan", data={"unit_id": bad, "note": "x"},
+                        follow_redirects=True)
+        assert r.status_code == 200 and "Pilih unit tujuan" in r.get_data(as_text=True), bad
     assert client.post(f"/suara-warga/{new}/teruskan",
                        data={"unit_id": str(units["b"].id), "note": "Untuk Bappeda"}
                        ).status_code == 302

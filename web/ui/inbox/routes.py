@@ -21,6 +21,7 @@ from publisher.models import CommentCategory, CommentStatus, Role, Unit
 from publisher.services import inbox
 from publisher.services.errors import NotFound
 from publisher.services.inbox_search import InboxFilter, search, thread
+from publisher.services.query_args import small_int
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, me, role_required
 
@@ -102,7 +103,7 @@ def categorise(comment_id: int) -> Response:
 @login_required
 def forward(comment_id: int) -> Response:
     raw = request.form.get("unit_id", "")
-    unit_id = int(raw) if raw.isdigit() and len(raw) < 12 else 0
+    unit_id = small_int(raw) or 0
     # The sender still sees it afterwards (its own post, or forwarded to it before).
     call(inbox.forward, db(), me(), comment_id, unit_id, request.form.get("note"),
          now=get_core().now(), ok=_("The comment has been forwarded."))
