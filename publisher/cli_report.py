@@ -153,7 +153,8 @@ def _test_copy(core: Core, unit_ref: str | None, to: str, lang: str) -> None:
     from publisher.notify.errors import DeliveryError
     from publisher.notify.smtp import SmtpNotifier
     from publisher.notify.weekly import Scope, unit_of
-    from publisher.notify.weekly_report import last_week, reader
+    from publisher.notify.weekly_report import last_week
+    from publisher.reports.plan import reader
 
     with core.sessions() as s:
         scope = Scope(None, core.settings.timezone)

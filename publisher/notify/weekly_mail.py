@@ -30,8 +30,9 @@ from publisher.models import AuditEvent, NotifyDelivery, ReportRecipient, Role, 
 from publisher.notify.email import new_message
 from publisher.notify.errors import DeliveryError, Gone
 from publisher.notify.i18n import translations
-from publisher.notify.weekly_report import WeeklyFigures, figures, reader, workbook
+from publisher.notify.weekly_report import WeeklyFigures, figures, workbook
 from publisher.reports.period import Period
+from publisher.reports.plan import reader
 from publisher.timeutil import zone_label
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -23,16 +23,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from publisher.models import Post, Publication, PublicationStatus, Role, Unit, User
+from publisher.models import User
 from publisher.reports import engagement as e
 from publisher.reports import exports
-from publisher.reports.facts import ReportFilter, materialized
+from publisher.reports.facts import materialized
 from publisher.reports.period import Period, week_of
-from publisher.reports.report import ReportRequest, totals_with_change
-from publisher.services.access import scope
+from publisher.reports.plan import PlanRow, plan_rows, request
+from publisher.reports.report import totals_with_change
 from publisher.timeutil import zone_label
 
 #: The report is due on this weekday (Monday) at this local hour, for the week before.
@@ -59,29 +58,6 @@ def due_at(now: datetime, zone: str) -> datetime:
     return wall.astimezone(UTC)
 
 
-def reader(unit_id: int | None) -> User:
-    """A viewer of exactly one unit (or of the region) for an address that is no Warta user;
-    never added to a session."""
-    if unit_id is None:
-        return User(id=None, role=Role.ADMIN, unit_id=None, name="", email="")
-    return User(id=None, role=Role.APPROVER, unit_id=unit_id, name="", email="")
-
-
-@dataclass(frozen=True)
-class PlanRow:
-    unit_id: int
-    unit: str
-    planned: int
-    published: int
-    #: Publications published in the week (by their publishing time, planned or not).
-    published_in_week: int
-    engagements: int | None
-
-    @property
-    def short(self) -> int:
-        return max(0, self.planned - self.published)
-
-
 @dataclass(frozen=True)
 class WeeklyFigures:
     week: Period
@@ -97,11 +73,6 @@ class WeeklyFigures:
         return [r for r in self.plan if r.short > 0]
 
 
-def request(week: Period, unit_id: int | None) -> ReportRequest:
-    p = week
-    return ReportRequest(p, ReportFilter(start=p.start, end=p.end, unit_id=unit_id))
-
-
 def figures(session: Session, viewer: User, week: Period, unit_id: int | None) -> WeeklyFigures:
     req = request(week, unit_id)
     totals = totals_with_change(session, viewer, req)
@@ -109,35 +80,6 @@ def figures(session: Session, viewer: User, week: Period, unit_id: int | None) -
     units = e.breakdown(session, viewer, req.filter, "unit", week.zone)
     return WeeklyFigures(week, unit_id, totals, top,
                          plan_rows(session, viewer, req, {r["key"]: r for r in units}))
-
-
-def plan_rows(session: Session, viewer: User, req: ReportRequest,
-              by_unit: dict[Any, dict[str, Any]]) -> list[PlanRow]:
-    """Planned and published per unit (see the module docstring), with what each published
-    in the week; units with neither are left out. Shortest first, then by name."""
-    published = case((Publication.status == PublicationStatus.PUBLISHED, 1), else_=0)
-    q = (select(Post.unit_id, func.count().label("planned"),
-                func.sum(published).label("published"))
-         .select_from(Publication).join(Post, Post.id == Publication.post_id)
-         .where(Publication.scheduled_at >= req.period.start,
-                Publication.scheduled_at < req.period.end,
-                Publication.status != PublicationStatus.CANCELLED)
-         .group_by(Post.unit_id))
-    q = scope(q, viewer, Post.unit_id)
-    if req.filter.unit_id is not None:
-        q = q.where(Post.unit_id == req.filter.unit_id)
-    counts = {r.unit_id: (int(r.planned), int(r.published or 0)) for r in session.execute(q)}
-    ids = set(counts) | {k for k in by_unit if k is not None}
-    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) \
-        if ids else {}
-    rows = []
-    for unit_id in ids:
-        planned, done = counts.get(unit_id, (0, 0))
-        b = by_unit.get(unit_id) or {}
-        rows.append(PlanRow(unit_id, str(names.get(unit_id, f"#{unit_id}")), planned, done,
-                            int(b.get("publications") or 0), b.get("engagements")))
-    rows.sort(key=lambda r: (-r.short, r.unit.lower()))
-    return rows
 
 
 # -- the workbook --------------------------------------------------------------------------

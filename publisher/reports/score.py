@@ -7,7 +7,7 @@ week is named by its Monday (``Period.iso_week``, e.g. ``2026-W23``).
 **Components**, each 0..100, or None when it cannot be computed (never a made-up 0):
 
 - ``plan`` — published ÷ planned × 100, with the weekly report's own *planned* and *published*
-  (``notify.weekly_report.plan_rows``). None when the unit planned nothing that week.
+  (``reports.plan.plan_rows``). None when the unit planned nothing that week.
 - ``on_time`` — of those published, the share published no later than
   ``ON_TIME_MINUTES`` after their scheduled time (earlier counts as on time). None when
   nothing planned that week was published.
@@ -46,9 +46,9 @@ from sqlalchemy.orm import Session
 
 from publisher.models import Channel, ChannelStatus, Post, Publication, PublicationStatus, Unit
 from publisher.models.inbox import CitizenComment, CommentCategory, CommentStatus
-from publisher.notify.weekly_report import plan_rows, reader, request
 from publisher.reports import engagement as e
 from publisher.reports.period import Period, week_of
+from publisher.reports.plan import plan_rows, reader, request
 
 COMPONENTS = ("plan", "on_time", "channels", "engagement", "complaints")
 #: Weights of the components in the score (only the available ones count).
