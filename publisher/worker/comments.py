@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-import postqueue
 from adapters import REGISTRY, get_adapter_class
 from adapters.errors import AdapterError, RetryLater
 from postqueue import ClaimedJob
@@ -30,6 +29,7 @@ from publisher.runtime import build_adapter, channel_credentials
 from publisher.services import channels as channel_service
 from publisher.services.channel_state import save_changes
 from publisher.services.inbox_collect import store_page
+from publisher.worker.metrics import enqueue_per_channel
 from publisher.worker.outcome import METRIC_OFFSETS, next_metrics_time
 from publisher.worker.reconcile import platform_wait
 from publisher.worker.results import DONE, JobResult, RetryAt
@@ -81,12 +81,7 @@ def sweep_comments(core: Core) -> int:
         channel_ids = s.execute(select(CommentSource.channel_id)
                                 .where(CommentSource.next_collect_at <= now).distinct()
                                 ).scalars().all()
-        n = 0
-        for cid in channel_ids:
-            if postqueue.enqueue(s, COLLECT_COMMENTS, {"channel_id": cid}, run_at=now,
-                                 dedupe_key=f"comments:{cid}", now=now) is not None:
-                n += 1
-    return n
+        return enqueue_per_channel(s, COLLECT_COMMENTS, "comments", channel_ids, now)
 
 
 def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:

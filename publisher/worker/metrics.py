@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 import postqueue
 from adapters.errors import AdapterError, AuthExpired, RetryLater
@@ -36,11 +38,19 @@ def sweep_metrics(core: Core) -> int:
             select(Publication.channel_id).where(Publication.next_metrics_at <= now,
                                                  Publication.status == PublicationStatus.PUBLISHED)
             .distinct()).scalars().all()
-        n = 0
-        for cid in channel_ids:
-            if postqueue.enqueue(s, COLLECT_METRICS, {"channel_id": cid}, run_at=now,
-                                 dedupe_key=f"metrics:{cid}", now=now) is not None:
-                n += 1
+        return enqueue_per_channel(s, COLLECT_METRICS, "metrics", channel_ids, now)
+
+
+def enqueue_per_channel(session: Session, kind: str, key: str, channel_ids: Iterable[int],
+                        now: datetime) -> int:
+    """One job of ``kind`` per channel with work due (metrics, comments): a channel's reads
+    share its rate limit, so they run in one job; the dedupe key ``<key>:<channel>`` keeps a
+    sweep on every worker from queueing a second one. How many were new."""
+    n = 0
+    for cid in channel_ids:
+        if postqueue.enqueue(session, kind, {"channel_id": cid}, run_at=now,
+                             dedupe_key=f"{key}:{cid}", now=now) is not None:
+            n += 1
     return n
 
 
