@@ -18,11 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
-from publisher.models import ReportRecipient, Role, Unit, User
+from publisher.models import ReportRecipient, Role, User
 from publisher.notify import weekly
-from publisher.services import audit
+from publisher.services import audit, org
 from publisher.services.errors import Forbidden, Invalid, NotFound, Text
-from publisher.services.query_args import small_int
 
 
 def _admin(actor: User) -> None:
@@ -47,10 +46,7 @@ def _check(session: Session, form: Mapping[str, Any]) -> tuple[str, str, str, in
     if locale not in ("id", "en"):
         errors["lang"] = Text("Pilih Bahasa Indonesia atau English.",
                               "Choose Bahasa Indonesia or English.")
-    raw_unit = str(form.get("unit") or "").strip()
-    unit_id = small_int(raw_unit)
-    if raw_unit and (unit_id is None or session.get(Unit, unit_id) is None):
-        errors["unit"] = Text("Unit tidak dikenal.", "Unknown unit.")
+    unit_id = org.unit_or_region(session, form.get("unit"), errors)
     if errors:
         raise Invalid("Periksa kembali isian penerima.", "Please check the recipient's fields.",
                       fields=errors)

@@ -25,9 +25,8 @@ from publisher.models import AuditEvent, NotifyChannel, NotifyDelivery, NotifyWe
 from publisher.models import User as UserModel
 from publisher.notify import content
 from publisher.notify.kinds import ADMIN_ONLY, KIND_OF, KINDS
-from publisher.services import audit
+from publisher.services import audit, org
 from publisher.services.errors import Forbidden, Invalid, NotFound, Text
-from publisher.services.query_args import small_int
 
 #: Webhooks one installation keeps (the page lists them all).
 MAX_WEBHOOKS = 20
@@ -87,10 +86,7 @@ def _check(session: Session, form: Mapping[str, Any]) -> dict[str, Any]:
     if not kinds or len(kinds) != len(set(form.get("kinds") or [])):
         errors["kinds"] = Text("Pilih setidaknya satu jenis notifikasi.",
                                "Choose at least one kind of notification.")
-    raw_unit = str(form.get("unit") or "").strip()
-    unit_id = small_int(raw_unit)
-    if raw_unit and (unit_id is None or session.get(Unit, unit_id) is None):
-        errors["unit"] = Text("Unit tidak dikenal.", "Unknown unit.")
+    unit_id = org.unit_or_region(session, form.get("unit"), errors)
     if errors:
         raise Invalid("Periksa kembali isian webhook.", "Please check the webhook's fields.",
                       fields=errors)

@@ -16,6 +16,7 @@ from publisher.core import Core
 from publisher.models import ApiToken, Role, Unit, User
 from publisher.services import audit, passwords
 from publisher.services.errors import Conflict, Forbidden, Invalid, NotFound, Text
+from publisher.services.query_args import small_int
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,6 +61,17 @@ def unit_by_slug(session: Session, slug: str) -> Unit:
         raise NotFound(f"Unit '{slug}' tidak ditemukan.", f"Unit '{slug}' was not found.",
                        fields={"unit": "not found"})
     return unit
+
+
+def unit_or_region(session: Session, raw: object, errors: dict[str, str],
+                   field: str = "unit") -> int | None:
+    """A form's optional unit: empty is the whole region (``None``); a value that names no
+    unit ('²', an id past any row, a word) is an error under ``field``."""
+    text = str(raw or "").strip()
+    unit_id = small_int(text)
+    if text and (unit_id is None or session.get(Unit, unit_id) is None):
+        errors[field] = Text("Unit tidak dikenal.", "Unknown unit.")
+    return unit_id
 
 
 def create_user(session: Session, *, email: str, name: str, role: str, unit: Unit | None,
