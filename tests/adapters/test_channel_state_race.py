@@ -9,19 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from adapters.facebook import FacebookAdapter
 from postqueue import ClaimedJob
-from publisher.models import Channel, Publication, PublicationStatus, User
+from publisher.models import Channel, User
 from publisher.services import channels as channel_svc
 from publisher.services.channel_state import merge, save_changes
 from publisher.worker import comments as collect
-from publisher.worker import metrics, run_once
+from publisher.worker import metrics
 from publisher.worker.publish import _Call
 from tests.adapters import worker_e2e as e2e
 from tests.fakes import telegram as tg_fake
-from tests.helpers import approved_post
 
 T0 = datetime(2026, 6, 10, 3, 0, tzinfo=UTC)
 
@@ -39,13 +38,7 @@ def state_of(core, channel_id: int) -> dict[str, Any]:  # type: ignore[no-untype
 def fb_published(core_with, graph_fake, people):  # type: ignore[no-untyped-def]
     """A Facebook channel with one published post (so comment and metrics jobs have work)."""
     core = core_with(WARTA_FACEBOOK_API_URL=graph_fake.url + "/v25.0")
-    op, ap = people
-    fb = e2e.fb_channel(core, op, graph_fake)
-    approved_post(core, op, ap, [fb], body="Pendaftaran bansos dibuka.")
-    run_once(core)
-    with core.sessions() as s:
-        pub = s.execute(select(Publication)).scalar_one()
-    assert pub.status == PublicationStatus.PUBLISHED
+    fb, pub = e2e.published_on_facebook(core, people, graph_fake)
     with core.sessions.begin() as s:  # something the slow job may not erase
         s.get_one(Channel, fb).state = {**state_of(core, fb), "reels_log": ["2026-06-10T02:00"]}
     return core, fb, pub.id

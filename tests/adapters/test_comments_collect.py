@@ -15,7 +15,6 @@ from publisher.models import (
     CommentStatus,
     Post,
     Publication,
-    PublicationStatus,
 )
 from publisher.worker import comments as collect
 from publisher.worker import run_once
@@ -36,13 +35,8 @@ def fb_core(core_with, graph_fake):  # type: ignore[no-untyped-def]
 
 def test_facebook_collection_is_incremental_and_survives_throttle_and_restart(  # type: ignore[no-untyped-def]
         fb_core, core_with, clock, people, graph_fake, monkeypatch):
-    core, (op, ap) = fb_core, people
-    fb = e2e.fb_channel(core, op, graph_fake)
-    approved_post(core, op, ap, [fb], body="Pendaftaran bansos dibuka.")
-    run_once(core)
-    with core.sessions() as s:
-        pub = s.execute(select(Publication)).scalar_one()
-    assert pub.status == PublicationStatus.PUBLISHED
+    core = fb_core
+    _fb, pub = e2e.published_on_facebook(core, people, graph_fake)
     first = graph_fake.add_comment(pub.external_id, "Kapan bansos cair?")
     ids = [first, graph_fake.add_comment(first, "Saya juga menunggu", author=None)]
     ids += [graph_fake.add_comment(pub.external_id, f"komentar {i}") for i in range(4)]
@@ -99,12 +93,8 @@ def test_a_comment_with_nul_or_a_lone_surrogate_is_stored_and_the_rest_still_col
         fb_core, clock, people, graph_fake):
     """PostgreSQL refuses NUL in text and no driver encodes a lone surrogate: one such
     comment (or author name) is stored without them, and the comments after it still come."""
-    core, (op, ap) = fb_core, people
-    fb = e2e.fb_channel(core, op, graph_fake)
-    approved_post(core, op, ap, [fb], body="Pendaftaran bansos dibuka.")
-    run_once(core)
-    with core.sessions() as s:
-        pub = s.execute(select(Publication)).scalar_one()
+    core = fb_core
+    _fb, pub = e2e.published_on_facebook(core, people, graph_fake)
     odd = graph_fake.add_comment(pub.external_id, "Bansos\x00 belum \ud800cair",
                                  author=("wx", "Warga\x00 X"))
     after = graph_fake.add_comment(pub.external_id, "Sama, belum cair")

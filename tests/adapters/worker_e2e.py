@@ -42,6 +42,20 @@ def fb_channel(core: Core, user: User, graph: Any) -> int:
                                             "access_token": graph.page_token})
 
 
+def published_on_facebook(core: Core, people: tuple[User, User], graph: Any,
+                          body: str = "Pendaftaran bansos dibuka.") -> tuple[int, Publication]:
+    """A Facebook channel and one post on it, approved and published by the real worker
+    (what comment and metrics jobs need to have work)."""
+    op, ap = people
+    fb = fb_channel(core, op, graph)
+    approved_post(core, op, ap, [fb], body=body)
+    run_once(core)
+    with core.sessions() as s:
+        pub = s.execute(select(Publication)).scalar_one()
+    assert pub.status == PublicationStatus.PUBLISHED
+    return fb, pub
+
+
 def ig_graph_channel(core: Core, user: User, graph: Any) -> int:
     """Instagram through the official Graph API (platform ``instagram_graph``)."""
     return channel(core, user, "instagram_graph", {"ig_user_id": graph.ig_user_id,

@@ -11,18 +11,6 @@ from publisher.models import AuditEvent, ReportRecipient, Role
 from publisher.notify import weekly
 
 
-@pytest.fixture
-def login(app, client):  # type: ignore[no-untyped-def]
-    app.config["WTF_CSRF_ENABLED"] = False
-
-    def as_user(user):  # type: ignore[no-untyped-def]
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
-            sess["_fresh"] = True
-        return client
-    return as_user
-
-
 def rows(core):  # type: ignore[no-untyped-def]
     with core.sessions() as s:
         return [(r.unit_id, r.email, r.name, r.locale) for r in s.execute(

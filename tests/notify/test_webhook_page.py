@@ -11,18 +11,6 @@ from publisher.models import AuditEvent, NotifyWebhook, Role
 SECRET = "rahasia-webhook-diskominfo-2026"
 
 
-@pytest.fixture
-def login(app, client):  # type: ignore[no-untyped-def]
-    app.config["WTF_CSRF_ENABLED"] = False
-
-    def as_user(user):  # type: ignore[no-untyped-def]
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
-            sess["_fresh"] = True
-        return client
-    return as_user
-
-
 FORM = {"name": "Dasbor Diskominfo", "url": "https://dasbor.kab.go.id/warta",
         "secret": SECRET, "unit": "", "kinds": ["approval_requested", "failed"]}
 
