@@ -78,6 +78,12 @@ class WeeklyContent:
     settings_label: str
     settings_url: str
     headers: list[str] = field(default_factory=list)
+    score_title: str = ""
+    score_headers: list[str] = field(default_factory=list)
+    #: (rank "3 / 12" or "—", unit, score, change in points, "up" | "down" | "", missing)
+    scores: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+    score_line: str = ""
+    score_url: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +106,32 @@ def _change(value: float | None, locale: str) -> tuple[str, str]:
         return "—", ""
     text = format_percent(value, "+#,##0.#%;-#,##0.#%", locale=locale)
     return text, "up" if value > 0 else "down" if value < 0 else ""
+
+
+def _points(value: float | None, locale: str) -> str:
+    return "—" if value is None else format_decimal(round(value, 1), "#,##0.#", locale=locale)
+
+
+def _score_rows(f: WeeklyFigures, loc: str,
+                _: Any) -> list[tuple[str, str, str, str, str, str]]:
+    """The score section's rows: rank over every unit, the score, its change in points
+    against the week before (— when either week has none), and the components that could
+    not be computed (never counted as 0)."""
+    names = {"plan": _("Published vs planned"), "on_time": _("On time"),
+             "channels": _("Channels healthy"), "engagement": _("Engagement vs own past"),
+             "complaints": _("Complaints answered in time")}
+    out = []
+    for row in f.scores:
+        before = f.previous.get(row.unit_id)
+        change = None if row.score is None or before is None else row.score - before
+        way = "" if not change else "up" if change > 0 else "down"
+        text = "—" if change is None else format_decimal(round(change, 1), "+#,##0.#;-#,##0.#",
+                                                         locale=loc)
+        rank = "—" if row.rank is None else f"{row.rank} / {f.ranked}"
+        missing = ", ".join(names[k] for k in row.missing)
+        out.append((rank, row.unit, _points(row.score, loc), text, way,
+                    _("not known: %(parts)s") % {"parts": missing} if missing else ""))
+    return out
 
 
 def _day(d: Any, locale: str) -> str:
@@ -163,7 +195,13 @@ def content(core: Core, r: Reader, f: WeeklyFigures, scope_name: str,
                           "(%(file)s).") % {"file": file_name},
         action_label=_("Open the reports"), action_url=f"{base}/laporan?{urlencode(query)}",
         footer=footer, settings_label=settings_label, settings_url=settings_url,
-        headers=[_("Last week"), _("The week before"), _("Change")])
+        headers=[_("Last week"), _("The week before"), _("Change")],
+        score_title=_("Unit activity score"),
+        score_headers=[_("Rank"), _("Unit"), _("Score (0–100)"), _("Change (points)")],
+        scores=_score_rows(f, loc, _),
+        score_line=_("The score and how it is computed: %(url)s")
+        % {"url": f"{base}/laporan/skor?minggu={f.week.iso_week}"},
+        score_url=f"{base}/laporan/skor?minggu={f.week.iso_week}")
 
 
 def plain_text(c: WeeklyContent) -> str:
@@ -175,7 +213,12 @@ def plain_text(c: WeeklyContent) -> str:
               for rank, excerpt, unit, eng, url, link in c.top] or [c.top_empty]
     lines += ["", c.units_title, " | ".join(c.unit_headers)]
     lines += [" | ".join(row[:5]) for row in c.units]
-    lines += ["", c.short_line, "", c.attachment_line, "", f"{c.action_label}: {c.action_url}",
+    lines += ["", c.short_line]
+    if c.scores:
+        lines += ["", c.score_title, " | ".join(c.score_headers)]
+        lines += [" | ".join(row[:4]) + (f" ({row[5]})" if row[5] else "") for row in c.scores]
+        lines += [c.score_line]
+    lines += ["", c.attachment_line, "", f"{c.action_label}: {c.action_url}",
               "", "-- ", c.footer]
     if c.settings_url:
         lines.append(f"{c.settings_label}: {c.settings_url}")
@@ -193,7 +236,7 @@ def build(core: Core, session: Session, r: Reader, week: Period, unit_id: int | 
     """The message for ``r``: figures and workbook computed now, as ``r.viewer`` sees them."""
     smtp = core.settings.smtp
     assert smtp is not None
-    f = figures(session, r.viewer, week, unit_id)
+    f = figures(session, r.viewer, week, unit_id, now)
     name = file_name(week, r.locale)
     c = content(core, r, f, scope_name, name)
     unsubscribe = (f"<{c.settings_url}>" if r.is_user else

@@ -18,7 +18,7 @@ at once counts as planned at the time it was approved for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from publisher.reports.facts import materialized
 from publisher.reports.period import Period, week_of
 from publisher.reports.plan import PlanRow, plan_rows, request
 from publisher.reports.report import totals_with_change
+from publisher.reports.score import UnitScore, scores
 from publisher.timeutil import zone_label
 
 #: The report is due on this weekday (Monday) at this local hour, for the week before.
@@ -66,6 +67,13 @@ class WeeklyFigures:
     totals: dict[str, Any]
     top: list[dict[str, Any]]
     plan: list[PlanRow]
+    #: The week's unit activity score (``reports.score``): the report's own unit only (its
+    #: rank is over every unit), or every unit for the region, ranked.
+    scores: list[UnitScore] = field(default_factory=list)
+    #: How many units the ranking has (the "n" of a unit's "k of n").
+    ranked: int = 0
+    #: Each shown unit's score the week before (None: none then).
+    previous: dict[int, float | None] = field(default_factory=dict)
 
     @property
     def short(self) -> list[PlanRow]:
@@ -73,13 +81,32 @@ class WeeklyFigures:
         return [r for r in self.plan if r.short > 0]
 
 
-def figures(session: Session, viewer: User, week: Period, unit_id: int | None) -> WeeklyFigures:
+def figures(session: Session, viewer: User, week: Period, unit_id: int | None,
+            now: datetime) -> WeeklyFigures:
     req = request(week, unit_id)
     totals = totals_with_change(session, viewer, req)
     top = e.top_posts(session, viewer, req.filter, limit=TOP_POSTS)
     units = e.breakdown(session, viewer, req.filter, "unit", week.zone)
+    shown, ranked, previous = week_scores(session, week, unit_id, now)
     return WeeklyFigures(week, unit_id, totals, top,
-                         plan_rows(session, viewer, req, {r["key"]: r for r in units}))
+                         plan_rows(session, viewer, req, {r["key"]: r for r in units}),
+                         shown, ranked, previous)
+
+
+def week_scores(session: Session, week: Period, unit_id: int | None,
+                now: datetime) -> tuple[list[UnitScore], int, dict[int, float | None]]:
+    """The score rows a report of ``unit_id`` (None: the region) may show, how many units
+    are ranked, and each shown unit's score the week before. The ranking is over every unit,
+    as on ``/laporan/skor``; a unit's report keeps only its own row, as that page does for a
+    unit's people, so no other unit's name or figure reaches it."""
+    monday = week.first_day
+    before = monday - timedelta(weeks=1)
+    weeks = scores(session, [before, monday], now)
+    rows = weeks[monday]
+    shown = rows if unit_id is None else [r for r in rows if r.unit_id == unit_id]
+    ids = {r.unit_id for r in shown}
+    previous = {r.unit_id: r.score for r in weeks[before] if r.unit_id in ids}
+    return shown, len(rows), previous
 
 
 # -- the workbook --------------------------------------------------------------------------

@@ -363,3 +363,29 @@ def test_the_daily_digest_never_swallows_the_weekly_report(core, clock, leaders,
     assert smtp_server.messages == [], "the digest gathered nothing"
     send_delivery(core, ids[0])
     assert len(list(smtp_server.messages[0].message.iter_attachments())) == 1
+
+
+def test_the_report_carries_the_unit_activity_score_in_the_readers_scope(core, clock, leaders,
+                                                                         smtp_server):
+    """Issue 20: the leaders' report includes the week's score (``reports.score``). Dinas
+    Sosial planned 2 and published 1 on time on a healthy channel, with too little past for an
+    engagement component: (30×50 + 20×100 + 15×100) ÷ 65 = 76.9; the week before it published
+    all it planned on time (channels unknown that far back): 100, so −23.1 points. Bappeda
+    published both of its 2 on time: 100, ranked first; it planned nothing the week before."""
+    clock.now = MONDAY_0700_WIB + timedelta(minutes=2)
+    drain(core)
+    got = _by_rcpt(smtp_server.messages)
+    text, html, _wb = _parts(got[APPROVER_A])
+    assert "Skor keaktifan unit" in text
+    assert "2 / 2 | Dinas Sosial | 76,9 | -23,1 (tidak diketahui: Interaksi dibanding " \
+           "biasanya, Aduan ditanggapi tepat waktu)" in text
+    assert "Bappeda" not in text and "Bappeda" not in html, "another unit's score leaked"
+    assert "https://warta.example.go.id/laporan/skor?minggu=2026-W24" in html
+    text_b, _html, _wb = _parts(got[APPROVER_B])
+    assert "Unit activity score" in text_b and "1 / 2 | Bappeda | 100 | —" in text_b
+    assert "Dinas Sosial" not in text_b
+    region, html, _wb = _parts(got[REGENT])
+    first = region.index("1 / 2 | Bappeda | 100")
+    assert first < region.index("2 / 2 | Dinas Sosial | 76,9 | -23,1"), "ranked, best first"
+    section = html[html.index("Skor keaktifan unit"):]
+    assert section.index("Bappeda") < section.index("Dinas Sosial")
