@@ -61,6 +61,9 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_FIGURES_CACHE_SECONDS": ("60", "how long the dashboard's figures (this month's "
                                           "engagement) are reused per unit before they are "
                                           "summed again (0: every time)"),
+    "WARTA_INBOX_RETENTION_MONTHS": ("0", "after how many months the citizen inbox forgets "
+                                          "who wrote a comment and what it said, keeping its "
+                                          "counts (0: keep)"),
     "WARTA_REQUIRE_TOTP": ("", "roles that must use a second factor (TOTP app), e.g. "
                                "admin,approver"),
     "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
@@ -345,6 +348,8 @@ class Settings:
     worker_metrics_port: int | None = None
     #: how long per-unit figures are reused (WARTA_FIGURES_CACHE_SECONDS; 0: never).
     figures_cache_seconds: int = 60
+    #: months after which comment authors and texts are removed (0: kept; issue 19).
+    inbox_retention_months: int = 0
     worker_metrics_addr: str = "127.0.0.1"
 
     @property
@@ -442,6 +447,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         missed_after=parse_duration(full["WARTA_MISSED_AFTER"], "WARTA_MISSED_AFTER"),
         allow_self_approval=_bool(full, "WARTA_ALLOW_SELF_APPROVAL"),
         figures_cache_seconds=_int(full, "WARTA_FIGURES_CACHE_SECONDS", 0),
+        inbox_retention_months=_int(full, "WARTA_INBOX_RETENTION_MONTHS", 0),
         public_url=public_url,
         sandbox_outbox=Path(full["WARTA_SANDBOX_OUTBOX"]),
         log_level=level,

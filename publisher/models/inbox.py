@@ -99,6 +99,9 @@ class CitizenComment(Base):
     #: The start of the last collection pass that listed it (deletions are found by it).
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When retention removed the author and the text (``WARTA_INBOX_RETENTION_MONTHS``);
+    #: the row stays, so counts and response times are kept.
+    redacted_at: Mapped[datetime | None] = mapped_column()
 
 
 class CommentEvent(Base):

@@ -85,6 +85,14 @@ def _new(session: Session, c: IncomingComment, pub: Publication, platform: str, 
 
 
 def _update(row: CitizenComment, c: IncomingComment, now: datetime) -> None:
+    if row.redacted_at is not None:
+        # Retention removed who wrote it and what it said: a later read must not bring
+        # either back (services/inbox_retention.py). Hidden and deleted marks still follow.
+        if c.hidden is not None and c.hidden != row.hidden:
+            row.hidden, row.updated_at = c.hidden, now
+        if row.deleted_at is not None:
+            row.deleted_at, row.updated_at = None, now
+        return
     text = _storable(c.text)[:MAX_TEXT]
     if text != row.text:
         row.text = text

@@ -42,6 +42,7 @@ from publisher.jobs import (
 )
 from publisher.notify import inbox_overdue, telegram_updates, weekly
 from publisher.notify.admin import check_tokens
+from publisher.services import inbox_retention
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.comments import handle_collect_comments, sweep_comments
 from publisher.worker.liveness import Liveness
@@ -218,6 +219,14 @@ class Worker:
                       minutes=inbox_overdue.SWEEP_MINUTES, id="inbox-overdue",
                       max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC) + timedelta(seconds=45))
+        if self.core.settings.inbox_retention_months > 0:
+            # Citizens' names and words forgotten after the retention period (daily; two
+            # workers doing it at once only find less to do).
+            sched.add_job(self._safe(lambda: inbox_retention.apply(
+                self.core.sessions, self.core.now(),
+                self.core.settings.inbox_retention_months)), "interval", hours=24,
+                id="inbox-retention", max_instances=1, coalesce=True,
+                next_run_time=datetime.now(UTC) + timedelta(minutes=3))
         # Long-lived tokens (Threads: 60 days) renewed ahead on channels nobody uses.
         sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
                       hours=12, id="token-renewal", max_instances=1, coalesce=True,

@@ -105,6 +105,8 @@ ACTIONS: dict[str, Any] = {
     "comment.forward": _l("Citizen comment forwarded to another unit"),
     "comment.overdue": _l("Citizen comment past its deadline"),
     "inbox.keywords": _l("Inbox triage keywords changed"),
+    "inbox.retention": _l("Citizens' names and texts removed after the retention period"),
+    "inbox.export": _l("Citizen complaints exported"),
 }
 
 OBJECTS: dict[str, Any] = {
