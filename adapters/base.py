@@ -204,6 +204,13 @@ class Capabilities:
     #: comment already stored before it began. Otherwise a pass reads the whole listing, and
     #: what a complete pass no longer lists was deleted.
     comments_newest_first: bool = False
+    #: Reading comments costs money per item read (X: per post returned), so it happens only
+    #: on channels where a person switched it on (``Channel.state[COMMENTS_OPT_IN]``).
+    comments_opt_in: bool = False
+
+
+#: The channel state key that switches an opt-in comment reader on (``comments_opt_in``).
+COMMENTS_OPT_IN = "read_comments"
 
 
 def permalink_matches(caps: Capabilities, url: str | None) -> bool:

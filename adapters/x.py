@@ -32,7 +32,9 @@ from adapters.base import (
     AdapterContext,
     BaseAdapter,
     Capabilities,
+    CommentPage,
     Credentials,
+    IncomingComment,
     MediaFile,
     Metrics,
     OutgoingPost,
@@ -59,6 +61,16 @@ def _normal(text: str) -> str:
     return " ".join(_URL.sub(" ", html.unescape(text)).split())
 
 
+def _time(value: Any) -> datetime | None:
+    """X's ``2026-06-10T03:00:00.000Z``."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def media_category(m: MediaFile) -> str:
     if m.kind == "video":
         return "tweet_video"
@@ -75,7 +87,12 @@ class XAdapter(BaseAdapter):
         max_image_pixels=8192 * 8192,
         metrics=frozenset({"likes", "comments", "shares", "views", "impressions", "saves"}),
         metrics_batch_size=100, renews_tokens=True,
+        reads_comments=True, comments_newest_first=True, comments_opt_in=True,
     )
+    #: X's pay-per-use price of one post read (platform-apis-2.md §1.4: $0.005 per post
+    #: returned, a post returned again the same UTC day not charged again), shown on the
+    #: channel page next to the switch.
+    REPLY_READ_USD: ClassVar[float] = 0.005
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("client_id", "OAuth 2.0 Client ID", False),
         ("client_secret", "OAuth 2.0 Client Secret (kosongkan untuk public client)", True),
@@ -290,6 +307,44 @@ class XAdapter(BaseAdapter):
                 likes=num("like_count"), comments=num("reply_count"), shares=shares,
                 views=impressions, impressions=impressions, saves=num("bookmark_count"))
         return out
+
+    def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
+        """Replies to the office's post at any depth (they share its ``conversation_id``),
+        from recent search: the last 7 days only, newest first, ``next_token`` to go on
+        (platform-apis-2.md §1.4). The office's own posts in the thread are left out (its
+        user id comes from ``account``, cached in the state)."""
+        params: dict[str, Any] = {
+            "query": f"conversation_id:{external_id}",
+            "max_results": int(self.ctx.settings.get("comments_page_size") or 100),
+            "tweet.fields": "author_id,conversation_id,created_at,in_reply_to_user_id,"
+                            "referenced_tweets",
+            "expansions": "author_id", "user.fields": "username,name"}
+        if cursor and cursor.get("next_token"):
+            params["next_token"] = str(cursor["next_token"])
+        own = self.ctx.state.get("user_id") or self.account().external_id
+        body = self._request("GET", "/2/tweets/search/recent", params=params)
+        body = body if isinstance(body, dict) else {}
+        users = {str(u.get("id")): u for u in (body.get("includes") or {}).get("users") or []
+                 if isinstance(u, dict)}
+        out = []
+        for item in body.get("data") or []:
+            if not isinstance(item, dict) or not item.get("id"):
+                continue
+            author = str(item.get("author_id") or "")
+            if author and author == str(own):
+                continue
+            parent = next((str(r.get("id")) for r in item.get("referenced_tweets") or []
+                           if isinstance(r, dict) and r.get("type") == "replied_to"), None)
+            user = users.get(author, {})
+            out.append(IncomingComment(
+                id=str(item["id"]), text=html.unescape(str(item.get("text") or "")),
+                created_at=_time(item.get("created_at")),
+                # A reply to the office's post itself is a top-level comment in the inbox.
+                parent_id=None if parent in (None, external_id) else parent,
+                author_name=str(user["name"]) if user.get("name") else None,
+                author_handle=f"@{user['username']}" if user.get("username") else None))
+        token = (body.get("meta") or {}).get("next_token")
+        return CommentPage(tuple(out), {"next_token": str(token)} if token else None)
 
     def account(self) -> AccountInfo:
         data = self._request("GET", "/2/users/me")["data"]

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapters import AdapterUnavailable, get_adapter_class, platforms
-from adapters.base import AccountInfo
+from adapters.base import COMMENTS_OPT_IN, AccountInfo
 from adapters.errors import (
     AdapterError,
     CredentialFieldError,
@@ -259,6 +259,30 @@ def set_channel_disabled(core: Core, session: Session, actor: User, channel_id: 
     channel = get_scoped(session, Channel, channel_id, actor)
     channel.status = ChannelStatus.DISABLED if disabled else ChannelStatus.ACTIVE
     audit.record(session, "channel.disable" if disabled else "channel.enable", "channel",
+                 channel.id, actor=actor, unit_id=channel.unit_id)
+    return channel
+
+
+def set_comment_reading(core: Core, session: Session, actor: User, channel_id: int,
+                        on: bool) -> Channel:
+    """Switch reading citizens' replies on or off for a channel whose platform charges per
+    read (``caps.comments_opt_in``: X). Off by default; the channel page shows the price.
+    Only the switch's key of the state is written (``channel_state``), so a job saving the
+    channel's state at the same time keeps its own changes."""
+    require_role(actor, Role.APPROVER, Role.ADMIN)
+    channel = get_scoped(session, Channel, channel_id, actor)
+    try:
+        opt_in = get_adapter_class(channel.platform).caps.comments_opt_in
+    except AdapterUnavailable:
+        opt_in = False
+    if not opt_in:
+        raise Invalid("Akun ini tidak perlu sakelar baca komentar.",
+                      "This channel has no comment reading switch.",
+                      fields={"read_comments": "not applicable"})
+    before = dict(channel.state or {})
+    save_changes(session, channel.id, before, {**before, COMMENTS_OPT_IN: bool(on)})
+    session.refresh(channel)
+    audit.record(session, "channel.comments_on" if on else "channel.comments_off", "channel",
                  channel.id, actor=actor, unit_id=channel.unit_id)
     return channel
 

@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
 
 from adapters import REGISTRY, get_adapter_class
+from adapters.base import COMMENTS_OPT_IN
 from adapters.errors import AdapterError, RetryLater
 from postqueue import ClaimedJob
 from publisher.core import Core
@@ -57,6 +59,20 @@ def comment_platforms() -> list[str]:
     return out
 
 
+def _opted_in(session: Session, platforms: list[str]) -> Any:
+    """A condition on ``Channel``: its platform reads comments for free, or a person switched
+    reading on for it (``comments_opt_in``: X charges per reply read). The opt-in channels
+    are few and read in Python: JSON queries differ between the backends."""
+    paid = [p for p in platforms if get_adapter_class(p).caps.comments_opt_in]
+    if not paid:
+        return Channel.platform.in_(platforms)
+    on = [cid for cid, state in session.execute(
+        select(Channel.id, Channel.state).where(Channel.platform.in_(paid)))
+        if (state or {}).get(COMMENTS_OPT_IN) is True]
+    free = [p for p in platforms if p not in paid]
+    return or_(Channel.platform.in_(free), Channel.id.in_(on))
+
+
 def sweep_comments(core: Core) -> int:
     """Make sources for newly published posts, then enqueue one job per channel with due
     sources; idempotent across workers (dedupe key, unique source per publication)."""
@@ -69,7 +85,7 @@ def sweep_comments(core: Core) -> int:
             select(Publication.id, Publication.channel_id, Publication.published_at)
             .join(Channel, Channel.id == Publication.channel_id)
             .where(Publication.status == PublicationStatus.PUBLISHED,
-                   Publication.external_id.is_not(None), Channel.platform.in_(platforms),
+                   Publication.external_id.is_not(None), _opted_in(s, platforms),
                    ~exists().where(CommentSource.publication_id == Publication.id))
             .order_by(Publication.id).limit(NEW_SOURCES_PER_SWEEP)).all()
         for pub_id, channel_id, published_at in fresh:
@@ -79,7 +95,9 @@ def sweep_comments(core: Core) -> int:
                                 next_collect_at=max(first, now), stage=0))
     with core.sessions.begin() as s:
         channel_ids = s.execute(select(CommentSource.channel_id)
-                                .where(CommentSource.next_collect_at <= now).distinct()
+                                .join(Channel, Channel.id == CommentSource.channel_id)
+                                .where(CommentSource.next_collect_at <= now,
+                                       _opted_in(s, platforms)).distinct()
                                 ).scalars().all()
         return enqueue_per_channel(s, COLLECT_COMMENTS, "comments", channel_ids, now)
 
@@ -104,6 +122,9 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
         before = copy.deepcopy(dict(channel.state or {}))
         state = copy.deepcopy(before)
         platform = channel.platform
+        if get_adapter_class(platform).caps.comments_opt_in and \
+                before.get(COMMENTS_OPT_IN) is not True:
+            return DONE  # switched off since the sweep: not one paid read
         try:
             adapter = build_adapter(core, platform, channel_credentials(core, channel),
                                     state=state, save_credentials=partial(

@@ -55,6 +55,10 @@ class FakeX(FakeServer):
         #: Or a clock (a callable returning an aware datetime) for ``created_at``.
         self.clock: Any = None
         self.codes: dict[str, str] = {}  # authorization code -> PKCE challenge
+        #: Replies for recent search (``add_reply``), oldest first; the office's user id.
+        self.replies: list[dict[str, Any]] = []
+        self.users: dict[str, dict[str, str]] = {}
+        self.user_id = USER["id"]
         self._ids = itertools.count(1_880_000_000_000_000_000)
 
     def fail(self, route: str, mode: str, times: int = 1) -> None:
@@ -71,6 +75,21 @@ class FakeX(FakeServer):
                                 "created_at": "2026-10-01T01:00:00.000Z"}
             ids.append(tid)
         return ids
+
+    def add_reply(self, conversation_id: str, text: str, *, parent: str | None = None,
+                  author: tuple[str, str, str] | None = ("2001", "wargaku", "Warga Kota"),
+                  created_at: str = "2026-06-10T02:00:00.000Z") -> str:
+        """A reply in a conversation (``parent`` None: to the root post). ``author`` is
+        (id, username, name); None: the user is missing from ``includes`` (suspended)."""
+        rid = str(next(self._ids))
+        author_id = author[0] if author else "9999"
+        if author:
+            self.users[author[0]] = {"id": author[0], "username": author[1], "name": author[2]}
+        self.replies.append({
+            "id": rid, "text": text, "author_id": author_id, "conversation_id": conversation_id,
+            "created_at": created_at, "in_reply_to_user_id": self.user_id,
+            "referenced_tweets": [{"type": "replied_to", "id": parent or conversation_id}]})
+        return rid
 
     # -- routing ------------------------------------------------------------------------
     def handle(self, request: Request, rec: Recorded) -> Response:
@@ -194,6 +213,36 @@ class FakeX(FakeServer):
                                        "media.write"})
 
     # -- API routes ---------------------------------------------------------------------
+    def _r_recent(self, request: Request, rec: Recorded) -> tuple[Any, int]:
+        """``GET /2/tweets/search/recent?query=conversation_id:…``: newest first, pages of
+        ``max_results`` (10..100) with ``meta.next_token``, authors in ``includes.users``."""
+        query = request.args.get("query", "")
+        try:
+            size = int(request.args.get("max_results", "10"))
+        except ValueError:
+            size = 0
+        if not 10 <= size <= 100:
+            return problem(400, "Invalid Request", "The `max_results` query parameter value "
+                           f"[{request.args.get('max_results')}] is not between 10 and 100",
+                           "https://api.twitter.com/2/problems/invalid-request"), 400
+        if not query.startswith("conversation_id:"):
+            return problem(400, "Invalid Request", "the fake knows conversation_id only",
+                           "https://api.twitter.com/2/problems/invalid-request"), 400
+        conv = query.split(":", 1)[1].split()[0]
+        found = [r for r in reversed(self.replies) if r["conversation_id"] == conv]
+        start = int(request.args.get("next_token", "0") or 0)
+        page = found[start:start + size]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        if page:
+            meta |= {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"]}
+        if start + size < len(found):
+            meta["next_token"] = str(start + size)
+        body: dict[str, Any] = {"data": page, "meta": meta} if page else {"meta": meta}
+        users = [self.users[r["author_id"]] for r in page if r["author_id"] in self.users]
+        if users:
+            body["includes"] = {"users": list({u["id"]: u for u in users}.values())}
+        return body, 200
+
     def _r_me(self, request: Request, rec: Recorded) -> tuple[Any, int]:
         return {"data": USER}, 200
 

@@ -72,6 +72,8 @@ ACTIONS: dict[str, Any] = {
     "user.telegram_unlink": _l("Telegram unlinked"),
     "channel.disable": _l("Social account disabled"),
     "channel.enable": _l("Social account enabled"),
+    "channel.comments_on": _l("Reading citizens' replies switched on for a channel"),
+    "channel.comments_off": _l("Reading citizens' replies switched off for a channel"),
     "channel.move": _l("Social account moved to another unit"),
     "channel.needs_reauth": _l("Social account needs reconnecting"),
     # posts

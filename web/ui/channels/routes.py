@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from adapters import AdapterUnavailable, get_adapter_class, platforms
+from adapters.base import COMMENTS_OPT_IN
 from publisher.models import Channel, Role, Unit
 from publisher.services import channels as channel_service
 from publisher.services.access import get_scoped, scope
@@ -68,7 +69,18 @@ def index() -> str:
 
     return render_template("channels/index.html", channels=channels, units=units,
                            providers=configured_providers(),
-                           notices={ch.id: notices(ch) for ch in channels})
+                           notices={ch.id: notices(ch) for ch in channels},
+                           paid_reads={ch.id: _paid_read(ch) for ch in channels},
+                           opt_in_key=COMMENTS_OPT_IN)
+
+
+def _paid_read(channel: Channel) -> float | None:
+    """The price of one comment read (USD) when reading is a paid switch, else None."""
+    try:
+        cls = get_adapter_class(channel.platform)
+    except AdapterUnavailable:
+        return None
+    return float(getattr(cls, "REPLY_READ_USD", 0.0)) if cls.caps.comments_opt_in else None
 
 
 @bp.route("/akun/baru", methods=["GET", "POST"])
@@ -123,6 +135,18 @@ def toggle(channel_id: int) -> Response:
     disable = request.form.get("disabled") == "1"
     call(channel_service.set_channel_disabled, get_core(), db(), me(), channel_id, disable,
          ok=_("The channel is disabled.") if disable else _("The channel is active again."))
+    return redirect(url_for("channels.index"))
+
+
+@bp.route("/akun/<int:channel_id>/baca-komentar", methods=["POST"])
+@login_required
+@role_required(Role.APPROVER, Role.ADMIN)
+def comment_reading(channel_id: int) -> Response:
+    """The paid comment reader's switch (X: each reply read is charged)."""
+    on = request.form.get("on") == "1"
+    call(channel_service.set_comment_reading, get_core(), db(), me(), channel_id, on,
+         ok=_("Citizens' replies on this account are read into Suara Warga.") if on
+         else _("Replies on this account are no longer read."))
     return redirect(url_for("channels.index"))
 
 
