@@ -28,6 +28,8 @@ class InboxFilter:
     category: str | None = None
     #: "none": not categorised yet.
     unit_id: int | None = None
+    #: The campaign of the post commented on.
+    campaign_id: int | None = None
     text: str | None = None
     #: Only the open comments whose deadline passed before this instant (``?overdue=1``:
     #: the request's now), oldest deadline first.
@@ -65,6 +67,8 @@ def search(session: Session, user: User, f: InboxFilter, page: int = 1,
         q = q.where(CitizenComment.category == f.category)
     if f.unit_id:
         q = q.where(CitizenComment.unit_id == f.unit_id)
+    if f.campaign_id:
+        q = q.where(Post.campaign_id == f.campaign_id)
     if f.text:
         q = q.where(CitizenComment.text.ilike(contains_pattern(f.text[:200]),
                                               escape=LIKE_ESCAPE))

@@ -106,6 +106,7 @@ ACTIONS: dict[str, Any] = {
     "comment.status": _l("Citizen comment status changed"),
     "comment.forward": _l("Citizen comment forwarded to another unit"),
     "comment.overdue": _l("Citizen comment past its deadline"),
+    "comment.refresh": _l("A post's citizen comments read on request"),
     "inbox.keywords": _l("Inbox triage keywords changed"),
     "inbox.retention": _l("Citizens' names and texts removed after the retention period"),
     "inbox.export": _l("Citizen complaints exported"),

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from adapters import REGISTRY
-from publisher.models import CommentCategory, CommentStatus, Role, Unit
-from publisher.services import inbox
+from publisher.models import Campaign, CommentCategory, CommentStatus, Role, Unit
+from publisher.services import inbox, inbox_refresh
+from publisher.services.access import scope_shared
 from publisher.services.errors import NotFound
 from publisher.services.inbox_search import InboxFilter, search, thread
 from publisher.services.query_args import small_int
@@ -58,6 +59,7 @@ def index() -> str:
                     status=_choice("status", STATUS_LABELS),
                     category=_choice("kategori", [*CATEGORY_LABELS, "none"]),
                     unit_id=int_arg("unit"),
+                    campaign_id=int_arg("kampanye"),
                     text=(request.args.get("q") or "").strip()[:200] or None,
                     overdue_at=get_core().now() if request.args.get("overdue") == "1"
                     else None)
@@ -67,7 +69,24 @@ def index() -> str:
                    if c.category is None}
     return render_template("inbox/index.html", page=page, f=f, suggestions=suggestions,
                            statuses=STATUS_LABELS, categories=CATEGORY_LABELS,
-                           platforms=sorted(REGISTRY), units=_units(), now=get_core().now())
+                           platforms=sorted(REGISTRY), units=_units(), now=get_core().now(),
+                           campaigns=_campaigns())
+
+
+def _campaigns() -> list[tuple[int, str]]:
+    """The campaigns the viewer may filter by: their unit's and the region's."""
+    q = scope_shared(select(Campaign.id, Campaign.name).order_by(Campaign.name), me(),
+                     Campaign.unit_id).limit(MAX_UNITS)
+    return [(i, n) for i, n in db().execute(q).all()]
+
+
+@bp.route("/suara-warga/baca-ulang/<int:publication_id>", methods=["POST"])
+@login_required
+def refresh(publication_id: int) -> Response:
+    """"Read now": the post's comments are read by the worker within a minute."""
+    call(inbox_refresh.refresh, db(), me(), publication_id, get_core().now(),
+         ok=_("The post's comments will be read within a minute."))
+    return redirect(url_for("inbox.index", post=publication_id))
 
 
 @bp.route("/suara-warga/<int:comment_id>")
