@@ -67,6 +67,31 @@ class FakeInstagram(FakeServer):
         #: A callable returning an aware datetime, for ``taken_at`` (None: the wall clock).
         self.clock: Any = None
         self._pks = itertools.count(3_400_000_000_000_000_001)
+        #: media pk -> its comments, oldest first; each may hold ``children`` (replies).
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        #: Comments per page of ``media/{id}/comments/``; replies shown inline per comment.
+        self.comments_page = 20
+        self.preview_children = 2
+        self._comment_pks = itertools.count(18_000_000_000_000_001)
+
+    def add_comment(self, media_pk: str, text: str, *, parent: str | None = None,
+                    user: tuple[str, str, str] = ("7001", "warga_kota", "Warga Kota"),
+                    at: int = 1_781_060_400) -> str:
+        """A citizen's comment (or a reply under ``parent``); ``user`` is (pk, username,
+        full name), a full name "" as Instagram gives for many people."""
+        pk = str(next(self._comment_pks))
+        item = {"pk": pk, "text": text, "created_at_utc": at, "content_type": "comment",
+                "status": "Active", "type": 0,
+                "user": {"pk": user[0], "username": user[1], "full_name": user[2]},
+                "children": []}
+        with self.lock:
+            if parent is None:
+                self.comments.setdefault(str(media_pk), []).append(item)
+            else:
+                for c in self.comments.get(str(media_pk), []):
+                    if c["pk"] == parent:
+                        c["children"].append({**item, "replied_to_comment_id": parent})
+        return pk
 
     def server_error(self) -> Response:
         # What the private API answers when its backend fails (instagrapi: a plain ClientError).
@@ -86,6 +111,11 @@ class FakeInstagram(FakeServer):
             return json_response({"user": self._user(full=False), "status": "ok"})
         if m := re.fullmatch(r"/api/v1/feed/user/(\d+)/", path):
             return self._feed(m[1], rec.query)
+        if m := re.fullmatch(r"/api/v1/media/(\d+)_(\d+)/comments/", path):
+            return self._comments(m[1], m[2], rec.query)
+        if m := re.fullmatch(r"/api/v1/media/(\d+)_(\d+)/comments/(\d+)/inline_child_comments/",
+                             path):
+            return self._children(m[1], m[3])
         if path.startswith("/rupload_igphoto/") and request.method == "POST":
             return self._upload(rec, "photo")
         if path.startswith("/rupload_igvideo/"):
@@ -139,6 +169,38 @@ class FakeInstagram(FakeServer):
         return json_response(body)
 
     # -- uploads and the irreversible configure calls -----------------------------------
+    def _comments(self, media_pk: str, owner: str, query: dict[str, str]) -> Response:
+        """Oldest first here (the order is not documented), ``comments_page`` a page, the
+        next page through ``min_id`` = ``next_min_id`` while ``has_more_headload_comments``;
+        each comment with ``child_comment_count`` and its first replies inline."""
+        if owner != self.uid or not any(str(m["pk"]) == media_pk for m in self.medias):
+            return fail(404, "Media not found or unavailable")
+        with self.lock:
+            items = list(self.comments.get(media_pk, []))
+        start = int(query.get("min_id") or 0)
+        page = items[start:start + self.comments_page]
+        out = []
+        for c in page:
+            shown = {k: v for k, v in c.items() if k != "children"}
+            shown["child_comment_count"] = len(c["children"])
+            shown["preview_child_comments"] = c["children"][:self.preview_children]
+            out.append(shown)
+        more = start + self.comments_page < len(items)
+        body: dict[str, Any] = {"comments": out, "comment_count": len(items),
+                                "has_more_headload_comments": more, "status": "ok"}
+        if more:
+            body["next_min_id"] = str(start + self.comments_page)
+        return json_response(body)
+
+    def _children(self, media_pk: str, comment_pk: str) -> Response:
+        with self.lock:
+            parent = next((c for c in self.comments.get(media_pk, []) if c["pk"] == comment_pk),
+                          None)
+        if parent is None:
+            return fail(404, "Comment not found")
+        return json_response({"child_comments": list(parent["children"]),
+                              "has_more_head_child_comments": False, "status": "ok"})
+
     def _upload(self, rec: Recorded, kind: str) -> Response:
         try:
             params = json.loads(rec.headers.get("x-instagram-rupload-params", ""))
