@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from publisher.models import CampaignFanout, Post, User
+from publisher.models import Campaign, CampaignFanout, Post, User
 from publisher.reports.fanout import fanout_reports
 from publisher.services import fanout as svc
 from publisher.services import posts as post_svc
@@ -42,8 +42,7 @@ def test_three_units_one_adapts_and_compliance_counts_each(core, world):  # type
     publish(core, b, end + timedelta(minutes=1))    # after it: late
     with core.sessions() as s:
         admin = s.get(User, world.users["admin"].id)
-        camp = s.get(__import__("publisher.models", fromlist=["Campaign"]).Campaign,
-                     world.campaign)
+        camp = s.get(Campaign, world.campaign)
         [rep] = fanout_reports(s, admin, camp, end + timedelta(hours=1))
         rows = {r.post_id: r for r in rep.rows}
         assert (rows[a].adapted, rows[a].state) == (True, "published")
@@ -94,6 +93,15 @@ def test_units_never_see_another_units_copy(client, login_as, core, world):  # t
         op_b = s.get(User, world.users["op_b"].id)
         assert [n.post_id for n in notifications_for(s, op_b)
                 if n.event.action == "fanout.receive"] == [b]
+        # and the e-mail of that notification says what it is, in the unit's language
+        from publisher.models import AuditEvent
+        from publisher.notify.content import build
+
+        event = s.execute(select(AuditEvent).where(AuditEvent.action == "fanout.receive",
+                                                   AuditEvent.object_id == a)).scalar_one()
+        mail = build(s, op_a, event, "fanout_received", "https://warta.test", "Asia/Jakarta")
+        assert mail.subject.startswith("Narasi tunggal dari Diskominfo")
+        assert mail.action_url == f"https://warta.test/unggahan/{a}"
 
 
 def test_time_window_refuses_outside_with_a_field_message(core, world):  # type: ignore[no-untyped-def]
@@ -150,10 +158,26 @@ def test_all_or_none_and_admins_only(core, world):  # type: ignore[no-untyped-de
                           unit_ids=[world.units["a"]])
 
 
-def test_unit_copy_goes_through_the_units_four_eyes_approval(core, world):  # type: ignore[no-untyped-def]
-    a = copies(core, send(core, world, ("a",)))[world.units["a"]]
+def test_unit_copy_obeys_the_campaign_rules_and_the_units_four_eyes(core, world):  # type: ignore[no-untyped-def]
+    from publisher.services import policy_rules
+
     with core.sessions.begin() as s:
+        policy_rules.create_rule(core, s, s.get(User, world.users["admin"].id),
+                                 kind="required_tag", severity="hard", value="#CegahStunting",
+                                 reason="Tagar kampanye", campaign_id=world.campaign)
+    a = copies(core, send(core, world, ("a",)))[world.units["a"]]
+    with core.sessions.begin() as s:  # adapting away the campaign's hashtag is refused
+        op_a = s.get(User, world.users["op_a"].id)
+        post_svc.update_post(core, s, op_a, a, post_svc.PostInput(body="Timbang balita."))
+    with core.sessions.begin() as s, pytest.raises(Invalid) as exc:
         post_svc.submit_post(core, s, s.get(User, world.users["op_a"].id), a)
+    assert exc.value.code == "policy"
+    with core.sessions.begin() as s:
+        post_svc.update_post(core, s, s.get(User, world.users["op_a"].id), a,
+                             post_svc.PostInput(body="Timbang balita. #CegahStunting"))
+        post_svc.submit_post(core, s, s.get(User, world.users["op_a"].id), a)
+    with core.sessions.begin() as s, pytest.raises(Forbidden):  # the writer cannot approve
+        post_svc.approve_post(core, s, s.get(User, world.users["op_a"].id), a)
     with core.sessions.begin() as s:
         post_svc.approve_post(core, s, s.get(User, world.users["appr_a"].id), a)
     with core.sessions() as s:
