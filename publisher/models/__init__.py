@@ -13,6 +13,7 @@ from publisher.models.enums import (
     PublicationStatus,
     Role,
 )
+from publisher.models.fanout import CampaignFanout, CampaignFanoutUnit
 from publisher.models.inbox import (
     OPEN_COMMENT_STATES,
     CitizenComment,
@@ -43,7 +44,8 @@ from publisher.models.publication import Publication, PublishAttempt
 from publisher.models.template import HashtagSet, PostTemplate
 
 __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
-           "AuditEvent", "Base", "Campaign", "CampaignUnit", "Channel", "ChannelStatus",
+           "AuditEvent", "Base", "Campaign", "CampaignFanout", "CampaignFanoutUnit",
+           "CampaignUnit", "Channel", "ChannelStatus",
            "CitizenComment", "CommentCategory", "CommentEvent", "CommentKeyword",
            "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus", "HashtagSet",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",

@@ -155,6 +155,11 @@ def _say(t: NullTranslations, kind: str, event: AuditEvent, post: Post | None,
                 [_("A citizen's comment was forwarded to your unit"),
                  str(data.get("note") or "")],
                 _("Open the comment"), f"/suara-warga/{event.object_id}")
+    if kind == "fanout_received":
+        return (_("A campaign message from Diskominfo arrived for your unit"),
+                [_("A campaign message from Diskominfo is waiting as a draft of your unit: "
+                   "check it, adapt it within the campaign's rules, and submit it.")],
+                open_post, post_path)
     if kind == "comment_overdue":
         due = _when(_instant(data.get("due_at")), zone, locale)
         return (_("A citizen's comment is past its deadline"),

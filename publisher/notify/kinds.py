@@ -23,6 +23,9 @@ KIND_OF: dict[str, str] = {
     # A comment still open when its working-day deadline passed (``notify/inbox_overdue.py``
     # sweeps them, once per comment): the unit that must answer it hears of it.
     "comment.overdue": "comment_overdue",
+    # A campaign message ("narasi tunggal") sent to a unit (``services/fanout.py``): the
+    # receiving unit's people hear that their draft is waiting.
+    "fanout.receive": "fanout_received",
     # Admins only (``publisher/notify/admin.py`` records them):
     "system.worker_stopped": "worker_stopped",
     "channel.token_expiring": "token_expiring",
@@ -62,6 +65,8 @@ def kinds_for(user: User) -> tuple[str, ...]:
 
 POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
 COMMENT_ACTIONS = ("comment.forward", "comment.overdue")
+#: About a post of the unit, for the unit's people (not every admin).
+FANOUT_ACTIONS = ("fanout.receive",)
 PUBLICATION_ACTIONS = ("publication.published", "publication.failed",
                        "publication.unconfirmed", "publication.missed")
 
@@ -80,6 +85,8 @@ def concerns(user: User, event: AuditEvent, author_id: int | None) -> bool:
         return False
     if event.action == "channel.needs_reauth":
         return True
+    if event.action in FANOUT_ACTIONS:
+        return user.role != Role.ADMIN  # the receiving unit's people
     if event.action in COMMENT_ACTIONS:
         return user.role != Role.ADMIN  # the receiving unit's people, not every admin
     approver = user.role in (Role.APPROVER, Role.ADMIN)

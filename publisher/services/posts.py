@@ -36,7 +36,7 @@ from publisher.models import (
     User,
 )
 from publisher.runtime import build_adapter, channel_credentials, preview_post
-from publisher.services import audit, channel_media, policy_gate
+from publisher.services import audit, channel_media, fanout_window, policy_gate
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
@@ -278,6 +278,9 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     refuse_if_published(session, post, "diubah", "edited")
     if data.scheduled_at is not None and data.scheduled_at != post.scheduled_at:
         refuse_past_time(core, data.scheduled_at)
+    if (data.scheduled_at is not None and data.scheduled_at != post.scheduled_at) \
+            or (data.scheduled_at is None and data.clear_schedule):
+        fanout_window.refuse_outside_window(session, post.id, data.scheduled_at)
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False,
                                    current_media=[m.id for m in post.media])
     before, words_before = content_hash(post), text_hash(post)
@@ -537,6 +540,7 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
                        "A cancelled post cannot be rescheduled.", code="cancelled")
     refuse_if_published(session, post, "dijadwalkan ulang", "rescheduled")
     refuse_past_time(core, when)
+    fanout_window.refuse_outside_window(session, post.id, when)
     was_approved = post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
     previous = post.scheduled_at
     post.scheduled_at = when

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from publisher.models import Role, Unit
 from publisher.reports import campaigns as svc
+from publisher.reports.fanout import fanout_reports
 from publisher.reports.report import viewer_zone
 from publisher.services.access import scope
 from publisher.services.errors import ServiceError
@@ -69,4 +70,6 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     return render_template("reports/campaign.html", campaign=c,
                            data=svc.compliance(s, current_user, c, core.now()),
+                           fanouts=fanout_reports(s, current_user, c, core.now()),
+                           all_units=_units() if current_user.role == Role.ADMIN else [],
                            zone=viewer_zone(current_user, core.settings.timezone))

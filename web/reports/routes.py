@@ -139,4 +139,4 @@ def _now() -> datetime:
     return get_core().now()
 
 
-from web.reports import campaigns, inbox, posts, score  # noqa: E402,F401  (more routes on bp)
+from web.reports import campaigns, fanout, inbox, posts, score  # noqa: E402,F401  (more routes on bp)

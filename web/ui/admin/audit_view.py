@@ -42,6 +42,8 @@ ACTIONS: dict[str, Any] = {
     "unit.create": _l("Unit created"),
     "unit.update": _l("Unit changed"),
     "campaign.create": _l("Campaign created"),
+    "fanout.create": _l("Campaign message written for the units"),
+    "fanout.receive": _l("Campaign message received by a unit as a draft"),
     "pause.create": _l("Pause set"),
     "pause.lift": _l("Pause lifted"),
     "policy.create": _l("Policy rule added"),
@@ -119,6 +121,7 @@ OBJECTS: dict[str, Any] = {
     "policy_rule": _l("Policy rule"), "comment": _l("Citizen comment"),
     "comment_keywords": _l("Triage keywords"),
     "post_template": _l("Post template"), "hashtag_set": _l("Hashtag set"),
+    "fanout": _l("Campaign message"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -147,6 +150,8 @@ FIELDS: dict[str, Any] = {
     "rules": _l("Rules"), "before": _l("Before"), "after": _l("After"),
     "kind": _l("Kind"), "severity": _l("Severity"), "value": _l("Value"),
     "campaign": _l("Campaign"),
+    "fanout": _l("Campaign message"), "platforms": _l("Platforms"),
+    "window_hours": _l("Window (hours)"),
 }
 
 #: Words for values that are codes.

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "needs_reauth": _l("A channel needs reconnecting"),
     "comment_forwarded": _l("A citizen's comment was forwarded to your unit"),
     "comment_overdue": _l("A citizen's comment is past its deadline"),
+    "fanout_received": _l("A campaign message from Diskominfo arrived for your unit"),
     "worker_stopped": _l("No worker is running (admins)"),
     "token_expiring": _l("A channel's access expires within 7 days (admins)"),
     "quota_exhausted": _l("A platform's limit holds a channel (admins)"),

@@ -19,6 +19,7 @@ from publisher.models import AuditEvent, Channel, Post, Publication, Role, User
 from publisher.notify.kinds import (
     ADMIN_ACTIONS,
     COMMENT_ACTIONS,
+    FANOUT_ACTIONS,
     POST_ACTIONS,
     PUBLICATION_ACTIONS,
     UNDELIVERABLE,
@@ -26,7 +27,7 @@ from publisher.notify.kinds import (
 )
 
 ACTIONS = POST_ACTIONS + PUBLICATION_ACTIONS + ("channel.needs_reauth", UNDELIVERABLE) \
-    + ADMIN_ACTIONS + COMMENT_ACTIONS
+    + ADMIN_ACTIONS + COMMENT_ACTIONS + FANOUT_ACTIONS
 WINDOW = 200
 
 
@@ -64,7 +65,8 @@ def _concerned(session: Session, user: User,
                                        .where(Post.id.in_(post_ids))).all())
     out = []
     for e in events:
-        post_id = e.object_id if e.action in POST_ACTIONS else pub_post.get(e.object_id or 0)
+        post_id = e.object_id if e.action in POST_ACTIONS + FANOUT_ACTIONS \
+            else pub_post.get(e.object_id or 0)
         if e.action in ("channel.needs_reauth", UNDELIVERABLE) + ADMIN_ACTIONS:
             post_id = None
         if concerns(user, e, authors.get(post_id) if post_id is not None else None):

@@ -18,6 +18,7 @@ from publisher.models import (
     User,
 )
 from publisher.models.post import OVERALL_STATUSES
+from publisher.services import fanout, fanout_window
 from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
 from publisher.services.access import get_scoped, scope, scope_shared
@@ -72,6 +73,7 @@ def index() -> str:
                         ).unique().scalars().all()
     return render_template("posts/index.html",
                            page=found,
+                           fanout_ids=fanout.fanout_post_ids(s, [p.id for p in found.items]),
                            channels=channels, campaigns=campaigns, authors=authors,
                            overall_statuses=OVERALL_STATUSES, count_cap=COUNT_CAP)
 
@@ -85,7 +87,10 @@ def detail(post_id: int) -> str:
         Channel.id.in_(post.channel_ids))).unique().scalars()}
     problems = (post_service.validation_problems(core, s, post)
                 if post.status in ("draft", "rejected") else {})
+    source = fanout_window.fanout_of_post(s, post.id)
     return render_template("posts/detail.html", post=post, channels=channels,
+                           fanout=source,
+                           fanout_window=fanout_window.window(source) if source else None,
                            pubs=publications_of([post.id])[post.id], problems=problems,
                            zone=post.unit.timezone)
 
