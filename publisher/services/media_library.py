@@ -110,8 +110,15 @@ def parse_tags(raw: str) -> str:
     return out
 
 
+def _printable(text: str, limit: int) -> str:
+    """A search term as typed, without the characters no name holds (NUL, which PostgreSQL
+    refuses in a parameter, and other controls)."""
+    return "".join(c for c in text if c.isprintable())[:limit]
+
+
 def _filtered(user: User, f: LibraryFilter) -> Select:
     q = select(MediaAsset)
+    f.q, f.tag = _printable(f.q, QUERY_MAX), _printable(f.tag, 40)
     seen = _visible(user)
     if seen is not None:
         q = q.where(seen)
@@ -194,8 +201,8 @@ def update_asset(core: Core, session: Session, actor: User, asset_id: int, *,
         if not name or len(name) > NAME_MAX:
             errors["name"] = Text(f"Nama wajib diisi, paling banyak {NAME_MAX} karakter.",
                                   f"A name is required, at most {NAME_MAX} characters.")
-    if alt_text is not None:
-        alt_text = alt_text.strip()
+    if alt_text is not None:  # one line of text: NUL (PostgreSQL refuses it) and controls go
+        alt_text = " ".join("".join(c if c.isprintable() else " " for c in alt_text).split())
         if len(alt_text) > MAX_ALT:
             errors["alt_text"] = Text(f"Teks alternatif paling banyak {MAX_ALT} karakter.",
                                       f"Alt text holds at most {MAX_ALT} characters.")

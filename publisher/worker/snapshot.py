@@ -113,8 +113,9 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             .join(MediaAsset, PostMedia.media_id == MediaAsset.id)
             .where(PostMedia.post_id.in_(post_ids))
             .order_by(PostMedia.post_id, PostMedia.position)):
-        *fields, alt = m
-        media[post_id].append(MediaRow(*fields, alt_text=alt or ""))
+        (mid, path, kind, mime, size, sha, width, height, duration, alt) = m
+        media[post_id].append(MediaRow(mid, path, kind, mime, size, sha, width, height,
+                                       duration, alt_text=alt or ""))
     out: dict[int, PubSnapshot] = {}
     for row in rows:
         info = PubInfo(row.id, row.post_id, row.unit_id, row.author_id, row.channel_id)

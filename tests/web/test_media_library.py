@@ -244,3 +244,15 @@ def test_alt_text_is_in_the_approval_hash_and_old_hashes_still_hold(  # type: ig
                            channel_ids=[1], scheduled_at=None, alt_texts=["", ""]) == \
         content_hash_of(body="b", link=None, overrides=None, media_hashes=["h"],
                         channel_ids=[1], scheduled_at=None)
+
+
+def test_junk_in_the_library_forms_is_no_500(core, client, staff):  # type: ignore[no-untyped-def]
+    mid = _upload(core, staff["op_a"], 14, "foto.png")
+    _as(client, staff["op_a"])
+    for args in ({"q": "a\x00b"}, {"tag": "\x00"}, {"halaman": "9" * 30}, {"jenis": "x"},
+                 {"sampai": "2026-13-40"}):
+        assert client.get("/media", query_string=args).status_code in (200, 400), args
+    assert client.post(f"/media/{mid}/rincian", data={"alt_text": "a\x00"}).status_code == 400
+    r = client.post(f"/media/{mid}/rincian", data={"alt_text": " Foto\twarga\r\nantre "})
+    assert r.status_code == 302
+    assert _row(core, MediaAsset, mid).alt_text == "Foto warga antre"

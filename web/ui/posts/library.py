@@ -37,7 +37,7 @@ def _day(raw: str, field: str, errors: dict[str, str]) -> date | None:
 
 def _filter() -> tuple[L.LibraryFilter, dict[str, str]]:
     """The search form's fields; the dates are whole days in the viewer's zone."""
-    args, errors = request.args, {}
+    args, errors = request.args, dict[str, str]()
     zone = user_zone()
     since, until = _day(args.get("dari", ""), "dari", errors), \
         _day(args.get("sampai", ""), "sampai", errors)
