@@ -36,6 +36,9 @@ class MediaFile:
     height: int | None = None
     duration: float | None = None
     public_url: str | None = None
+    #: What the image shows, for people who cannot see it ("" = none). Adapters whose
+    #: platform takes it send it with the image (see NOTES-README / README "Alt text").
+    alt_text: str = ""
 
 
 @dataclass(frozen=True)

@@ -227,8 +227,11 @@ class ThreadsAdapter(BaseAdapter):
 
 
 def _item(m: MediaFile, url: str) -> dict[str, str]:
-    return ({"media_type": "VIDEO", "video_url": url} if m.kind == "video"
-            else {"media_type": "IMAGE", "image_url": url})
+    """One media container's fields; an image's alt text as the container's ``alt_text``."""
+    if m.kind == "video":
+        return {"media_type": "VIDEO", "video_url": url}
+    alt = {"alt_text": m.alt_text[:1000]} if m.alt_text else {}
+    return {"media_type": "IMAGE", "image_url": url, **alt}
 
 
 def _public_url(m: MediaFile) -> str:

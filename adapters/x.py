@@ -236,6 +236,12 @@ class XAdapter(BaseAdapter):
                           data=body, headers={"Content-Type": body.content_type})
             self.ctx.progress(min(offset + chunk, m.size), m.size)
         final = self._request("POST", f"/2/media/upload/{media_id}/finalize", stage="upload")
+        if m.alt_text and m.kind == "image":
+            # X takes alt text for images (and GIFs) as media metadata, before the post that
+            # attaches them (``POST /2/media/metadata``; at most 1,000 characters).
+            self._request("POST", "/2/media/metadata", stage="upload",
+                          json={"id": media_id,
+                                "metadata": {"alt_text": {"text": m.alt_text[:1000]}}})
         processing = (final.get("data") or {}).get("processing_info")
         if processing and processing.get("state") not in ("succeeded", None):
             return media_id, processing

@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -93,14 +93,19 @@ def outgoing_post(core: Core, publication: Publication,
     return build_outgoing(core, adapter_cls, pub_id=publication.id, body=post.body,
                           overrides=post.overrides, channel_id=publication.channel_id,
                           link=post.link, media=post.media,
-                          scheduled_at=publication.scheduled_at)
+                          scheduled_at=publication.scheduled_at,
+                          alts={link.media_id: link.alt_text or "" for link in post.media_links})
 
 
 def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, body: str,
                    overrides: dict[str, Any] | None, channel_id: int, link: str | None,
-                   media: Sequence[Any], scheduled_at: datetime | None) -> OutgoingPost:
+                   media: Sequence[Any], scheduled_at: datetime | None,
+                   alts: Mapping[int, str] | None = None) -> OutgoingPost:
     """The post as the adapter will publish it: the channel's override applied, images
-    converted where the platform needs it, public URLs signed where it fetches media."""
+    converted where the platform needs it, public URLs signed where it fetches media.
+
+    ``alts`` is the post's alt text per media id (``post_media.alt_text``, inside the
+    approval hash) — never the library asset's own default, which may have changed since."""
     text, title, options = effective_content_of(body, overrides, channel_id)
     media = media_for_channel(media, overrides, channel_id)
     caps = adapter_cls.caps
@@ -132,7 +137,8 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
                 public_url = f"{core.settings.public_url}/m/{token}{Path(rel).suffix}"
         files.append(MediaFile(path=str(path), kind=asset.kind, mime=mime, size=size,
                                sha256=asset.sha256, width=width, height=height,
-                               duration=asset.duration, public_url=public_url))
+                               duration=asset.duration, public_url=public_url,
+                               alt_text=(alts or {}).get(asset.id, "") or ""))
     return OutgoingPost(key=f"warta-{pub_id}", body=text, media=tuple(files), link=link,
                         title=title, options=options, scheduled_at=scheduled_at)
 
@@ -151,9 +157,10 @@ def _keep_derived(storage: MediaStorage, path: Path, key: str) -> None:
 def preview_post(post: Post, channel: Channel, media_dir: Path) -> OutgoingPost:
     """The outgoing post for validation before approval (no conversion, no URLs)."""
     body, title, options = effective_content(post, channel.id)
+    alts = {link.media_id: link.alt_text or "" for link in post.media_links}
     files = tuple(MediaFile(path=str(media_dir / a.path), kind=a.kind, mime=a.mime,  # type: ignore[arg-type]
                             size=a.size, sha256=a.sha256, width=a.width, height=a.height,
-                            duration=a.duration)
+                            duration=a.duration, alt_text=alts.get(a.id, ""))
                   for a in media_for_channel(post.media, post.overrides, channel.id))
     return OutgoingPost(key=f"warta-preview-{post.id}", body=body, media=files, link=post.link,
                         title=title, options=options, scheduled_at=post.scheduled_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.db import Base, utcnow
@@ -12,7 +12,11 @@ from publisher.db import Base, utcnow
 
 class MediaAsset(Base):
     __tablename__ = "media_assets"
-    __table_args__ = (UniqueConstraint("unit_id", "sha256", name="uq_media_unit_hash"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "sha256", name="uq_media_unit_hash"),
+        # The media library (``services/media_library.py``): a unit's assets, newest first.
+        Index("ix_media_unit_created", "unit_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -28,3 +32,12 @@ class MediaAsset(Base):
     original_name: Mapped[str] = mapped_column(String(255), default="")
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What the image shows, for people who cannot see it: the default of a post's per-image
+    #: alt text when the asset is attached (``post_media.alt_text`` is what is published).
+    alt_text: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    #: Space-separated lower-case tags for the library's search ("logo banner hut-ri").
+    tags: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: Shared with every unit by an admin (Diskominfo's logos and banners): other units may
+    #: see it and attach it, never change or delete it.
+    region_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                              index=True)

@@ -192,10 +192,13 @@ def _lookups(session: Session, unit: Unit, source: SourceFile) -> _Lookups:
     media: dict[str, list[MediaAsset]] = {}
     if wanted:
         # lower() in SQL folds ASCII only on SQLite: exact spellings are asked for as well
-        q = (select(MediaAsset).where(MediaAsset.unit_id == unit.id, or_(
-            func.lower(MediaAsset.original_name).in_({w.lower() for w in wanted}),
-            MediaAsset.original_name.in_(wanted)))
-            .order_by(MediaAsset.created_at.desc(), MediaAsset.id.desc()))
+        # the unit's own media and the region-wide ones (the library's), its own first
+        q = (select(MediaAsset).where(
+            or_(MediaAsset.unit_id == unit.id, MediaAsset.region_wide.is_(True)), or_(
+                func.lower(MediaAsset.original_name).in_({w.lower() for w in wanted}),
+                MediaAsset.original_name.in_(wanted)))
+            .order_by(MediaAsset.unit_id != unit.id, MediaAsset.created_at.desc(),
+                      MediaAsset.id.desc()))
         for asset in session.execute(q).scalars():
             media.setdefault(_key(asset.original_name), []).append(asset)
     return _Lookups(channels, campaigns, media)

@@ -102,7 +102,7 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
     if data.media is not None:
         for mid in dict.fromkeys(data.media):
             asset = session.get(MediaAsset, mid) if _is_id(mid) else None
-            if asset is None or asset.unit_id != unit_id:
+            if asset is None or not (asset.unit_id == unit_id or asset.region_wide):
                 errors["media"] = Text(f"Media #{mid} tidak ditemukan.", f"Media #{mid} not found.")
                 break
             media.append(asset)
@@ -159,8 +159,11 @@ def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[Med
     alts = {k: v.strip() for k, v in (data.media_alt or {}).items()}
     if data.media is not None:
         old = {link.media_id: link.alt_text for link in post.media_links}
+        # A newly attached asset brings the library's alt text as its default; one already
+        # attached keeps the post's own (one photo can say different things in two posts).
         post.media_links = [PostMedia(position=i, media_id=m.id, media=m,
-                                      alt_text=alts.get(m.id, old.get(m.id) or ""))
+                                      alt_text=alts.get(m.id, old[m.id] or "" if m.id in old
+                                                        else (m.alt_text or "")))
                             for i, m in enumerate(media)]
         post.overrides = channel_media.prune(post.overrides, [m.id for m in media])
     else:
@@ -284,11 +287,9 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False,
                                    current_media=[m.id for m in post.media])
     before, words_before = content_hash(post), text_hash(post)
-    alts_before = _alts(post)
     _apply(post, data, channels, media)
     session.flush()
-    if content_hash(post) == before and not _alt_breaks_a_rule(core, session, post,
-                                                               alts_before):
+    if content_hash(post) == before:  # alt texts are in it: their edit voids an approval
         return post
     if text_hash(post) != words_before:
         _record_version(core, session, post, actor)
@@ -300,22 +301,6 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     audit.record(session, "post.update", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"previous_status": previous})
     return post
-
-
-def _alts(post: Post) -> dict[int, str]:
-    return {link.media_id: link.alt_text or "" for link in post.media_links}
-
-
-def _alt_breaks_a_rule(core: Core, session: Session, post: Post,
-                       alts_before: dict[int, str]) -> bool:
-    """Alt text is not in the content hash (changing the hash would void every stored
-    approval and acknowledgement), so an alt-text edit of a submitted or approved post
-    re-checks the hard rules here: one it breaks makes it an edit like any other (back to
-    draft, the approval voided), so clearing an alt text is no way round "alt text required"."""
-    if post.status not in (PostStatus.SUBMITTED, PostStatus.APPROVED) \
-            or _alts(post) == alts_before:
-        return False
-    return any(v.hard for v in policy_gate.check_post(core, session, post))
 
 
 def _publications(session: Session, post_id: int) -> list[Publication]:

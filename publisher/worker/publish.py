@@ -228,7 +228,8 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
         post_out = build_outgoing(core, type(call.adapter), pub_id=pub_id, body=snap.body,
                                   overrides=snap.overrides, channel_id=snap.info.channel_id,
                                   link=snap.link, media=snap.media,
-                                  scheduled_at=snap.scheduled_at)
+                                  scheduled_at=snap.scheduled_at,
+                                  alts={m.id: m.alt_text for m in snap.media})
     except FileNotFoundError:  # before any call: nothing went out, and nothing can
         return _settle(core, pub_id, S.FAILED, outcome="error", code="media_missing",
                        message_id="Berkas media tidak ada di penyimpanan; unggah ulang.",

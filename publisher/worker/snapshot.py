@@ -30,6 +30,8 @@ class MediaRow:
     width: int | None
     height: int | None
     duration: float | None
+    #: This post's alt text for the image (``post_media.alt_text``): published, so hashed.
+    alt_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ class PubSnapshot:
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
                                media_hashes=[m.sha256 for m in self.media],
-                               channel_ids=self.channel_ids, scheduled_at=self.post_scheduled_at)
+                               channel_ids=self.channel_ids, scheduled_at=self.post_scheduled_at,
+                               alt_texts=[m.alt_text for m in self.media])
 
 
 def load_snapshot(session: Session, pub_id: int) -> PubSnapshot | None:
@@ -106,11 +109,13 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
     for post_id, *m in session.execute(
             select(PostMedia.post_id, MediaAsset.id, MediaAsset.path, MediaAsset.kind,
                    MediaAsset.mime, MediaAsset.size, MediaAsset.sha256, MediaAsset.width,
-                   MediaAsset.height, MediaAsset.duration)
+                   MediaAsset.height, MediaAsset.duration, PostMedia.alt_text)
             .join(MediaAsset, PostMedia.media_id == MediaAsset.id)
             .where(PostMedia.post_id.in_(post_ids))
             .order_by(PostMedia.post_id, PostMedia.position)):
-        media[post_id].append(MediaRow(*m))
+        (mid, path, kind, mime, size, sha, width, height, duration, alt) = m
+        media[post_id].append(MediaRow(mid, path, kind, mime, size, sha, width, height,
+                                       duration, alt_text=alt or ""))
     out: dict[int, PubSnapshot] = {}
     for row in rows:
         info = PubInfo(row.id, row.post_id, row.unit_id, row.author_id, row.channel_id)

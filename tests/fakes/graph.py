@@ -347,7 +347,8 @@ class GraphFake(ReelsMixin, GraphComments):
         if "source" not in rec.files and "url" not in rec.form:
             return self.err(324, "(#324) Requires upload file")
         photo_id = self.new_id()
-        self.objects[photo_id] = {"id": photo_id, "kind": "photo"}
+        self.objects[photo_id] = {"id": photo_id, "kind": "photo",
+                                  "alt_text_custom": rec.form.get("alt_text_custom", "")}
         if rec.form.get("published", "true") == "false":
             return 200, {"id": photo_id}
         post_id = self.add_post(f"{self.page_id}_{photo_id}", message=rec.form.get("caption"),
@@ -510,8 +511,11 @@ class GraphFake(ReelsMixin, GraphComments):
         elif not (form.get("image_url") or form.get("video_url")):
             return self.err(100, "(#100) Only photo or video can be accepted as media type.",
                             subcode=2207052)
+        if len(form.get("alt_text", "")) > 1000:
+            return self.err(100, "(#100) Param alt_text must be at most 1000 characters long.")
         cid = "179" + self.new_id()
         self.objects[cid] = {"id": cid, "kind": "container", "media_type": mtype,
+                             "alt_text": form.get("alt_text", ""),
                              "form": dict(form), "status_code": "IN_PROGRESS",
                              "polls_left": self.container_polls}
         if mtype == "CAROUSEL" or (form.get("is_carousel_item") == "true" and "image_url" in form):

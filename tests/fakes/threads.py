@@ -105,6 +105,7 @@ class ThreadsFake(GraphFake):
         ready = mtype in ("CAROUSEL", "TEXT") or (form.get("is_carousel_item") == "true"
                                                   and mtype == "IMAGE")
         self.objects[cid] = {"id": cid, "kind": "container", "threads": True,
+                             "alt_text": form.get("alt_text", ""),
                              "media_type": mtype, "form": form,
                              "status_code": "FINISHED" if ready else "IN_PROGRESS",
                              "polls_left": self.container_polls}

@@ -269,6 +269,18 @@ class FakeX(FakeServer):
             data["processing_info"] = {"state": "pending", "check_after_secs": 1}
         return {"data": data}, 200
 
+    def _r_metadata(self, request: Request, rec: Recorded) -> tuple[Any, int]:
+        """``POST /2/media/metadata``: alt text of an uploaded image, kept on the medium."""
+        body = rec.json or {}
+        item = self.media.get(str(body.get("id", "")))
+        alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+        if item is None or not isinstance(alt, str) or len(alt) > 1000:
+            return problem(400, "Invalid Request",
+                           "One or more parameters to your request was invalid.",
+                           "https://api.twitter.com/2/problems/invalid-request"), 400
+        item["alt_text"] = alt
+        return {"data": {"id": body["id"], "associated_metadata": {"alt_text": {"text": alt}}}}, 200
+
     def _r_status(self, request: Request, rec: Recorded) -> tuple[Any, int]:
         mid = rec.query.get("media_id", "")
         item = self.media[mid]
@@ -291,6 +303,7 @@ class FakeX(FakeServer):
                            "https://api.twitter.com/2/problems/invalid-request"), 400
         tid = str(next(self._ids))
         self.tweets[tid] = {"id": tid, "text": body.get("text", ""),
+                            "alt_texts": [self.media[i].get("alt_text", "") for i in ids],
                             "created_at": (self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")
                                            if self.clock else self.created_at),
                             "public_metrics": {"retweet_count": 0, "reply_count": 0,

@@ -163,6 +163,8 @@ PROVIDERS = ["x", "google", "meta"]
 ACCEPTED_WRITES = {
     "posts.upload": "an upload takes no id: A gets its own asset",
     "api.upload_media": "an upload takes no id: A gets its own asset",
+    "posts.library_upload": "the media library's upload takes no id: A gets its own asset "
+    "(the composer's upload service)",
     "auth.profile": "changes the caller's own language or password only",
     "auth.login_code": "the caller's own second-factor step; takes no id (a wrong code "
     "re-renders the form)",

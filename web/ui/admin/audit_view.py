@@ -88,6 +88,10 @@ ACTIONS: dict[str, Any] = {
     "post.reschedule": _l("Post rescheduled"),
     "post.bulk_import": _l("Posts imported from a spreadsheet"),
     "media.upload": _l("Media uploaded"),
+    "media.update": _l("Media details changed"),
+    "media.share": _l("Media shared with every unit"),
+    "media.unshare": _l("Media no longer shared with every unit"),
+    "media.delete": _l("Media deleted"),
     "metrics.refresh": _l("Metrics refresh requested"),
     # publications (people)
     "publication.retry": _l("Publication retried"),

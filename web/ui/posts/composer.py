@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from publisher.models import Campaign, Channel, ChannelStatus, MediaAsset, Post, Unit
 from publisher.services import media as media_service
-from publisher.services import policy_gate
+from publisher.services import media_library, policy_gate
 from publisher.services import posts as post_service
 from publisher.services import templates as T
 from publisher.services.access import get_scoped, scope
@@ -61,9 +61,10 @@ def _values_from_post(post: Post | None) -> dict[str, Any]:
 
 def _values_from_form(unit_id: int | None) -> dict[str, Any]:
     form = request.form
-    media_ids = [int(m) for m in form.getlist("media") if m.isdigit()]
+    media_ids = list(dict.fromkeys(n for m in form.getlist("media")
+                                   if (n := small_int(m)) is not None))
     assets = [a for a in (db().get(MediaAsset, m) for m in media_ids)
-              if a is not None and a.unit_id == unit_id]
+              if a is not None and (a.unit_id == unit_id or a.region_wide)]
     overrides: dict[str, Any] = {}
     for key, value in form.items():
         for prefix, slot in (("o_body_", "body"), ("o_title_", "title")):
@@ -99,6 +100,8 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
              if me().is_admin and post is None else [])
     infos = [channel_info(c) for c in channels]
     offered = tools.offered(me(), unit_id)
+    attached = {m.id for m in values.get("media") or []}
+    library = [a for a in media_library.pickable(s, me(), unit_id) if a.id not in attached]
     if request.method == "GET" and post is None and request.args.get("templat"):
         tools.apply(me(), values, {c.id for c in channels}, {c.id for c in campaigns},
                     action="template", template_arg=request.args.get("templat"))
@@ -108,7 +111,7 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
         "posts/composer.html", post=post, values=values, fields=fields or {},
         channels=infos, campaigns=campaigns, units=units, unit=unit, zone=zone_label(zone),
         problems=problems, shown=shown, widgets={i["id"]: channel_widgets(i) for i in infos},
-        placeholders=T.placeholders(values.get("body") or ""), **offered
+        placeholders=T.placeholders(values.get("body") or ""), library=library, **offered
     ), status
 
 
@@ -129,6 +132,8 @@ def _save(post: Post | None) -> tuple[str, int] | Response:
     action = request.form.get("action")
     if action in tools.TOOL_ACTIONS:
         return _use_tool(post, unit_id, action)
+    if action == "pick":  # "Pick from the library": the form again with them attached
+        return _render(post, unit_id, _values_from_form(unit_id))
     channels = {c.id: c for c in _channels(unit_id)}
     zone = s.get(Unit, unit_id).timezone if unit_id and s.get(Unit, unit_id) else \
         core.settings.timezone

@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from publisher.models import MediaAsset
 from publisher.services import media as media_service
-from publisher.services.access import get_scoped
+from publisher.services import media_library
 from publisher.services.errors import NotFound, ServiceError
 from publisher.storage import UnsafeKey, storage_for
 from web.app import db, get_core
@@ -39,7 +38,8 @@ def upload() -> tuple[Response, int]:
 @login_required
 def media_file(media_id: int) -> Response:
     try:
-        asset = get_scoped(db(), MediaAsset, media_id, me())
+        # the unit's own and the region-wide ones (the library's rule): another unit's is a 404
+        asset = media_library.get_visible(db(), media_id, me())
     except NotFound:
         abort(404)
     try:  # through the media store: with S3, this machine may never have seen the upload

@@ -74,9 +74,10 @@ def policy_check() -> str:
     media = []
     for mid in (data.media or [])[:MAX_MEDIA]:
         asset = s.get(MediaAsset, mid) if 0 < mid <= MAX_ID else None
-        if asset is not None and asset.unit_id == unit_id:
+        if asset is not None and (asset.unit_id == unit_id or asset.region_wide):
+            # a medium just picked from the library brings its alt text (as saving does)
             media.append(P.MediaItem(asset.kind, asset.original_name or f"#{mid}",
-                                     alts.get(mid, "")))
+                                     alts.get(mid, asset.alt_text or "")))
     # Only a campaign the unit may use: another unit's campaign id must not show its rules
     camp = s.get(Campaign, data.campaign) if data.campaign and data.campaign <= MAX_ID else None
     campaign_id = camp.id if camp is not None and camp.unit_id in (None, unit_id) else None

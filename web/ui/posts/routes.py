@@ -184,4 +184,4 @@ def pub_mark(pub_id: int) -> Response:
     return _back(url_for("dashboard.index"))
 
 
-from web.ui.posts import bulk, composer, media, policy, template_pages  # noqa: E402,F401  (routes on this blueprint)
+from web.ui.posts import bulk, composer, library, media, policy, template_pages  # noqa: E402,F401  (routes on this blueprint)
