@@ -152,7 +152,7 @@ def _filler(rule: str, arg: str) -> str | None:
             "user_id": "users", "provider": "providers", "unit_id": "units",
             "token_id": "tokens", "webhook_id": "webhooks",
             "recipient_id": "recipients", "rule_id": "rules",
-            "comment_id": "comments", "template_id": "templates",
+            "comment_id": "comments", "template_id": "templates", "publication_id": "pubs",
             "set_id": "tagsets"}.get(arg)
 
 
