@@ -80,7 +80,7 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _key(group: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+def _key(group: str) -> tuple[Any, Any]:
     if group == "unit":
         return CitizenComment.unit_id, Unit.name
     if group == "platform":

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import calendar
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from publisher.models import AuditEvent, CitizenComment, CommentEvent
@@ -50,11 +52,11 @@ def redact_batch(session: Session, before: datetime, now: datetime) -> int:
         return 0
     # ``redacted_at IS NULL`` again: a second worker running the same batch changes nothing
     # (PostgreSQL re-checks the condition after the first one's row locks are released).
-    done = session.execute(update(CitizenComment)
+    done = cast(CursorResult[Any], session.execute(update(CitizenComment)
                            .where(CitizenComment.id.in_(ids),
                                   CitizenComment.redacted_at.is_(None))
                            .values(author_name=None, author_handle=None, text=REMOVED,
-                                   redacted_at=now, updated_at=now)).rowcount
+                                   redacted_at=now, updated_at=now))).rowcount
     if not done:
         return 0
     session.execute(update(CommentEvent).where(CommentEvent.comment_id.in_(ids),
