@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from publisher.models import Channel, MediaAsset, Post, PostChannel, PostMedia, Publication
+from publisher.models import (
+    Channel,
+    MediaAsset,
+    Post,
+    PostChannel,
+    PostMedia,
+    PostRecurrence,
+    Publication,
+)
 from publisher.services.approval import content_hash_of
 
 
@@ -68,11 +76,14 @@ class PubSnapshot:
     paused_until: datetime | None
     #: Until when a platform's own wait held this publication back (see ``decide``).
     held_until: datetime | None = None
+    #: A recurring post's rule as the hash covers it (``None`` for a one-off post).
+    recurrence: dict[str, Any] | None = None
 
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
                                media_hashes=[m.sha256 for m in self.media],
-                               channel_ids=self.channel_ids, scheduled_at=self.post_scheduled_at)
+                               channel_ids=self.channel_ids, scheduled_at=self.post_scheduled_at,
+                               recurrence=self.recurrence)
 
 
 def load_snapshot(session: Session, pub_id: int) -> PubSnapshot | None:
@@ -111,6 +122,8 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             .where(PostMedia.post_id.in_(post_ids))
             .order_by(PostMedia.post_id, PostMedia.position)):
         media[post_id].append(MediaRow(*m))
+    rules = {r.post_id: r.rule().canonical() for r in session.execute(
+        select(PostRecurrence).where(PostRecurrence.post_id.in_(post_ids))).scalars()}
     out: dict[int, PubSnapshot] = {}
     for row in rows:
         info = PubInfo(row.id, row.post_id, row.unit_id, row.author_id, row.channel_id)
@@ -124,7 +137,7 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             channel_status=row.channel_status, channel_unit_id=row.channel_unit_id,
             credentials_encrypted=row.credentials_encrypted,
             channel_state=dict(row.state or {}), paused_until=row.paused_until,
-            held_until=row.held_until)
+            held_until=row.held_until, recurrence=rules.get(row.post_id))
     return out
 
 
