@@ -20,6 +20,7 @@ from publisher.models import (
 from publisher.models.post import OVERALL_STATUSES
 from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
+from publisher.services import recurrence as rec_service
 from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
 from publisher.services.post_search import COUNT_CAP, PostFilter, search_posts_keyset
@@ -85,9 +86,13 @@ def detail(post_id: int) -> str:
         Channel.id.in_(post.channel_ids))).unique().scalars()}
     problems = (post_service.validation_problems(core, s, post)
                 if post.status in ("draft", "rejected") else {})
+    from web.ui.posts import recurrence as rec_page
+
     return render_template("posts/detail.html", post=post, channels=channels,
                            pubs=publications_of([post.id])[post.id], problems=problems,
-                           zone=post.unit.timezone)
+                           zone=post.unit.timezone,
+                           occurrences=rec_service.upcoming(core, s, post),
+                           manage_series=rec_page.may_manage(post))
 
 
 @bp.route("/unggahan/<int:post_id>/ajukan", methods=["POST"])
@@ -179,4 +184,11 @@ def pub_mark(pub_id: int) -> Response:
     return _back(url_for("dashboard.index"))
 
 
-from web.ui.posts import bulk, composer, media, policy, template_pages  # noqa: E402,F401  (routes on this blueprint)
+from web.ui.posts import (  # noqa: E402,F401  (routes on this blueprint)
+    bulk,
+    composer,
+    media,
+    policy,
+    recurrence,
+    template_pages,
+)
