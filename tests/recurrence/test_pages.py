@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -10,11 +11,20 @@ from publisher.models import Post, RecurrenceException, Role, User
 from publisher.services import posts as post_svc
 from tests.helpers import sandbox_channel
 
-FORM = {"body": "Senam pagi bersama", "when": "later", "scheduled_at": "2026-06-15T07:00",
+FORM = {"body": "Senam pagi bersama", "when": "later",
         "r_freq": "weekly", "r_weekdays": ["0", "4"], "r_end": "count", "r_count": "8"}
 
 
-def test_composing_approving_and_skipping_a_series(client, core, login_as) -> None:  # type: ignore[no-untyped-def]
+def _next_monday_7_wib(now: datetime) -> datetime:
+    """07.00 WIB on the first Monday at least a day after ``now`` (wherever the clock starts)."""
+    day = (now + timedelta(days=1)).astimezone(ZoneInfo("Asia/Jakarta")).date()
+    day += timedelta(days=(7 - day.weekday()) % 7)
+    return datetime(day.year, day.month, day.day, 7, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+def test_composing_approving_and_skipping_a_series(client, core, clock, login_as) -> None:  # type: ignore[no-untyped-def]
+    monday = _next_monday_7_wib(clock.now)
+    FORM["scheduled_at"] = monday.strftime("%Y-%m-%dT%H:%M")
     op = login_as(Role.OPERATOR, "a")
     channel = sandbox_channel(core, op, "rp-1")
     page = client.get("/unggahan/baru").get_data(as_text=True)
@@ -36,11 +46,11 @@ def test_composing_approving_and_skipping_a_series(client, core, login_as) -> No
     detail = client.get(f"/unggahan/{post_id}").get_data(as_text=True)
     assert "Jadwal berikutnya" in detail and "Setiap minggu pada Senin, Jumat; 8 kali" in detail
     assert detail.count("data-occurrence=") == 8 and "Lewati" in detail
-    first = datetime(2026, 6, 15, 0, 0, tzinfo=UTC)  # Monday 07.00 WIB
+    first = monday.astimezone(ZoneInfo("UTC"))
     r = client.post(f"/unggahan/{post_id}/ulangan/lewati", data={"occurrence": first.isoformat()})
     assert r.status_code == 302
     login_as(Role.OPERATOR, "a")
-    second = datetime(2026, 6, 19, 0, 0, tzinfo=UTC)
+    second = first + timedelta(days=4)  # the Friday
     client.post(f"/unggahan/{post_id}/ulangan/lewati", data={"occurrence": second.isoformat()})
     client.post(f"/unggahan/{post_id}/ulangan/lewati", data={"occurrence": "bukan waktu"})
     as_operator = client.get(f"/unggahan/{post_id}").get_data(as_text=True)

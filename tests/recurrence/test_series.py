@@ -25,9 +25,15 @@ from publisher.services.errors import Forbidden, Invalid
 from publisher.worker import run_once
 from tests.helpers import outbox_records, sandbox_channel
 
-#: 12:00 WIB on the test's first day (the clock starts at 10:00 WIB, Wednesday 10 June 2026).
-FIRST = datetime(2026, 6, 10, 5, 0, tzinfo=UTC)
+#: An instant for the hash literals below (computed before recurring posts existed).
+HASHED_AT = datetime(2026, 6, 10, 5, 0, tzinfo=UTC)
 DAILY = {"freq": "daily", "count": 5}
+
+
+@pytest.fixture
+def first(clock) -> datetime:  # type: ignore[no-untyped-def]
+    """The series' first time: two hours after wherever the clock starts (WARTA_TEST_NOW)."""
+    return (clock.now + timedelta(hours=2)).replace(second=0, microsecond=0)
 
 
 @pytest.fixture
@@ -35,11 +41,11 @@ def people(make_user):  # type: ignore[no-untyped-def]
     return {"op": make_user(Role.OPERATOR), "ap": make_user(Role.APPROVER)}
 
 
-def _series(core, people, rule=DAILY, accounts=("rc-a", "rc-b"), approve=True):  # type: ignore[no-untyped-def]
+def _series(core, people, first, rule=DAILY, accounts=("rc-a", "rc-b"), approve=True):  # type: ignore[no-untyped-def]
     channels = [sandbox_channel(core, people["op"], a) for a in accounts]
     with core.sessions.begin() as s:
         post = post_svc.create_post(core, s, s.get(User, people["op"].id), post_svc.PostInput(
-            body="Posyandu balita setiap hari.", channels=channels, scheduled_at=FIRST,
+            body="Posyandu balita setiap hari.", channels=channels, scheduled_at=first,
             recurrence=dict(rule)))
         post_svc.submit_post(core, s, s.get(User, people["op"].id), post.id)
         post_id = post.id
@@ -61,44 +67,44 @@ def test_one_off_posts_hash_exactly_as_before() -> None:
     """Literals computed with the hash before recurring posts existed: a stored approval of a
     one-off post must stay valid."""
     assert content_hash_of(body="Posyandu", link=None, overrides={"3": {"body": "x"}},
-                           media_hashes=["ab"], channel_ids=[2, 1], scheduled_at=FIRST) == \
+                           media_hashes=["ab"], channel_ids=[2, 1], scheduled_at=HASHED_AT) == \
         "0979c67452469ad156424bf840760b807237deb7e37df061b11b89bb65bbb63a"
     assert content_hash_of(body="Posyandu", link="https://a.id", overrides=None, media_hashes=[],
                            channel_ids=[1], scheduled_at=None) == \
         "cfaacd51bfc0054d75e97ebbd0b5c0557f923007b41753b5cfb190647347a037"
     assert content_hash_of(body="Posyandu", link=None, overrides=None, media_hashes=[],
-                           channel_ids=[1], scheduled_at=FIRST, recurrence={"freq": "daily"}) \
+                           channel_ids=[1], scheduled_at=HASHED_AT, recurrence={"freq": "daily"}) \
         != content_hash_of(body="Posyandu", link=None, overrides=None, media_hashes=[],
-                           channel_ids=[1], scheduled_at=FIRST)
+                           channel_ids=[1], scheduled_at=HASHED_AT)
 
 
-def test_occurrences_materialise_a_day_ahead_once_each(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people)
-    first = _live(core, post_id)
-    assert [(o, w) for o, w, _ in first] == [(FIRST, FIRST)] * 2  # today's, both channels
+def test_occurrences_materialise_a_day_ahead_once_each(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first)
+    made = _live(core, post_id)
+    assert [(o, w) for o, w, _ in made] == [(first, first)] * 2  # today's, both channels
     assert recurrence.sweep(core) == 0  # run again: nothing new
     with core.sessions.begin() as s:  # and a second worker racing it: the index says no
         assert recurrence.materialise(core, s, s.get(Post, post_id)) == 0
     clock.advance(hours=24)
     assert recurrence.sweep(core) == 2
     assert recurrence.sweep(core) == 0
-    assert [o for o, _, _ in _live(core, post_id)] == [FIRST] * 2 + [FIRST + timedelta(days=1)] * 2
+    assert [o for o, _, _ in _live(core, post_id)] == [first] * 2 + [first + timedelta(days=1)] * 2
     clock.advance(days=10)
     recurrence.sweep(core)
     assert len(_live(core, post_id)) == 10  # count=5 ends it: 5 occurrences x 2 channels
 
 
-def test_the_unique_key_refuses_a_second_publication(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people, accounts=("rc-u",))
+def test_the_unique_key_refuses_a_second_publication(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first, accounts=("rc-u",))
     with core.sessions.begin() as s:
         post = s.get(Post, post_id)
-        assert recurrence._insert_once(s, post, post.channel_ids[0], FIRST, FIRST,
+        assert recurrence._insert_once(s, post, post.channel_ids[0], first, first,
                                        core.now()) is None
     assert len(_live(core, post_id)) == 1
 
 
-def test_the_worker_publishes_each_occurrence_once(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people, accounts=("rc-w",))
+def test_the_worker_publishes_each_occurrence_once(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first, accounts=("rc-w",))
     clock.advance(hours=2)  # 12:00 WIB
     run_once(core)
     run_once(core)
@@ -111,9 +117,9 @@ def test_the_worker_publishes_each_occurrence_once(core, clock, people) -> None:
         assert s.get(Post, post_id).status == PostStatus.APPROVED
 
 
-def test_a_rule_changed_behind_the_service_is_not_published(core, clock, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_rule_changed_behind_the_service_is_not_published(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
     """The worker recomputes the hash with the rule: a database edit of the rule voids it."""
-    post_id = _series(core, people, accounts=("rc-x",))
+    post_id = _series(core, people, first, accounts=("rc-x",))
     with core.sessions.begin() as s:
         s.execute(update(PostRecurrence).where(PostRecurrence.post_id == post_id)
                   .values(count=300))
@@ -122,8 +128,8 @@ def test_a_rule_changed_behind_the_service_is_not_published(core, clock, people)
     assert outbox_records(core, "rc-x") == []
 
 
-def test_editing_the_rule_voids_the_approval(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people)
+def test_editing_the_rule_voids_the_approval(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first)
     with core.sessions() as s:
         before = content_hash(s.get(Post, post_id))
     with core.sessions.begin() as s:
@@ -137,8 +143,8 @@ def test_editing_the_rule_voids_the_approval(core, clock, people) -> None:  # ty
     assert recurrence.sweep(core) == 0
 
 
-def test_an_unchanged_rule_is_no_edit(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people)
+def test_an_unchanged_rule_is_no_edit(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first)
     with core.sessions.begin() as s:
         post_svc.update_post(core, s, s.get(User, people["op"].id), post_id,
                              post_svc.PostInput(recurrence=dict(DAILY)))
@@ -147,23 +153,23 @@ def test_an_unchanged_rule_is_no_edit(core, clock, people) -> None:  # type: ign
     assert len(_live(core, post_id)) == 2
 
 
-def test_a_bad_rule_is_a_field_error(core, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_rule_is_a_field_error(core, people, first) -> None:  # type: ignore[no-untyped-def]
     channel = sandbox_channel(core, people["op"], "rc-bad")
     with core.sessions.begin() as s, pytest.raises(Invalid) as err:
         post_svc.create_post(core, s, s.get(User, people["op"].id), post_svc.PostInput(
-            body="x", channels=[channel], scheduled_at=FIRST,
+            body="x", channels=[channel], scheduled_at=first,
             recurrence={"freq": "daily", "count": 400}))
     assert "recurrence.count" in err.value.fields
 
 
-def test_approvers_skip_an_occurrence_operators_may_not(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people)
+def test_approvers_skip_an_occurrence_operators_may_not(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first)
     with core.sessions.begin() as s, pytest.raises(Forbidden):
-        recurrence.skip_occurrence(core, s, s.get(User, people["op"].id), post_id, FIRST)
+        recurrence.skip_occurrence(core, s, s.get(User, people["op"].id), post_id, first)
     with core.sessions.begin() as s:
-        recurrence.skip_occurrence(core, s, s.get(User, people["ap"].id), post_id, FIRST)
+        recurrence.skip_occurrence(core, s, s.get(User, people["ap"].id), post_id, first)
         recurrence.skip_occurrence(core, s, s.get(User, people["ap"].id), post_id,
-                                   FIRST + timedelta(days=1))  # not materialised yet
+                                   first + timedelta(days=1))  # not materialised yet
     assert _live(core, post_id) == []
     clock.advance(hours=24)
     recurrence.sweep(core)
@@ -171,7 +177,7 @@ def test_approvers_skip_an_occurrence_operators_may_not(core, clock, people) -> 
     assert _live(core, post_id) == []  # tomorrow's stays skipped
     clock.advance(hours=24)
     recurrence.sweep(core)
-    assert [o for o, _, _ in _live(core, post_id)] == [FIRST + timedelta(days=2)] * 2
+    assert [o for o, _, _ in _live(core, post_id)] == [first + timedelta(days=2)] * 2
     with core.sessions() as s:
         post = s.get(Post, post_id)
         assert post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
@@ -179,23 +185,23 @@ def test_approvers_skip_an_occurrence_operators_may_not(core, clock, people) -> 
     assert states == ["planned", "planned", "planned"]  # the past ones are no longer listed
 
 
-def test_approvers_move_an_occurrence_without_reapproval(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people)
-    moved = FIRST + timedelta(hours=3)
-    later = FIRST + timedelta(days=3)
+def test_approvers_move_an_occurrence_without_reapproval(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first)
+    moved = first + timedelta(hours=3)
+    later = first + timedelta(days=3)
     with core.sessions.begin() as s, pytest.raises(Forbidden):
-        recurrence.move_occurrence(core, s, s.get(User, people["op"].id), post_id, FIRST, moved)
+        recurrence.move_occurrence(core, s, s.get(User, people["op"].id), post_id, first, moved)
     with core.sessions.begin() as s:
         ap = s.get(User, people["ap"].id)
-        recurrence.move_occurrence(core, s, ap, post_id, FIRST, moved)
+        recurrence.move_occurrence(core, s, ap, post_id, first, moved)
         # a later one moved into the next hours is made at once, under its own key
-        recurrence.move_occurrence(core, s, ap, post_id, later, FIRST + timedelta(hours=5))
+        recurrence.move_occurrence(core, s, ap, post_id, later, first + timedelta(hours=5))
         with pytest.raises(Invalid):  # not an occurrence of the series
-            recurrence.move_occurrence(core, s, ap, post_id, FIRST + timedelta(minutes=1), moved)
-    assert _live(core, post_id)[:2] == [(FIRST, moved, _live(core, post_id)[0][2]),
-                                        (FIRST, moved, _live(core, post_id)[1][2])]
+            recurrence.move_occurrence(core, s, ap, post_id, first + timedelta(minutes=1), moved)
+    assert _live(core, post_id)[:2] == [(first, moved, _live(core, post_id)[0][2]),
+                                        (first, moved, _live(core, post_id)[1][2])]
     assert [w for o, w, _ in _live(core, post_id) if o == later] == \
-        [FIRST + timedelta(hours=5)] * 2
+        [first + timedelta(hours=5)] * 2
     clock.advance(days=4)
     recurrence.sweep(core)
     with core.sessions() as s:
@@ -205,8 +211,8 @@ def test_approvers_move_an_occurrence_without_reapproval(core, clock, people) ->
         assert post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
 
 
-def test_a_series_can_be_cancelled_after_some_went_out(core, clock, people) -> None:  # type: ignore[no-untyped-def]
-    post_id = _series(core, people, accounts=("rc-c",))
+def test_a_series_can_be_cancelled_after_some_went_out(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    post_id = _series(core, people, first, accounts=("rc-c",))
     clock.advance(hours=2)
     run_once(core)
     with core.sessions.begin() as s:

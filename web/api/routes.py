@@ -68,7 +68,7 @@ def recurrence_out(post: Post) -> dict[str, Any] | None:
     nth = r.freq == "monthly_nth"
     return {"freq": r.freq, "weekdays": None if nth else list(r.weekdays or []) or None,
             "month_day": r.month_day, "nth": r.nth,
-            "weekday": (r.weekdays or [None])[0] if nth else None,
+            "weekday": r.weekdays[0] if nth and r.weekdays else None,
             "until": r.until.isoformat() if r.until else None, "count": r.count,
             "timezone": r.timezone}
 
