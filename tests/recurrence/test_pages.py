@@ -41,6 +41,8 @@ def test_composing_approving_and_skipping_a_series(client, core, clock, login_as
     edit = client.get(f"/unggahan/{post_id}/ubah").get_data(as_text=True)
     assert 'name="r_count" min="1" max="366" value="8"' in edit
     ap = login_as(Role.APPROVER, "a")
+    queue = client.get("/persetujuan").get_data(as_text=True)
+    assert "Setiap minggu pada Senin, Jumat; 8 kali" in queue and "setiap jadwal" in queue
     with core.sessions.begin() as s:
         post_svc.approve_post(core, s, s.get(User, ap.id), post_id)
     detail = client.get(f"/unggahan/{post_id}").get_data(as_text=True)
