@@ -220,3 +220,34 @@ def test_a_series_can_be_cancelled_after_some_went_out(core, clock, people, firs
     clock.advance(hours=24)
     run_once(core)
     assert len(outbox_records(core, "rc-c")) == 1
+
+
+@pytest.mark.postgresql_only
+def test_two_workers_racing_make_one_set(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    """Two sweeps in flight at once (two workers): the second's insert waits on the first's
+    uncommitted row, then does nothing. One publication per channel, one job each."""
+    import threading
+
+    post_id = _series(core, people, first, accounts=("rc-r",), approve=False)
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, people["ap"].id), post_id)
+        s.execute(update(Publication).where(Publication.post_id == post_id)
+                  .values(status=PublicationStatus.CANCELLED))  # as if never made
+    results: list[int] = []
+    a = core.sessions()
+    a.begin()
+    results.append(recurrence.materialise(core, a, a.get(Post, post_id)))
+
+    def other() -> None:
+        with core.sessions.begin() as b:
+            results.append(recurrence.materialise(core, b, b.get(Post, post_id)))
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join(timeout=1.0)
+    assert t.is_alive()  # waiting on A's row, not inserting its own
+    a.commit()
+    a.close()
+    t.join(timeout=10)
+    assert results == [1, 0]
+    assert len(_live(core, post_id)) == 1
