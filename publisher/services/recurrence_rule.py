@@ -66,7 +66,7 @@ def parse_rule(raw: Mapping[str, Any], *, zone: str, start: datetime | None,
     ``start`` is the post's time (UTC): the series' wall-clock time and first possible
     occurrence, so a recurring post needs one. The bounds (``MAX_OCCURRENCES``, ``MAX_AHEAD``)
     keep one post from filling the queue for years."""
-    errors: dict[str, Text] = {}
+    errors: dict[str, str] = {}
     freq = str(raw.get("freq") or "")
     if freq not in FREQUENCIES:
         errors["recurrence.freq"] = Text("Pilih cara pengulangan.", "Choose how it repeats.")
@@ -119,7 +119,7 @@ def parse_rule(raw: Mapping[str, Any], *, zone: str, start: datetime | None,
 
 
 def _end(raw: Mapping[str, Any], now: datetime,
-         errors: dict[str, Text]) -> tuple[date | None, int | None]:
+         errors: dict[str, str]) -> tuple[date | None, int | None]:
     """The series' end: a date (not past, at most ``MAX_AHEAD``) or a count, exactly one."""
     until_raw, count_raw = raw.get("until") or None, raw.get("count") or None
     if (until_raw is None) == (count_raw is None):
