@@ -251,3 +251,24 @@ def test_two_workers_racing_make_one_set(core, clock, people, first) -> None:  #
     t.join(timeout=10)
     assert results == [1, 0]
     assert len(_live(core, post_id)) == 1
+
+
+def test_moving_the_series_start_remakes_its_occurrences(core, clock, people, first) -> None:  # type: ignore[no-untyped-def]
+    """An approver reschedules the series: its queued occurrences follow the new start, the
+    approval re-bound to it; an operator moving one occurrence's publication is refused (it
+    would move the whole series' start)."""
+    from publisher.services import publications as pub_svc
+
+    post_id = _series(core, people, first, accounts=("rc-s",))
+    with core.sessions() as s:
+        pub_id = s.execute(select(Publication.id).where(Publication.post_id == post_id)).scalar()
+    with core.sessions.begin() as s, pytest.raises(Forbidden):
+        pub_svc.reschedule_publication(core, s, s.get(User, people["op"].id), pub_id,
+                                       first + timedelta(hours=1))
+    later = first + timedelta(hours=3)
+    with core.sessions.begin() as s:
+        post_svc.reschedule_post(core, s, s.get(User, people["ap"].id), post_id, later)
+    assert [(o, w) for o, w, _ in _live(core, post_id)] == [(later, later)]
+    with core.sessions() as s:
+        post = s.get(Post, post_id)
+        assert post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
