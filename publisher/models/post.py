@@ -17,6 +17,7 @@ from publisher.models.org import Unit, User
 
 if TYPE_CHECKING:
     from publisher.models.publication import Publication
+    from publisher.models.recurrence import PostRecurrence
 
 
 class PostChannel(Base):
@@ -98,6 +99,9 @@ class Post(Base):
     #: same session does not see publications added after it was loaded.
     publications: Mapped[list[Publication]] = relationship(
         "Publication", viewonly=True, order_by="Publication.id", lazy="select")
+    #: How the post repeats (``models/recurrence.py``), or ``None`` for a one-off post.
+    recurrence: Mapped[PostRecurrence | None] = relationship(
+        "PostRecurrence", cascade="all, delete-orphan", uselist=False, lazy="selectin")
 
     @property
     def channel_ids(self) -> list[int]:

@@ -14,15 +14,20 @@ from publisher.models.enums import PublicationStatus
 from publisher.models.post import Post
 
 _PUBLISHED = "status = 'published' AND external_id IS NOT NULL"
+_LIVE_ONE_OFF = "status <> 'cancelled' AND occurrence_at IS NULL"
+_LIVE_OCCURRENCE = "status <> 'cancelled' AND occurrence_at IS NOT NULL"
 
 
 class Publication(Base):
     __tablename__ = "publications"
     __table_args__ = (
-        # One live (not cancelled) publication per post and channel.
+        # One live (not cancelled) publication per post and channel; for a recurring post,
+        # per post, channel and occurrence (``services/recurrence.py`` inserts against it).
         Index("uq_publication_live", "post_id", "channel_id", unique=True,
-              postgresql_where=text("status <> 'cancelled'"),
-              sqlite_where=text("status <> 'cancelled'")),
+              postgresql_where=text(_LIVE_ONE_OFF), sqlite_where=text(_LIVE_ONE_OFF)),
+        Index("uq_publication_occurrence", "post_id", "channel_id", "occurrence_at",
+              unique=True, postgresql_where=text(_LIVE_OCCURRENCE),
+              sqlite_where=text(_LIVE_OCCURRENCE)),
         Index("ix_publication_metrics_due", "next_metrics_at",
               postgresql_where=text("next_metrics_at IS NOT NULL"),
               sqlite_where=text("next_metrics_at IS NOT NULL")),
@@ -43,6 +48,9 @@ class Publication(Base):
     status: Mapped[str] = mapped_column(String(16), default=PublicationStatus.QUEUED)
     #: When it is meant to go out (the post's time, or a per-publication reschedule).
     scheduled_at: Mapped[datetime] = mapped_column()
+    #: For a recurring post: the occurrence's own instant in the series (UTC), the key that
+    #: keeps it one publication per channel even after it is moved; ``None`` for a one-off.
+    occurrence_at: Mapped[datetime | None] = mapped_column()
     external_id: Mapped[str | None] = mapped_column(String(200))
     permalink: Mapped[str | None] = mapped_column(String(1000))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -36,7 +36,7 @@ from publisher.models import (
     User,
 )
 from publisher.runtime import build_adapter, channel_credentials, preview_post
-from publisher.services import audit, channel_media, fanout_window, policy_gate
+from publisher.services import audit, channel_media, fanout_window, policy_gate, recurrence
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
@@ -59,6 +59,9 @@ class PostInput:
     overrides: dict[str, Any] | None = None
     #: Alt text per media id (what an image shows, for people who cannot see it).
     media_alt: dict[int, str] | None = None
+    #: How the post repeats (``recurrence_rule.parse_rule``'s values); ``{}`` or freq
+    #: "none" makes it a one-off post again, ``None`` leaves it as it is.
+    recurrence: dict[str, Any] | None = None
     fields_set: set[str] = field(default_factory=set)
 
 
@@ -212,10 +215,14 @@ def create_post(core: Core, session: Session, actor: User, data: PostInput,
         data.channels = []
     refuse_past_time(core, data.scheduled_at)
     channels, media = _check_input(session, actor, unit_id, data, creating=True)
+    rule = recurrence.parse_input(core, session, unit_id, data.recurrence, data.scheduled_at,
+                                  None)
     now = core.now()
     post = Post(unit_id=unit_id, author_id=actor.id, body="", status=PostStatus.DRAFT,
                 overrides={}, created_at=now, updated_at=now)
     _apply(post, data, channels, media)
+    if data.recurrence is not None:
+        recurrence.set_rule(post, rule)
     session.add(post)
     session.flush()
     _record_version(core, session, post, actor)
@@ -286,8 +293,13 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
         fanout_window.refuse_outside_window(session, post.id, data.scheduled_at)
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False,
                                    current_media=[m.id for m in post.media])
+    start = data.scheduled_at or (None if data.clear_schedule else post.scheduled_at)
+    rule = recurrence.parse_input(core, session, post.unit_id, data.recurrence, start,
+                                  post.recurrence)
     before, words_before = content_hash(post), text_hash(post)
     _apply(post, data, channels, media)
+    if data.recurrence is not None:
+        recurrence.set_rule(post, rule)
     session.flush()
     if content_hash(post) == before:  # alt texts are in it: their edit voids an approval
         return post
@@ -433,7 +445,7 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
     existing = {p.channel_id for p in _publications(session, post.id)
                 if p.status != PublicationStatus.CANCELLED}
     when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
-    for link in post.channel_links:
+    for link in post.channel_links if post.recurrence is None else []:
         if link.channel_id in existing:
             continue  # already published there before an edit; never twice
         pub = Publication(post_id=post.id, channel_id=link.channel_id,
@@ -451,6 +463,7 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
     audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"hash": post.approval_hash, "approver": actor.id}
                  | ({"via": via} if via else {}))
+    recurrence.materialise(core, session, post, actor=actor, now=now)
     return post
 
 
@@ -495,7 +508,8 @@ def cancel_post(core: Core, session: Session, actor: User, post_id: int) -> Post
     post = get_scoped(session, Post, post_id, actor)
     if post.status == PostStatus.CANCELLED:
         return post
-    refuse_if_published(session, post, "dibatalkan", "cancelled")
+    if post.recurrence is None:  # a series may stop after some occurrences went out
+        refuse_if_published(session, post, "dibatalkan", "cancelled")
     n = cancel_open_publications(core, session, post, actor, reason="post cancelled")
     post.status = PostStatus.CANCELLED
     audit.record(session, "post.cancel", "post", post.id, actor=actor, unit_id=post.unit_id,
@@ -540,7 +554,9 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
             post.scheduled_at = previous
             raise
         post.approval_hash = content_hash(post)
-        for pub in _publications(session, post.id):
+        if post.recurrence is not None:
+            recurrence.restart_series(core, session, post, actor)
+        for pub in _publications(session, post.id) if post.recurrence is None else []:
             if pub.status == PublicationStatus.QUEUED:
                 pub.scheduled_at = when
                 if pub.job_id:

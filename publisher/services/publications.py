@@ -14,7 +14,7 @@ from publisher.models import PostStatus, Publication, PublicationStatus, User
 from publisher.services import audit
 from publisher.services.access import get_scoped
 from publisher.services.approval import content_hash
-from publisher.services.errors import Conflict, Invalid, NotFound
+from publisher.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 RETRYABLE = (PublicationStatus.FAILED, PublicationStatus.UNCONFIRMED, PublicationStatus.MISSED,
              PublicationStatus.NEEDS_REAUTH)
@@ -83,6 +83,11 @@ def reschedule_publication(core: Core, session: Session, actor: User, publicatio
     post_svc.refuse_past_time(core, when)
     previous = pub.scheduled_at
     post = pub.post
+    if pub.occurrence_at is not None and not post_svc.may_approve(core, session, actor, post):
+        # one occurrence of a series: moving it must not move the series' start
+        raise Forbidden("Hanya penyetuju yang dapat memindahkan satu jadwal unggahan berulang.",
+                        "Only an approver can move one occurrence of a recurring post.",
+                        code="occurrence_move")
     if post.status == PostStatus.APPROVED and not post_svc.may_approve(core, session, actor, post):
         if pub.job_id:
             postqueue.queue.cancel(session, [pub.job_id], now=core.now())

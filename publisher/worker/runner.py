@@ -42,7 +42,7 @@ from publisher.jobs import (
 )
 from publisher.notify import inbox_overdue, telegram_updates, weekly
 from publisher.notify.admin import check_tokens
-from publisher.services import inbox_retention
+from publisher.services import inbox_retention, recurrence
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.comments import handle_collect_comments, sweep_comments
 from publisher.worker.liveness import Liveness
@@ -112,6 +112,7 @@ def run_once(core: Core, worker_id: str = "once", *, max_jobs: int = 100_000) ->
     sweep_comments(core)
     sweep_token_renewals(core)
     weekly.sweep(core)
+    recurrence.sweep(core)
     if core.settings.notify_telegram_token and core.settings.notify_telegram_updates == "poll":
         telegram_updates.poll(core)
     ran = 0
@@ -231,6 +232,11 @@ class Worker:
         sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
                       hours=12, id="token-renewal", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC) + timedelta(minutes=2))
+        # Recurring posts: occurrences due within a day become publications, once each (a
+        # unique key per post, channel and occurrence; see ``services/recurrence.py``).
+        sched.add_job(self._safe(lambda: recurrence.sweep(self.core)), "interval",
+                      minutes=recurrence.SWEEP_MINUTES, id="recurrence", max_instances=1,
+                      coalesce=True, next_run_time=datetime.now(UTC) + timedelta(seconds=20))
         # The weekly report to leaders, due Monday 07.00 in each unit's zone: the sweep only
         # enqueues a report not yet recorded, under a dedupe key with the ISO week.
         sched.add_job(self._safe(lambda: weekly.sweep(self.core)), "interval",

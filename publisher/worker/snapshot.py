@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from publisher.models import Channel, MediaAsset, Post, PostChannel, PostMedia, Publication
+from publisher.models import (
+    Channel,
+    MediaAsset,
+    Post,
+    PostChannel,
+    PostMedia,
+    PostRecurrence,
+    Publication,
+)
 from publisher.services.approval import content_hash_of
 
 
@@ -70,12 +78,15 @@ class PubSnapshot:
     paused_until: datetime | None
     #: Until when a platform's own wait held this publication back (see ``decide``).
     held_until: datetime | None = None
+    #: A recurring post's rule as the hash covers it (``None`` for a one-off post).
+    recurrence: dict[str, Any] | None = None
 
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
                                media_hashes=[m.sha256 for m in self.media],
                                channel_ids=self.channel_ids, scheduled_at=self.post_scheduled_at,
-                               alt_texts=[m.alt_text for m in self.media])
+                               alt_texts=[m.alt_text for m in self.media],
+                               recurrence=self.recurrence)
 
 
 def load_snapshot(session: Session, pub_id: int) -> PubSnapshot | None:
@@ -116,6 +127,8 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
         (mid, path, kind, mime, size, sha, width, height, duration, alt) = m
         media[post_id].append(MediaRow(mid, path, kind, mime, size, sha, width, height,
                                        duration, alt_text=alt or ""))
+    rules = {r.post_id: r.rule().canonical() for r in session.execute(
+        select(PostRecurrence).where(PostRecurrence.post_id.in_(post_ids))).scalars()}
     out: dict[int, PubSnapshot] = {}
     for row in rows:
         info = PubInfo(row.id, row.post_id, row.unit_id, row.author_id, row.channel_id)
@@ -129,7 +142,7 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             channel_status=row.channel_status, channel_unit_id=row.channel_unit_id,
             credentials_encrypted=row.credentials_encrypted,
             channel_state=dict(row.state or {}), paused_until=row.paused_until,
-            held_until=row.held_until)
+            held_until=row.held_until, recurrence=rules.get(row.post_id))
     return out
 
 

@@ -52,11 +52,32 @@ def post_out(post: Post) -> dict[str, Any]:
             "media_alt": {str(link.media_id): link.alt_text for link in post.media_links
                           if link.alt_text},
             "scheduled_at": _iso(post.scheduled_at), "overrides": post.overrides or {},
+            "recurrence": recurrence_out(post),
             "rejection_comment": post.rejection_comment, "approved_by": post.approved_by,
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
             "updated_at": _iso(post.updated_at),
             "overall_status": post.overall_status, "content_hash": content_hash(post),
             "publications": [publication_out(p) for p in post.publications]}
+
+
+def recurrence_out(post: Post) -> dict[str, Any] | None:
+    """The post's rule in the shape the API accepts it (``S.Recurrence``), with its zone."""
+    r = post.recurrence
+    if r is None:
+        return None
+    nth = r.freq == "monthly_nth"
+    return {"freq": r.freq, "weekdays": None if nth else list(r.weekdays or []) or None,
+            "month_day": r.month_day, "nth": r.nth,
+            "weekday": r.weekdays[0] if nth and r.weekdays else None,
+            "until": r.until.isoformat() if r.until else None, "count": r.count,
+            "timezone": r.timezone}
+
+
+def _recurrence_in(data: S.PostCreate | S.PostPatch) -> dict[str, Any] | None:
+    """The rule for the service: absent = unchanged, null = none."""
+    if "recurrence" not in data.model_fields_set:
+        return None
+    return data.recurrence.model_dump(exclude_none=True) if data.recurrence else {}
 
 
 def _time(value: str | None, field: str):  # type: ignore[no-untyped-def]
@@ -79,6 +100,7 @@ def _post_input(data: S.PostCreate | S.PostPatch) -> post_svc.PostInput:
         overrides=({k: v.model_dump(exclude_none=True) for k, v in data.overrides.items()}
                    if data.overrides is not None else None),
         media_alt=dict(data.media_alt) if data.media_alt is not None else None,
+        recurrence=_recurrence_in(data),
         fields_set=set(fields))
 
 

@@ -50,6 +50,24 @@ class Override(Strict):
     media: list[Id] | None = None
 
 
+class Recurrence(Strict):
+    """How a post repeats, at its ``scheduled_at``'s wall-clock time in the unit's zone."""
+
+    freq: str = Field(description="none | daily | weekly | monthly_day | monthly_nth")
+    weekdays: list[int] | None = Field(None, description="weekly: days, 0 = Monday … 6 = Sunday")
+    month_day: int | None = Field(None, description="monthly_day: 1–31 (months without that "
+                                  "day are skipped, as RFC 5545 says)")
+    nth: int | None = Field(None, description="monthly_nth: 1–4, or -1 for the last")
+    weekday: int | None = Field(None, description="monthly_nth: the day, 0 = Monday")
+    until: str | None = Field(None, description="last local date (YYYY-MM-DD), at most 2 years "
+                              "ahead; or count")
+    count: int | None = Field(None, description="number of occurrences, at most 366")
+
+
+class RecurrenceOut(Recurrence):
+    timezone: str
+
+
 class PostCreate(Strict):
     body: str
     channels: list[Id] = Field(default_factory=list)
@@ -61,6 +79,8 @@ class PostCreate(Strict):
     overrides: dict[str, Override] = Field(default_factory=dict)
     media_alt: dict[Id, str] | None = Field(None, description="alt text per media id (what an "
                                             "image shows; a policy rule may require it)")
+    recurrence: Recurrence | None = Field(None, description="repeat the post (its approval "
+                                          "covers the whole series)")
 
 
 class PostPatch(Strict):
@@ -72,6 +92,8 @@ class PostPatch(Strict):
     campaign: Id | None = None
     overrides: dict[str, Override] | None = None
     media_alt: dict[Id, str] | None = None
+    recurrence: Recurrence | None = Field(None, description="null or freq none: no longer "
+                                          "repeats; absent: unchanged")
 
 
 class RejectBody(Strict):
@@ -113,6 +135,7 @@ class PostOut(BaseModel):
                                       description="alt text per media id, where set")
     scheduled_at: datetime | None
     overrides: dict[str, Any]
+    recurrence: RecurrenceOut | None = None
     rejection_comment: str | None
     approved_by: int | None
     approved_at: datetime | None

@@ -86,6 +86,8 @@ ACTIONS: dict[str, Any] = {
     "post.reject": _l("Post rejected"),
     "post.cancel": _l("Post cancelled"),
     "post.reschedule": _l("Post rescheduled"),
+    "post.occurrence_skip": _l("Occurrence of a recurring post skipped"),
+    "post.occurrence_move": _l("Occurrence of a recurring post moved"),
     "post.bulk_import": _l("Posts imported from a spreadsheet"),
     "media.upload": _l("Media uploaded"),
     "media.update": _l("Media details changed"),

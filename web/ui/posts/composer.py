@@ -21,6 +21,7 @@ from publisher.services.query_args import small_int
 from publisher.timeutil import zone_label
 from web.app import db, get_core
 from web.ui.helpers import call, int_arg, local_input, me
+from web.ui.posts import recurrence as rec_page
 from web.ui.posts import tools
 from web.ui.posts.forms import alt_texts, channel_info, channel_widgets, parse_composer
 from web.ui.posts.policy import acked_rules, grouped
@@ -50,13 +51,15 @@ def _channels(unit_id: int | None) -> list[Channel]:
 def _values_from_post(post: Post | None) -> dict[str, Any]:
     if post is None:
         return {"body": "", "channels": [], "media": [], "campaign": None, "link": "",
-                "when": "now", "scheduled_at": "", "overrides": {}, "alts": {}}
+                "when": "now", "scheduled_at": "", "overrides": {}, "alts": {},
+                "recurrence": rec_page.values_from_post(None)}
     zone = post.unit.timezone
     return {"body": post.body, "channels": post.channel_ids, "media": post.media,
             "campaign": post.campaign_id, "link": post.link or "",
             "when": "later" if post.scheduled_at else "now",
             "scheduled_at": local_input(post.scheduled_at, zone), "overrides": post.overrides or {},
-            "alts": {link.media_id: link.alt_text for link in post.media_links}}
+            "alts": {link.media_id: link.alt_text for link in post.media_links},
+            "recurrence": rec_page.values_from_post(post)}
 
 
 def _values_from_form(unit_id: int | None) -> dict[str, Any]:
@@ -82,7 +85,7 @@ def _values_from_form(unit_id: int | None) -> dict[str, Any]:
             "media": assets, "campaign": form.get("campaign", type=int),
             "link": form.get("link", ""), "when": form.get("when", "now"),
             "scheduled_at": form.get("scheduled_at", ""), "overrides": overrides,
-            "alts": alt_texts(form)}
+            "alts": alt_texts(form), "recurrence": rec_page.values_from_form(form)}
 
 
 def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
@@ -111,7 +114,9 @@ def _render(post: Post | None, unit_id: int | None, values: dict[str, Any],
         "posts/composer.html", post=post, values=values, fields=fields or {},
         channels=infos, campaigns=campaigns, units=units, unit=unit, zone=zone_label(zone),
         problems=problems, shown=shown, widgets={i["id"]: channel_widgets(i) for i in infos},
-        placeholders=T.placeholders(values.get("body") or ""), library=library, **offered
+        placeholders=T.placeholders(values.get("body") or ""), library=library, **offered,
+        freq_choices=rec_page.FREQ_CHOICES, weekday_choices=rec_page.WEEKDAY_CHOICES,
+        nth_choices=rec_page.NTH_CHOICES
     ), status
 
 

@@ -186,4 +186,7 @@ def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel]
         data.scheduled_at = when
     else:
         data.clear_schedule = True
+    from web.ui.posts.recurrence import rule_from_form  # the section's own module
+
+    data.recurrence = rule_from_form(form)
     return data, errors

@@ -21,6 +21,7 @@ from publisher.models.post import OVERALL_STATUSES
 from publisher.services import fanout, fanout_window
 from publisher.services import posts as post_service
 from publisher.services import publications as pub_service
+from publisher.services import recurrence as rec_service
 from publisher.services.access import get_scoped, scope, scope_shared
 from publisher.services.errors import NotFound, ServiceError
 from publisher.services.post_search import COUNT_CAP, PostFilter, search_posts_keyset
@@ -88,11 +89,15 @@ def detail(post_id: int) -> str:
     problems = (post_service.validation_problems(core, s, post)
                 if post.status in ("draft", "rejected") else {})
     source = fanout_window.fanout_of_post(s, post.id)
+    from web.ui.posts import recurrence as rec_page
+
     return render_template("posts/detail.html", post=post, channels=channels,
                            fanout=source,
                            fanout_window=fanout_window.window(source) if source else None,
                            pubs=publications_of([post.id])[post.id], problems=problems,
-                           zone=post.unit.timezone)
+                           zone=post.unit.timezone,
+                           occurrences=rec_service.upcoming(core, s, post),
+                           manage_series=rec_page.may_manage(post))
 
 
 @bp.route("/unggahan/<int:post_id>/ajukan", methods=["POST"])
@@ -184,4 +189,12 @@ def pub_mark(pub_id: int) -> Response:
     return _back(url_for("dashboard.index"))
 
 
-from web.ui.posts import bulk, composer, library, media, policy, template_pages  # noqa: E402,F401  (routes on this blueprint)
+from web.ui.posts import (  # noqa: E402,F401  (routes on this blueprint)
+    bulk,
+    composer,
+    library,
+    media,
+    policy,
+    recurrence,
+    template_pages,
+)
