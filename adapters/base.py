@@ -204,6 +204,10 @@ class Capabilities:
     #: comment already stored before it began. Otherwise a pass reads the whole listing, and
     #: what a complete pass no longer lists was deleted.
     comments_newest_first: bool = False
+    #: The platform takes a "first comment" right after the post (the account's own comment
+    #: on it; on X a reply to it) of at most this many characters. None: no first comment
+    #: (``post_comment`` and ``find_comment`` exist only where this is set).
+    max_first_comment: int | None = None
 
 
 def permalink_matches(caps: Capabilities, url: str | None) -> bool:
@@ -308,6 +312,11 @@ class BaseAdapter:
         channel's cached ``state`` (no I/O)."""
         del state
         return ()
+
+    @classmethod
+    def first_comment_length(cls, text: str) -> int:
+        """How long the platform counts a first comment (X weighs characters)."""
+        return len(text)
 
     # -- validation shared by all platforms -------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:

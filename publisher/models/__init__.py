@@ -13,6 +13,7 @@ from publisher.models.enums import (
     PublicationStatus,
     Role,
 )
+from publisher.models.first_comment import FirstComment, FirstCommentStatus
 from publisher.models.inbox import (
     OPEN_COMMENT_STATES,
     CitizenComment,
@@ -52,4 +53,4 @@ __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES",
            "PostTemplate",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
            "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User",
-           "WorkerHeartbeat"]
+           "WorkerHeartbeat", "FirstComment", "FirstCommentStatus"]

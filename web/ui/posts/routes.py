@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from publisher.models import (
     Campaign,
     Channel,
+    FirstComment,
     Post,
     Publication,
     User,
@@ -85,8 +86,12 @@ def detail(post_id: int) -> str:
         Channel.id.in_(post.channel_ids))).unique().scalars()}
     problems = (post_service.validation_problems(core, s, post)
                 if post.status in ("draft", "rejected") else {})
+    pubs = publications_of([post.id])[post.id]
+    # Each publication's first comment, if it has one (issue 21): shown with its state.
+    first_comments = {fc.publication_id: fc for fc in s.execute(select(FirstComment).where(
+        FirstComment.publication_id.in_([p.id for p in pubs]))).scalars()} if pubs else {}
     return render_template("posts/detail.html", post=post, channels=channels,
-                           pubs=publications_of([post.id])[post.id], problems=problems,
+                           pubs=pubs, problems=problems, first_comments=first_comments,
                            zone=post.unit.timezone)
 
 
