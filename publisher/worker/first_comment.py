@@ -224,7 +224,8 @@ def _settle(core: Core, pub_id: int, unit_id: int, post_id: int, status: str,
                   .values(status=status, error=message_id, error_en=message_en,
                           error_code=code or (error.code if error else status)[:40],
                           updated_at=now))
-        audit.record(s, f"first_comment.{status}", "publication", pub_id, unit_id=unit_id,
+        audit.record(s, "first_comment.unconfirmed" if status == F.UNCONFIRMED
+                     else "first_comment.failed", "publication", pub_id, unit_id=unit_id,
                      at=now, data={"message": message_id, "message_en": message_en,
                                    "code": code or (error.code if error else ""),
                                    "post_id": post_id})

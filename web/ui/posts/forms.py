@@ -173,6 +173,9 @@ def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel]
         picked = _ints(form.getlist(f"o_media_{cid}"))
         if picked:  # none ticked: the channel gets all the post's media
             entry["media"] = picked
+        comment = form.get(f"first_comment_{cid}", "").strip()
+        if comment:  # the service checks it against the platform (and refuses where none)
+            entry["first_comment"] = comment
         if entry:
             overrides[str(cid)] = entry
     data = PostInput(body=form.get("body", ""), channels=chosen,
