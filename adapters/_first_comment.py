@@ -54,11 +54,13 @@ def graph_find(graph: GraphClient, object_id: str, text: str, own_id: str, *,
         for item in body.get("data") or []:
             if not isinstance(item, dict) or not item.get("id"):
                 continue
-            author = item.get("from") if isinstance(item.get("from"), dict) else {}
+            author: Mapping[str, Any] = (item["from"] if isinstance(item.get("from"), dict)
+                                         else {})
             if str(author.get("id") or "") == own_id and same_text(
                     str(item.get(text_field) or ""), text):
                 return str(item["id"])
-        paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
+        paging: Mapping[str, Any] = (body["paging"] if isinstance(body.get("paging"), dict)
+                                     else {})
         after = (paging.get("cursors") or {}).get("after")
         if not paging.get("next") or not after:
             return None

@@ -68,7 +68,7 @@ def schedule(session: Session, published: Iterable[tuple[int, int, int]],
     rows = list(published)
     if not rows:
         return
-    overrides = dict(session.execute(select(Post.id, Post.overrides).where(
+    overrides: dict[int, Any] = dict(session.execute(select(Post.id, Post.overrides).where(
         Post.id.in_({post_id for _p, post_id, _c in rows}))).all())
     for pub_id, post_id, channel_id in rows:
         text = text_of(overrides.get(post_id), channel_id)

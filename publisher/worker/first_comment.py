@@ -22,6 +22,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import func, update
 
@@ -109,7 +110,7 @@ def _send(step: _Step) -> JobResult:
     core = step.core
     now = core.now()
     with core.sessions.begin() as s:
-        done = s.execute(update(FirstComment).where(
+        done: Any = s.execute(update(FirstComment).where(
             FirstComment.publication_id == step.pub_id, FirstComment.status == F.QUEUED)
             .values(status=F.SENDING, attempts=FirstComment.attempts + 1, absent_looks=0,
                     # the first send's time stays: lookups search from there

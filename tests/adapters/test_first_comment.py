@@ -243,3 +243,45 @@ def _approve_with_comment(core: Core, people: Any, pub_id: int, ch: int, text: s
         post_svc.submit_post(core, s, s.get_one(User, op.id), post_id)
     with core.sessions.begin() as s:
         post_svc.approve_post(core, s, s.get_one(User, ap.id), post_id)
+
+
+def test_the_batch_path_queues_the_first_comment_too(meta_core, people, graph_fake):  # type: ignore[no-untyped-def]
+    """Many due publications go through ``run_publish_batch`` (the long-running worker's
+    path), which records them in one group commit: their first comments start there too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from publisher.worker import run_job
+    from publisher.worker.batch import run_publish_batch
+    from publisher.worker.runner import apply_result
+
+    core = meta_core
+    _ch, pub_id = _fb_post(core, people, graph_fake)
+    jobs = core.queue.claim("batcher", lease_seconds=60, limit=10)
+    with ThreadPoolExecutor(2) as calls:
+        run_publish_batch(core, jobs, calls, run_step=lambda j, step: run_job(core, j, step),
+                          settle=lambda j, r: apply_result(core, j, r))
+    assert _pub(core, pub_id).status == PublicationStatus.PUBLISHED
+    assert _row(core, pub_id).status == "queued"
+    run_once(core)
+    row = _row(core, pub_id)
+    assert row.status == "posted", row.error_en
+    assert len(graph_fake.own_comments(_pub(core, pub_id).external_id)) == 1
+
+
+def test_instagram_first_comment_on_the_media(meta_core, people, graph_fake, clock):  # type: ignore[no-untyped-def]
+    core, (op, ap) = meta_core, people
+    ch = e2e.ig_graph_channel(core, op, graph_fake)
+    post_id = e2e.approved_post(core, op, ap, [ch], body="Lomba foto HUT kota.",
+                                media=[e2e.photo(core, op, 3)],
+                                overrides={str(ch): {"first_comment": "#HUTKota #Lomba"}})
+    with core.sessions() as s:
+        pub_id = s.execute(select(Publication.id).where(Publication.post_id == post_id)
+                           ).scalar_one()
+    pub = e2e.run_until_settled(core, clock, pub_id, step_seconds=6)
+    assert pub.status == PublicationStatus.PUBLISHED, pub.error_en
+    run_once(core)
+    row = _row(core, pub_id)
+    assert row.status == "posted", row.error_en
+    own = graph_fake.own_comments(pub.external_id)
+    assert [c["message"] for c in own] == ["#HUTKota #Lomba"]
+    assert graph_fake.calls("POST", rf"/{pub.external_id}/comments")
