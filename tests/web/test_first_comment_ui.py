@@ -95,16 +95,19 @@ def test_api_accepts_returns_and_checks_it(core, api_as, scene):  # type: ignore
     assert _count(core) == 1
 
 
-def test_editing_the_first_comment_after_approval_voids_it(core, scene):  # type: ignore[no-untyped-def]
-    sb = scene["sb"]
-    # the sandbox takes no first comment, but the hash covers every override: use the X one
-    x = scene["x"]
-    post_id = approved_post(core, scene["op"], scene["ap"], [sb, x],
+def test_the_approval_covers_the_first_comment(core, scene):  # type: ignore[no-untyped-def]
+    """An edit through the service voids the approval; a text changed behind it is refused by
+    the worker (the hash); and a comment text changed between the publish and its record is
+    not sent (``services/first_comment.schedule``)."""
+    sb, x = scene["sb"], scene["x"]
+    op, ap = scene["op"], scene["ap"]
+    # 1. edited after approval, through the service
+    post_id = approved_post(core, op, ap, [sb, x],
                             overrides={str(x): {"first_comment": "Lokasi: aula."}})
     with core.sessions() as s:
         before = content_hash(s.get_one(Post, post_id))
     with core.sessions.begin() as s:
-        post_service.update_post(core, s, s.get_one(User, scene["op"].id), post_id,
+        post_service.update_post(core, s, s.get_one(User, op.id), post_id,
                                  post_service.PostInput(overrides={
                                      str(x): {"first_comment": "Lokasi: halaman kantor."}}))
     with core.sessions() as s:
@@ -113,30 +116,20 @@ def test_editing_the_first_comment_after_approval_voids_it(core, scene):  # type
         assert content_hash(post) != before
         assert all(p.status == PublicationStatus.CANCELLED for p in s.execute(
             select(Publication).where(Publication.post_id == post_id)).scalars())
-
-
-def test_a_first_comment_changed_behind_the_service_is_not_published(core, scene):  # type: ignore[no-untyped-def]
-    sb = scene["sb"]
-    post_id = approved_post(core, scene["op"], scene["ap"], [sb])
-    with core.sessions.begin() as s:  # a direct database edit after approval
-        post = s.get_one(Post, post_id)
-        post.overrides = {str(sb): {"first_comment": "Teks yang tidak disetujui."}}
+    # 2. changed behind the service (a direct database edit after approval)
+    post_id = approved_post(core, op, ap, [sb], body="Kedua")
+    with core.sessions.begin() as s:
+        s.get_one(Post, post_id).overrides = {str(sb): {"first_comment": "Tidak disetujui."}}
     run_once(core)
     with core.sessions() as s:
         pub = s.execute(select(Publication).where(Publication.post_id == post_id)).scalar_one()
         assert pub.status == PublicationStatus.FAILED and pub.error_code == "approval_mismatch"
-
-
-def test_schedule_makes_no_comment_from_unapproved_text(core, scene):  # type: ignore[no-untyped-def]
-    """The post went out under its approval, then its first comment changed before the
-    record: the comment is not sent (``services/first_comment.schedule``)."""
-    x = scene["x"]
-    post_id = approved_post(core, scene["op"], scene["ap"], [x],
+    # 3. changed between the publish call and its record
+    post_id = approved_post(core, op, ap, [x], body="Ketiga",
                             overrides={str(x): {"first_comment": "Disetujui."}})
     with core.sessions.begin() as s:
         pub = s.execute(select(Publication).where(Publication.post_id == post_id)).scalar_one()
-        post = s.get_one(Post, post_id)
-        post.overrides = {str(x): {"first_comment": "Diubah diam-diam."}}
+        s.get_one(Post, post_id).overrides = {str(x): {"first_comment": "Diubah diam-diam."}}
         s.flush()
         first_comment.schedule(s, [(pub.id, post_id, x)], datetime.now(UTC))
         pub_id = pub.id
