@@ -109,6 +109,9 @@ def handle_first_comment(core: Core, job: ClaimedJob) -> JobResult:
 def _send(step: _Step) -> JobResult:
     core = step.core
     now = core.now()
+    if type(step.adapter).caps.max_first_comment is None:  # set behind the composer's back
+        return _settle(core, step.pub_id, step.unit_id, step.post_id, F.FAILED, None,
+                       code="not_supported")
     with core.sessions.begin() as s:
         done: Any = s.execute(update(FirstComment).where(
             FirstComment.publication_id == step.pub_id, FirstComment.status == F.QUEUED)
