@@ -210,6 +210,10 @@ class Capabilities:
     #: Reading comments costs money per item read (X: per post returned), so it happens only
     #: on channels where a person switched it on (``Channel.state[COMMENTS_OPT_IN]``).
     comments_opt_in: bool = False
+    #: The platform takes a "first comment" right after the post (the account's own comment
+    #: on it; on X a reply to it) of at most this many characters. None: no first comment
+    #: (``post_comment`` and ``find_comment`` exist only where this is set).
+    max_first_comment: int | None = None
 
 
 #: The channel state key that switches an opt-in comment reader on (``comments_opt_in``).
@@ -318,6 +322,11 @@ class BaseAdapter:
         channel's cached ``state`` (no I/O)."""
         del state
         return ()
+
+    @classmethod
+    def first_comment_length(cls, text: str) -> int:
+        """How long the platform counts a first comment (X weighs characters)."""
+        return len(text)
 
     # -- validation shared by all platforms -------------------------------------------------
     def validate(self, post: OutgoingPost) -> list[Problem]:

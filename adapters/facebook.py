@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from adapters._comments import facebook_page
 from adapters._fb_reels import DEFAULT_UPLOAD_URL, ReelsFlow
 from adapters._fb_rules import fb_type, type_problems
+from adapters._first_comment import graph_find, graph_post
 from adapters._graph import (
     chunks,
     insight_values,
@@ -59,6 +60,8 @@ class FacebookAdapter(BaseAdapter):
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
         option_names=frozenset({"fb_type"}),
         reads_comments=True,
+        # Comment length: Meta documents none; 8,000 is what Pages take (UNCONFIRMED).
+        max_first_comment=8000,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("page_id", "ID Halaman Facebook", False),
@@ -257,6 +260,15 @@ class FacebookAdapter(BaseAdapter):
         """Every level, oldest first, from the saved ``after`` cursor (``_comments.py``)."""
         return facebook_page(self.graph, external_id, cursor,
                              int(self.ctx.settings.get("comments_page_size") or 100))
+
+    def post_comment(self, external_id: str, text: str) -> str:
+        """The Page's first comment on its own post (``_first_comment.py``)."""
+        return graph_post(self.graph, external_id, text)
+
+    def find_comment(self, external_id: str, text: str, since: datetime) -> str | None:
+        """The Page's own comment with this text on the post, if it exists."""
+        del since  # a post's comments are few and the listing is oldest first
+        return graph_find(self.graph, external_id, text, self.page_id, instagram=False)
 
     # -- account ----------------------------------------------------------------------------
     def account(self) -> AccountInfo:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from adapters._comments import instagram_page
 from adapters._containers import ContainerApi, ContainerFlow
+from adapters._first_comment import graph_find, graph_post
 from adapters._graph import chunks, insight_values, parse_time
 from adapters._graph import connect as graph_connect
 from adapters._ig_story import STORY_ASPECT, STORY_INSIGHTS, story_problems
@@ -58,6 +59,8 @@ class InstagramGraphAdapter(BaseAdapter):
         supports_link=False, option_names=frozenset({"ig_type"}),
         image_mimes=frozenset({"image/jpeg"}), image_aspect=(0.8, 1.91),
         needs_public_urls=True, reads_comments=True,
+        # A comment holds what a caption holds (2,200; Meta gives no own figure: UNCONFIRMED).
+        max_first_comment=2200,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("ig_user_id", "ID akun Instagram bisnis (instagram_business_account)", False),
@@ -205,6 +208,15 @@ class InstagramGraphAdapter(BaseAdapter):
         """The media's comments and their replies, a page at a time (``_comments.py``)."""
         return instagram_page(self.graph, external_id, cursor,
                               int(self.ctx.settings.get("comments_page_size") or 50))
+
+    def post_comment(self, external_id: str, text: str) -> str:
+        """The account's first comment on its own media (``_first_comment.py``)."""
+        return graph_post(self.graph, external_id, text)
+
+    def find_comment(self, external_id: str, text: str, since: datetime) -> str | None:
+        """The account's own comment with this text on the media (by ``from.id``)."""
+        del since
+        return graph_find(self.graph, external_id, text, self.ig_user_id, instagram=True)
 
     def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
         """Per chunk: one multi-id read for like/comment counts and ONE Graph batch request

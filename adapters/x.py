@@ -88,6 +88,7 @@ class XAdapter(BaseAdapter):
         metrics=frozenset({"likes", "comments", "shares", "views", "impressions", "saves"}),
         metrics_batch_size=100, renews_tokens=True,
         reads_comments=True, comments_newest_first=True, comments_opt_in=True,
+        max_first_comment=280,  # a reply is a post: the same weighted 280
     )
     #: X's pay-per-use price of one post read (platform-apis-2.md §1.4: $0.005 per post
     #: returned, a post returned again the same UTC day not charged again), shown on the
@@ -266,6 +267,38 @@ class XAdapter(BaseAdapter):
             except (RetryLater, AuthExpired, Rejected):
                 username = None  # the post is out; a missing name must not hide that
         return f"https://x.com/{username or 'i'}/status/{post_id}"
+
+    @classmethod
+    def first_comment_length(cls, text: str) -> int:
+        return int(parse_tweet(text).weightedLength)
+
+    def post_comment(self, external_id: str, text: str) -> str:
+        """The first comment on X is the account's reply to its own post
+        (platform-apis-2.md §1.4); a 5xx or dropped answer is ``OutcomeUnknown``."""
+        data = self._request("POST", "/2/tweets", stage="create", json={
+            "text": text, "reply": {"in_reply_to_tweet_id": external_id}})["data"]
+        return str(data["id"])
+
+    def find_comment(self, external_id: str, text: str, since: datetime) -> str | None:
+        """The account's reply to ``external_id`` with this text, from its own timeline
+        (replies included) since ``since``."""
+        user_id = self.ctx.state.get("user_id") or self.account().external_id
+        want = _normal(text)
+        params: dict[str, Any] = {
+            "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "max_results": 100, "tweet.fields": "created_at,text,referenced_tweets"}
+        for _ in range(int(self.ctx.settings.get("lookup_max_pages") or 3)):
+            page = self._request("GET", f"/2/users/{user_id}/tweets", params=params)
+            for item in page.get("data") or []:
+                parents = {str(r.get("id")) for r in item.get("referenced_tweets") or []
+                           if r.get("type") == "replied_to"}
+                if external_id in parents and _normal(str(item.get("text", ""))) == want:
+                    return str(item["id"])
+            token = (page.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+            params["pagination_token"] = token
+        return None
 
     # -- reading ------------------------------------------------------------------------
     def lookup(self, post: OutgoingPost, since: datetime) -> Published | None:

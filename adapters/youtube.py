@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import requests
 
 from adapters._comments import youtube_page
+from adapters._first_comment import youtube_find, youtube_post
 from adapters._google import (
     PLATFORM,
     classify,
@@ -61,6 +62,7 @@ class YouTubeAdapter(BaseAdapter):
         requires_media=True, max_image_bytes=2_000_000, max_video_bytes=256 * 1024 ** 3,
         metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,
         renews_tokens=True, reads_comments=True, comments_newest_first=True,
+        max_first_comment=10_000,  # platform-apis-2.md §1.5: UNCONFIRMED
         option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
                                 "tags", "category", "description"}),
     )
@@ -318,6 +320,21 @@ class YouTubeAdapter(BaseAdapter):
 
         return youtube_page(get, external_id, cursor,
                             int(self.ctx.settings.get("comments_page_size") or 100))
+
+    def post_comment(self, external_id: str, text: str) -> str:
+        """The channel's first comment on its own video: a new comment thread (50 units)."""
+        return youtube_post(self._call, self.api, external_id, text)
+
+    def find_comment(self, external_id: str, text: str, since: datetime) -> str | None:
+        """The channel's own top-level comment with this text on the video."""
+        del since  # newest first: ours is on the first page unless citizens outran it
+        own = self._channel()["id"]  # 1 unit; a lookup is rare
+
+        def get(params: dict[str, Any]) -> Mapping[str, Any]:
+            body = self._call("GET", f"{self.api}/commentThreads", params=params).json()
+            return body if isinstance(body, dict) else {}
+
+        return youtube_find(get, external_id, text, str(own))
 
     def _channel(self) -> dict[str, Any]:
         body = self._call("GET", f"{self.api}/channels",

@@ -25,6 +25,8 @@ RENEW_TOKEN = "renew_token"
 COLLECT_METRICS = "collect_metrics"
 #: Citizens' comments of one channel's due posts (``publisher/worker/comments.py``).
 COLLECT_COMMENTS = "collect_comments"
+#: A published post's first comment (``publisher/worker/first_comment.py``).
+FIRST_COMMENT = "first_comment"
 #: Notifications (publisher/notify/): who hears of one audit event, then one message each.
 NOTIFY_FANOUT = "notify_fanout"
 NOTIFY_SEND = "notify_send"
@@ -62,5 +64,15 @@ def enqueue_poll(session: Session, publication_id: int, *, run_at: datetime,
     """Queue a read-only status check of a post the platform is still processing."""
     job_id = postqueue.enqueue(session, POLL, {"publication_id": publication_id},
                                run_at=run_at, now=now)
+    assert job_id is not None
+    return job_id
+
+
+def enqueue_first_comment(session: Session, publication_id: int, channel_id: int, *,
+                          run_at: datetime, now: datetime) -> int:
+    """Queue a publication's first comment under its channel's lock: one call at a time per
+    account, as for publishing."""
+    job_id = postqueue.enqueue(session, FIRST_COMMENT, {"publication_id": publication_id},
+                               run_at=run_at, lock_key=channel_lock(channel_id), now=now)
     assert job_id is not None
     return job_id

@@ -14,6 +14,7 @@ from publisher.models.enums import (
     Role,
 )
 from publisher.models.fanout import CampaignFanout, CampaignFanoutUnit
+from publisher.models.first_comment import FirstComment, FirstCommentStatus
 from publisher.models.inbox import (
     OPEN_COMMENT_STATES,
     CitizenComment,
@@ -56,4 +57,4 @@ __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
            "RecurrenceException",
            "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User",
-           "WorkerHeartbeat"]
+           "WorkerHeartbeat", "FirstComment", "FirstCommentStatus"]

@@ -36,7 +36,14 @@ from publisher.models import (
     User,
 )
 from publisher.runtime import build_adapter, channel_credentials, preview_post
-from publisher.services import audit, channel_media, fanout_window, policy_gate, recurrence
+from publisher.services import (
+    audit,
+    channel_media,
+    fanout_window,
+    first_comment,
+    policy_gate,
+    recurrence,
+)
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid, Text
@@ -127,19 +134,34 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
     if data.overrides is not None:
         allowed = {str(c) for c in (data.channels or [])}
         for key, value in data.overrides.items():
-            if not isinstance(value, dict) or set(value) - {"body", "title", "options", "media"}:
+            if not isinstance(value, dict) or set(value) - {"body", "title", "options", "media",
+                                                            first_comment.KEY}:
                 errors["overrides"] = ("Pengaturan per akun hanya boleh berisi body, title, "
-                                       "options, media.")
+                                       "options, media, first_comment.")
             elif data.channels is not None and str(key) not in allowed:
                 errors["overrides"] = f"Pengaturan untuk akun #{key} yang tidak dipilih."
             elif "media" in value and (problem := channel_media.choice_error(
                     value["media"], data.media if data.media is not None
                     else current_media or [])):
                 errors["overrides"] = problem
+            elif first_comment.KEY in value and (problem := _first_comment_problem(
+                    session, channels, key, value[first_comment.KEY])):
+                errors[f"first_comment_{key}"] = problem
     if errors:
         raise Invalid("Periksa kembali isian unggahan.", "Please check the post's fields.",
                       fields=errors)
     return channels, media
+
+
+def _first_comment_problem(session: Session, channels: list[Channel], key: object,
+                           value: object) -> Text | None:
+    """A first comment's problem on its channel (the one chosen now, or the post's own)."""
+    ch = next((c for c in channels if str(c.id) == str(key)), None)
+    if ch is None and str(key).isdigit() and _is_id(int(str(key))):
+        ch = session.get(Channel, int(str(key)))
+    if ch is None:
+        return Text(f"Akun #{key} tidak ditemukan.", f"Channel #{key} not found.")
+    return first_comment.problem(ch.platform, value)
 
 
 def _apply(post: Post, data: PostInput, channels: list[Channel], media: list[MediaAsset]) -> None:

@@ -34,6 +34,7 @@ from publisher.models import (
     PublishAttempt,
 )
 from publisher.notify import hook as notify_hook
+from publisher.services import first_comment
 from publisher.services.pauses import current_pauses
 from publisher.worker.outcome import log_outcome, next_metrics_time
 from publisher.worker.publish import _Call, call_platform, decide, settle_outcome
@@ -186,6 +187,8 @@ def record_published_many(core: Core, done: list[tuple[Ready, Published]],
             s.execute(insert(AuditEvent.__table__), audits)
         s.execute(update(Channel).where(Channel.id.in_({r[1].info.channel_id for r, _ in done}))
                   .values(last_published_at=now, last_error=None))
+        first_comment.schedule(s, [(r[1].info.pub_id, r[1].info.post_id, r[1].info.channel_id)
+                                   for r, _ in done], now)
         complete_many_in(s, [r[0].id for r, _ in done], done[0][0][0].lease_owner, now)
     for (_job, snap, _call, _out), result in done:
         log_outcome(snap.info.pub_id, "published",

@@ -24,7 +24,7 @@ from publisher.models import (
     PublicationStatus,
     PublishAttempt,
 )
-from publisher.services import audit
+from publisher.services import audit, first_comment
 from publisher.worker.snapshot import PubInfo, load_info
 
 #: The decaying collection schedule after publishing. The first read comes minutes after, so
@@ -113,6 +113,7 @@ def record_published(core: Core, pub: PubInfo | int, attempt_id: int | None,
         s.execute(update(Channel).where(Channel.id == info.channel_id)
                   .values(last_published_at=now, last_error=None))
         finish_attempt(s, attempt_id, outcome, now, detail=result.permalink or "")
+        first_comment.schedule(s, [(info.pub_id, info.post_id, info.channel_id)], now)
         log_outcome(info.pub_id, "published", f"channel {info.channel_id}", result.permalink
                     or result.external_id)
         audit.record(s, "publication.published", "publication", info.pub_id,

@@ -31,6 +31,7 @@ from publisher.db import refresh_statistics
 from publisher.jobs import (
     COLLECT_COMMENTS,
     COLLECT_METRICS,
+    FIRST_COMMENT,
     NOTIFY_DIGEST,
     NOTIFY_FANOUT,
     NOTIFY_SEND,
@@ -45,6 +46,7 @@ from publisher.notify.admin import check_tokens
 from publisher.services import inbox_retention, recurrence
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.comments import handle_collect_comments, sweep_comments
+from publisher.worker.first_comment import handle_first_comment
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.notify import handle_digest, handle_fanout, handle_send, handle_weekly
@@ -61,6 +63,7 @@ HANDLERS: dict[str, Handler] = {
     POLL: handle_poll,
     COLLECT_METRICS: handle_collect,
     COLLECT_COMMENTS: handle_collect_comments,
+    FIRST_COMMENT: handle_first_comment,
     RENEW_TOKEN: handle_renew,
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,

@@ -20,6 +20,10 @@ class GraphComments:
     """Mixed into ``GraphFake``: uses its ``objects``, ``new_id`` and ``err``."""
 
     objects: dict[str, dict[str, Any]]
+    page_id: str
+    page_name: str
+    ig_user_id: str
+    ig_username: str
 
     def new_id(self) -> str:  # pragma: no cover - GraphFake's
         raise NotImplementedError
@@ -48,6 +52,25 @@ class GraphComments:
         for key in [k for k, o in self.objects.items()
                     if k == cid or (o.get("kind") == "comment" and o.get("parent") == cid)]:
             del self.objects[key]
+
+    def _post_comments(self, node: str, rec: Any) -> tuple[int, Any]:
+        """``POST /{page-post-id | ig-media-id}/comments message=`` (§1.1, §1.2): a comment
+        by the token's account (the Page, or the Instagram account) → ``{"id": ...}``."""
+        target = self.objects.get(node)
+        if target is None or target.get("kind") not in ("post", "photo", "video", "ig_media"):
+            return self.err(100, f"Object with ID '{node}' does not exist", subcode=33)
+        message = str(rec.form.get("message") or "")
+        if not message:
+            return self.err(100, "(#100) Missing message or attachment")
+        author = ((self.ig_user_id, self.ig_username) if target.get("kind") == "ig_media"
+                  else (self.page_id, self.page_name))
+        return 200, {"id": self.add_comment(node, message, author=author)}
+
+    def own_comments(self, on: str) -> list[dict[str, Any]]:
+        """The comments the account itself left on ``on`` (what a first comment test counts)."""
+        return [o for o in self.objects.values() if o.get("kind") == "comment"
+                and o["post"] == on and o["from"] is not None
+                and o["from"]["id"] in (self.page_id, self.ig_user_id)]
 
     def _get_comments(self, node: str, rec: Any) -> tuple[int, Any]:
         target = self.objects.get(node)
@@ -114,6 +137,8 @@ class GraphComments:
                                    "timestamp": o["created_time"]}
             if o["from"] is not None:
                 out["username"] = o["from"]["name"]
+                if rec is not None and "from" in rec.query.get("fields", ""):
+                    out["from"] = {"id": o["from"]["id"], "username": o["from"]["name"]}
             if rec is not None and "replies{" in rec.query.get("fields", ""):
                 kids = [k for k in self.objects.values() if k.get("parent") == o["id"]]
                 if kids:

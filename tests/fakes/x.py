@@ -301,9 +301,16 @@ class FakeX(FakeServer):
         if len(ids) > 4 or any(i not in self.media for i in ids):
             return problem(400, "Invalid Request", "Your media IDs are invalid.",
                            "https://api.twitter.com/2/problems/invalid-request"), 400
+        reply = body.get("reply") or {}
+        parent = str(reply.get("in_reply_to_tweet_id") or "")
+        if reply and parent not in self.tweets:
+            return problem(400, "Invalid Request", "The Tweet you are replying to does not "
+                           "exist.", "https://api.twitter.com/2/problems/invalid-request"), 400
         tid = str(next(self._ids))
         self.tweets[tid] = {"id": tid, "text": body.get("text", ""),
                             "alt_texts": [self.media[i].get("alt_text", "") for i in ids],
+                            # a reply (platform-apis-2.md §1.4): what the timeline shows
+                            **({"in_reply_to": parent} if parent else {}),
                             "created_at": (self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z")
                                            if self.clock else self.created_at),
                             "public_metrics": {"retweet_count": 0, "reply_count": 0,
@@ -311,6 +318,10 @@ class FakeX(FakeServer):
                                                "bookmark_count": 0, "impression_count": 0}}
         return {"data": {"id": tid, "text": body.get("text", ""),
                          "edit_history_tweet_ids": [tid]}}, 201
+
+    def replies_to(self, tid: str) -> list[dict[str, Any]]:
+        """The replies to post ``tid`` (all by the account: the fake has one user)."""
+        return [t for t in self.tweets.values() if t.get("in_reply_to") == tid]
 
     def _r_lookup(self, request: Request, rec: Recorded) -> tuple[Any, int]:
         ids = rec.query.get("ids", "").split(",")
@@ -340,9 +351,14 @@ class FakeX(FakeServer):
         # X rewrites links to t.co in returned text; the fake does the same.
         # start_time is inclusive (ISO 8601, Z); the fake compares the same format as text
         since = request.args.get("start_time", "")
-        items = [{"id": t["id"], "created_at": t["created_at"],
-                  "text": _tco(t["text"])} for t in reversed(list(self.tweets.values()))
-                 if not since or t["created_at"][:19] >= since[:19]]
+        no_replies = "replies" in request.args.get("exclude", "")
+        fields = request.args.get("tweet.fields", "")
+        items = [{"id": t["id"], "created_at": t["created_at"], "text": _tco(t["text"]),
+                  **({"referenced_tweets": [{"type": "replied_to", "id": t["in_reply_to"]}]}
+                     if t.get("in_reply_to") and "referenced_tweets" in fields else {})}
+                 for t in reversed(list(self.tweets.values()))
+                 if (not since or t["created_at"][:19] >= since[:19])
+                 and not (no_replies and t.get("in_reply_to"))]
         return {"data": items, "meta": {"result_count": len(items)}}, 200
 
 

@@ -86,6 +86,7 @@ class FakeYouTube(FakeServer, YouTubeComments):
         self._ids = itertools.count(1)
         #: Comment threads by id (``youtube_comments.py``).
         self.threads: dict[str, dict[str, Any]] = {}
+        self.insert_faults: list[str] = []
 
     def stop(self) -> None:
         super().stop()

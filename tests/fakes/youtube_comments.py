@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from tests.fakes._wsgi_fake import Recorded, json_response
+from tests.fakes._wsgi_fake import Recorded, broken_response, json_response
 
 
 class YouTubeComments:
@@ -57,7 +57,41 @@ class YouTubeComments:
     def delete_thread(self, thread_id: str) -> None:
         del self.threads[thread_id]
 
+    #: Faults of ``commentThreads.insert``: ``"accept_then_drop"`` stores the thread, then the
+    #: connection breaks (the client never learns its id); ``"accept_then_500"`` answers 503.
+    insert_faults: list[str]
+    own_channel: str = "UCfakeChannel01"
+
+    def own_threads(self, video_id: str) -> list[dict[str, Any]]:
+        """The threads the channel itself started on the video (its first comments)."""
+        return [t for t in self.threads.values() if t["video"] == video_id
+                and t["top"]["snippet"].get("authorChannelId", {}).get("value")
+                == self.own_channel]
+
+    def _insert_thread(self, rec: Recorded) -> Response:
+        """``commentThreads.insert?part=snippet`` (§1.5): a top-level comment by the
+        channel; answers the thread resource."""
+        snippet = (rec.json or {}).get("snippet") or {}
+        video = str(snippet.get("videoId") or "")
+        text = ((snippet.get("topLevelComment") or {}).get("snippet") or {}).get(
+            "textOriginal")
+        if video not in getattr(self, "videos", {}) or not text:
+            return _bad("invalidParameter", "videoId or textOriginal missing or unknown")
+        tid = self.add_thread(video, str(text), author="Diskominfo Uji",
+                              channel=self.own_channel)
+        fault = self.insert_faults.pop(0) if getattr(self, "insert_faults", None) else None
+        if fault == "accept_then_drop":
+            return broken_response()
+        if fault == "accept_then_500":
+            return json_response({"error": {"code": 503, "message": "Backend Error", "errors": [
+                {"domain": "global", "reason": "backendError"}]}}, 503)
+        t = self.threads[tid]
+        return json_response({"kind": "youtube#commentThread", "id": tid,
+                              "snippet": {"videoId": video, "topLevelComment": t["top"]}})
+
     def comment_route(self, path: str, rec: Recorded) -> Response | None:
+        if path == "/youtube/v3/commentThreads" and rec.method == "POST":
+            return self._insert_thread(rec)
         if path == "/youtube/v3/commentThreads":
             return self._threads(rec)
         if path == "/youtube/v3/comments":

@@ -48,6 +48,8 @@ class Override(Strict):
     options: dict[str, Any] | None = None
     #: The post's media this channel gets (ids, a subset of the post's); absent: all of them.
     media: list[Id] | None = None
+    #: Posted by the account right after the post (X: a reply); platforms that take one only.
+    first_comment: str | None = Field(None, max_length=10_000)
 
 
 class Recurrence(Strict):

@@ -84,6 +84,19 @@
         img.src = first.src; img.alt = first.alt;
         card.appendChild(img);
       }
+      // The first comment, as it will follow the post (X: the reply), with its own count.
+      var fc = document.getElementById("first_comment_" + c.id);
+      if (fc && fc.value.trim()) {
+        var fn = length(c.platform, fc.value.trim());
+        var line = el("p", "first-comment");
+        line.appendChild(el("span", "hint", T.first_comment + ": "));
+        line.appendChild(document.createTextNode(fc.value));
+        card.appendChild(line);
+        var fspan = el("span", c.max_first_comment && fn > c.max_first_comment ? "over" : "",
+                       c.name + " · " + T.first_comment + ": " + fn + " " + T.of + " " +
+                       c.max_first_comment + " " + T.characters);
+        counter.appendChild(fspan);
+      }
       previews.appendChild(card);
     });
   }

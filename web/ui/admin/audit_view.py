@@ -109,6 +109,9 @@ ACTIONS: dict[str, Any] = {
     "publication.cancelled": _l("Publication cancelled"),
     "publication.missed": _l("Publication missed"),
     "publication.unconfirmed": _l("Publication unconfirmed"),
+    "first_comment.posted": _l("First comment posted"),
+    "first_comment.failed": _l("First comment not sent"),
+    "first_comment.unconfirmed": _l("First comment unconfirmed"),
     # citizens' inbox
     "comment.category": _l("Citizen comment categorised"),
     "comment.status": _l("Citizen comment status changed"),

@@ -70,7 +70,8 @@ def _values_from_form(unit_id: int | None) -> dict[str, Any]:
               if a is not None and (a.unit_id == unit_id or a.region_wide)]
     overrides: dict[str, Any] = {}
     for key, value in form.items():
-        for prefix, slot in (("o_body_", "body"), ("o_title_", "title")):
+        for prefix, slot in (("o_body_", "body"), ("o_title_", "title"),
+                             ("first_comment_", "first_comment")):
             if key.startswith(prefix) and value:
                 overrides.setdefault(key[len(prefix):], {})[slot] = value
         if key.startswith("o_opt_") and value:

@@ -66,12 +66,14 @@ def channel_info(channel: Channel) -> dict[str, Any]:
         info: dict[str, Any] = {
             "max_text": caps.max_text, "max_caption": caps.max_caption,
             "max_title": caps.max_title, "requires_media": caps.requires_media,
+            "max_first_comment": caps.max_first_comment,
             "media_kinds": sorted(caps.media_kinds), "max_media": caps.max_media,
             "options": sorted(caps.option_names),
             "choices": {k: list(v) for k, v in cls.option_choices(channel.state or {}).items()},
             "notices": list(cls.channel_notices(channel.state or {}))}
     except AdapterUnavailable:
         info = {"max_text": None, "max_caption": None, "max_title": None,
+                "max_first_comment": None,
                 "requires_media": False, "media_kinds": [], "max_media": 0, "options": [],
                 "choices": {}, "notices": []}
     info.update(id=channel.id, name=channel.name, platform=channel.platform,
@@ -171,6 +173,9 @@ def parse_composer(form: MultiDict[str, str], channels_by_id: dict[int, Channel]
         picked = _ints(form.getlist(f"o_media_{cid}"))
         if picked:  # none ticked: the channel gets all the post's media
             entry["media"] = picked
+        comment = form.get(f"first_comment_{cid}", "").strip()
+        if comment:  # the service checks it against the platform (and refuses where none)
+            entry["first_comment"] = comment
         if entry:
             overrides[str(cid)] = entry
     data = PostInput(body=form.get("body", ""), channels=chosen,

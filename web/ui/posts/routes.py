@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from publisher.models import (
     Campaign,
     Channel,
+    FirstComment,
     Post,
     Publication,
     User,
@@ -91,10 +92,14 @@ def detail(post_id: int) -> str:
     source = fanout_window.fanout_of_post(s, post.id)
     from web.ui.posts import recurrence as rec_page
 
+    pubs = publications_of([post.id])[post.id]
+    # Each publication's first comment, if it has one (issue 21): shown with its state.
+    first_comments = {fc.publication_id: fc for fc in s.execute(select(FirstComment).where(
+        FirstComment.publication_id.in_([p.id for p in pubs]))).scalars()} if pubs else {}
     return render_template("posts/detail.html", post=post, channels=channels,
                            fanout=source,
                            fanout_window=fanout_window.window(source) if source else None,
-                           pubs=publications_of([post.id])[post.id], problems=problems,
+                           pubs=pubs, problems=problems, first_comments=first_comments,
                            zone=post.unit.timezone,
                            occurrences=rec_service.upcoming(core, s, post),
                            manage_series=rec_page.may_manage(post))
