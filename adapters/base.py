@@ -204,6 +204,11 @@ class Capabilities:
     #: comment already stored before it began. Otherwise a pass reads the whole listing, and
     #: what a complete pass no longer lists was deleted.
     comments_newest_first: bool = False
+    #: ``reply_to_comment`` / ``find_comment_reply`` exist: Warta answers a citizen as the
+    #: office's account (issue 19).
+    replies_to_comments: bool = False
+    #: ``hide_comment`` exists (the platform can hide a comment from the public).
+    hides_comments: bool = False
 
 
 def permalink_matches(caps: Capabilities, url: str | None) -> bool:
@@ -389,3 +394,18 @@ class BaseAdapter:
         """One page of comments on the published item ``external_id``, from ``cursor``
         (None: the first page). Only adapters whose caps say ``reads_comments``."""
         raise NotImplementedError(f"{self.platform} does not read comments")
+
+    def reply_to_comment(self, comment_id: str, text: str) -> str:  # pragma: no cover
+        """Publish ``text`` as the office's reply to ``comment_id``; the reply's platform id.
+        The irreversible call: an unknown outcome is ``OutcomeUnknown``, never a retry."""
+        raise NotImplementedError(f"{self.platform} does not reply to comments")
+
+    def find_comment_reply(self, comment_id: str,
+                           text: str) -> str | None:  # pragma: no cover - default
+        """The office's own reply to ``comment_id`` with ``text`` (None: not there); raises
+        when the platform cannot be asked (then nobody can tell)."""
+        raise NotImplementedError(f"{self.platform} does not reply to comments")
+
+    def hide_comment(self, comment_id: str) -> None:  # pragma: no cover - default
+        """Hide a citizen's comment from the public (idempotent on every platform)."""
+        raise NotImplementedError(f"{self.platform} does not hide comments")

@@ -27,6 +27,7 @@ from adapters._graph import (
     summary_count,
 )
 from adapters._graph import connect as graph_connect
+from adapters._replies import facebook_find_reply, facebook_hide, facebook_reply
 from adapters._stream import FileSlice, StreamingMultipart
 from adapters.base import (
     AccountInfo,
@@ -58,7 +59,7 @@ class FacebookAdapter(BaseAdapter):
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
         option_names=frozenset({"fb_type"}),
-        reads_comments=True,
+        reads_comments=True, replies_to_comments=True, hides_comments=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("page_id", "ID Halaman Facebook", False),
@@ -257,6 +258,15 @@ class FacebookAdapter(BaseAdapter):
         """Every level, oldest first, from the saved ``after`` cursor (``_comments.py``)."""
         return facebook_page(self.graph, external_id, cursor,
                              int(self.ctx.settings.get("comments_page_size") or 100))
+
+    def reply_to_comment(self, comment_id: str, text: str) -> str:
+        return facebook_reply(self.graph, comment_id, text)
+
+    def find_comment_reply(self, comment_id: str, text: str) -> str | None:
+        return facebook_find_reply(self.graph, comment_id, text, self.page_id)
+
+    def hide_comment(self, comment_id: str) -> None:
+        facebook_hide(self.graph, comment_id)
 
     # -- account ----------------------------------------------------------------------------
     def account(self) -> AccountInfo:

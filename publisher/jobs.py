@@ -26,6 +26,8 @@ COLLECT_METRICS = "collect_metrics"
 #: Citizens' comments of one channel's due posts (``publisher/worker/comments.py``).
 COLLECT_COMMENTS = "collect_comments"
 #: Notifications (publisher/notify/): who hears of one audit event, then one message each.
+#: One reply to a citizen's comment, sent once (``publisher/worker/replies.py``).
+SEND_REPLY = "send_reply"
 NOTIFY_FANOUT = "notify_fanout"
 NOTIFY_SEND = "notify_send"
 NOTIFY_DIGEST = "notify_digest"

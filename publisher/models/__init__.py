@@ -23,6 +23,7 @@ from publisher.models.inbox import (
     CommentStatus,
     DayOff,
 )
+from publisher.models.inbox_reply import EDITABLE_REPLY_STATES, CommentReply, ReplyStatus
 from publisher.models.media import MediaAsset
 from publisher.models.metrics import MetricSnapshot
 from publisher.models.notify import (
@@ -42,7 +43,8 @@ from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
 from publisher.models.template import HashtagSet, PostTemplate
 
-__all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
+__all__ = ["ATTENTION_STATES", "EDITABLE_REPLY_STATES", "CommentReply", "ReplyStatus",
+           "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
            "AuditEvent", "Base", "Campaign", "CampaignUnit", "Channel", "ChannelStatus",
            "CitizenComment", "CommentCategory", "CommentEvent", "CommentKeyword",
            "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus", "HashtagSet",
