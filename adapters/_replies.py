@@ -39,7 +39,7 @@ def facebook_find_reply(graph: GraphClient, comment_id: str, text: str,
         "fields": "id,message,from{id}", "order": "reverse_chronological",
         "limit": LOOKUP_LIMIT})
     for item in _data(body):
-        author = item.get("from") if isinstance(item.get("from"), dict) else {}
+        author: dict[str, Any] = item["from"] if isinstance(item.get("from"), dict) else {}
         if str(author.get("id")) == str(page_id) and same_text(str(item.get("message") or ""),
                                                                text):
             return str(item["id"])
@@ -64,7 +64,7 @@ def instagram_find_reply(graph: GraphClient, comment_id: str, text: str,
     body = graph.call("GET", f"{comment_id}/replies", params={
         "fields": "id,text,from", "limit": LOOKUP_LIMIT})
     for item in _data(body):
-        author = item.get("from") if isinstance(item.get("from"), dict) else {}
+        author: dict[str, Any] = item["from"] if isinstance(item.get("from"), dict) else {}
         if str(author.get("id")) == str(ig_user_id) and same_text(str(item.get("text") or ""),
                                                                   text):
             return str(item["id"])

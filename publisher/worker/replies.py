@@ -17,8 +17,9 @@ import copy
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from adapters.base import BaseAdapter
 from adapters.errors import AdapterError, OutcomeUnknown, RetryLater
@@ -168,11 +169,11 @@ def _look(core: Core, adapter: BaseAdapter, r: _Reply,
 def _mark_sending(core: Core, r: _Reply) -> bool:
     now = core.now()
     with core.sessions.begin() as s:
-        done = s.execute(update(CommentReply).where(
+        done = cast(CursorResult[Any], s.execute(update(CommentReply).where(
             CommentReply.id == r.id, CommentReply.status == R.APPROVED,
             CommentReply.approval_hash == r.hash)
             .values(status=R.SENDING, submitted_at=now, attempts=CommentReply.attempts + 1,
-                    error_code=None, updated_at=now))
+                    error_code=None, updated_at=now)))
     if done.rowcount != 1:
         return False
     r.attempts += 1
@@ -215,9 +216,13 @@ def _finish(core: Core, r: _Reply, status: str, code: str, message_id: str,
         row.status = status
         row.error, row.error_en, row.error_code = message_id, message_en, code
         row.updated_at = now
-        action = "reply.unconfirmed" if status == R.UNCONFIRMED else "reply.failed"
-        audit.record(s, action, "comment_reply", r.id, unit_id=row.unit_id, at=now,
-                     data={"code": code, "message": message_id, "message_en": message_en})
+        data = {"code": code, "message": message_id, "message_en": message_en}
+        if status == R.UNCONFIRMED:
+            audit.record(s, "reply.unconfirmed", "comment_reply", r.id, unit_id=row.unit_id,
+                         at=now, data=data)
+        else:
+            audit.record(s, "reply.failed", "comment_reply", r.id, unit_id=row.unit_id,
+                         at=now, data=data)
 
 
 def _aware(at: datetime) -> datetime:

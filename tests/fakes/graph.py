@@ -29,7 +29,6 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes._wsgi_fake import part_size, proxy_failure
 from tests.fakes.faults import FaultPlan
-from tests.fakes.graph_comments import GraphComments
 from tests.fakes.graph_reels import UPLOAD_PREFIX, ReelsMixin, phase_path
 from tests.fakes.graph_replies import GraphReplies
 
@@ -120,9 +119,10 @@ class Failure:
 
 
 @dataclass
-class GraphFake(ReelsMixin, GraphComments, GraphReplies):
+class GraphFake(ReelsMixin, GraphReplies):
     """State of the fake Graph (its Reels and Stories: ``graph_reels.py``; its comment edge:
-    ``graph_comments.py``). Tests change attributes directly between calls."""
+    ``graph_comments.py``, with replies and hiding: ``graph_replies.py``). Tests change
+    attributes directly between calls."""
 
     page_id: str = "1000"
     page_name: str = "Diskominfo Kota Contoh"

@@ -16,25 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.fakes.graph_comments import GraphComments
+
 #: Meta's longest comment (UNCONFIRMED for Instagram; the fake uses one limit).
 MAX_COMMENT = 8000
 
 
-class GraphReplies:
-    """Mixed into ``GraphFake``: uses its ``objects``, ``add_comment``, ``err`` and ids."""
+class GraphReplies(GraphComments):
+    """Mixed into ``GraphFake`` (after the comment edge it writes to)."""
 
-    objects: dict[str, dict[str, Any]]
     page_id: str
     page_name: str
     ig_user_id: str
     ig_username: str
-
-    def add_comment(self, on: str, message: str, **kw: Any) -> str:  # pragma: no cover
-        raise NotImplementedError
-
-    def err(self, code: int, message: str, subcode: int | None = None,
-            status: int = 400) -> tuple[int, dict[str, Any]]:  # pragma: no cover
-        raise NotImplementedError
 
     def replies_to(self, cid: str, *, by_office: bool = True) -> list[dict[str, Any]]:
         """The replies under comment ``cid`` (the office's own only, by default)."""
