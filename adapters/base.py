@@ -215,6 +215,12 @@ class Capabilities:
     #: (``post_comment`` and ``find_comment`` exist only where this is set).
     max_first_comment: int | None = None
 
+    #: ``reply_to_comment`` / ``find_comment_reply`` exist: Warta answers a citizen as the
+    #: office's account (issue 19).
+    replies_to_comments: bool = False
+    #: ``hide_comment`` exists (the platform can hide a comment from the public).
+    hides_comments: bool = False
+
 
 #: The channel state key that switches an opt-in comment reader on (``comments_opt_in``).
 COMMENTS_OPT_IN = "read_comments"
@@ -408,3 +414,18 @@ class BaseAdapter:
         """One page of comments on the published item ``external_id``, from ``cursor``
         (None: the first page). Only adapters whose caps say ``reads_comments``."""
         raise NotImplementedError(f"{self.platform} does not read comments")
+
+    def reply_to_comment(self, comment_id: str, text: str) -> str:  # pragma: no cover
+        """Publish ``text`` as the office's reply to ``comment_id``; the reply's platform id.
+        The irreversible call: an unknown outcome is ``OutcomeUnknown``, never a retry."""
+        raise NotImplementedError(f"{self.platform} does not reply to comments")
+
+    def find_comment_reply(self, comment_id: str,
+                           text: str) -> str | None:  # pragma: no cover - default
+        """The office's own reply to ``comment_id`` with ``text`` (None: not there); raises
+        when the platform cannot be asked (then nobody can tell)."""
+        raise NotImplementedError(f"{self.platform} does not reply to comments")
+
+    def hide_comment(self, comment_id: str) -> None:  # pragma: no cover - default
+        """Hide a citizen's comment from the public (idempotent on every platform)."""
+        raise NotImplementedError(f"{self.platform} does not hide comments")

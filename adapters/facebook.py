@@ -28,6 +28,7 @@ from adapters._graph import (
     summary_count,
 )
 from adapters._graph import connect as graph_connect
+from adapters._replies import facebook_find_reply, facebook_hide, facebook_reply
 from adapters._stream import FileSlice, StreamingMultipart
 from adapters.base import (
     AccountInfo,
@@ -59,7 +60,7 @@ class FacebookAdapter(BaseAdapter):
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
         option_names=frozenset({"fb_type"}),
-        reads_comments=True,
+        reads_comments=True, replies_to_comments=True, hides_comments=True,
         # Comment length: Meta documents none; 8,000 is what Pages take (UNCONFIRMED).
         max_first_comment=8000,
     )
@@ -269,6 +270,14 @@ class FacebookAdapter(BaseAdapter):
         """The Page's own comment with this text on the post, if it exists."""
         del since  # a post's comments are few and the listing is oldest first
         return graph_find(self.graph, external_id, text, self.page_id, instagram=False)
+    def reply_to_comment(self, comment_id: str, text: str) -> str:
+        return facebook_reply(self.graph, comment_id, text)
+
+    def find_comment_reply(self, comment_id: str, text: str) -> str | None:
+        return facebook_find_reply(self.graph, comment_id, text, self.page_id)
+
+    def hide_comment(self, comment_id: str) -> None:
+        facebook_hide(self.graph, comment_id)
 
     # -- account ----------------------------------------------------------------------------
     def account(self) -> AccountInfo:

@@ -21,6 +21,7 @@ from adapters._first_comment import graph_find, graph_post
 from adapters._graph import chunks, insight_values, parse_time
 from adapters._graph import connect as graph_connect
 from adapters._ig_story import STORY_ASPECT, STORY_INSIGHTS, story_problems
+from adapters._replies import instagram_find_reply, instagram_hide, instagram_reply
 from adapters.base import (
     AccountInfo,
     AdapterContext,
@@ -58,7 +59,8 @@ class InstagramGraphAdapter(BaseAdapter):
         metrics=frozenset({"likes", "comments", "shares", "views", "reach", "saves"}),
         supports_link=False, option_names=frozenset({"ig_type"}),
         image_mimes=frozenset({"image/jpeg"}), image_aspect=(0.8, 1.91),
-        needs_public_urls=True, reads_comments=True,
+        needs_public_urls=True, reads_comments=True, replies_to_comments=True,
+        hides_comments=True,
         # A comment holds what a caption holds (2,200; Meta gives no own figure: UNCONFIRMED).
         max_first_comment=2200,
     )
@@ -217,6 +219,14 @@ class InstagramGraphAdapter(BaseAdapter):
         """The account's own comment with this text on the media (by ``from.id``)."""
         del since
         return graph_find(self.graph, external_id, text, self.ig_user_id, instagram=True)
+    def reply_to_comment(self, comment_id: str, text: str) -> str:
+        return instagram_reply(self.graph, comment_id, text)
+
+    def find_comment_reply(self, comment_id: str, text: str) -> str | None:
+        return instagram_find_reply(self.graph, comment_id, text, self.ig_user_id)
+
+    def hide_comment(self, comment_id: str) -> None:
+        instagram_hide(self.graph, comment_id)
 
     def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
         """Per chunk: one multi-id read for like/comment counts and ONE Graph batch request

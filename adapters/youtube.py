@@ -27,6 +27,7 @@ from adapters._google import (
     quota_error,
     seconds_to_pacific_midnight,
 )
+from adapters._replies import youtube_find_reply
 from adapters._stream import FileSlice
 from adapters._youtube_meta import check_options, video_resource
 from adapters.base import (
@@ -49,6 +50,8 @@ from adapters.oauth import refresh_access_token
 KiB = 1024
 CHUNK_UNIT = 256 * KiB
 LIST_COST = 1
+#: comments.insert and comments.setModerationStatus (platform-apis-2.md §1.5).
+WRITE_COST = 50
 THUMBNAIL_COST = 50
 
 
@@ -63,6 +66,7 @@ class YouTubeAdapter(BaseAdapter):
         metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,
         renews_tokens=True, reads_comments=True, comments_newest_first=True,
         max_first_comment=10_000,  # platform-apis-2.md §1.5: UNCONFIRMED
+        replies_to_comments=True, hides_comments=True,
         option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
                                 "tags", "category", "description"}),
     )
@@ -335,6 +339,52 @@ class YouTubeAdapter(BaseAdapter):
             return body if isinstance(body, dict) else {}
 
         return youtube_find(get, external_id, text, str(own))
+    # -- replies and moderation (platform-apis-2.md §1.5) --------------------------------
+    def _spare(self, cost: int) -> None:
+        """A reply or a moderation call never spends the quota one upload needs."""
+        if self._quota_used() + cost > self.budget - self.upload_cost:
+            raise quota_error(self._now())
+
+    def reply_to_comment(self, comment_id: str, text: str) -> str:
+        """``comments.insert`` with ``parentId`` (50 units). No answer after sending (a
+        dropped connection, a 5xx) is an unknown outcome: the worker looks before resending."""
+        self._spare(WRITE_COST)
+        try:
+            resp = self._call("POST", f"{self.api}/comments", stage="create", cost=WRITE_COST,
+                              params={"part": "snippet"},
+                              json={"snippet": {"parentId": comment_id, "textOriginal": text}})
+        except RetryLater as exc:
+            if exc.code != "network":
+                raise
+            raise OutcomeUnknown(PLATFORM, "Sambungan ke YouTube putus setelah balasan "
+                                 "dikirim; belum pasti balasan sudah tayang.",
+                                 "The connection to YouTube broke after the reply was sent; "
+                                 "it may or may not exist.", code="network",
+                                 detail=exc.detail) from None
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body.get("id"):
+            raise OutcomeUnknown(PLATFORM, "Jawaban YouTube tanpa id balasan.",
+                                 "YouTube's answer carried no reply id.", code="bad_response")
+        return str(body["id"])
+
+    def find_comment_reply(self, comment_id: str, text: str) -> str | None:
+        def get(resource: str, params: dict[str, Any]) -> Mapping[str, Any]:
+            body = self._call("GET", f"{self.api}/{resource}", params=params).json()
+            return body if isinstance(body, dict) else {}
+
+        channel_id = self.ctx.state.get("channel_id") or self._channel()["id"]
+        self.ctx.state["channel_id"] = channel_id
+        return youtube_find_reply(get, comment_id, text, str(channel_id))
+
+    def hide_comment(self, comment_id: str) -> None:
+        """``comments.setModerationStatus`` ``heldForReview`` (50 units; 204): held, not
+        rejected, so an office can still publish it again from YouTube Studio."""
+        self._spare(WRITE_COST)
+        self._call("POST", f"{self.api}/comments/setModerationStatus", cost=WRITE_COST,
+                   params={"id": comment_id, "moderationStatus": "heldForReview"})
 
     def _channel(self) -> dict[str, Any]:
         body = self._call("GET", f"{self.api}/channels",

@@ -28,6 +28,8 @@ COLLECT_COMMENTS = "collect_comments"
 #: A published post's first comment (``publisher/worker/first_comment.py``).
 FIRST_COMMENT = "first_comment"
 #: Notifications (publisher/notify/): who hears of one audit event, then one message each.
+#: One reply to a citizen's comment, sent once (``publisher/worker/replies.py``).
+SEND_REPLY = "send_reply"
 NOTIFY_FANOUT = "notify_fanout"
 NOTIFY_SEND = "notify_send"
 NOTIFY_DIGEST = "notify_digest"

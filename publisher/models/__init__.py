@@ -25,6 +25,7 @@ from publisher.models.inbox import (
     CommentStatus,
     DayOff,
 )
+from publisher.models.inbox_reply import EDITABLE_REPLY_STATES, CommentReply, ReplyStatus
 from publisher.models.media import MediaAsset
 from publisher.models.metrics import MetricSnapshot
 from publisher.models.notify import (
@@ -45,7 +46,8 @@ from publisher.models.publication import Publication, PublishAttempt
 from publisher.models.recurrence import PostRecurrence, RecurrenceException
 from publisher.models.template import HashtagSet, PostTemplate
 
-__all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
+__all__ = ["ATTENTION_STATES", "EDITABLE_REPLY_STATES", "CommentReply", "ReplyStatus",
+           "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
            "AuditEvent", "Base", "Campaign", "CampaignFanout", "CampaignFanoutUnit",
            "CampaignUnit", "Channel", "ChannelStatus",
            "CitizenComment", "CommentCategory", "CommentEvent", "CommentKeyword",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from publisher.db import Base, utcnow
@@ -20,6 +20,9 @@ class Unit(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     #: Opt-in for the public transparency page (/publik/laporan).
     public_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Replies to citizens from Warta wait for a second person's approval (issue 19).
+    replies_need_approval: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                        server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -40,6 +40,7 @@ from publisher.jobs import (
     PUBLISH,
     PUBLISH_UPLOAD,
     RENEW_TOKEN,
+    SEND_REPLY,
 )
 from publisher.notify import inbox_overdue, telegram_updates, weekly
 from publisher.notify.admin import check_tokens
@@ -51,6 +52,7 @@ from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.notify import handle_digest, handle_fanout, handle_send, handle_weekly
 from publisher.worker.publish import call_platform, handle_poll, handle_publish
+from publisher.worker.replies import handle_send_reply
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 from publisher.worker.tokens import handle_renew, sweep_token_renewals
 
@@ -64,6 +66,7 @@ HANDLERS: dict[str, Handler] = {
     COLLECT_METRICS: handle_collect,
     COLLECT_COMMENTS: handle_collect_comments,
     FIRST_COMMENT: handle_first_comment,
+    SEND_REPLY: handle_send_reply,
     RENEW_TOKEN: handle_renew,
     NOTIFY_FANOUT: handle_fanout,
     NOTIFY_SEND: handle_send,

@@ -29,8 +29,8 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes._wsgi_fake import part_size, proxy_failure
 from tests.fakes.faults import FaultPlan
-from tests.fakes.graph_comments import GraphComments
 from tests.fakes.graph_reels import UPLOAD_PREFIX, ReelsMixin, phase_path
+from tests.fakes.graph_replies import GraphReplies
 
 REMOVED_METRICS = {"post_impressions", "post_impressions_unique", "post_impressions_paid",
                    "post_impressions_organic", "post_engaged_users", "impressions", "plays",
@@ -119,9 +119,10 @@ class Failure:
 
 
 @dataclass
-class GraphFake(ReelsMixin, GraphComments):
+class GraphFake(ReelsMixin, GraphReplies):
     """State of the fake Graph (its Reels and Stories: ``graph_reels.py``; its comment edge:
-    ``graph_comments.py``). Tests change attributes directly between calls."""
+    ``graph_comments.py``, with replies and hiding: ``graph_replies.py``). Tests change
+    attributes directly between calls."""
 
     page_id: str = "1000"
     page_name: str = "Diskominfo Kota Contoh"
@@ -300,6 +301,10 @@ class GraphFake(ReelsMixin, GraphComments):
                 "paging": {"cursors": {"before": "a", "after": "b"}}}
         if parts == ["me"]:
             return 200, {"id": "777", "name": "Operator Diskominfo"}
+        if len(parts) == 1 and rec.method == "POST":
+            hidden = self.post_node(parts[0], rec)  # hide / unhide a comment
+            if hidden is not None:
+                return hidden
         if len(parts) == 1:
             return self._read_one(parts[0], rec.query.get("fields", ""))
         node, edge = parts[0], parts[1]

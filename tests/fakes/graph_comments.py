@@ -137,7 +137,8 @@ class GraphComments:
                                    "timestamp": o["created_time"]}
             if o["from"] is not None:
                 out["username"] = o["from"]["name"]
-                if rec is not None and "from" in rec.query.get("fields", ""):
+                if rec is not None and any(f == "from" or f.startswith("from{") for f in
+                                           rec.query.get("fields", "").split(",")):
                     out["from"] = {"id": o["from"]["id"], "username": o["from"]["name"]}
             if rec is not None and "replies{" in rec.query.get("fields", ""):
                 kids = [k for k in self.objects.values() if k.get("parent") == o["id"]]

@@ -94,9 +94,74 @@ class YouTubeComments:
             return self._insert_thread(rec)
         if path == "/youtube/v3/commentThreads":
             return self._threads(rec)
+        if path == "/youtube/v3/comments" and rec.method == "POST":
+            return self._insert_reply(rec)
+        if path == "/youtube/v3/comments/setModerationStatus" and rec.method == "POST":
+            return self._moderate(rec)
         if path == "/youtube/v3/comments":
             return self._replies(rec)
         return None
+
+    # -- writes: comments.insert (a reply) and comments.setModerationStatus ------------------
+    #: The office's channel (the fake's ``channels?mine=true``): the author of its replies.
+    office_channel: tuple[str, str] = ("UCfakeChannel01", "Diskominfo Uji")
+
+    def office_replies(self, thread_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.threads[thread_id]["replies"]
+                if (r["snippet"].get("authorChannelId") or {}).get("value")
+                == self.office_channel[0]]
+
+    def moderation_of(self, comment_id: str) -> str | None:
+        for thread in self.threads.values():
+            for c in [thread["top"], *thread["replies"]]:
+                if c["id"] == comment_id:
+                    return c["snippet"].get("moderationStatus", "published")
+        return None
+
+    def _insert_reply(self, rec: Recorded) -> Response:
+        """``POST /youtube/v3/comments?part=snippet`` with ``{"snippet": {"parentId",
+        "textOriginal"}}``: the comment resource (only top-level comments take replies)."""
+        snippet = (rec.json or {}).get("snippet") or {}
+        if "snippet" not in rec.query.get("part", ""):
+            return _bad("invalidPart", "The part parameter must include snippet.")
+        parent = snippet.get("parentId")
+        if not parent:
+            return _bad("parentIdMissing", "The comment must have a parentId.")
+        text = str(snippet.get("textOriginal") or "")
+        if not text.strip():
+            return _bad("commentTextRequired", "The comment text is required.")
+        if len(text) > 10_000:
+            return _bad("commentTextTooLong", "The comment text is too long.")
+        if parent not in self.threads:
+            return json_response({"error": {"code": 404, "message": "Not found", "errors": [
+                {"domain": "youtube.comment", "reason": "parentCommentNotFound"}]}}, 404)
+        channel, name = self.office_channel
+        rid = self.add_reply(parent, text, author=name)
+        reply = self.threads[parent]["replies"][-1]
+        reply["snippet"]["authorChannelId"] = {"value": channel}
+        reply["snippet"]["authorChannelUrl"] = f"http://www.youtube.com/@{channel.lower()}"
+        assert reply["id"] == rid
+        return json_response(reply)
+
+    def _moderate(self, rec: Recorded) -> Response:
+        """``POST /youtube/v3/comments/setModerationStatus?id=&moderationStatus=`` → 204."""
+        status = rec.query.get("moderationStatus")
+        if status not in ("published", "heldForReview", "rejected"):
+            return _bad("invalidModerationStatus", "Invalid moderationStatus.")
+        if rec.query.get("banAuthor") == "true" and status != "rejected":
+            return _bad("banWithoutReject", "banAuthor needs moderationStatus=rejected.")
+        ids = [i for i in (rec.query.get("id") or "").split(",") if i]
+        found = []
+        for thread in self.threads.values():
+            for c in [thread["top"], *thread["replies"]]:
+                if c["id"] in ids:
+                    found.append(c)
+        if not ids or len(found) != len(ids):
+            return json_response({"error": {"code": 404, "message": "Not found", "errors": [
+                {"domain": "youtube.comment", "reason": "commentNotFound"}]}}, 404)
+        for c in found:
+            c["snippet"]["moderationStatus"] = status
+        return Response(b"", 204)
 
     def _threads(self, rec: Recorded) -> Response:
         q = rec.query

@@ -121,6 +121,14 @@ ACTIONS: dict[str, Any] = {
     "inbox.keywords": _l("Inbox triage keywords changed"),
     "inbox.retention": _l("Citizens' names and texts removed after the retention period"),
     "inbox.export": _l("Citizen complaints exported"),
+    "comment.hide": _l("Citizen comment hidden on the platform"),
+    "reply.write": _l("Reply to a citizen written"),
+    "reply.edit": _l("Reply to a citizen changed"),
+    "reply.approve": _l("Reply to a citizen approved"),
+    "reply.reject": _l("Reply to a citizen rejected"),
+    "reply.sent": _l("Reply to a citizen sent"),
+    "reply.failed": _l("Reply to a citizen failed"),
+    "reply.unconfirmed": _l("Reply to a citizen unconfirmed"),
 }
 
 OBJECTS: dict[str, Any] = {
@@ -128,7 +136,7 @@ OBJECTS: dict[str, Any] = {
     "user": _l("User"), "unit": _l("Unit"), "pause": _l("Pause"), "media": _l("Media"),
     "campaign": _l("Campaign"), "region": _l("Whole region"), "webhook": _l("Webhook"),
     "policy_rule": _l("Policy rule"), "comment": _l("Citizen comment"),
-    "comment_keywords": _l("Triage keywords"),
+    "comment_keywords": _l("Triage keywords"), "comment_reply": _l("Reply to a citizen"),
     "post_template": _l("Post template"), "hashtag_set": _l("Hashtag set"),
     "fanout": _l("Campaign message"),
 }
@@ -161,6 +169,8 @@ FIELDS: dict[str, Any] = {
     "campaign": _l("Campaign"),
     "fanout": _l("Campaign message"), "platforms": _l("Platforms"),
     "window_hours": _l("Window (hours)"),
+    "found_by_lookup": _l("Found by looking it up"),
+    "replies_need_approval": _l("Replies need approval"),
 }
 
 #: Words for values that are codes.

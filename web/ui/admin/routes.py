@@ -66,9 +66,11 @@ def units() -> tuple[str, int] | Response:
 @bp.route("/unit/<int:unit_id>", methods=["POST"])
 def update_unit(unit_id: int) -> tuple[str, int] | Response:
     public = request.form.get("public_report")
+    replies = request.form.get("replies_need_approval")
     result = call(org.update_unit, db(), me(), unit_id, name=request.form.get("name"),
                   timezone=request.form.get("timezone"),
                   public_report=None if public is None else public == "1",
+                  replies_need_approval=None if replies is None else replies == "1",
                   ok=_("Unit updated."))
     if isinstance(result, ServiceError):
         return _units_page(result.fields or {"name": message(result)}, 400)

@@ -17,14 +17,23 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from adapters import REGISTRY
-from publisher.models import Campaign, CommentCategory, CommentStatus, Role, Unit
-from publisher.services import inbox, inbox_refresh
+from publisher.models import (
+    EDITABLE_REPLY_STATES,
+    Campaign,
+    CommentCategory,
+    CommentStatus,
+    ReplyStatus,
+    Role,
+    Unit,
+    User,
+)
+from publisher.services import inbox, inbox_refresh, inbox_reply
 from publisher.services.access import scope_shared
-from publisher.services.errors import NotFound
+from publisher.services.errors import NotFound, ServiceError
 from publisher.services.inbox_search import InboxFilter, search, thread
 from publisher.services.query_args import small_int
 from web.app import db, get_core
-from web.ui.helpers import call, int_arg, me, role_required
+from web.ui.helpers import call, int_arg, lang, me, role_required
 
 bp = Blueprint("inbox", __name__)
 
@@ -37,6 +46,12 @@ CATEGORY_LABELS: dict[str, Any] = {
     CommentCategory.COMPLAINT: _l("Complaint"), CommentCategory.QUESTION: _l("Question"),
     CommentCategory.APPRECIATION: _l("Appreciation"), CommentCategory.SUGGESTION: _l("Suggestion"),
     CommentCategory.SPAM: _l("Spam"), CommentCategory.OTHER: _l("Other"),
+}
+REPLY_LABELS: dict[str, Any] = {
+    ReplyStatus.DRAFT: _l("Draft"), ReplyStatus.AWAITING: _l("Awaiting approval"),
+    ReplyStatus.APPROVED: _l("Approved, to be sent"), ReplyStatus.REJECTED: _l("Rejected"),
+    ReplyStatus.SENDING: _l("Sending"), ReplyStatus.SENT: _l("Sent"),
+    ReplyStatus.FAILED: _l("Failed"), ReplyStatus.UNCONFIRMED: _l("Unconfirmed"),
 }
 MAX_UNITS = 500
 
@@ -98,7 +113,7 @@ def detail(comment_id: int) -> str:
         abort(404)
     words = inbox.keywords(db())
     units = dict(_units())
-    return render_template("inbox/detail.html", t=t, units=units,
+    return render_template("inbox/detail.html", t=t, units=units, **_reply_context(t.comment),
                            suggestion=inbox.suggest(t.comment.text, words),
                            statuses=STATUS_LABELS, categories=CATEGORY_LABELS,
                            next_statuses=sorted(inbox.TRANSITIONS.get(t.comment.status, ())),
@@ -106,8 +121,84 @@ def detail(comment_id: int) -> str:
                            now=get_core().now())
 
 
+def _reply_context(c: Any) -> dict[str, Any]:
+    """What the reply box, the approvals and the hide button need."""
+    user = me()
+    replies = inbox_reply.replies_of(db(), user, c.id)
+    ids = {i for r in replies for i in (r.written_by, r.approved_by) if i}
+    people = dict(db().execute(select(User.id, User.name).where(User.id.in_(ids))).all()
+                  ) if ids else {}
+    holder = db().get(Unit, c.unit_id)
+    return {"office_replies": replies, "people": people, "reply_statuses": REPLY_LABELS,
+            "reply_hashes": {r.id: inbox_reply.hash_of(r) for r in replies},
+            "editable_replies": [str(x) for x in EDITABLE_REPLY_STATES],
+            "reply_busy": any(r.status in inbox_reply.IN_PROGRESS for r in replies),
+            "may_act": user.role == Role.ADMIN or c.unit_id == user.unit_id,
+            "may_approve": user.role in (Role.APPROVER, Role.ADMIN)
+            and (user.role == Role.ADMIN or c.unit_id == user.unit_id),
+            "me_id": user.id, "lang": lang(),
+            "needs_approval": holder is None or holder.replies_need_approval,
+            "can_reply": inbox_reply.can_reply(c.platform),
+            "can_hide": inbox_reply.can_hide(c.platform)}
+
+
 def _back(comment_id: int) -> Response:
     return redirect(url_for("inbox.detail", comment_id=comment_id))
+
+
+def _after(result: object, comment_id: int) -> Response | tuple[str, int]:
+    """A refusal shows the page again with its message and its status (403 for another
+    unit's comment, 409 for a reply in the wrong state); a success goes back to it."""
+    if isinstance(result, ServiceError):
+        return detail(comment_id), result.status
+    return _back(comment_id)
+
+
+def _reply_id() -> int:
+    return small_int(request.form.get("reply_id", "")) or 0
+
+
+@bp.route("/suara-warga/<int:comment_id>/balas", methods=["POST"])
+@login_required
+def write_reply(comment_id: int) -> Response | tuple[str, int]:
+    result = call(inbox_reply.write_reply, db(), me(), comment_id, request.form.get("text", ""),
+                  now=get_core().now(), ok=_("The reply has been saved."))
+    return _after(result, comment_id)
+
+
+@bp.route("/suara-warga/<int:comment_id>/balasan/ubah", methods=["POST"])
+@login_required
+def edit_reply(comment_id: int) -> Response | tuple[str, int]:
+    result = call(inbox_reply.edit_reply, db(), me(), comment_id, _reply_id(),
+                  request.form.get("text", ""), now=get_core().now(),
+                  ok=_("The reply has been changed; it needs approval again."))
+    return _after(result, comment_id)
+
+
+@bp.route("/suara-warga/<int:comment_id>/balasan/setujui", methods=["POST"])
+@login_required
+def approve_reply(comment_id: int) -> Response | tuple[str, int]:
+    result = call(inbox_reply.approve_reply, db(), me(), comment_id, _reply_id(),
+                  request.form.get("seen_hash") or None, now=get_core().now(),
+                  ok=_("The reply has been approved and will be sent."))
+    return _after(result, comment_id)
+
+
+@bp.route("/suara-warga/<int:comment_id>/balasan/tolak", methods=["POST"])
+@login_required
+def reject_reply(comment_id: int) -> Response | tuple[str, int]:
+    result = call(inbox_reply.reject_reply, db(), me(), comment_id, _reply_id(),
+                  request.form.get("note"), now=get_core().now(),
+                  ok=_("The reply has been rejected."))
+    return _after(result, comment_id)
+
+
+@bp.route("/suara-warga/<int:comment_id>/sembunyikan", methods=["POST"])
+@login_required
+def hide(comment_id: int) -> Response | tuple[str, int]:
+    result = call(inbox_reply.hide_comment, get_core(), db(), me(), comment_id,
+                  now=get_core().now(), ok=_("The comment has been hidden on the platform."))
+    return _after(result, comment_id)
 
 
 @bp.route("/suara-warga/<int:comment_id>/kategori", methods=["POST"])
