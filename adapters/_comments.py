@@ -50,10 +50,11 @@ def _facebook(item: Mapping[str, Any]) -> IncomingComment:
         parent_id=str(parent["id"]) if parent.get("id") else None,
         author_name=str(author["name"]) if author.get("name") else None,
         author_handle=None,  # a Page-scoped id is no handle a person could read
+        author_id=str(author["id"]) if author.get("id") else None,
         hidden=hidden if isinstance(hidden, bool) else None)
 
 
-IG_FIELDS = "id,text,timestamp,username,hidden"
+IG_FIELDS = "id,text,timestamp,username,hidden,from"
 
 
 def instagram_page(graph: GraphClient, media_id: str, cursor: Mapping[str, Any] | None,
@@ -97,7 +98,9 @@ def _instagram(item: Mapping[str, Any], parent_id: str | None) -> IncomingCommen
         id=str(item["id"]), text=str(item.get("text") or ""),
         created_at=parse_time(item.get("timestamp")), parent_id=parent_id,
         author_name=username, author_handle=username,
-        hidden=hidden if isinstance(hidden, bool) else None)
+        hidden=hidden if isinstance(hidden, bool) else None,
+        author_id=str(item["from"]["id"]) if isinstance(item.get("from"), dict)
+        and item["from"].get("id") else None)
 
 
 Get = Callable[[str, dict[str, Any]], Mapping[str, Any]]
@@ -150,7 +153,17 @@ def _youtube(item: Mapping[str, Any], parent_id: str | None) -> IncomingComment:
         author_name=s.get("authorDisplayName") or None,
         author_handle=str(handle).rsplit("/", 1)[-1] if handle else None,
         updated_at=updated if updated and published and updated > published else None,
-        hidden=None)
+        hidden=None,
+        author_id=str((s.get("authorChannelId") or {}).get("value") or "") or None)
+
+
+def without_own(page: CommentPage, own_id: str | None) -> CommentPage:
+    """The page without the office's own comments (its first comment, its replies sent from
+    Warta): the inbox holds citizens' words. The cursor is kept as it is."""
+    if not own_id:
+        return page
+    return CommentPage(tuple(c for c in page.comments if c.author_id != own_id),
+                       page.next_cursor)
 
 
 def _rfc3339(value: Any) -> datetime | None:

@@ -128,6 +128,9 @@ class IncomingComment:
     updated_at: datetime | None = None
     #: None: the platform does not say.
     hidden: bool | None = None
+    #: The platform's id of the author, where it gives one: the office's own comments (a
+    #: first comment, a reply sent from Warta) are no citizen's and are left out by it.
+    author_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from adapters._comments import facebook_page
+from adapters._comments import facebook_page, without_own
 from adapters._fb_reels import DEFAULT_UPLOAD_URL, ReelsFlow
 from adapters._fb_rules import fb_type, type_problems
 from adapters._first_comment import graph_find, graph_post
@@ -259,8 +259,8 @@ class FacebookAdapter(BaseAdapter):
     # -- comments ---------------------------------------------------------------------------
     def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
         """Every level, oldest first, from the saved ``after`` cursor (``_comments.py``)."""
-        return facebook_page(self.graph, external_id, cursor,
-                             int(self.ctx.settings.get("comments_page_size") or 100))
+        return without_own(facebook_page(self.graph, external_id, cursor, int(
+            self.ctx.settings.get("comments_page_size") or 100)), str(self.page_id))
 
     def post_comment(self, external_id: str, text: str) -> str:
         """The Page's first comment on its own post (``_first_comment.py``)."""

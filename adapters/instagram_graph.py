@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from adapters._comments import instagram_page
+from adapters._comments import instagram_page, without_own
 from adapters._containers import ContainerApi, ContainerFlow
 from adapters._first_comment import graph_find, graph_post
 from adapters._graph import chunks, insight_values, parse_time
@@ -208,8 +208,8 @@ class InstagramGraphAdapter(BaseAdapter):
 
     def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
         """The media's comments and their replies, a page at a time (``_comments.py``)."""
-        return instagram_page(self.graph, external_id, cursor,
-                              int(self.ctx.settings.get("comments_page_size") or 50))
+        return without_own(instagram_page(self.graph, external_id, cursor, int(
+            self.ctx.settings.get("comments_page_size") or 50)), str(self.ig_user_id))
 
     def post_comment(self, external_id: str, text: str) -> str:
         """The account's first comment on its own media (``_first_comment.py``)."""

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import requests
 
-from adapters._comments import youtube_page
+from adapters._comments import without_own, youtube_page
 from adapters._first_comment import youtube_find, youtube_post
 from adapters._google import (
     PLATFORM,
@@ -322,8 +322,11 @@ class YouTubeAdapter(BaseAdapter):
             body = self._call("GET", f"{self.api}/{resource}", params=params).json()
             return body if isinstance(body, dict) else {}
 
-        return youtube_page(get, external_id, cursor,
-                            int(self.ctx.settings.get("comments_page_size") or 100))
+        # The channel's own comments (a first comment, replies sent from Warta) are left out
+        # once its id is known (cached by a reply lookup); asking for it would cost a unit.
+        own = self.ctx.state.get("channel_id")
+        return without_own(youtube_page(get, external_id, cursor, int(
+            self.ctx.settings.get("comments_page_size") or 100)), str(own) if own else None)
 
     def post_comment(self, external_id: str, text: str) -> str:
         """The channel's first comment on its own video: a new comment thread (50 units)."""
@@ -396,6 +399,7 @@ class YouTubeAdapter(BaseAdapter):
         item = items[0]
         uploads = item["contentDetails"]["relatedPlaylists"]["uploads"]
         self.ctx.state["uploads_playlist"] = uploads
+        self.ctx.state["channel_id"] = str(item["id"])  # its own comments are no citizen's
         snippet = item.get("snippet") or {}
         return {"id": item["id"], "title": snippet.get("title"), "uploads": uploads,
                 "custom_url": snippet.get("customUrl")}

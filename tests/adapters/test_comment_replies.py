@@ -377,3 +377,22 @@ def test_the_comment_page_replies_approves_and_hides(meta, people, graph_fake,
     login(other)
     assert client.post(f"/suara-warga/{comment_id}/sembunyikan").status_code == 404
     assert client.post(f"/suara-warga/{comment_id}/balas", data={"text": "x"}).status_code == 404
+
+
+def test_the_offices_own_comments_are_not_collected_as_citizens(graph_fake) -> None:  # type: ignore[no-untyped-def]
+    """A first comment or a reply sent from Warta is the Page's own (``from.id`` is the Page):
+    the inbox holds citizens' words only."""
+    from adapters.base import AdapterContext
+    from adapters.facebook import FacebookAdapter
+
+    post = graph_fake.add_post(message="Bansos tahap 2")
+    citizen = graph_fake.add_comment(post, "Kapan cair?")
+    graph_fake.add_comment(citizen, "Senin depan, Bu.", author=(graph_fake.page_id,
+                                                                graph_fake.page_name))
+    graph_fake.add_comment(post, "Info lengkap: dinsos.go.id", author=(graph_fake.page_id,
+                                                                       graph_fake.page_name))
+    adapter = FacebookAdapter(AdapterContext(
+        credentials={"page_id": graph_fake.page_id, "access_token": graph_fake.page_token},
+        base_url=graph_fake.url + "/v25.0", timeout=5))
+    page = adapter.list_comments(post, None)
+    assert [c.id for c in page.comments] == [citizen]

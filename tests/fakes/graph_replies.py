@@ -38,18 +38,24 @@ class GraphReplies(GraphComments):
                 and (not by_office or (o.get("from") or {}).get("id") in own)]
 
     def _post_comments(self, node: str, rec: Any) -> tuple[int, Any]:
-        """A Page comment on a post, or the Page's reply to a comment."""
+        """``POST /{page-post-id | ig-media-id | comment-id}/comments message=`` (§1.1, §1.2):
+        the token's account's comment on its post or media (a first comment), or the Page's
+        reply to a comment → ``{"id": ...}``."""
         target = self.objects.get(node)
-        if target is None or target.get("kind") not in ("post", "comment"):
+        if target is None or target.get("kind") not in ("post", "photo", "video", "ig_media",
+                                                        "comment"):
             return self.err(100, f"Unsupported post request. Object with ID '{node}' does not "
                                  "exist, cannot be loaded due to missing permissions, or does "
                                  "not support this operation", subcode=33)
         message = rec.form.get("message") or rec.query.get("message") or ""
+        if not message:
+            return self.err(100, "(#100) Missing message or attachment")
         problem = self._check_message(message)
         if problem is not None:
             return problem
-        cid = self.add_comment(node, message, author=(self.page_id, self.page_name))
-        return 200, {"id": cid}
+        author = ((self.ig_user_id, self.ig_username) if target.get("kind") == "ig_media"
+                  else (self.page_id, self.page_name))
+        return 200, {"id": self.add_comment(node, message, author=author)}
 
     def _post_replies(self, node: str, rec: Any) -> tuple[int, Any]:
         """Instagram: a reply by the account to a top-level comment."""
