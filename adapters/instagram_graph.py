@@ -57,7 +57,7 @@ class InstagramGraphAdapter(BaseAdapter):
         metrics=frozenset({"likes", "comments", "shares", "views", "reach", "saves"}),
         supports_link=False, option_names=frozenset({"ig_type"}),
         image_mimes=frozenset({"image/jpeg"}), image_aspect=(0.8, 1.91),
-        needs_public_urls=True, reads_comments=True,
+        needs_public_urls=True, reads_comments=True, media_by_range=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("ig_user_id", "ID akun Instagram bisnis (instagram_business_account)", False),

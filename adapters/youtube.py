@@ -61,6 +61,7 @@ class YouTubeAdapter(BaseAdapter):
         requires_media=True, max_image_bytes=2_000_000, max_video_bytes=256 * 1024 ** 3,
         metrics=frozenset({"views", "likes", "comments"}), metrics_batch_size=50,
         renews_tokens=True, reads_comments=True, comments_newest_first=True,
+        media_by_range=True,
         option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
                                 "tags", "category", "description"}),
     )
@@ -192,7 +193,7 @@ class YouTubeAdapter(BaseAdapter):
             resp: requests.Response | None
             try:
                 resp = self.ctx.http.put(
-                    location, data=FileSlice(video.path, offset, end - offset),
+                    location, data=FileSlice.of(video, offset, end - offset),
                     headers={**self._headers(), "Content-Type": video.mime,
                              "Content-Range": f"bytes {offset}-{end - 1}/{total}"},
                     timeout=self.ctx.timeout)
@@ -256,7 +257,7 @@ class YouTubeAdapter(BaseAdapter):
         try:
             self._call("POST", self.thumbnail_url, cost=THUMBNAIL_COST,
                        params={"videoId": video_id},
-                       data=FileSlice(image.path, 0, image.size),
+                       data=FileSlice.of(image),
                        headers={"Content-Type": image.mime})
         except (RetryLater, Rejected, AuthExpired, OutcomeUnknown) as exc:
             self.ctx.state["thumbnail_failed"] = {"video_id": video_id, "code": exc.code,
