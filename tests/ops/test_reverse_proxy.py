@@ -126,6 +126,7 @@ def test_nginx_in_front_of_gunicorn_with_the_documented_configs(test_env, tmp_pa
                               "-e", str(folder / "error.log")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base, site = f"https://127.0.0.1:{https}", f"https://{HOST}:{https}"
+    ca = str(chain)  # what requests verifies the proxy's certificate against
     headers = {"Host": HOST}
     try:
         _wait_for(f"http://127.0.0.1:{web}/healthz", app)
@@ -134,13 +135,13 @@ def test_nginx_in_front_of_gunicorn_with_the_documented_configs(test_env, tmp_pa
         assert res.status_code == 200 and res.json() == {"status": "ok"}
         assert res.headers["Strict-Transport-Security"].startswith("max-age=")
 
-        page = requests.get(f"{base}/masuk", headers=headers, verify=chain, timeout=10)
+        page = requests.get(f"{base}/masuk", headers=headers, verify=ca, timeout=10)
         assert page.status_code == 200 and 'name="password"' in page.text
         cookie = page.headers["Set-Cookie"]
         assert "Secure" in cookie and "HttpOnly" in cookie, cookie
         css = re.search(r'href="(/static/[^"]+\.css[^"]*)"', page.text)
         assert css, "the login page links a stylesheet"
-        asset = requests.get(base + css.group(1), headers=headers, verify=chain, timeout=10)
+        asset = requests.get(base + css.group(1), headers=headers, verify=ca, timeout=10)
         assert asset.status_code == 200 and asset.headers["Content-Type"].startswith("text/css")
         assert len(asset.content) > 100
 
@@ -159,11 +160,11 @@ def test_nginx_in_front_of_gunicorn_with_the_documented_configs(test_env, tmp_pa
                 "password": "salah-sekali"}
         with requests.Session() as browser:
             browser.cookies.update(page.cookies)
-            bare = browser.post(f"{base}/masuk", data=form, headers=headers, verify=chain,
+            bare = browser.post(f"{base}/masuk", data=form, headers=headers, verify=ca,
                                 timeout=10, allow_redirects=False)
             # no Referer on https: the app's CSRF refusal (its headers, not nginx's page)
             assert bare.status_code == 400 and "Content-Security-Policy" in bare.headers
-            sent = browser.post(f"{base}/masuk", data=form, verify=chain, timeout=10,
+            sent = browser.post(f"{base}/masuk", data=form, verify=ca, timeout=10,
                                 headers={**headers, "Referer": f"{site}/masuk"},
                                 allow_redirects=False)
             # through CSRF to the password check: the login page again, "wrong password"
