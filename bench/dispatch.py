@@ -291,8 +291,13 @@ def aps_burst(dbs: Databases, kind: str, n: int, grace: str, procs: int = 4) -> 
         print("  ! APScheduler store loaded after the burst time; lateness includes loading")
 
     def settled() -> bool:
-        with loader_engine.connect() as conn:
-            left = conn.exec_driver_sql("SELECT count(*) FROM apscheduler_jobs").scalar_one()
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with loader_engine.connect() as conn:
+                left = conn.exec_driver_sql("SELECT count(*) FROM apscheduler_jobs").scalar_one()
+        except OperationalError:  # SQLite busy under the four schedulers: ask again
+            return False
         return left == 0 and now() > start
 
     from sqlalchemy import create_engine
