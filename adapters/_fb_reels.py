@@ -323,7 +323,7 @@ class ReelsFlow:
         (or a refusal of the file), never an unknown outcome."""
         token = self.graph.token
         try:
-            resp = self.http.post(f"{self.upload_url}/{video_id}", data=FileSlice.whole(m.path),
+            resp = self.http.post(f"{self.upload_url}/{video_id}", data=FileSlice.of(m),
                                   headers={"Authorization": f"OAuth {token}", "offset": "0",
                                            "file_size": str(m.size),
                                            "Content-Type": "application/octet-stream"},

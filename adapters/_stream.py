@@ -10,6 +10,12 @@ videos, albums) and YouTube (resumable chunks, ``FileSlice`` alone).
 ``read(size)`` returns at most ``size`` bytes; http.client and urllib3 always read with their
 block size. ``read()`` without a size means "everything that is left" as for any file, so
 nothing in Warta calls it on an upload (``tests/adapters/test_stream.py`` checks).
+
+A slice reads either a local file or, when the medium is still in object storage, byte ranges
+through the medium's ``read_range`` (``MediaFile.read_range``, given by the core: adapters know
+nothing of storage). ``FileSlice.of(media, …)`` picks whichever the medium has, so a worker
+never downloads a whole video to its disk before a chunked upload: each chunk is fetched when
+it is sent, ``WINDOW`` bytes at a time (one ranged GET per window, not one per 64 KiB block).
 """
 
 from __future__ import annotations
@@ -17,41 +23,86 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from adapters.base import MediaFile
 
 BLOCK = 64 * 1024
+#: The most bytes a slice over a storage object asks for (and holds) at once.
+WINDOW = 4 * 1024 * 1024
+
+#: ``reader(start, length)``: at most ``length`` bytes of the medium from ``start``.
+RangeReader = Callable[[int, int], bytes]
 
 
 class FileSlice:
-    """``length`` bytes of the file at ``path`` from ``offset``, readable in blocks."""
+    """``length`` bytes of the file at ``path`` from ``offset``, readable in blocks; with a
+    ``reader``, of the storage object it reads instead (``path`` then only names it)."""
 
-    def __init__(self, path: str, offset: int, length: int) -> None:
+    def __init__(self, path: str, offset: int, length: int, *,
+                 reader: RangeReader | None = None) -> None:
         self.path = path
         self.offset = offset
         self.length = length
         self._fh: BinaryIO | None = None
         self._left = length
+        self._reader = reader
+        self._window = b""
+        self._at = 0  # read position inside the window
 
     @classmethod
     def whole(cls, path: str) -> FileSlice:
         """The whole file, its length taken from the disk now."""
         return cls(path, 0, os.path.getsize(path))
 
+    @classmethod
+    def of(cls, media: MediaFile, offset: int = 0, length: int | None = None) -> FileSlice:
+        """``length`` bytes (default: the rest) of a medium from ``offset``, from wherever it
+        is: its local file, or ranges of its storage object. What every uploader uses. The
+        rest of a local file is measured on the disk now (as ``whole``); of an object, it is
+        the medium's recorded size."""
+        if length is None:
+            total = media.size if media.read_range is not None else os.path.getsize(media.path)
+            length = total - offset
+        return cls(media.path, offset, length, reader=media.read_range)
+
     def __len__(self) -> int:
         return self.length
 
     def read(self, size: int = -1) -> bytes:
-        if self._fh is None:
-            self._fh = open(self.path, "rb")  # noqa: SIM115 - closed when exhausted
-            self._fh.seek(self.offset)
         if self._left <= 0:
             self.close()
             return b""
         size = self._left if size is None or size < 0 else min(size, self._left)
+        if self._reader is not None:
+            return self._read_range(size)
+        if self._fh is None:
+            self._fh = open(self.path, "rb")  # noqa: SIM115 - closed when exhausted
+            self._fh.seek(self.offset + self.length - self._left)
         data = self._fh.read(size)
         self._left -= len(data)
         if not data:
             self.close()
+        return data
+
+    def _read_range(self, size: int) -> bytes:
+        """``size`` bytes from the window, fetching the next window (``WINDOW`` bytes, or
+        what is left, or ``size`` if more) when it is used up. A short object ends the slice
+        early, as a short file does."""
+        assert self._reader is not None
+        if self._at >= len(self._window):
+            start = self.offset + self.length - self._left
+            self._window = self._reader(start, min(self._left, max(size, WINDOW)))
+            self._at = 0
+            if not self._window:
+                self._left = 0
+                return b""
+        data = self._window[self._at:self._at + size]
+        self._at += len(data)
+        self._left -= len(data)
+        if self._at >= len(self._window):
+            self._window, self._at = b"", 0  # not held longer than needed
         return data
 
     def __iter__(self) -> Iterator[bytes]:
@@ -62,6 +113,7 @@ class FileSlice:
             yield block
 
     def close(self) -> None:
+        self._window, self._at = b"", 0
         if self._fh is not None:
             self._fh.close()
             self._fh = None

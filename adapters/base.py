@@ -25,6 +25,11 @@ class MediaFile:
 
     ``public_url`` is set when the platform must fetch the file itself (Instagram Graph);
     it is an unguessable, expiring URL under ``WARTA_PUBLIC_URL``.
+
+    ``read_range(start, length)`` is set when the bytes are still in object storage (only for
+    adapters whose ``caps.media_by_range`` says they read media solely through
+    ``FileSlice.of``): ``path`` then names the object (its file name is the upload's) but is
+    no file on this machine, and each chunk is fetched as it is sent.
     """
 
     path: str
@@ -39,6 +44,8 @@ class MediaFile:
     #: What the image shows, for people who cannot see it ("" = none). Adapters whose
     #: platform takes it send it with the image (see NOTES-README / README "Alt text").
     alt_text: str = ""
+    read_range: Callable[[int, int], bytes] | None = field(default=None, repr=False,
+                                                           compare=False)
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,11 @@ class Capabilities:
     image_aspect: tuple[float, float] | None = None
     #: The platform fetches media itself from ``MediaFile.public_url`` (needs WARTA_PUBLIC_URL).
     needs_public_urls: bool = False
+    #: The adapter reads a medium's bytes only through ``FileSlice.of`` (or never: the
+    #: platform fetches ``public_url``), never opening ``MediaFile.path`` itself, so the core
+    #: may give it media still in object storage (``MediaFile.read_range``) instead of
+    #: downloading each whole file to this machine first. False: ``path`` is a local file.
+    media_by_range: bool = False
     #: Access tokens expire but the adapter renews them itself (``refresh``) when it has a
     #: refresh token: an access token's expiry date is then no reason for anyone to act.
     renews_tokens: bool = False

@@ -60,7 +60,7 @@ class FacebookAdapter(BaseAdapter):
         max_video_bytes=1_000_000_000, metrics_batch_size=50,
         metrics=frozenset({"likes", "comments", "shares", "views", "reach"}),
         option_names=frozenset({"fb_type"}),
-        reads_comments=True, replies_to_comments=True, hides_comments=True,
+        reads_comments=True, replies_to_comments=True, hides_comments=True, media_by_range=True,
         # Comment length: Meta documents none; 8,000 is what Pages take (UNCONFIRMED).
         max_first_comment=8000,
     )
@@ -171,7 +171,7 @@ class FacebookAdapter(BaseAdapter):
 
     def _upload_body(self, fields: dict[str, str], m: MediaFile) -> StreamingMultipart:
         """The file as Graph's ``source`` part, streamed from disk with progress reported."""
-        return StreamingMultipart(fields, {"source": (m.path, m.mime, FileSlice.whole(m.path))},
+        return StreamingMultipart(fields, {"source": (m.path, m.mime, FileSlice.of(m))},
                                   progress=self.ctx.progress)
 
     def _id(self, result: Any, *keys: str) -> str:

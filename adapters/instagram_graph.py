@@ -60,7 +60,7 @@ class InstagramGraphAdapter(BaseAdapter):
         supports_link=False, option_names=frozenset({"ig_type"}),
         image_mimes=frozenset({"image/jpeg"}), image_aspect=(0.8, 1.91),
         needs_public_urls=True, reads_comments=True, replies_to_comments=True,
-        hides_comments=True,
+        hides_comments=True, media_by_range=True,
         # A comment holds what a caption holds (2,200; Meta gives no own figure: UNCONFIRMED).
         max_first_comment=2200,
     )

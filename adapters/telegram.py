@@ -81,6 +81,7 @@ class TelegramAdapter(BaseAdapter):
         max_image_bytes=10_000_000, max_video_bytes=50_000_000,
         metrics=frozenset(), metrics_batch_size=100, supports_lookup=False,
         option_names=frozenset({"parse_mode", "link_preview", "long_text_followup"}),
+        media_by_range=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("bot_token", "Token bot (dari @BotFather)", True),
@@ -286,7 +287,7 @@ class TelegramAdapter(BaseAdapter):
             if media.duration:
                 fields["duration"] = str(int(round(media.duration)))
         body = StreamingMultipart(fields, {part: (media.path, media.mime,
-                                                  FileSlice(media.path, 0, media.size))})
+                                                  FileSlice.of(media))})
         return self._call("sendPhoto" if part == "photo" else "sendVideo", creates=True,
                           multipart=body)
 
@@ -301,7 +302,7 @@ class TelegramAdapter(BaseAdapter):
             if m.kind == "video":
                 item["supports_streaming"] = True
             items.append(item)
-            files[f"m{i}"] = (m.path, m.mime, FileSlice(m.path, 0, m.size))
+            files[f"m{i}"] = (m.path, m.mime, FileSlice.of(m))
         body = StreamingMultipart({"chat_id": self.channel, "media": json.dumps(items)}, files)
         return self._call("sendMediaGroup", creates=True, multipart=body)
 

@@ -66,7 +66,7 @@ class ThreadsAdapter(BaseAdapter):
         max_video_bytes=1_000_000_000, max_video_seconds=300,
         metrics=frozenset({"views", "likes", "comments", "shares"}), metrics_batch_size=50,
         renews_tokens=True, image_mimes=frozenset({"image/jpeg", "image/png"}),
-        needs_public_urls=True,
+        needs_public_urls=True, media_by_range=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("threads_user_id", "ID pengguna Threads", False),

@@ -92,6 +92,7 @@ class TikTokAdapter(BaseAdapter):
         supports_link=False, renews_tokens=True,
         option_names=frozenset({"privacy_level", *SWITCHES}),
         image_mimes=frozenset({"image/jpeg", "image/webp"}), needs_public_urls=True,
+        media_by_range=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("client_key", "Client key aplikasi TikTok", False),
@@ -266,8 +267,8 @@ class TikTokAdapter(BaseAdapter):
             headers = {"Content-Type": video.mime or "video/mp4",
                        "Content-Range": f"bytes {offset}-{offset + length - 1}/{video.size}"}
             try:
-                resp = self.ctx.http.put(str(upload_url), data=FileSlice(video.path, offset,
-                                                                         length),
+                resp = self.ctx.http.put(str(upload_url), data=FileSlice.of(video, offset,
+                                                                      length),
                                          headers=headers, timeout=self.ctx.timeout)
             except requests.RequestException as exc:
                 raise network_error(exc, stage=stage, secrets=self._secrets()) from None

@@ -86,7 +86,7 @@ class XAdapter(BaseAdapter):
         max_text=280, max_media=4, max_image_bytes=5_000_000, max_video_bytes=512 * MiB,
         max_image_pixels=8192 * 8192,
         metrics=frozenset({"likes", "comments", "shares", "views", "impressions", "saves"}),
-        metrics_batch_size=100, renews_tokens=True,
+        metrics_batch_size=100, renews_tokens=True, media_by_range=True,
         reads_comments=True, comments_newest_first=True, comments_opt_in=True,
         max_first_comment=280,  # a reply is a post: the same weighted 280
     )
@@ -232,7 +232,7 @@ class XAdapter(BaseAdapter):
             body = StreamingMultipart(
                 {"segment_index": str(index)},
                 {"media": (m.path, "application/octet-stream",
-                           FileSlice(m.path, offset, min(chunk, m.size - offset)))})
+                           FileSlice.of(m, offset, min(chunk, m.size - offset)))})
             self._request("POST", f"/2/media/upload/{media_id}/append", stage="upload",
                           data=body, headers={"Content-Type": body.content_type})
             self.ctx.progress(min(offset + chunk, m.size), m.size)

@@ -67,6 +67,7 @@ class YouTubeAdapter(BaseAdapter):
         renews_tokens=True, reads_comments=True, comments_newest_first=True,
         max_first_comment=10_000,  # platform-apis-2.md §1.5: UNCONFIRMED
         replies_to_comments=True, hides_comments=True,
+        media_by_range=True,
         option_names=frozenset({"privacy", "publish_at", "made_for_kids", "notify_subscribers",
                                 "tags", "category", "description"}),
     )
@@ -198,7 +199,7 @@ class YouTubeAdapter(BaseAdapter):
             resp: requests.Response | None
             try:
                 resp = self.ctx.http.put(
-                    location, data=FileSlice(video.path, offset, end - offset),
+                    location, data=FileSlice.of(video, offset, end - offset),
                     headers={**self._headers(), "Content-Type": video.mime,
                              "Content-Range": f"bytes {offset}-{end - 1}/{total}"},
                     timeout=self.ctx.timeout)
@@ -262,7 +263,7 @@ class YouTubeAdapter(BaseAdapter):
         try:
             self._call("POST", self.thumbnail_url, cost=THUMBNAIL_COST,
                        params={"videoId": video_id},
-                       data=FileSlice(image.path, 0, image.size),
+                       data=FileSlice.of(image),
                        headers={"Content-Type": image.mime})
         except (RetryLater, Rejected, AuthExpired, OutcomeUnknown) as exc:
             self.ctx.state["thumbnail_failed"] = {"video_id": video_id, "code": exc.code,

@@ -12,6 +12,9 @@ there is one. 200 sandbox accounts.
   lateness, publications/s; beside it the common alternative: one APScheduler 3.11 date job per
   post in a shared ``SQLAlchemyJobStore`` (``bench/aps_target.py``), 4 scheduler processes,
   with its defaults (misfire_grace_time 1 s) and a long grace. There is no Celery anchor here.
+  During each Warta burst the web app (gunicorn, ``docs/ops/gunicorn.conf.py``) serves
+  ``/metrics`` and is scraped every ``--scrape`` seconds (``bench/metrics_watch.py``): queue
+  depth, due-but-unclaimed jobs and the oldest one's age, publish outcomes, over time.
 * ``latency``: the sandbox's latency profile (``--profile``; log-normal per kind of post with
   the given [median, p99] seconds: text, image, video; a long tail) on a burst in which every
   account posts at once, 10% of them a video, then a second text/image post per account at a
@@ -73,6 +76,7 @@ from installation import (  # noqa: E402
     quantile,
     ready_lateness,
 )
+from metrics_watch import MetricsWatch, Sample, peaks, timeline  # noqa: E402
 
 #: text, image, video: [median, p99] seconds of the sandbox's log-normal call time.
 PROFILE = {"text": [0.8, 5.0], "image": [1.5, 8.0], "video": [15.0, 40.0]}
@@ -120,13 +124,23 @@ def run_burst(inst: Install, n: int, timeout: float,
     return start, sched
 
 
-def burst(dbs: Databases, kind: str, workers: int, n: int, idle_seconds: float) -> dict:
+def burst(dbs: Databases, kind: str, workers: int, n: int, idle_seconds: float,
+          scrape: float = 0.0) -> dict:
+    """``scrape`` > 0: the web app's /metrics is served (gunicorn, its own process) and
+    scraped every ``scrape`` seconds during the burst (``res["metrics"]``)."""
     inst = Install(dbs, kind, n, f"burst-{kind}-{workers}")
     inst.start(workers)
     time.sleep(1.0)
     cpu = inst.cpu_percent(idle_seconds)
-    start, sched = run_burst(inst, n, 600, "the burst")
+    samples: list[Sample] = []
+    if scrape > 0:
+        with MetricsWatch(inst.env, inst.dir / "web.log", scrape) as watch:
+            start, sched = run_burst(inst, n, 600, "the burst")
+        samples = watch.samples
+    else:
+        start, sched = run_burst(inst, n, 600, "the burst")
     res = analyse(outbox_times(inst.dir / "outbox"), sched)
+    res["metrics"], res["start"] = samples, start
     res["rate"] = (n - res["lost"]) / max(1e-9, (res["last"] - start).total_seconds())
     res["idle_cpu"] = cpu
     return res
@@ -277,8 +291,13 @@ def aps_burst(dbs: Databases, kind: str, n: int, grace: str, procs: int = 4) -> 
         print("  ! APScheduler store loaded after the burst time; lateness includes loading")
 
     def settled() -> bool:
-        with loader_engine.connect() as conn:
-            left = conn.exec_driver_sql("SELECT count(*) FROM apscheduler_jobs").scalar_one()
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with loader_engine.connect() as conn:
+                left = conn.exec_driver_sql("SELECT count(*) FROM apscheduler_jobs").scalar_one()
+        except OperationalError:  # SQLite busy under the four schedulers: ask again
+            return False
         return left == 0 and now() > start
 
     from sqlalchemy import create_engine
@@ -323,6 +342,9 @@ def main() -> None:
                     "(latency part)")
     ap.add_argument("--uploads", type=int, default=8, help="upload slots per worker (latency)")
     ap.add_argument("--accounts", type=int, default=200)
+    ap.add_argument("--scrape", type=float, default=0.5, metavar="SECONDS",
+                    help="burst part: serve the web app (gunicorn) and scrape its /metrics "
+                    "this often during each Warta burst, printing what it showed; 0: off")
     args = ap.parse_args()
     installation.CHANNELS = args.accounts
     profile, io_profile = json.loads(args.profile), json.loads(args.io_profile)
@@ -363,7 +385,7 @@ def main() -> None:
                       f"{'ratio':>7}{'idle CPU':>10}")
                 rows = []
                 for w in WORKERS:
-                    r = burst(dbs, kind, w, burst_n, idle_s)
+                    r = burst(dbs, kind, w, burst_n, idle_s, args.scrape)
                     rows.append((f"warta {kind} x{w}", r, f"{r['idle_cpu']:>9.1f}%"))
                 for grace in ("default", "3600"):
                     r = aps_burst(dbs, kind, burst_n, grace)
@@ -376,6 +398,14 @@ def main() -> None:
                           f"{extra:>10}", flush=True)
                 print("  (ratio: to APScheduler with 1 h grace, the variant that loses nothing;"
                       " no Celery anchor in this bench)")
+                if args.scrape > 0:
+                    print(f"  /metrics of the web app during each Warta burst (gunicorn, "
+                          f"scraped every {args.scrape:g} s; t from the burst's instant; "
+                          f"publish jobs; published/failed: warta_publications_recent)")
+                    for label, r, _extra in rows:
+                        if label.startswith("warta"):
+                            print(f"  {label}: {peaks(r['metrics'])}")
+                            print("\n".join(timeline(r["metrics"], r["start"])), flush=True)
             for kind in [k for k in kinds if k == "postgresql"] if "latency" in parts else []:
                 print(f"\nlatency profile {json.dumps(profile)} ({kind}): every account at once "
                       f"(10% video), then a second post each within 20 s; {args.slots} call + "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -113,12 +114,17 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
     storage = storage_for(core.settings)
     files: list[MediaFile] = []
     for asset in media:
-        # A local file for the adapter to read (object storage: this machine's cached copy)
-        path = storage.local_path(asset.path)
         mime, width, height, size = asset.mime, asset.width, asset.height, asset.size
         rel = asset.path
         aspect = adapter_cls.image_aspect_for(options)
-        if asset.kind == "image" and (caps.image_mimes or aspect):
+        converts = asset.kind == "image" and bool(caps.image_mimes or aspect)
+        reader = None
+        if caps.media_by_range and not converts:
+            path, reader = _ranged(storage, asset.path)
+        else:
+            # A local file for the adapter to read (object storage: this machine's copy)
+            path = storage.local_path(asset.path)
+        if converts:
             converted, mime, width, height = convert_image(path, media_dir, caps.image_mimes,
                                                            aspect)
             if converted != path:
@@ -138,9 +144,24 @@ def build_outgoing(core: Core, adapter_cls: type[BaseAdapter], *, pub_id: int, b
         files.append(MediaFile(path=str(path), kind=asset.kind, mime=mime, size=size,
                                sha256=asset.sha256, width=width, height=height,
                                duration=asset.duration, public_url=public_url,
-                               alt_text=(alts or {}).get(asset.id, "") or ""))
+                               alt_text=(alts or {}).get(asset.id, "") or "",
+                               read_range=reader))
     return OutgoingPost(key=f"warta-{pub_id}", body=text, media=tuple(files), link=link,
                         title=title, options=options, scheduled_at=scheduled_at)
+
+
+def _ranged(storage: MediaStorage,
+            key: str) -> tuple[Path, Callable[[int, int], bytes] | None]:
+    """For an adapter that reads by range: this machine's file of ``key`` if it has one, else
+    the object's name and a reader of its byte ranges, so a large video in object storage is
+    sent chunk by chunk from the bucket instead of being downloaded whole first. The object is
+    asked for now (``FileNotFoundError`` / ``StorageUnavailable`` before any platform call,
+    as ``local_path`` would)."""
+    local = storage.cached_path(key)
+    if local is not None:
+        return local, None
+    storage.size(key)
+    return Path(key), functools.partial(storage.read_range, key)
 
 
 def _keep_derived(storage: MediaStorage, path: Path, key: str) -> None:

@@ -3,9 +3,11 @@ up media never joins paths itself (DESIGN §8, issue 17).
 
 Keys are the content-addressed relative names Warta already stores in ``MediaAsset.path``
 (``ab/ab12….jpg``, ``derived/<spec>.jpg``). The local folder (``WARTA_MEDIA_DIR``) is the one
-implementation selected today; ``storage/s3.py`` is the S3-compatible one behind the same
-methods, which is why reads go through ``local_path`` (a file an adapter can slice; for object
-storage a cached download) and ``url_for`` may offer a presigned link.
+implementation selected by default; ``storage/s3.py`` is the S3-compatible one behind the same
+methods. Code that needs a file (Pillow, PyAV, instagrapi) reads through ``local_path`` (for
+object storage a cached download); adapters that upload in chunks read ``read_range`` instead
+(``MediaFile.read_range``, ``adapters/_stream.py``), so a large video is never copied to a
+worker's disk first; ``url_for`` may offer a presigned link.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ class MediaStorage(Protocol):
         """A local file with the object's bytes, for code that needs one (Pillow, PyAV, the
         adapters' ``FileSlice``); it stays (for object storage: a cache, never stale, since
         keys are content hashes). ``FileNotFoundError`` when absent."""
+        ...
+
+    def cached_path(self, key: str) -> Path | None:
+        """The local file of ``key`` if this machine has one now, without fetching anything
+        (the local folder: the file; object storage: its cached copy), else ``None``. An
+        adapter that reads by range is then given this file rather than ranged reads."""
         ...
 
     def url_for(self, key: str, expires_seconds: int) -> str | None:

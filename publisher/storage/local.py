@@ -64,6 +64,10 @@ class LocalStorage:
             raise FileNotFoundError(key)
         return path
 
+    def cached_path(self, key: str) -> Path | None:
+        path = self.path(key)
+        return path if path.is_file() else None
+
     def url_for(self, key: str, expires_seconds: int) -> str | None:
         check_key(key)
         return None

@@ -3,12 +3,10 @@ S3 services), through boto3.
 
 Objects are ``<prefix><key>`` in one bucket. Uploads go up from the finished local file with
 boto3's managed transfer (multipart above ``MULTIPART_BYTES``, never the whole file in memory);
-reads stream, or take a byte range (an adapter's chunk), or fill a local cache file for code
-that needs a path (Pillow, PyAV, the adapters' ``FileSlice``): keys are content hashes, so a
-cached file can never be stale. ``url_for`` is a presigned GET, for platforms that fetch media
-themselves.
-
-Not yet selectable by a setting: see docs/ARCHITECTURE.md (Media storage) for what remains.
+reads stream, or take a byte range (an adapter's chunk: ``FileSlice`` over ``read_range``), or
+fill a local cache file for code that needs a path (Pillow, PyAV, instagrapi): keys are content
+hashes, so a cached file can never be stale. ``url_for`` is a presigned GET, for platforms
+that fetch media themselves.
 """
 
 from __future__ import annotations
@@ -97,12 +95,14 @@ class S3Storage:
         return True
 
     def size(self, key: str) -> int:
+        name = self._name(key)
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            head = self.client.head_object(Bucket=self.bucket, Key=name)
         except Exception as exc:
             if _missing(exc):
                 raise FileNotFoundError(key) from None
-            raise
+            raise StorageUnavailable(f"object storage did not answer: {type(exc).__name__}") \
+                from exc
         return int(head["ContentLength"])
 
     def open(self, key: str) -> BinaryIO:
@@ -117,10 +117,11 @@ class S3Storage:
     def read_range(self, key: str, start: int, length: int) -> bytes:
         if start < 0 or length < 0:
             raise ValueError("a range starts and lasts at least at 0")
+        name = self._name(key)
         if length == 0:
             return b""
         try:
-            got = self.client.get_object(Bucket=self.bucket, Key=self._name(key),
+            got = self.client.get_object(Bucket=self.bucket, Key=name,
                                          Range=f"bytes={start}-{start + length - 1}")
         except Exception as exc:
             if _missing(exc):
@@ -128,8 +129,14 @@ class S3Storage:
             code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
             if code in ("InvalidRange", "416"):
                 return b""  # past the end, as a file read there gives nothing
-            raise
-        return bytes(got["Body"].read())
+            # An OSError, so an upload reading chunks from here breaks off as on a bad disk
+            raise StorageUnavailable(f"object storage read failed: {type(exc).__name__}") \
+                from exc
+        try:
+            return bytes(got["Body"].read())
+        except Exception as exc:  # noqa: BLE001 - botocore's read errors are not OSErrors
+            raise StorageUnavailable(f"object storage read failed: {type(exc).__name__}") \
+                from exc
 
     def local_path(self, key: str) -> Path:
         cached = self.cache_dir / check_key(key)
@@ -148,6 +155,13 @@ class S3Storage:
             raise StorageUnavailable(f"object storage read failed: {type(exc).__name__}") \
                 from exc
         os.replace(tmp, cached)
+        return cached
+
+    def cached_path(self, key: str) -> Path | None:
+        cached = self.cache_dir / check_key(key)
+        if not cached.is_file():
+            return None
+        _used(cached)
         return cached
 
     def url_for(self, key: str, expires_seconds: int) -> str | None:

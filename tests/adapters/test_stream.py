@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.formparser import parse_form_data
 
+from adapters import _stream as stream
 from adapters._stream import FileSlice, StreamingMultipart
 from adapters.base import MediaFile, OutgoingPost, Published
 from tests.fakes import telegram as tg_fake
@@ -92,18 +93,77 @@ def test_progress_counts_file_bytes_of_all_parts(tmp_path: Path) -> None:
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
+# -- a slice over a storage object -------------------------------------------------------------
+class Ranges:
+    """A storage object's ``read_range`` over ``data``, recording every range asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.asked: list[tuple[int, int]] = []
+
+    def __call__(self, start: int, length: int) -> bytes:
+        self.asked.append((start, length))
+        return self.data[start:start + length]
+
+
+@pytest.mark.parametrize("size", [1, 1000, 65536, 300_000])
+def test_a_slice_over_a_storage_object_reads_windows_of_ranges(
+        size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "WINDOW", 100_000)
+    data = bytes(range(256)) * 1200  # 307,200 bytes
+    ranges = Ranges(data)
+    media = MediaFile("ab/abcd.mp4", "video", "video/mp4", len(data), "", read_range=ranges)
+    part = FileSlice.of(media, 1000, 250_000)
+    assert len(part) == 250_000
+    assert b"".join(iter(lambda: part.read(size), b"")) == data[1000:251_000]
+    # each byte asked for once, in windows (a block read never costs a request of its own)
+    assert sum(n for _, n in ranges.asked) == 250_000
+    assert ranges.asked[0][0] == 1000
+    assert len(ranges.asked) == (3 if size < 100_000 else 1)
+    # in a multipart body, as X's APPEND sends it, with the object's name as the file name
+    body = StreamingMultipart({"segment_index": 0}, {"media": (media.path, "video/mp4",
+                                                               FileSlice.of(media))})
+    _, files = parse(body, b"".join(body))
+    assert files["media"] == ("abcd.mp4", "video/mp4", data)
+
+
+def test_a_storage_object_shorter_than_said_ends_the_slice_early() -> None:
+    media = MediaFile("ab/abcd.mp4", "video", "video/mp4", 10, "", read_range=Ranges(b"12345"))
+    assert b"".join(FileSlice.of(media)) == b"12345"
+
+
 # -- every uploader, with a file too big to hold ----------------------------------------------
-@pytest.fixture
-def big_video(tmp_path: Path) -> MediaFile:
+@pytest.fixture(params=["disk", "storage"])
+def big_video(tmp_path: Path, request: pytest.FixtureRequest) -> MediaFile:
+    """A video of BIG bytes: a local file, or an object in storage that is no file on this
+    machine (``read_range`` over it; every byte must be asked for once)."""
     path = tmp_path / "besar.mp4"
     with open(path, "wb") as fh:
         fh.write(b"\x00\x00\x00\x18ftypmp42")
         fh.truncate(BIG)  # sparse: the rest reads as zeros
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(MiB), b""):
+    with open(path, "rb") as src:
+        for block in iter(lambda: src.read(MiB), b""):
             digest.update(block)
-    return MediaFile(str(path), "video", "video/mp4", BIG, digest.hexdigest(), 1280, 720, 30.0)
+    if request.param == "disk":
+        return MediaFile(str(path), "video", "video/mp4", BIG, digest.hexdigest(), 1280, 720,
+                         30.0)
+    asked: list[int] = []
+
+    def read_range(start: int, length: int) -> bytes:
+        assert length <= stream.WINDOW, "a window at a time"
+        asked.append(length)
+        with open(path, "rb") as obj:
+            obj.seek(start)
+            return obj.read(length)
+
+    request.addfinalizer(lambda: _all_read_once(asked))
+    return MediaFile(str(tmp_path / "in-the-bucket" / "besar.mp4"), "video", "video/mp4", BIG,
+                     digest.hexdigest(), 1280, 720, 30.0, read_range=read_range)
+
+
+def _all_read_once(asked: list[int]) -> None:
+    assert sum(asked) == BIG, "the object was read once, by ranges"
 
 
 @pytest.fixture
@@ -177,3 +237,13 @@ def test_youtube_chunks_stream(big_video: MediaFile, reads: list[object]) -> Non
         result = streamed(lambda: adapter.publish(post((big_video,))), reads)
         assert isinstance(result, Published)
         assert fake.videos[result.external_id]["sha256"] == big_video.sha256
+
+
+def test_uploaders_build_slices_only_through_fileslice_of() -> None:
+    """``FileSlice.of`` is what reads a medium from object storage when it is not on this
+    machine (``caps.media_by_range``); a slice built from ``m.path`` directly would open a
+    file that is not there."""
+    folder = Path(stream.__file__).parent
+    direct = [f.name for f in folder.glob("*.py") if f.name != "_stream.py"
+              and ("FileSlice(" in f.read_text() or "FileSlice.whole(" in f.read_text())]
+    assert direct == []

@@ -231,7 +231,7 @@ def test_the_env_example_names_only_real_settings():
 
 def test_reverse_proxy_speaks_https_to_the_documented_port():
     conf = (OPS / "nginx" / "warta.conf").read_text()
-    assert "listen 443 ssl;" in conf and "return 301 https://" in conf
+    assert "listen 443 ssl http2;" in conf and "return 301 https://" in conf
     assert re.search(r"ssl_certificate\s+\S+fullchain\.pem;", conf)
     assert "server 127.0.0.1:8000;" in conf  # gunicorn.conf.py's bind
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf

@@ -21,6 +21,7 @@ from publisher.core import build_core
 from publisher.models import MediaAsset, Publication, PublicationStatus, Role, User
 from publisher.runtime import build_outgoing
 from publisher.services.media import upload_media
+from publisher.storage import storage_for
 from publisher.worker import run_once
 from publisher.worker.runner import Worker
 from tests.helpers import approved_post, outbox_records, sandbox_channel
@@ -103,6 +104,38 @@ def test_converted_copies_go_to_the_bucket_and_fetchers_get_presigned_links(
     assert got.status_code == 200 and got.content[:2] == b"\xff\xd8"  # the padded JPEG
     with Image.open(io.BytesIO(got.content)) as img:
         assert img.size == (300, 157)  # padded to 1.91:1, never cropped
+
+
+def test_uploaders_by_range_get_the_bucket_not_a_download(
+        web_core, make_user, tmp_path):  # type: ignore[no-untyped-def]
+    """An adapter that reads media by range (``caps.media_by_range``) on a machine without the
+    file gets the object's ranges; on the machine that has it (the web side's cache), the file.
+    A missing object is found before any platform call, as a download would find it."""
+    data = _photo((300, 200))
+    asset_id = _upload(web_core, make_user(Role.OPERATOR), data)
+    ranged = type("RangeSandbox", (SandboxAdapter,), {"caps": replace(
+        SandboxAdapter.caps, media_by_range=True)})
+    worker = build_core(web_core.settings.with_(media_dir=tmp_path / "other"),
+                        clock=web_core.clock)
+    try:
+        with worker.sessions() as s:
+            asset = s.get(MediaAsset, asset_id)
+            [media] = build_outgoing(worker, ranged, pub_id=1, body="x", overrides=None,
+                                     channel_id=1, link=None, media=[asset],
+                                     scheduled_at=None).media
+            assert media.read_range is not None and media.path == asset.path
+            assert media.read_range(100, 300) == data[100:400]
+            assert not [p for p in (tmp_path / "other").rglob("*") if p.is_file()]
+            [local] = build_outgoing(web_core, ranged, pub_id=1, body="x", overrides=None,
+                                     channel_id=1, link=None, media=[asset],
+                                     scheduled_at=None).media
+            assert local.read_range is None and Path(local.path).read_bytes() == data
+            storage_for(web_core.settings).delete(asset.path)
+            with pytest.raises(FileNotFoundError):
+                build_outgoing(worker, ranged, pub_id=1, body="x", overrides=None,
+                               channel_id=1, link=None, media=[asset], scheduled_at=None)
+    finally:
+        worker.engine.dispose()
 
 
 def test_a_store_platforms_cannot_reach_gives_them_wartas_own_links(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.storage import MediaStorage, UnsafeKey, check_key
+from publisher.storage import MediaStorage, StorageUnavailable, UnsafeKey, check_key
 from publisher.storage.local import LocalStorage
 from tests.storage.seaweed import S3Server
 
@@ -49,6 +49,7 @@ def test_put_read_range_local_path_and_delete(store: MediaStorage, tmp_path: Pat
     assert store.read_range(key, 1000, 24) == data[1000:1024]
     assert store.read_range(key, len(data) - 4, 100) == data[-4:]  # a range past the end: the rest
     assert store.local_path(key).read_bytes() == data
+    assert store.cached_path(key) == store.local_path(key)
     assert list(store.keys()) == [key]
     store.delete(key)
     assert not store.exists(key) and list(store.keys()) == []
@@ -58,6 +59,7 @@ def test_put_read_range_local_path_and_delete(store: MediaStorage, tmp_path: Pat
         store.local_path(key)
     with pytest.raises(FileNotFoundError):
         store.read_range(key, 0, 1)
+    assert store.cached_path(key) is None
 
 
 def test_a_stored_key_is_kept(store: MediaStorage, tmp_path: Path) -> None:
@@ -77,7 +79,8 @@ def test_keys_that_leave_the_store_are_refused(store: MediaStorage, tmp_path: Pa
     with pytest.raises(UnsafeKey):
         check_key(key)
     for call in (lambda: store.exists(key), lambda: store.open(key),
-                 lambda: store.local_path(key), lambda: store.size(key),
+                 lambda: store.local_path(key), lambda: store.cached_path(key),
+                 lambda: store.size(key),
                  lambda: store.read_range(key, 0, 1),
                  lambda: store.url_for(key, 60), lambda: store.delete(key),
                  lambda: store.put_file(_file(tmp_path, b"x"), key)):
@@ -125,8 +128,11 @@ def test_another_machine_reads_what_one_stored(s3_server: S3Server, tmp_path: Pa
     assert not (tmp_path / "cache-worker").exists()
     assert worker.exists("cd/cdef.mp4") and worker.size("cd/cdef.mp4") == len(data)
     assert worker.read_range("cd/cdef.mp4", 123_456, 1000) == data[123_456:124_456]
+    assert worker.cached_path("cd/cdef.mp4") is None  # a range read caches nothing
+    assert web.cached_path("cd/cdef.mp4") == tmp_path / "cache-web" / "cd/cdef.mp4"
     path = worker.local_path("cd/cdef.mp4")
     assert path.is_relative_to(tmp_path / "cache-worker") and path.read_bytes() == data
+    assert worker.cached_path("cd/cdef.mp4") == path
     raw = s3_server.client().get_object(Bucket=web.bucket, Key=f"{web.prefix}cd/cdef.mp4")
     assert raw["Body"].read() == data  # under the prefix, as named
 
@@ -168,3 +174,7 @@ def test_wrong_credentials_are_an_error_not_a_missing_file(s3_server: S3Server,
     with pytest.raises(Exception) as raised:
         bad.exists("ab/x.png")
     assert not isinstance(raised.value, FileNotFoundError)
+    # what an upload reading by range meets: an OSError, never "the file is not there"
+    for call in (lambda: bad.size("ab/x.png"), lambda: bad.read_range("ab/x.png", 0, 1)):
+        with pytest.raises(StorageUnavailable):
+            call()
