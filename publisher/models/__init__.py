@@ -40,6 +40,7 @@ from publisher.models.org import ApiToken, LoginThrottle, Unit, User
 from publisher.models.policy import PolicyAck, PolicyRule
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
+from publisher.models.review import PostReview, StageApproval
 from publisher.models.template import HashtagSet, PostTemplate
 
 __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES", "ApiToken",
@@ -49,7 +50,7 @@ __all__ = ["ATTENTION_STATES", "OPEN_COMMENT_STATES", "OPEN_PUBLICATION_STATES",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",
-           "PostTemplate",
+           "PostReview", "PostTemplate", "StageApproval",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
            "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User",
            "WorkerHeartbeat"]

@@ -40,7 +40,7 @@ from publisher.jobs import (
     PUBLISH_UPLOAD,
     RENEW_TOKEN,
 )
-from publisher.notify import inbox_overdue, telegram_updates, weekly
+from publisher.notify import inbox_overdue, review_reminders, telegram_updates, weekly
 from publisher.notify.admin import check_tokens
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
 from publisher.worker.comments import handle_collect_comments, sweep_comments
@@ -218,6 +218,12 @@ class Worker:
                       minutes=inbox_overdue.SWEEP_MINUTES, id="inbox-overdue",
                       max_instances=1, coalesce=True,
                       next_run_time=datetime.now(UTC) + timedelta(seconds=45))
+        # Posts waiting too long at a review stage: one reminder (and one deadline) per post
+        # per stage (notify/review_reminders).
+        sched.add_job(self._safe(lambda: review_reminders.sweep(self.core)), "interval",
+                      minutes=review_reminders.SWEEP_MINUTES, id="review-reminders",
+                      max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(seconds=50))
         # Long-lived tokens (Threads: 60 days) renewed ahead on channels nobody uses.
         sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
                       hours=12, id="token-renewal", max_instances=1, coalesce=True,
