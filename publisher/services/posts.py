@@ -537,8 +537,11 @@ def approve_stage(core: Core, session: Session, actor: User, post_id: int, kind:
     nothing is released here: the post goes on from its first stage when it is submitted, and
     skips this one while its content stays the same. A post waiting at ``kind`` now is simply
     approved (``approve_post``)."""
-    post = review_stages.get_for_review(session, actor, post_id) \
-        if actor.region_verifier else get_scoped(session, Post, post_id, actor)
+    # the region's verifier acts on every unit's post at the verifier stage, drafts included
+    region = kind == review_stages.REGION_VERIFIER and actor.region_verifier and _is_id(post_id)
+    post = session.get(Post, post_id) if region else None
+    if post is None:
+        post = get_scoped(session, Post, post_id, actor)
     if review_stages.waiting_kind(session, post) == kind:
         return approve_post(core, session, actor, post_id, seen_hash, via=via)
     if post.status not in (PostStatus.DRAFT, PostStatus.SUBMITTED):
@@ -676,7 +679,7 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
     elif was_approved:
         send_back_for_approval(core, session, post, actor, reason="rescheduled")
     elif post.status == PostStatus.SUBMITTED and review_stages.void_all(
-            core, session, post, actor, reason="rescheduled"):
+            core, session, post, actor, reason="rescheduled", keep_review=True):
         review_stages.begin(core, session, post)  # stage approvals were of the old time
     audit.record(session, "post.reschedule", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"from": previous.isoformat() if previous else None,

@@ -258,15 +258,16 @@ def record_approval(core: Core, session: Session, actor: User, post: Post, index
 
 
 def void_all(core: Core, session: Session, post: Post, actor: User | None,
-             reason: str) -> int:
+             reason: str, *, keep_review: bool = False) -> int:
     """Void every stage approval of the post (an edit, a rejection) and take it out of the
-    stages; audited ``post.stages_voided`` when there was one to void."""
+    stages (``keep_review``: the caller puts it back at the first, ``begin``); audited
+    ``post.stages_voided`` when there was one to void. Returns how many were voided."""
     rows = list(session.execute(select(StageApproval).where(
         StageApproval.post_id == post.id, StageApproval.voided_at.is_(None))).scalars())
     now = core.now()
     for r in rows:
         r.voided_at, r.void_reason = now, reason[:32]
-    review = session.get(PostReview, post.id)
+    review = None if keep_review else session.get(PostReview, post.id)
     if review is not None:
         session.delete(review)
         session.flush()

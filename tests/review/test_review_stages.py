@@ -7,6 +7,7 @@ refuses a post whose stages are not all approved even when the database says "ap
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -298,3 +299,47 @@ def test_admin_sets_stages_and_the_verifier(core: Core, world: World, client,
         assert s.get(User, world.approver.id).region_verifier
         assert {"unit.review_stages", "user.verifier"} <= set(s.execute(
             select(AuditEvent.action)).scalars())
+
+
+def test_reject_at_stage_two_and_reschedule_sends_back(core: Core, world: World) -> None:
+    post_id = _submitted(core, world)
+    _approve(core, world.approver, post_id)
+    with core.sessions.begin() as s:
+        with pytest.raises(Forbidden):  # not the unit's approver at the region's stage
+            with s.begin_nested():
+                post_svc.reject_post(core, s, _as(s, world.approver2), post_id, "Tidak.")
+        post_svc.reject_post(core, s, _as(s, world.verifier), post_id, "Data belum valid.")
+    with core.sessions() as s:
+        post = s.get(Post, post_id)
+        assert post.status == PostStatus.REJECTED
+        assert post.rejection_comment == "Data belum valid."
+    assert all(a.voided_at is not None for a in _approvals(core, post_id))
+    # approved through both stages, then moved by the unit's approver: back to stage 1
+    with core.sessions.begin() as s:
+        post_svc.submit_post(core, s, _as(s, world.author), post_id)
+    _approve(core, world.approver, post_id)
+    _approve(core, world.verifier, post_id)
+    with core.sessions.begin() as s:
+        post_svc.reschedule_post(core, s, _as(s, world.approver), post_id,
+                                 core.now() + timedelta(days=1))
+    with core.sessions() as s:
+        post = s.get(Post, post_id)
+        assert post.status == PostStatus.SUBMITTED
+        assert review_stages.waiting_kind(s, post) == "unit_approver"
+    assert [p.status for p in _pubs(core, post_id)] == [PublicationStatus.CANCELLED]
+
+
+def test_a_later_stage_approved_ahead_is_skipped(core: Core, world: World) -> None:
+    """``approve_stage``, for a campaign's fan-out: the region's stage approved on the draft;
+    after stage 1 the post is approved at once, unless its content changed meanwhile."""
+    with core.sessions.begin() as s:
+        post = post_svc.create_post(core, s, _as(s, world.author),
+                                    post_svc.PostInput(body="Narasi tunggal.",
+                                                       channels=[world.channel]))
+        post_id = post.id
+    with core.sessions.begin() as s:
+        post_svc.approve_stage(core, s, _as(s, world.verifier), post_id, "region_verifier")
+    with core.sessions.begin() as s:
+        post_svc.submit_post(core, s, _as(s, world.author), post_id)
+    assert _approve(core, world.approver, post_id).status == PostStatus.APPROVED
+    assert [p.status for p in _pubs(core, post_id)] == [PublicationStatus.QUEUED]
