@@ -65,9 +65,9 @@ def sweep(core: Core, batch: int = BATCH) -> list[tuple[str, int]]:
                         update(PostReview).where(PostReview.post_id == post_id,
                                                  PostReview.stage_index == index,
                                                  column.is_(None))
-                        .values({column.key: now}).execution_options(
-                            synchronize_session=False)).rowcount
-                    if claimed != 1:
+                        .values({column.key: now}).returning(PostReview.post_id)
+                        .execution_options(synchronize_session=False)).scalar_one_or_none()
+                    if claimed is None:
                         continue  # another worker's sweep took it
                     reminder = action == REMINDER_ACTION
                     audit.record(s, REMINDER_ACTION if reminder else DEADLINE_ACTION, "post",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select, update
@@ -34,6 +35,7 @@ from publisher.worker import run_once
 from tests.helpers import outbox_records, sandbox_channel
 
 TWO = ["unit_approver", "region_verifier"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -47,7 +49,14 @@ class World:
 
 
 def _as(s, user: User) -> User:  # type: ignore[no-untyped-def]
-    return s.get(User, user.id)
+    return _get(s, User, user.id)
+
+
+def _get(s, model: type[T], object_id: int) -> T:  # type: ignore[no-untyped-def]
+    """A row that must exist (typed: no ``None`` to check at every use)."""
+    row = s.get(model, object_id)
+    assert row is not None
+    return row
 
 
 @pytest.fixture
@@ -98,7 +107,7 @@ def test_two_stages_end_to_end(core: Core, world: World) -> None:
     run_once(core)
     assert outbox_records(core, "rv-a") == []
     with core.sessions() as s:
-        assert s.get(PostReview, post_id).stage_kind == "region_verifier"
+        assert _get(s, PostReview, post_id).stage_kind == "region_verifier"
         # the unit's approver cannot act at the region's stage
         with pytest.raises(Forbidden):
             post_svc.approve_post(core, s, _as(s, world.approver2), post_id)
@@ -158,7 +167,7 @@ def test_an_edit_between_stages_restarts_from_the_first(core: Core, world: World
     with core.sessions() as s:  # back at stage 1: the verifier has nothing to act on
         with pytest.raises(NotFound):
             post_svc.approve_post(core, s, _as(s, world.verifier), post_id)
-        assert review_stages.waiting_kind(s, s.get(Post, post_id)) == "unit_approver"
+        assert review_stages.waiting_kind(s, _get(s, Post, post_id)) == "unit_approver"
     _approve(core, world.approver2, post_id)
     assert _approve(core, world.verifier, post_id).status == PostStatus.APPROVED
 
@@ -166,7 +175,7 @@ def test_an_edit_between_stages_restarts_from_the_first(core: Core, world: World
 def test_stage_two_is_bound_to_the_hash_stage_one_saw(core: Core, world: World) -> None:
     post_id = _submitted(core, world)
     with core.sessions() as s:
-        seen = content_hash(s.get(Post, post_id))
+        seen = content_hash(_get(s, Post, post_id))
     _approve(core, world.approver, post_id, seen)
     with core.sessions() as s, pytest.raises(Conflict) as exc:
         post_svc.approve_post(core, s, _as(s, world.verifier), post_id, "0" * 64)
@@ -186,7 +195,7 @@ def test_worker_never_publishes_with_only_stage_one(core: Core, world: World) ->
     _approve(core, world.approver, post_id)
     now = core.now()
     with core.sessions.begin() as s:
-        post = s.get(Post, post_id)
+        post = _get(s, Post, post_id)
         post.status, post.approval_hash = PostStatus.APPROVED, content_hash(post)
         pub = Publication(post_id=post_id, channel_id=world.channel,
                           status=PublicationStatus.QUEUED, scheduled_at=now, created_at=now,
@@ -211,7 +220,7 @@ def test_a_unit_without_stages_is_one_stage_as_before(core: Core, world: World,
         post_svc.submit_post(core, s, _as(s, author), post.id)
         post_id = post.id
     with core.sessions() as s:
-        assert s.get(PostReview, post_id).stages == ["unit_approver"]
+        assert _get(s, PostReview, post_id).stages == ["unit_approver"]
         submit = s.execute(select(AuditEvent).where(AuditEvent.action == "post.submit",
                                                     AuditEvent.object_id == post_id)).scalar_one()
         assert submit.data == {}
@@ -252,7 +261,7 @@ def test_reminder_once_per_stage_and_deadline_flag(core: Core, world: World, clo
     page = client.get("/persetujuan").get_data(as_text=True)
     assert f'id="post-{post_id}"' in page and "data-other-stage" in page
     with core.sessions() as s:
-        assert s.get(Post, post_id).status == PostStatus.SUBMITTED
+        assert _get(s, Post, post_id).status == PostStatus.SUBMITTED
 
 
 def test_api_shows_stages_and_approves_by_the_same_rules(core: Core, world: World,
@@ -295,8 +304,8 @@ def test_admin_sets_stages_and_the_verifier(core: Core, world: World, client,
     with core.sessions() as s:
         from publisher.models import Unit
 
-        assert s.get(Unit, units["b"].id).review_stages == TWO
-        assert s.get(User, world.approver.id).region_verifier
+        assert _get(s, Unit, units["b"].id).review_stages == TWO
+        assert _get(s, User, world.approver.id).region_verifier
         assert {"unit.review_stages", "user.verifier"} <= set(s.execute(
             select(AuditEvent.action)).scalars())
 
@@ -310,7 +319,7 @@ def test_reject_at_stage_two_and_reschedule_sends_back(core: Core, world: World)
                 post_svc.reject_post(core, s, _as(s, world.approver2), post_id, "Tidak.")
         post_svc.reject_post(core, s, _as(s, world.verifier), post_id, "Data belum valid.")
     with core.sessions() as s:
-        post = s.get(Post, post_id)
+        post = _get(s, Post, post_id)
         assert post.status == PostStatus.REJECTED
         assert post.rejection_comment == "Data belum valid."
     assert all(a.voided_at is not None for a in _approvals(core, post_id))
@@ -323,7 +332,7 @@ def test_reject_at_stage_two_and_reschedule_sends_back(core: Core, world: World)
         post_svc.reschedule_post(core, s, _as(s, world.approver), post_id,
                                  core.now() + timedelta(days=1))
     with core.sessions() as s:
-        post = s.get(Post, post_id)
+        post = _get(s, Post, post_id)
         assert post.status == PostStatus.SUBMITTED
         assert review_stages.waiting_kind(s, post) == "unit_approver"
     assert [p.status for p in _pubs(core, post_id)] == [PublicationStatus.CANCELLED]

@@ -62,8 +62,8 @@ def set_unit_stages(unit_id: int) -> tuple[str, int] | Response:
                   remind_hours=remind, deadline_hours=deadline,
                   ok=_("Approval stages saved. Posts already waiting keep their stages."))
     if isinstance(result, ServiceError):
-        return _page({f"{k}-{unit_id}": message(result) for k in result.fields or {"stages": 1}},
-                     400)
+        fields = result.fields or {"stages": "invalid"}
+        return _page({f"{k}-{unit_id}": message(result) for k in fields}, 400)
     return redirect(url_for("admin.review_stages_page"))
 
 
