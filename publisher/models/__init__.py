@@ -44,6 +44,7 @@ from publisher.models.policy import PolicyAck, PolicyRule
 from publisher.models.post import Post, PostChannel, PostMedia, PostVersion
 from publisher.models.publication import Publication, PublishAttempt
 from publisher.models.recurrence import PostRecurrence, RecurrenceException
+from publisher.models.review import PostReview, StageApproval
 from publisher.models.template import HashtagSet, PostTemplate
 
 __all__ = ["ATTENTION_STATES", "EDITABLE_REPLY_STATES", "CommentReply", "ReplyStatus",
@@ -55,7 +56,7 @@ __all__ = ["ATTENTION_STATES", "EDITABLE_REPLY_STATES", "CommentReply", "ReplySt
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",
-           "PostRecurrence", "PostTemplate",
+           "PostRecurrence", "PostReview", "PostTemplate", "StageApproval",
            "PostVersion", "Publication", "PublicationStatus", "PublishAttempt",
            "RecurrenceException",
            "ReportRecipient", "Role", "TelegramPoll", "TelegramUpdate", "Unit", "User",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.db import Base, utcnow
@@ -20,6 +20,8 @@ class Campaign(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     #: Units expected to carry the campaign by ``due_at`` (compliance reports).
     due_at: Mapped[datetime | None] = mapped_column()
+    #: Approval stages for the campaign's posts, overriding their unit's (``None``: the unit's).
+    review_stages: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

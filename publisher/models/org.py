@@ -23,6 +23,13 @@ class Unit(Base):
     #: Replies to citizens from Warta wait for a second person's approval (issue 19).
     replies_need_approval: Mapped[bool] = mapped_column(Boolean, default=True,
                                                         server_default=true())
+    #: The unit's approval stages, an ordered list of stage kinds
+    #: (``services/review_stages.STAGE_KINDS``); ``None`` is one stage, the unit's approver.
+    review_stages: Mapped[list[str] | None] = mapped_column(JSON)
+    #: Hours a post may wait at one stage before the people who can act are reminded (once).
+    review_remind_hours: Mapped[int | None] = mapped_column(Integer)
+    #: Hours after which a post still waiting at a stage is flagged (never auto-approved).
+    review_deadline_hours: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -56,6 +63,10 @@ class User(Base):
     totp_recovery: Mapped[list[str] | None] = mapped_column(JSON)
     #: The last time step a code was accepted for (a code works once).
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: The region's verifier (Diskominfo): may act at the ``region_verifier`` review stage of
+    #: any unit's post. Set by an admin on /admin/pengguna.
+    region_verifier: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")

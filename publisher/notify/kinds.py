@@ -13,6 +13,10 @@ KIND_OF: dict[str, str] = {
     "post.submit": "approval_requested",
     "post.approve": "approved",
     "post.reject": "rejected",
+    # Review stages (``services/review_stages.py``): a stage approved, the next stage's people
+    # are asked; a post waiting too long at a stage, its people are reminded (once).
+    "post.stage_approve": "approval_requested",
+    "post.stage_reminder": "approval_requested",
     "publication.published": "published",
     "publication.failed": "failed",
     "publication.unconfirmed": "unconfirmed",
@@ -63,7 +67,11 @@ def kinds_for(user: User) -> tuple[str, ...]:
     return tuple(k for k in KINDS if k not in ADMIN_ONLY)
 
 
-POST_ACTIONS = ("post.submit", "post.approve", "post.reject")
+POST_ACTIONS = ("post.submit", "post.approve", "post.reject", "post.stage_approve",
+                "post.stage_reminder")
+#: Stage events whose ``data["waiting_kind"]`` names who must act: for the region's verifier
+#: stage, verifiers of every unit hear of them.
+STAGE_ACTIONS = ("post.stage_approve", "post.stage_reminder")
 COMMENT_ACTIONS = ("comment.forward", "comment.overdue")
 #: About a post of the unit, for the unit's people (not every admin).
 FANOUT_ACTIONS = ("fanout.receive",)
@@ -81,6 +89,8 @@ def concerns(user: User, event: AuditEvent, author_id: int | None) -> bool:
         return event.object_id == user.id
     if event.action in ADMIN_ACTIONS:
         return user.role == Role.ADMIN
+    if event.action in STAGE_ACTIONS:
+        return _acts_at_stage(user, event, author_id)
     if user.role != Role.ADMIN and event.unit_id != user.unit_id:
         return False
     if event.action == "channel.needs_reauth":
@@ -96,3 +106,17 @@ def concerns(user: User, event: AuditEvent, author_id: int | None) -> bool:
     if event.action in ("post.approve", "post.reject", "publication.published"):
         return is_author
     return is_author or approver  # failed / unconfirmed / missed
+
+
+def _acts_at_stage(user: User, event: AuditEvent, author_id: int | None) -> bool:
+    """A stage event is news for the people who can act at the stage the post now waits at:
+    the region's verifiers (any unit) or the unit's approvers and admins; never its author."""
+    if author_id is not None and author_id == user.id:
+        return False
+    kind = (event.data or {}).get("waiting_kind")
+    if kind is None:
+        return False
+    if kind == "region_verifier":
+        return bool(user.region_verifier)
+    return user.role in (Role.APPROVER, Role.ADMIN) and (
+        user.role == Role.ADMIN or event.unit_id == user.unit_id)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
-from publisher.models import NotifyProfile, Post, User
+from publisher.models import NotifyProfile, Post, PostStatus, User
 from publisher.notify.i18n import translations
 from publisher.services import posts as post_svc
 from publisher.services.approval import content_hash
@@ -87,10 +87,15 @@ def on_callback(core: Core, s: Session, cq: dict[str, Any], now: datetime) -> li
                 "Write the reason for rejecting post #%(id)s as your reply.") % {"id": post_id}})]
     try:
         with s.begin_nested():
-            post_svc.approve_post(core, s, user, post_id, seen_hash=current, via="telegram")
+            approved = post_svc.approve_post(core, s, user, post_id, seen_hash=current,
+                                             via="telegram")
     except ServiceError as exc:
         answer["text"], answer["show_alert"] = _say(user, exc), True
         return calls
+    if approved.status == PostStatus.SUBMITTED:  # a stage of several (review_stages)
+        answer["text"] = t.gettext("Stage approved: post #%(id)s now waits for its next "
+                                   "stage.") % {"id": post_id}
+        return calls + done
     answer["text"] = t.gettext("Approved: post #%(id)s is scheduled.") % {"id": post_id}
     return calls + done
 

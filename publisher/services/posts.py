@@ -43,6 +43,7 @@ from publisher.services import (
     first_comment,
     policy_gate,
     recurrence,
+    review_stages,
 )
 from publisher.services.access import can_see_unit, get_scoped, require_role
 from publisher.services.approval import content_hash, text_hash
@@ -272,6 +273,18 @@ def may_approve(core: Core, session: Session, actor: User, post: Post) -> bool:
     return core.settings.allow_self_approval or actor.id not in writers(session, post)
 
 
+def may_approve_now(core: Core, session: Session, actor: User, post: Post) -> bool:
+    """Whether ``actor`` may approve the stage a submitted post waits at now (the approvals
+    page asks it per post; ``approve_post`` says why not)."""
+    stages = review_stages.stages_of(session, post)
+    approvals = review_stages.valid_approvals(session, post.id, content_hash(post), stages)
+    index = review_stages.current_stage(stages, approvals)
+    if post.status != PostStatus.SUBMITTED or index >= len(stages):
+        return False
+    return review_stages.may_act(core, actor, post, stages[index], writers(session, post),
+                                 {a.approver_id for i, a in approvals.items() if i != index})
+
+
 def duplicate_post(core: Core, session: Session, actor: User, post_id: int, *,
                    keep_overrides: bool = True) -> Post:
     """A new draft with a post's content, in the post's unit, for reusing a message (a
@@ -332,6 +345,8 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
     if previous == PostStatus.APPROVED:
         _void_approval(core, session, post, actor, reason="edited")
     post.status = PostStatus.DRAFT
+    # An edit at any stage restarts from the first: every stage's approval is voided.
+    review_stages.void_all(core, session, post, actor, reason="edited")
     audit.record(session, "post.update", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"previous_status": previous})
     return post
@@ -430,40 +445,65 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int,
     post.status = PostStatus.SUBMITTED
     post.submitted_at = core.now()
     post.rejection_comment = None
-    audit.record(session, "post.submit", "post", post.id, actor=actor, unit_id=post.unit_id)
+    stages = review_stages.begin(core, session, post)
+    audit.record(session, "post.submit", "post", post.id, actor=actor, unit_id=post.unit_id,
+                 data={"stages": stages} if len(stages) > 1 else None)
     return post
 
 
 def approve_post(core: Core, session: Session, actor: User, post_id: int,
                  seen_hash: str | None = None, *, publish_now: bool = False,
                  via: str | None = None) -> Post:
-    """Approve the post's current version. ``seen_hash`` is the content hash of the version
+    """Approve the stage the post waits at (one stage, the unit's approver, unless its unit or
+    campaign set more: ``review_stages``). ``seen_hash`` is the content hash of the version
     the approver read (the approval page sends it): if the post changed since, nothing is
-    approved, so an approval always means the version that person saw.
+    approved, so an approval always means the version that person saw. Only the last stage
+    releases the publications.
 
     A post whose set time passed while it waited is not approved silently (it would go out
-    late, or be missed): the approver chooses ``publish_now`` or reschedules it first."""
-    require_role(actor, Role.APPROVER, Role.ADMIN)
-    post = get_scoped(session, Post, post_id, actor)
+    late, or be missed): the last stage's approver chooses ``publish_now`` or reschedules it
+    first."""
+    if not actor.region_verifier:
+        require_role(actor, Role.APPROVER, Role.ADMIN)
+    post = review_stages.get_for_review(session, actor, post_id)
     if post.status != PostStatus.SUBMITTED:
         raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat disetujui.",
                        "Only a post awaiting approval can be approved.", code="bad_status")
-    if not may_approve(core, session, actor, post):
-        raise Forbidden("Anda tidak dapat menyetujui unggahan yang Anda tulis atau ubah "
-                        "sendiri; persetujuan harus dari orang kedua.",
-                        "You cannot approve a post you wrote or changed yourself; a second "
-                        "person must approve it.", code="self_approval")
-    if seen_hash is not None and seen_hash != content_hash(post):
+    stages = review_stages.stages_of(session, post)
+    digest = content_hash(post)
+    approvals = review_stages.valid_approvals(session, post.id, digest, stages)
+    index = review_stages.current_stage(stages, approvals)
+    if index >= len(stages):
+        raise Conflict("Semua tahap unggahan ini sudah disetujui.",
+                       "Every stage of this post is already approved.", code="bad_status")
+    kind = stages[index]
+    if kind == review_stages.UNIT_APPROVER:
+        require_role(actor, Role.APPROVER, Role.ADMIN)
+    _refuse_stage_actor(core, session, actor, post, kind,
+                        {a.approver_id for i, a in approvals.items() if i != index})
+    if seen_hash is not None and seen_hash != digest:
         raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menyetujui.",
                        "The post changed since you opened it; check it again before approving.",
                        code="changed")
     policy_gate.enforce_on_approve(core, session, post)
+    following = review_stages.current_stage(stages, {*approvals, index})
     now = core.now()
+    if following < len(stages):
+        review_stages.record_approval(core, session, actor, post, index, kind, digest)
+        review_stages.move_to(core, session, post, stages, following)
+        audit.record(session, "post.stage_approve", "post", post.id, actor=actor,
+                     unit_id=post.unit_id,
+                     data={"stage": index + 1, "stage_kind": kind, "hash": digest,
+                           "waiting_stage": following + 1, "waiting_kind": stages[following]}
+                     | ({"via": via} if via else {}))
+        return post
     if post.scheduled_at and post.scheduled_at < now - PAST_GRACE and not publish_now:
         raise Conflict("Waktu terbit unggahan ini sudah lewat. Pilih \"Setujui dan terbitkan "
                        "sekarang\", atau jadwalkan ulang dulu.",
                        "This post's time has already passed. Choose \"Approve and publish "
                        "now\", or reschedule it first.", code="time_passed")
+    review_stages.record_approval(core, session, actor, post, index, kind, digest)
+    review_stages.move_to(core, session, post, stages, len(stages))
     existing = {p.channel_id for p in _publications(session, post.id)
                 if p.status != PublicationStatus.CANCELLED}
     when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
@@ -481,11 +521,77 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
     post.status = PostStatus.APPROVED
     post.approved_by = actor.id
     post.approved_at = now
-    post.approval_hash = content_hash(post)
+    post.approval_hash = digest
     audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"hash": post.approval_hash, "approver": actor.id}
-                 | ({"via": via} if via else {}))
+                 | ({"via": via} if via else {})
+                 | ({"stage": index + 1, "stages": stages} if len(stages) > 1 else {}))
     recurrence.materialise(core, session, post, actor=actor, now=now)
+    return post
+
+
+def _refuse_stage_actor(core: Core, session: Session, actor: User, post: Post, kind: str,
+                        other_approvers: set[int]) -> None:
+    """Say why ``actor`` may not approve this stage, if they may not: they wrote it (the
+    four-eyes rule), approved another stage, or the stage is another person's."""
+    mine = writers(session, post)
+    if review_stages.may_act(core, actor, post, kind, mine, other_approvers):
+        return
+    if actor.id in other_approvers:
+        raise Forbidden("Anda sudah menyetujui tahap lain unggahan ini; tiap tahap disetujui "
+                        "orang yang berbeda.",
+                        "You already approved another stage of this post; each stage is "
+                        "approved by a different person.", code="same_approver")
+    if actor.id in mine and not core.settings.allow_self_approval:
+        raise Forbidden("Anda tidak dapat menyetujui unggahan yang Anda tulis atau ubah "
+                        "sendiri; persetujuan harus dari orang kedua.",
+                        "You cannot approve a post you wrote or changed yourself; a second "
+                        "person must approve it.", code="self_approval")
+    raise Forbidden("Unggahan ini menunggu tahap persetujuan orang lain.",
+                    "This post waits at a stage for someone else to approve.",
+                    code="wrong_stage")
+
+
+def approve_stage(core: Core, session: Session, actor: User, post_id: int, kind: str, *,
+                  seen_hash: str | None = None, via: str | None = None) -> Post:
+    """Approve stage ``kind`` of a post as ``actor`` ahead of its turn (a campaign's fan-out
+    pre-approving a unit's copy at the region's stage). The same rules as ``approve_post``
+    (the right person, not a writer, not the approver of another stage, bound to the content
+    hash); the first stage cannot be approved ahead (a unit's copy is decided by its unit), and
+    nothing is released here: the post goes on from its first stage when it is submitted, and
+    skips this one while its content stays the same. A post waiting at ``kind`` now is simply
+    approved (``approve_post``)."""
+    # the region's verifier acts on every unit's post at the verifier stage, drafts included
+    region = kind == review_stages.REGION_VERIFIER and actor.region_verifier and _is_id(post_id)
+    post = session.get(Post, post_id) if region else None
+    if post is None:
+        post = get_scoped(session, Post, post_id, actor)
+    if review_stages.waiting_kind(session, post) == kind:
+        return approve_post(core, session, actor, post_id, seen_hash, via=via)
+    if post.status not in (PostStatus.DRAFT, PostStatus.SUBMITTED):
+        raise Conflict("Unggahan ini tidak sedang menunggu persetujuan.",
+                       "This post is not waiting for approval.", code="bad_status")
+    stages = review_stages.stages_of(session, post)
+    if kind not in stages[1:]:
+        raise Invalid("Unggahan ini tidak memiliki tahap itu (selain tahap pertama).",
+                      "This post has no such stage (after its first).",
+                      fields={"stage": "unknown"})
+    index = stages.index(kind, 1)
+    digest = content_hash(post)
+    approvals = review_stages.valid_approvals(session, post.id, digest, stages)
+    if index in approvals:
+        return post
+    _refuse_stage_actor(core, session, actor, post, kind,
+                        {a.approver_id for a in approvals.values()})
+    if seen_hash is not None and seen_hash != digest:
+        raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menyetujui.",
+                       "The post changed since you opened it; check it again before approving.",
+                       code="changed")
+    review_stages.record_approval(core, session, actor, post, index, kind, digest)
+    audit.record(session, "post.stage_approve", "post", post.id, actor=actor,
+                 unit_id=post.unit_id,
+                 data={"stage": index + 1, "stage_kind": kind, "hash": digest, "ahead": True}
+                 | ({"via": via} if via else {}))
     return post
 
 
@@ -493,8 +599,18 @@ def reject_post(core: Core, session: Session, actor: User, post_id: int, comment
                 seen_hash: str | None = None, via: str | None = None) -> Post:
     """Reject with a reason. ``seen_hash``, as for approving: a post that changed since the
     approver read it is not rejected blindly. ``via`` names where it came from (Telegram)."""
-    require_role(actor, Role.APPROVER, Role.ADMIN)
-    post = get_scoped(session, Post, post_id, actor)
+    if not actor.region_verifier:
+        require_role(actor, Role.APPROVER, Role.ADMIN)
+    post = review_stages.get_for_review(session, actor, post_id)
+    kind = review_stages.waiting_kind(session, post)
+    if kind == review_stages.REGION_VERIFIER and not actor.region_verifier:
+        raise Forbidden("Unggahan ini menunggu verifikasi wilayah; hanya verifikator yang dapat "
+                        "menolaknya di tahap ini.",
+                        "This post waits for the region's verification; only a verifier can "
+                        "reject it at this stage.", code="wrong_stage")
+    if kind != review_stages.REGION_VERIFIER:
+        require_role(actor, Role.APPROVER, Role.ADMIN)
+        post = get_scoped(session, Post, post_id, actor)
     if not comment or not comment.strip():
         raise Invalid("Alasan penolakan wajib diisi.", "A reason for rejection is required.",
                       fields={"comment": "required"})
@@ -507,6 +623,7 @@ def reject_post(core: Core, session: Session, actor: User, post_id: int, comment
                        "rejecting.", code="changed")
     post.status = PostStatus.REJECTED
     post.rejection_comment = comment.strip()
+    review_stages.void_all(core, session, post, actor, reason="rejected")
     audit.record(session, "post.reject", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"comment": post.rejection_comment} | ({"via": via} if via else {}))
     return post
@@ -544,8 +661,10 @@ def send_back_for_approval(core: Core, session: Session, post: Post, actor: User
     """Void an approval and put the post in the approvers' queue again (they are notified
     through the ``post.submit`` audit event, as for any submission)."""
     _void_approval(core, session, post, actor, reason=reason)
+    review_stages.void_all(core, session, post, actor, reason=reason)
     post.status = PostStatus.SUBMITTED
     post.submitted_at = core.now()
+    review_stages.begin(core, session, post)
     audit.record(session, "post.submit", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"reason": reason})
 
@@ -566,7 +685,9 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
     previous = post.scheduled_at
     post.scheduled_at = when
     post.updated_at = core.now()
-    kept = was_approved and may_approve(core, session, actor, post)
+    # A post of several stages goes back to its first: each stage approved the old time.
+    kept = was_approved and may_approve(core, session, actor, post) \
+        and not review_stages.is_multi(session, post)
     if kept:
         # the approval stands only if the new time obeys the hard rules (a daily limit on
         # the new day): else refuse, with the post, its jobs and its time unchanged
@@ -585,6 +706,9 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
                     postqueue.queue.reschedule(session, pub.job_id, max(when, core.now()))
     elif was_approved:
         send_back_for_approval(core, session, post, actor, reason="rescheduled")
+    elif post.status == PostStatus.SUBMITTED and review_stages.void_all(
+            core, session, post, actor, reason="rescheduled", keep_review=True):
+        review_stages.begin(core, session, post)  # stage approvals were of the old time
     audit.record(session, "post.reschedule", "post", post.id, actor=actor, unit_id=post.unit_id,
                  data={"from": previous.isoformat() if previous else None,
                        "scheduled_at": when.isoformat(), "kept_approval": kept,

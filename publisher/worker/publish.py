@@ -43,6 +43,7 @@ from publisher.services import audit
 from publisher.services import channels as channel_service
 from publisher.services.channel_state import save_changes
 from publisher.services.pauses import current_pauses, holding_pause
+from publisher.services.review_stages import stages_complete
 from publisher.storage import StorageUnavailable
 from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.reconcile import (
@@ -193,6 +194,13 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
                        message_id="Isi unggahan berubah setelah disetujui; ajukan ulang.",
                        message_en="The post changed after approval; submit it again.",
                        code="approval_mismatch")
+    if not stages_complete(snap.review_stages, snap.stage_approvals, snap.current_hash()):
+        return _settle(core, pub_id, S.FAILED, outcome="error",
+                       message_id="Belum semua tahap persetujuan menyetujui isi ini; ajukan "
+                                  "ulang.",
+                       message_en="Not every approval stage approved this content; submit it "
+                                  "again.",
+                       code="stages_incomplete")
     # A platform's own wait (quota, Retry-After) does not count against the missed window.
     window_start = max(snap.scheduled_at, snap.held_until or snap.scheduled_at)
     if now - window_start > core.settings.missed_after:

@@ -42,7 +42,7 @@ from publisher.jobs import (
     RENEW_TOKEN,
     SEND_REPLY,
 )
-from publisher.notify import inbox_overdue, telegram_updates, weekly
+from publisher.notify import inbox_overdue, review_reminders, telegram_updates, weekly
 from publisher.notify.admin import check_tokens
 from publisher.services import inbox_retention, recurrence
 from publisher.worker.batch import mark_submitted, prepare, record_published_many, settle_call
@@ -234,6 +234,12 @@ class Worker:
                 self.core.settings.inbox_retention_months)), "interval", hours=24,
                 id="inbox-retention", max_instances=1, coalesce=True,
                 next_run_time=datetime.now(UTC) + timedelta(minutes=3))
+        # Posts waiting too long at a review stage: one reminder (and one deadline) per post
+        # per stage (notify/review_reminders).
+        sched.add_job(self._safe(lambda: review_reminders.sweep(self.core)), "interval",
+                      minutes=review_reminders.SWEEP_MINUTES, id="review-reminders",
+                      max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC) + timedelta(seconds=50))
         # Long-lived tokens (Threads: 60 days) renewed ahead on channels nobody uses.
         sched.add_job(self._safe(lambda: sweep_token_renewals(self.core)), "interval",
                       hours=12, id="token-renewal", max_instances=1, coalesce=True,

@@ -24,6 +24,7 @@ from publisher.models import (
     PostRecurrence,
     Publication,
 )
+from publisher.models.review import PostReview, StageApproval
 from publisher.services.approval import content_hash_of
 
 
@@ -80,6 +81,10 @@ class PubSnapshot:
     held_until: datetime | None = None
     #: A recurring post's rule as the hash covers it (``None`` for a one-off post).
     recurrence: dict[str, Any] | None = None
+    #: The post's review stages fixed at submit (``None``: one stage, before stages existed).
+    review_stages: list[str] | None = None
+    #: Its stage approvals not voided: (stage index, kind, approver id, content hash).
+    stage_approvals: tuple[tuple[int, str, int, str], ...] = ()
 
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
@@ -104,9 +109,10 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
                Post.overrides, Post.scheduled_at.label("post_scheduled_at"), Post.unit_id,
                Post.author_id, Channel.platform, Channel.status.label("channel_status"),
                Channel.unit_id.label("channel_unit_id"), Channel.credentials_encrypted,
-               Channel.state, Channel.paused_until)
+               Channel.state, Channel.paused_until, PostReview.stages.label("review_stages"))
         .join(Post, Post.id == Publication.post_id)
         .join(Channel, Channel.id == Publication.channel_id)
+        .outerjoin(PostReview, PostReview.post_id == Post.id)
         .where(Publication.id.in_(list(pub_ids)))).all()
     if not rows:
         return {}
@@ -129,6 +135,16 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
                                        duration, alt_text=alt or ""))
     rules = {r.post_id: r.rule().canonical() for r in session.execute(
         select(PostRecurrence).where(PostRecurrence.post_id.in_(post_ids))).scalars()}
+    # The stage approvals, only for posts of several stages (the worker's backstop of
+    # ``review_stages.stages_complete``); none read for the usual one-stage post.
+    staged = sorted({r.post_id for r in rows if r.review_stages and len(r.review_stages) > 1})
+    stage_rows: dict[int, list[tuple[int, str, int, str]]] = {p: [] for p in staged}
+    if staged:
+        for post_id, index, kind, approver, digest in session.execute(
+                select(StageApproval.post_id, StageApproval.stage_index, StageApproval.kind,
+                       StageApproval.approver_id, StageApproval.content_hash)
+                .where(StageApproval.post_id.in_(staged), StageApproval.voided_at.is_(None))):
+            stage_rows[post_id].append((index, kind, approver, digest))
     out: dict[int, PubSnapshot] = {}
     for row in rows:
         info = PubInfo(row.id, row.post_id, row.unit_id, row.author_id, row.channel_id)
@@ -142,7 +158,9 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             channel_status=row.channel_status, channel_unit_id=row.channel_unit_id,
             credentials_encrypted=row.credentials_encrypted,
             channel_state=dict(row.state or {}), paused_until=row.paused_until,
-            held_until=row.held_until, recurrence=rules.get(row.post_id))
+            held_until=row.held_until, recurrence=rules.get(row.post_id),
+            review_stages=row.review_stages,
+            stage_approvals=tuple(stage_rows.get(row.post_id, ())))
     return out
 
 

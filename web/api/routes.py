@@ -12,7 +12,7 @@ from publisher.models import MetricSnapshot, Post, PostStatus, Publication, Publ
 from publisher.models.post import OVERALL_STATUSES
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
-from publisher.services import policy_gate
+from publisher.services import policy_gate, review_stages
 from publisher.services import posts as post_svc
 from publisher.services import publications as pub_svc
 from publisher.services.access import get_scoped, scope
@@ -57,7 +57,17 @@ def post_out(post: Post) -> dict[str, Any]:
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
             "updated_at": _iso(post.updated_at),
             "overall_status": post.overall_status, "content_hash": content_hash(post),
-            "publications": [publication_out(p) for p in post.publications]}
+            "publications": [publication_out(p) for p in post.publications]} | stages_out(post)
+
+
+def stages_out(post: Post) -> dict[str, Any]:
+    """The post's review stages (issue 20): each with who approved it and when, for its
+    current content, and the number of the stage it waits at (``null``: not waiting)."""
+    views = review_stages.stage_views(db(), post)
+    return {"stages": [{"number": v.number, "kind": v.kind, "approved_by": v.approver_id,
+                        "approved_at": _iso(v.approved_at), "current": v.current}
+                       for v in views],
+            "waiting_stage": next((v.number for v in views if v.current), None)}
 
 
 def recurrence_out(post: Post) -> dict[str, Any] | None:

@@ -123,6 +123,14 @@ class PublicationOut(BaseModel):
     next_metrics_at: datetime | None = None
 
 
+class StageOut(BaseModel):
+    number: int
+    kind: str = Field(description="unit_approver | region_verifier")
+    approved_by: int | None
+    approved_at: datetime | None
+    current: bool = Field(description="the stage the post waits at")
+
+
 class PostOut(BaseModel):
     id: int
     unit: int
@@ -148,6 +156,9 @@ class PostOut(BaseModel):
     content_hash: str = Field(description="hash of everything that will be published; send it "
                               "with approve so the approval binds to the version you read")
     publications: list[PublicationOut]
+    stages: list[StageOut] = Field(default_factory=list,
+                                   description="the approval stages, in order (issue 20)")
+    waiting_stage: int | None = Field(None, description="the stage number the post waits at")
 
 
 class PostList(BaseModel):

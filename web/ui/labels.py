@@ -20,6 +20,8 @@ CHANNEL_STATUS = {
     "active": _l("Active"), "needs_reauth": _l("Reconnect needed"), "disabled": _l("Disabled"),
 }
 ROLE = {"operator": _l("Operator"), "approver": _l("Approver"), "admin": _l("Admin")}
+#: Review stage kinds (``services/review_stages.STAGE_KINDS``).
+STAGE = {"unit_approver": _l("Unit approver"), "region_verifier": _l("Region verifier")}
 PAUSE_SCOPE = {"global": _l("All units"), "unit": _l("One unit"), "channel": _l("One channel")}
 PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube": "YouTube",
             "telegram": "Telegram", "tiktok": "TikTok", "threads": "Threads",
@@ -28,7 +30,7 @@ PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube
 
 def status_label(kind: str, value: str) -> str:
     table = {"post": POST_STATUS, "publication": PUBLICATION_STATUS, "channel": CHANNEL_STATUS,
-             "role": ROLE, "scope": PAUSE_SCOPE}[kind]
+             "role": ROLE, "scope": PAUSE_SCOPE, "stage": STAGE}[kind]
     return str(table.get(value, value))
 
 

@@ -89,6 +89,14 @@ ACTIONS: dict[str, Any] = {
     "post.occurrence_skip": _l("Occurrence of a recurring post skipped"),
     "post.occurrence_move": _l("Occurrence of a recurring post moved"),
     "post.bulk_import": _l("Posts imported from a spreadsheet"),
+    # review stages (issue 20)
+    "post.stage_approve": _l("Approval stage approved"),
+    "post.stages_voided": _l("Approval stages voided"),
+    "post.stage_reminder": _l("Reminder: post waiting at an approval stage"),
+    "post.stage_deadline": _l("Approval stage deadline passed"),
+    "unit.review_stages": _l("Unit's approval stages changed"),
+    "campaign.review_stages": _l("Campaign's approval stages changed"),
+    "user.verifier": _l("Region verifier changed"),
     "media.upload": _l("Media uploaded"),
     "media.update": _l("Media details changed"),
     "media.share": _l("Media shared with every unit"),
@@ -171,12 +179,18 @@ FIELDS: dict[str, Any] = {
     "window_hours": _l("Window (hours)"),
     "found_by_lookup": _l("Found by looking it up"),
     "replies_need_approval": _l("Replies need approval"),
+    "stage": _l("Stage"), "stages": _l("Stages"), "stage_kind": _l("Stage kind"),
+    "waiting_stage": _l("Waiting at stage"), "waiting_kind": _l("Waiting for"),
+    "ahead": _l("Approved ahead of its turn"), "since": _l("Waiting since"),
+    "hours": _l("Hours"), "remind_hours": _l("Remind after (hours)"),
+    "deadline_hours": _l("Flag after (hours)"), "verifier": _l("Region verifier"),
 }
 
 #: Words for values that are codes.
 REASONS: dict[str, Any] = {
     "edited": _l("edited after approval"), "rescheduled": _l("rescheduled"),
     "post cancelled": _l("the post was cancelled"),
+    "rejected": _l("rejected"),
 }
 VIA: dict[str, Any] = {
     "published": _l("the platform's answer"),

@@ -222,4 +222,5 @@ def lift(pause_id: int) -> Response:
 
 from web.ui.admin import policy  # noqa: E402,F401  (routes on this blueprint)
 from web.ui.admin import report_pages as _report_pages  # noqa: E402,F401  (routes on bp)
+from web.ui.admin import stage_pages as _stage_pages  # noqa: E402,F401  (routes on bp)
 from web.ui.admin import webhook_pages as _webhook_pages  # noqa: E402,F401  (routes on bp)

@@ -22,6 +22,7 @@ from publisher.notify.kinds import (
     FANOUT_ACTIONS,
     POST_ACTIONS,
     PUBLICATION_ACTIONS,
+    STAGE_ACTIONS,
     UNDELIVERABLE,
     concerns,
 )
@@ -42,7 +43,11 @@ class Notification:
 
 def _candidates(session: Session, user: User, since: datetime | None = None):  # type: ignore[no-untyped-def]
     q = select(AuditEvent).where(AuditEvent.action.in_(ACTIONS))
-    if user.role != Role.ADMIN:
+    if user.role != Role.ADMIN and user.region_verifier:
+        # the region's verifier hears of every unit's posts waiting at the verifier stage
+        q = q.where((AuditEvent.unit_id == user.unit_id)
+                    | AuditEvent.action.in_(STAGE_ACTIONS))
+    elif user.role != Role.ADMIN:
         q = q.where(AuditEvent.unit_id == user.unit_id)
     if since is not None:
         q = q.where(AuditEvent.at > since)
