@@ -15,7 +15,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from publisher.models import Channel, MediaAsset, Post, PostChannel, PostMedia, Publication
+from publisher.models import (
+    Channel,
+    Emergency,
+    EmergencyPost,
+    MediaAsset,
+    Post,
+    PostChannel,
+    PostMedia,
+    Publication,
+)
 from publisher.services.approval import content_hash_of
 
 
@@ -68,6 +77,12 @@ class PubSnapshot:
     paused_until: datetime | None
     #: Until when a platform's own wait held this publication back (see ``decide``).
     held_until: datetime | None = None
+    #: Set for a post of an emergency broadcast (``publisher/worker/emergency.py``): the
+    #: emergency's id, status, confirmed hash and chosen units (``None``: every unit).
+    emergency_id: int | None = None
+    emergency_status: str | None = None
+    emergency_hash: str | None = None
+    emergency_units: list[int] | None = None
 
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
@@ -90,9 +105,13 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
                Post.overrides, Post.scheduled_at.label("post_scheduled_at"), Post.unit_id,
                Post.author_id, Channel.platform, Channel.status.label("channel_status"),
                Channel.unit_id.label("channel_unit_id"), Channel.credentials_encrypted,
-               Channel.state, Channel.paused_until)
+               Channel.state, Channel.paused_until,
+               Emergency.id.label("emergency_id"), Emergency.status.label("emergency_status"),
+               Emergency.confirmed_hash, Emergency.unit_ids.label("emergency_units"))
         .join(Post, Post.id == Publication.post_id)
         .join(Channel, Channel.id == Publication.channel_id)
+        .outerjoin(EmergencyPost, EmergencyPost.post_id == Post.id)
+        .outerjoin(Emergency, Emergency.id == EmergencyPost.emergency_id)
         .where(Publication.id.in_(list(pub_ids)))).all()
     if not rows:
         return {}
@@ -124,7 +143,9 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             channel_status=row.channel_status, channel_unit_id=row.channel_unit_id,
             credentials_encrypted=row.credentials_encrypted,
             channel_state=dict(row.state or {}), paused_until=row.paused_until,
-            held_until=row.held_until)
+            held_until=row.held_until, emergency_id=row.emergency_id,
+            emergency_status=row.emergency_status, emergency_hash=row.confirmed_hash,
+            emergency_units=row.emergency_units)
     return out
 
 
