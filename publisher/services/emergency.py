@@ -147,12 +147,13 @@ def start(core: Core, session: Session, actor: User, data: EmergencyInput) -> Em
     session.flush()
     em.content_hash = hash_of(session, em)
     audit.record(session, "emergency.start", "emergency", em.id, actor=actor, at=now,
-                 data={"hash": em.content_hash, "units": _units_label(clean.unit_ids)})
+                 data={"hash": em.content_hash} | _units_data(clean.unit_ids))
     return em
 
 
-def _units_label(unit_ids: list[int] | None) -> str:
-    return "all" if unit_ids is None else ", ".join(map(str, unit_ids))
+def _units_data(unit_ids: list[int] | None) -> dict[str, Any]:
+    """The targets as the audit log shows them: the unit ids (names on the page), or all."""
+    return {"all_units": True} if unit_ids is None else {"units": list(unit_ids)}
 
 
 def _open(session: Session, emergency_id: int) -> Emergency:
@@ -177,8 +178,8 @@ def edit(core: Core, session: Session, actor: User, emergency_id: int,
     em.edited_by = actor.id
     em.updated_at = core.now()
     audit.record(session, "emergency.edit", "emergency", em.id, actor=actor, at=em.updated_at,
-                 data={"hash": em.content_hash, "previous_hash": before,
-                       "units": _units_label(clean.unit_ids)})
+                 data={"hash": em.content_hash, "previous_hash": before}
+                 | _units_data(clean.unit_ids))
     return em
 
 
@@ -221,7 +222,7 @@ def confirm(core: Core, session: Session, actor: User, emergency_id: int,
         by_unit.setdefault(ch.unit_id, []).append(ch)
     audit.record(session, "emergency.confirm", "emergency", em.id, actor=actor, at=now,
                  data={"hash": current, "starter": em.started_by, "approver": actor.id,
-                       "units": len(by_unit), "channels": len(channels)})
+                       "unit_count": len(by_unit), "channels": len(channels)})
     for unit_id, unit_channels in by_unit.items():
         _unit_post(session, em, actor, unit_id, unit_channels, now)
     return em
@@ -353,3 +354,27 @@ def seconds_to_publish(em: Emergency, items: list[Row]) -> float | None:
 
 def describe(em: Emergency) -> dict[str, Any]:
     return {"id": em.id, "title": em.title, "status": em.status, "hash": em.content_hash}
+
+
+@dataclass(frozen=True)
+class Board:
+    """One emergency on the dashboard: itself, its accounts (the viewer's unit's only, for a
+    unit's user) and their counts."""
+
+    emergency: Emergency
+    rows: list[Row]
+    tally: dict[str, int]
+
+
+def board(session: Session, viewer: User, now: datetime) -> list[Board]:
+    """The dashboard's emergencies: admins see those awaiting confirmation and every account;
+    a unit's users see a confirmed one going to their unit's accounts, and only those."""
+    out = []
+    for em in recent(session, now):
+        if em.status != EmergencyStatus.CONFIRMED and viewer.role != Role.ADMIN:
+            continue
+        items = rows(session, em.id, viewer)
+        if viewer.role != Role.ADMIN and not items:
+            continue
+        out.append(Board(em, items, tally(items)))
+    return out

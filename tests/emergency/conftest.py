@@ -53,3 +53,13 @@ def start(core: Core, who: User, body: str = "Gempa M5,8: tetap tenang, jauhi ba
 def confirm(core: Core, who: User, emergency_id: int, seen: str) -> None:
     with core.sessions.begin() as s:
         em_svc.confirm(core, s, s.get(User, who.id), emergency_id, seen)
+
+
+@pytest.fixture
+def app(core: Core):  # type: ignore[no-untyped-def]
+    """The app with CSRF off, as in tests/web (CSRF itself is tested there)."""
+    from web.app import create_app
+
+    application = create_app(core=core)
+    application.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    return application

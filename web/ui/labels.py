@@ -21,6 +21,8 @@ CHANNEL_STATUS = {
 }
 ROLE = {"operator": _l("Operator"), "approver": _l("Approver"), "admin": _l("Admin")}
 PAUSE_SCOPE = {"global": _l("All units"), "unit": _l("One unit"), "channel": _l("One channel")}
+EMERGENCY_STATUS = {"started": _l("Awaiting a second admin's confirmation"),
+                    "confirmed": _l("Confirmed and sent"), "cancelled": _l("Cancelled")}
 PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube": "YouTube",
             "telegram": "Telegram", "tiktok": "TikTok", "threads": "Threads",
             "sandbox": "Sandbox"}
@@ -28,7 +30,7 @@ PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube
 
 def status_label(kind: str, value: str) -> str:
     table = {"post": POST_STATUS, "publication": PUBLICATION_STATUS, "channel": CHANNEL_STATUS,
-             "role": ROLE, "scope": PAUSE_SCOPE}[kind]
+             "role": ROLE, "scope": PAUSE_SCOPE, "emergency": EMERGENCY_STATUS}[kind]
     return str(table.get(value, value))
 
 

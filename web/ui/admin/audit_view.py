@@ -105,6 +105,11 @@ ACTIONS: dict[str, Any] = {
     "comment.forward": _l("Citizen comment forwarded to another unit"),
     "comment.overdue": _l("Citizen comment past its deadline"),
     "inbox.keywords": _l("Inbox triage keywords changed"),
+    # emergency broadcast
+    "emergency.start": _l("Emergency broadcast started"),
+    "emergency.edit": _l("Emergency broadcast changed (needs a new confirmation)"),
+    "emergency.confirm": _l("Emergency broadcast confirmed by a second admin"),
+    "emergency.cancel": _l("Emergency broadcast cancelled"),
 }
 
 OBJECTS: dict[str, Any] = {
@@ -114,6 +119,7 @@ OBJECTS: dict[str, Any] = {
     "policy_rule": _l("Policy rule"), "comment": _l("Citizen comment"),
     "comment_keywords": _l("Triage keywords"),
     "post_template": _l("Post template"), "hashtag_set": _l("Hashtag set"),
+    "emergency": _l("Emergency broadcast"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -142,6 +148,9 @@ FIELDS: dict[str, Any] = {
     "rules": _l("Rules"), "before": _l("Before"), "after": _l("After"),
     "kind": _l("Kind"), "severity": _l("Severity"), "value": _l("Value"),
     "campaign": _l("Campaign"),
+    "previous_hash": _l("Previous hash"), "starter": _l("Started by"),
+    "channels": _l("Social accounts"), "emergency": _l("Emergency broadcast"),
+    "all_units": _l("All units"), "unit_count": _l("Units"),
 }
 
 #: Words for values that are codes.
@@ -235,7 +244,7 @@ def _one(event: AuditEvent, key: str, value: Any, zone: str, users: Mapping[int,
         return _("Yes") if value else _("No")
     if key in ("unit", "from_unit", "to_unit", "units") and isinstance(value, int):
         return units[value].name if value in units else f"#{value}"
-    if key in ("author_id", "approver") and isinstance(value, int):
+    if key in ("author_id", "approver", "starter") and isinstance(value, int):
         return users[value].name if value in users else f"#{value}"
     if key == "post_id":
         return f"#{value}"
@@ -252,7 +261,7 @@ def _one(event: AuditEvent, key: str, value: Any, zone: str, users: Mapping[int,
         return str(REASONS[str(value)])
     if key == "via" and str(value) in VIA:
         return str(VIA[str(value)])
-    if key == "hash":
+    if key in ("hash", "previous_hash"):
         return str(value)[:12]
     if isinstance(value, str) and (when := _as_time(value)) is not None:
         return helpers.fmt_dt(when, zone, short=True)
