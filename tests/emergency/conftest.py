@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from publisher.core import Core
 from publisher.models import Channel, ChannelStatus, Role, User
+from publisher.services import channels as channel_svc
 from publisher.services import emergency as em_svc
 from publisher.services.emergency import EmergencyInput
 from tests.helpers import sandbox_channel
@@ -32,9 +33,13 @@ class World:
 @pytest.fixture
 def world(core: Core, make_user, units) -> World:  # type: ignore[no-untyped-def]
     starter, confirmer, third = (make_user(Role.ADMIN, None) for _ in range(3))
-    op_a, op_b = make_user(Role.OPERATOR, "a"), make_user(Role.OPERATOR, "b")
+    op_a = make_user(Role.OPERATOR, "a")
     channels = {a: sandbox_channel(core, op_a, a) for a in ACCOUNTS_A}
-    channels |= {a: sandbox_channel(core, op_b, a) for a in [*ACCOUNTS_B, DISABLED]}
+    with core.sessions.begin() as s:  # unit b's, by an admin (one user fewer to make)
+        for a in [*ACCOUNTS_B, DISABLED]:
+            channels[a] = channel_svc.create_channel(
+                core, s, s.get_one(User, starter.id), platform="sandbox", name=a,
+                credentials={"account": a, "token": "t"}, unit_id=units["b"].id).id
     with core.sessions.begin() as s:
         s.execute(update(Channel).where(Channel.id == channels[DISABLED])
                   .values(status=ChannelStatus.DISABLED))
@@ -45,14 +50,14 @@ def start(core: Core, who: User, body: str = "Gempa M5,8: tetap tenang, jauhi ba
           unit_ids: list[int] | None = None) -> tuple[int, str]:
     """Start an emergency; returns its id and hash."""
     with core.sessions.begin() as s:
-        em = em_svc.start(core, s, s.get(User, who.id),
+        em = em_svc.start(core, s, s.get_one(User, who.id),
                           EmergencyInput(title="Gempa", body=body, unit_ids=unit_ids))
         return em.id, em.content_hash
 
 
 def confirm(core: Core, who: User, emergency_id: int, seen: str) -> None:
     with core.sessions.begin() as s:
-        em_svc.confirm(core, s, s.get(User, who.id), emergency_id, seen)
+        em_svc.confirm(core, s, s.get_one(User, who.id), emergency_id, seen)
 
 
 @pytest.fixture
