@@ -55,6 +55,17 @@ def enqueue_publish(session: Session, publication_id: int, channel_id: int, *,
     return job_id
 
 
+def enqueue_publishes(session: Session, items: list[tuple[int, int]], *, kind: str,
+                      run_at: datetime, now: datetime, priority: int = 0) -> list[int]:
+    """``enqueue_publish`` for many publications ``(publication id, channel id)`` of one
+    ``kind`` (``publish_kind`` of one of them: an emergency's posts all carry the same media),
+    in one statement; returns their job ids in order. Same payload and lock key shape."""
+    return postqueue.enqueue_many(
+        session, kind, [({"publication_id": pub_id}, channel_lock(channel_id))
+                        for pub_id, channel_id in items],
+        run_at=run_at, now=now, priority=priority)
+
+
 def publish_kind(session: Session, publication_id: int) -> str:
     """``publish_upload`` when the publication's post has a video, else ``publish``."""
     video = session.execute(select(exists().where(

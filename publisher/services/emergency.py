@@ -24,7 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
-from publisher.jobs import EMERGENCY_PRIORITY, enqueue_publish
+from publisher.jobs import EMERGENCY_PRIORITY, enqueue_publishes, publish_kind
 from publisher.models import (
     AuditEvent,
     Channel,
@@ -223,34 +223,44 @@ def confirm(core: Core, session: Session, actor: User, emergency_id: int,
     audit.record(session, "emergency.confirm", "emergency", em.id, actor=actor, at=now,
                  data={"hash": current, "starter": em.started_by, "approver": actor.id,
                        "unit_count": len(by_unit), "channels": len(channels)})
-    for unit_id, unit_channels in by_unit.items():
-        _unit_post(session, em, actor, unit_id, unit_channels, now)
+    _send(session, em, actor, by_unit, now)
     return em
 
 
-def _unit_post(session: Session, em: Emergency, actor: User, unit_id: int,
-               channels: list[Channel], now: datetime) -> None:
-    """One unit's approved post of the emergency, its publications and their urgent jobs."""
-    post = Post(unit_id=unit_id, author_id=em.started_by, body=em.body, link=em.link,
-                status=PostStatus.APPROVED, scheduled_at=None, overrides={},
-                submitted_at=now, approved_by=actor.id, approved_at=now, created_at=now,
-                updated_at=now)
-    post.channel_links = [PostChannel(channel_id=ch.id) for ch in channels]
-    post.media_links = [PostMedia(position=i, media_id=m.id, media=m)
-                        for i, m in enumerate(_media(session, list(em.media_ids)))]
-    session.add(post)
+def _send(session: Session, em: Emergency, actor: User, by_unit: dict[int, list[Channel]],
+          now: datetime) -> None:
+    """One approved post per unit, a publication per account and their urgent jobs, in a few
+    batched statements (hundreds of accounts: a round trip each made confirming slow)."""
+    media = _media(session, list(em.media_ids))
+    posts: list[tuple[Post, list[Channel]]] = []
+    for unit_id, channels in by_unit.items():
+        post = Post(unit_id=unit_id, author_id=em.started_by, body=em.body, link=em.link,
+                    status=PostStatus.APPROVED, scheduled_at=None, overrides={},
+                    submitted_at=now, approved_by=actor.id, approved_at=now, created_at=now,
+                    updated_at=now)
+        post.channel_links = [PostChannel(channel_id=ch.id) for ch in channels]
+        post.media_links = [PostMedia(position=i, media_id=m.id, media=m)
+                            for i, m in enumerate(media)]
+        posts.append((post, channels))
+    session.add_all([p for p, _ in posts])
     session.flush()
-    post.approval_hash = content_hash(post)
-    session.add(EmergencyPost(post_id=post.id, emergency_id=em.id))
-    audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=unit_id, at=now,
-                 data={"hash": post.approval_hash, "approver": actor.id, "emergency": em.id})
-    for ch in channels:
-        pub = Publication(post_id=post.id, channel_id=ch.id, status=PublicationStatus.QUEUED,
-                          scheduled_at=now, created_at=now, updated_at=now)
-        session.add(pub)
-        session.flush()
-        pub.job_id = enqueue_publish(session, pub.id, ch.id, run_at=now, now=now,
-                                     priority=EMERGENCY_PRIORITY)
+    pubs: list[Publication] = []
+    for post, channels in posts:
+        post.approval_hash = content_hash(post)
+        session.add(EmergencyPost(post_id=post.id, emergency_id=em.id))
+        audit.record(session, "post.approve", "post", post.id, actor=actor,
+                     unit_id=post.unit_id, at=now,
+                     data={"hash": post.approval_hash, "approver": actor.id, "emergency": em.id})
+        pubs += [Publication(post_id=post.id, channel_id=ch.id, status=PublicationStatus.QUEUED,
+                             scheduled_at=now, created_at=now, updated_at=now)
+                 for ch in channels]
+    session.add_all(pubs)
+    session.flush()
+    kind = publish_kind(session, pubs[0].id)  # the same media in every unit's post
+    job_ids = enqueue_publishes(session, [(p.id, p.channel_id) for p in pubs], kind=kind,
+                                run_at=now, now=now, priority=EMERGENCY_PRIORITY)
+    for pub, job_id in zip(pubs, job_ids, strict=True):
+        pub.job_id = job_id
 
 
 def cancel(core: Core, session: Session, actor: User, emergency_id: int) -> Emergency:
