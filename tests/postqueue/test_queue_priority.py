@@ -29,3 +29,18 @@ def test_an_urgent_job_is_claimed_before_older_due_jobs(q, clock) -> None:  # ty
     assert [j.id for j in batch] == [urgent[1], old[0], old[1]]
     shared, _left = q.claim_share("w3", lease_seconds=60, limit=5, share_of=1)
     assert [j.id for j in shared] == [old[2]]
+
+
+def test_enqueue_many_returns_each_jobs_id_in_order(core, clock) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from postqueue import Job, enqueue_many
+
+    items = [({"publication_id": 100 - i}, f"channel:{i}") for i in range(30)]
+    with core.sessions.begin() as s:
+        ids = enqueue_many(s, "publish", items, run_at=clock.now, now=clock.now, priority=100)
+    with core.sessions() as s:
+        stored = {r.id: (r.payload, r.lock_key, r.priority)
+                  for r in s.execute(select(Job)).scalars()}
+    assert [stored[i][:2] for i in ids] == [(p, k) for p, k in items]
+    assert {v[2] for v in stored.values()} == {100}
