@@ -6,7 +6,8 @@ lock and dedupe keys. Publishing, metrics collection and maintenance are all job
 """
 
 from postqueue.models import Job, JobBase, JobStatus
-from postqueue.queue import ClaimedJob, JobQueue, enqueue
+from postqueue.queue import ClaimedJob, JobQueue, enqueue, enqueue_many
 from postqueue.retry import backoff_seconds
 
-__all__ = ["ClaimedJob", "Job", "JobBase", "JobQueue", "JobStatus", "backoff_seconds", "enqueue"]
+__all__ = ["ClaimedJob", "Job", "JobBase", "JobQueue", "JobStatus", "backoff_seconds", "enqueue",
+           "enqueue_many"]

@@ -62,6 +62,8 @@ class Job(JobBase):
     status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED)
     run_at: Mapped[datetime] = mapped_column(_UTC())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Higher goes first among due jobs (an emergency broadcast); 0 for everything else.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_expires_at: Mapped[datetime | None] = mapped_column(_UTC())
     lock_key: Mapped[str | None] = mapped_column(String(80))
@@ -75,6 +77,10 @@ class Job(JobBase):
         # "What is due": only queued rows are indexed, so a million finished jobs cost nothing.
         Index("ix_jobs_due", "run_at", "id",
               postgresql_where=text("status = 'queued'"), sqlite_where=text("status = 'queued'")),
+        # "Is urgent work due": empty in normal times, so the claim's probe costs nothing.
+        Index("ix_jobs_urgent", "run_at",
+              postgresql_where=text("status = 'queued' AND priority > 0"),
+              sqlite_where=text("status = 'queued' AND priority > 0")),
         # Lease recovery scans running rows only.
         Index("ix_jobs_lease", "lease_expires_at",
               postgresql_where=text("status = 'running'"), sqlite_where=text("status = 'running'")),

@@ -47,15 +47,17 @@ class ClaimedJob:
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, *,
             run_at: datetime | None = None, dedupe_key: str | None = None,
-            lock_key: str | None = None, now: datetime | None = None) -> int | None:
+            lock_key: str | None = None, now: datetime | None = None,
+            priority: int = 0) -> int | None:
     """Add a job inside the caller's transaction (so it commits with the caller's change).
 
     Returns the new job's id, or ``None`` when a live job with the same ``dedupe_key`` exists.
+    ``priority`` > 0 puts the job ahead of every ordinary due job (an emergency broadcast).
     """
     now = now or _utcnow()
     values = dict(kind=kind, payload=payload or {}, status=JobStatus.QUEUED,
                   run_at=run_at or now, attempts=0, lock_key=lock_key, dedupe_key=dedupe_key,
-                  created_at=now, updated_at=now)
+                  created_at=now, updated_at=now, priority=priority)
     if dedupe_key is None:
         return session.execute(insert(Job).values(**values).returning(Job.id)).scalar_one()
     dialect = session.get_bind().dialect.name
@@ -64,10 +66,31 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, 
     return session.execute(stmt).scalar_one_or_none()
 
 
-@lru_cache(maxsize=4)
-def _claim_statements(with_kinds: bool) -> tuple[Any, Any, Any]:
+def enqueue_many(session: Session, kind: str, jobs: Sequence[tuple[dict[str, Any], str | None]],
+                 *, run_at: datetime, now: datetime | None = None,
+                 priority: int = 0) -> list[int]:
+    """``enqueue`` of many jobs of one kind, each ``(payload, lock_key)``, without dedupe keys,
+    in one statement inside the caller's transaction; returns their ids in the given order.
+    An emergency broadcast queues hundreds at once: one round trip each made its confirming
+    transaction take seconds on a busy PostgreSQL."""
+    if not jobs:
+        return []
+    now = now or _utcnow()
+    rows = [dict(kind=kind, payload=payload, status=JobStatus.QUEUED, run_at=run_at,
+                 attempts=0, lock_key=lock_key, dedupe_key=None, created_at=now,
+                 updated_at=now, priority=priority) for payload, lock_key in jobs]
+    return list(session.execute(insert(Job).returning(Job.id, sort_by_parameter_order=True),
+                                rows).scalars())
+
+
+@lru_cache(maxsize=8)
+def _claim_statements(with_kinds: bool, urgent: bool = False) -> tuple[Any, Any, Any]:
     """The claim's two statements, built once: building and hashing a statement costs more
-    Python time than PostgreSQL needs to run it."""
+    Python time than PostgreSQL needs to run it.
+
+    ``urgent``: ordered by priority first. Only used while a job with a priority is due
+    (``_URGENT_DUE``): ordering every due job by priority would cost the usual claim its
+    index-ordered scan (``ix_jobs_due`` stops after ``limit`` rows; a sort reads them all)."""
     cand = aliased(Job, name="cand")
     holder = aliased(Job, name="holder")
     lock_free = ~exists().where(and_(holder.lock_key == cand.lock_key,
@@ -75,7 +98,8 @@ def _claim_statements(with_kinds: bool) -> tuple[Any, Any, Any]:
     peek = (select(cand.id, cand.lock_key)
             .where(cand.status == JobStatus.QUEUED, cand.run_at <= bindparam("now"),
                    (cand.lock_key.is_(None)) | lock_free)
-            .order_by(cand.run_at, cand.id).limit(bindparam("limit")))
+            .order_by(*((cand.priority.desc(),) if urgent else ()), cand.run_at, cand.id)
+            .limit(bindparam("limit")))
     if with_kinds:
         peek = peek.where(cand.kind.in_(bindparam("kinds", expanding=True)))
     pick = peek.with_for_update(skip_locked=True, of=cand)
@@ -84,8 +108,15 @@ def _claim_statements(with_kinds: bool) -> tuple[Any, Any, Any]:
             .values(status=JobStatus.RUNNING, lease_owner=bindparam("owner"),
                     lease_expires_at=bindparam("lease_until"), attempts=Job.attempts + 1,
                     updated_at=bindparam("now"))
-            .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at, Job.lock_key))
+            .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.run_at, Job.lock_key,
+                       Job.priority))
     return peek, pick, take
+
+
+#: Whether any job with a priority is due (served by the partial ``ix_jobs_urgent``, empty in
+#: normal times).
+_URGENT_DUE = select(exists().where(Job.status == JobStatus.QUEUED, Job.priority > 0,
+                                    Job.run_at <= bindparam("now")))
 
 
 def _distinct(rows: Iterable[Any], limit: int) -> list[int]:
@@ -116,10 +147,10 @@ class JobQueue:
     # -- writing ------------------------------------------------------------------------------
     def enqueue(self, kind: str, payload: dict[str, Any] | None = None, *,
                 run_at: datetime | None = None, dedupe_key: str | None = None,
-                lock_key: str | None = None) -> int | None:
+                lock_key: str | None = None, priority: int = 0) -> int | None:
         with self.factory.begin() as session:
             return enqueue(session, kind, payload, run_at=run_at, dedupe_key=dedupe_key,
-                           lock_key=lock_key, now=self.clock())
+                           lock_key=lock_key, now=self.clock(), priority=priority)
 
     def claim(self, worker_id: str, *, lease_seconds: float, limit: int = 1,
               kinds: Iterable[str] | None = None) -> list[ClaimedJob]:
@@ -156,11 +187,12 @@ class JobQueue:
                kinds: list[str] | None, share_of: int) -> tuple[list[ClaimedJob], int]:
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
-        peek, pick, take = _claim_statements(bool(kinds))
         params: dict[str, Any] = {"now": now}
         if kinds:
             params["kinds"] = kinds
         with self.factory.begin() as session:
+            urgent = bool(session.execute(_URGENT_DUE, {"now": now}).scalar())
+            peek, pick, take = _claim_statements(bool(kinds), urgent)
             startable = 0
             want = limit
             if share_of > 1:
@@ -179,7 +211,7 @@ class JobQueue:
             rows = cast(list[Row[Any]], session.execute(
                 take, {"ids": ids, "owner": worker_id, "lease_until": lease_until,
                        "now": now}).all())
-        rows.sort(key=lambda r: (r.run_at, r.id))
+        rows.sort(key=lambda r: (-r.priority, r.run_at, r.id))
         return ([ClaimedJob(r.id, r.kind, dict(r.payload or {}), r.attempts, r.run_at,
                             r.lock_key, worker_id, lease_until) for r in rows],
                 startable - len(rows))

@@ -37,20 +37,37 @@ NOTIFY_DIGEST = "notify_digest"
 NOTIFY_WEEKLY = "notify_weekly"
 
 
+#: The queue priority of an emergency broadcast's publish jobs: ahead of all other due work.
+EMERGENCY_PRIORITY = 100
+
+
 def channel_lock(channel_id: int) -> str:
     return f"channel:{channel_id}"
 
 
 def enqueue_publish(session: Session, publication_id: int, channel_id: int, *,
-                    run_at: datetime, now: datetime) -> int:
+                    run_at: datetime, now: datetime, priority: int = 0) -> int:
     """Queue a publication's publish job (in the caller's transaction); returns the job id.
 
-    A post with a video becomes a ``publish_upload`` job (the worker's upload pool)."""
+    A post with a video becomes a ``publish_upload`` job (the worker's upload pool).
+    ``priority``: ``EMERGENCY_PRIORITY`` for an emergency broadcast, else 0."""
     job_id = postqueue.enqueue(session, publish_kind(session, publication_id),
                                {"publication_id": publication_id},
-                               run_at=run_at, lock_key=channel_lock(channel_id), now=now)
+                               run_at=run_at, lock_key=channel_lock(channel_id), now=now,
+                               priority=priority)
     assert job_id is not None  # no dedupe key: an insert always happens
     return job_id
+
+
+def enqueue_publishes(session: Session, items: list[tuple[int, int]], *, kind: str,
+                      run_at: datetime, now: datetime, priority: int = 0) -> list[int]:
+    """``enqueue_publish`` for many publications ``(publication id, channel id)`` of one
+    ``kind`` (``publish_kind`` of one of them: an emergency's posts all carry the same media),
+    in one statement; returns their job ids in order. Same payload and lock key shape."""
+    return postqueue.enqueue_many(
+        session, kind, [({"publication_id": pub_id}, channel_lock(channel_id))
+                        for pub_id, channel_id in items],
+        run_at=run_at, now=now, priority=priority)
 
 
 def publish_kind(session: Session, publication_id: int) -> str:

@@ -4,6 +4,7 @@ from publisher.db import Base
 from publisher.models.audit import AuditEvent, Pause, WorkerHeartbeat
 from publisher.models.campaign import Campaign, CampaignUnit
 from publisher.models.channel import Channel
+from publisher.models.emergency import Emergency, EmergencyPost, EmergencyStatus
 from publisher.models.enums import (
     ATTENTION_STATES,
     OPEN_PUBLICATION_STATES,
@@ -52,7 +53,8 @@ __all__ = ["ATTENTION_STATES", "EDITABLE_REPLY_STATES", "CommentReply", "ReplySt
            "AuditEvent", "Base", "Campaign", "CampaignFanout", "CampaignFanoutUnit",
            "CampaignUnit", "Channel", "ChannelStatus",
            "CitizenComment", "CommentCategory", "CommentEvent", "CommentKeyword",
-           "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus", "HashtagSet",
+           "CommentSource", "CommentStatus", "DayOff", "DeliveryStatus",
+           "Emergency", "EmergencyPost", "EmergencyStatus", "HashtagSet",
            "LoginThrottle", "MediaAsset", "MetricSnapshot", "NotifyChannel", "NotifyDelivery",
            "NotifyPreference", "NotifyProfile", "NotifyWebhook", "Pause", "PauseScope",
            "PolicyAck", "PolicyRule", "Post", "PostChannel", "PostMedia", "PostStatus",

@@ -45,6 +45,7 @@ from publisher.services.channel_state import save_changes
 from publisher.services.pauses import current_pauses, holding_pause
 from publisher.services.review_stages import stages_complete
 from publisher.storage import StorageUnavailable
+from publisher.worker import emergency
 from publisher.worker.outcome import finish_attempt, record_published, record_state
 from publisher.worker.reconcile import (
     PLATFORM_SLACK,
@@ -201,6 +202,10 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
                        message_en="Not every approval stage approved this content; submit it "
                                   "again.",
                        code="stages_incomplete")
+    if snap.emergency_id is not None and not emergency.confirmed_content(snap):
+        return _settle(core, pub_id, S.FAILED, outcome="error", code="emergency_mismatch",
+                       message_id="Isi siaran darurat tidak sama dengan yang dikonfirmasi.",
+                       message_en="The emergency post is not what was confirmed.")
     # A platform's own wait (quota, Retry-After) does not count against the missed window.
     window_start = max(snap.scheduled_at, snap.held_until or snap.scheduled_at)
     if now - window_start > core.settings.missed_after:
@@ -220,7 +225,8 @@ def decide(core: Core, job: ClaimedJob, pub_id: int, snap: PubSnapshot | None,
                        message_en="The account is disabled; enable it and retry.",
                        code="channel_disabled")
     pause = holding_pause(pauses, snap.channel_unit_id, snap.info.channel_id, now)
-    if pause is not None:  # an office's own pause: the missed window keeps counting
+    # An office's own pause (the missed window keeps counting); a confirmed emergency passes.
+    if pause is not None and snap.emergency_id is None:
         wait = pause.ends_at or now + timedelta(seconds=60)
         until = min(wait, window_start + core.settings.missed_after + timedelta(seconds=1))
         return lambda: RetryAt(until, "paused")

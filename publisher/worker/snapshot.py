@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from publisher.models import (
     Channel,
+    Emergency,
+    EmergencyPost,
     MediaAsset,
     Post,
     PostChannel,
@@ -85,6 +87,12 @@ class PubSnapshot:
     review_stages: list[str] | None = None
     #: Its stage approvals not voided: (stage index, kind, approver id, content hash).
     stage_approvals: tuple[tuple[int, str, int, str], ...] = ()
+    #: Set for a post of an emergency broadcast (``publisher/worker/emergency.py``): the
+    #: emergency's id, status, confirmed hash and chosen units (``None``: every unit).
+    emergency_id: int | None = None
+    emergency_status: str | None = None
+    emergency_hash: str | None = None
+    emergency_units: list[int] | None = None
 
     def current_hash(self) -> str:
         return content_hash_of(body=self.body, link=self.link, overrides=self.overrides,
@@ -109,10 +117,14 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
                Post.overrides, Post.scheduled_at.label("post_scheduled_at"), Post.unit_id,
                Post.author_id, Channel.platform, Channel.status.label("channel_status"),
                Channel.unit_id.label("channel_unit_id"), Channel.credentials_encrypted,
-               Channel.state, Channel.paused_until, PostReview.stages.label("review_stages"))
+               Channel.state, Channel.paused_until, PostReview.stages.label("review_stages"),
+               Emergency.id.label("emergency_id"), Emergency.status.label("emergency_status"),
+               Emergency.confirmed_hash, Emergency.unit_ids.label("emergency_units"))
         .join(Post, Post.id == Publication.post_id)
         .join(Channel, Channel.id == Publication.channel_id)
         .outerjoin(PostReview, PostReview.post_id == Post.id)
+        .outerjoin(EmergencyPost, EmergencyPost.post_id == Post.id)
+        .outerjoin(Emergency, Emergency.id == EmergencyPost.emergency_id)
         .where(Publication.id.in_(list(pub_ids)))).all()
     if not rows:
         return {}
@@ -160,7 +172,10 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
             channel_state=dict(row.state or {}), paused_until=row.paused_until,
             held_until=row.held_until, recurrence=rules.get(row.post_id),
             review_stages=row.review_stages,
-            stage_approvals=tuple(stage_rows.get(row.post_id, ())))
+            stage_approvals=tuple(stage_rows.get(row.post_id, ())),
+            emergency_id=row.emergency_id,
+            emergency_status=row.emergency_status, emergency_hash=row.confirmed_hash,
+            emergency_units=row.emergency_units)
     return out
 
 

@@ -51,6 +51,7 @@ from publisher.models import (
 )
 from publisher.notify import report_recipients, webhooks
 from publisher.services import channels as channel_svc
+from publisher.services import emergency as emergency_svc
 from publisher.services import media as media_svc
 from publisher.services import org, policy_rules
 from publisher.services import posts as post_svc
@@ -136,6 +137,7 @@ class Ids:
     comments: list[int] = field(default_factory=list)
     templates: list[int] = field(default_factory=list)
     tagsets: list[int] = field(default_factory=list)
+    emergencies: list[int] = field(default_factory=list)
     png: bytes = b""
 
 
@@ -153,7 +155,7 @@ def _filler(rule: str, arg: str) -> str | None:
             "token_id": "tokens", "webhook_id": "webhooks",
             "recipient_id": "recipients", "rule_id": "rules",
             "comment_id": "comments", "template_id": "templates", "publication_id": "pubs",
-            "set_id": "tagsets"}.get(arg)
+            "set_id": "tagsets", "emergency_id": "emergencies"}.get(arg)
 
 
 PROVIDERS = ["x", "google", "meta"]
@@ -294,6 +296,9 @@ def _seed_unit(core: Any, unit: Unit, admin: User, tag: str, *, b_figures: bool)
             "email": f"{tag}.kepala@example.go.id", "name": f"{tag} Kepala", "lang": "id",
             "unit": str(unit.id)})
         ids.webhooks, ids.recipients = [hook.id], [recipient.id]
+        # An emergency for the unit (admin pages: others get 403).
+        ids.emergencies = [emergency_svc.start(core, s, actor, emergency_svc.EmergencyInput(
+            title=f"{tag} darurat", body=f"{tag} siaran darurat", unit_ids=[unit.id])).id]
 
     def post(body: str, **kw: Any) -> int:
         with core.sessions.begin() as s:

@@ -23,6 +23,8 @@ ROLE = {"operator": _l("Operator"), "approver": _l("Approver"), "admin": _l("Adm
 #: Review stage kinds (``services/review_stages.STAGE_KINDS``).
 STAGE = {"unit_approver": _l("Unit approver"), "region_verifier": _l("Region verifier")}
 PAUSE_SCOPE = {"global": _l("All units"), "unit": _l("One unit"), "channel": _l("One channel")}
+EMERGENCY_STATUS = {"started": _l("Awaiting a second admin's confirmation"),
+                    "confirmed": _l("Confirmed and sent"), "cancelled": _l("Cancelled")}
 PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube": "YouTube",
             "telegram": "Telegram", "tiktok": "TikTok", "threads": "Threads",
             "sandbox": "Sandbox"}
@@ -30,7 +32,8 @@ PLATFORM = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "youtube
 
 def status_label(kind: str, value: str) -> str:
     table = {"post": POST_STATUS, "publication": PUBLICATION_STATUS, "channel": CHANNEL_STATUS,
-             "role": ROLE, "scope": PAUSE_SCOPE, "stage": STAGE}[kind]
+             "role": ROLE, "scope": PAUSE_SCOPE, "stage": STAGE,
+             "emergency": EMERGENCY_STATUS}[kind]
     return str(table.get(value, value))
 
 

@@ -137,6 +137,11 @@ ACTIONS: dict[str, Any] = {
     "reply.sent": _l("Reply to a citizen sent"),
     "reply.failed": _l("Reply to a citizen failed"),
     "reply.unconfirmed": _l("Reply to a citizen unconfirmed"),
+    # emergency broadcast
+    "emergency.start": _l("Emergency broadcast started"),
+    "emergency.edit": _l("Emergency broadcast changed (needs a new confirmation)"),
+    "emergency.confirm": _l("Emergency broadcast confirmed by a second admin"),
+    "emergency.cancel": _l("Emergency broadcast cancelled"),
 }
 
 OBJECTS: dict[str, Any] = {
@@ -147,6 +152,7 @@ OBJECTS: dict[str, Any] = {
     "comment_keywords": _l("Triage keywords"), "comment_reply": _l("Reply to a citizen"),
     "post_template": _l("Post template"), "hashtag_set": _l("Hashtag set"),
     "fanout": _l("Campaign message"),
+    "emergency": _l("Emergency broadcast"),
 }
 
 #: Labels of the keys the code records in ``data``; another key is shown under its own name.
@@ -184,6 +190,9 @@ FIELDS: dict[str, Any] = {
     "ahead": _l("Approved ahead of its turn"), "since": _l("Waiting since"),
     "hours": _l("Hours"), "remind_hours": _l("Remind after (hours)"),
     "deadline_hours": _l("Flag after (hours)"), "verifier": _l("Region verifier"),
+    "previous_hash": _l("Previous hash"), "starter": _l("Started by"),
+    "channels": _l("Social accounts"), "emergency": _l("Emergency broadcast"),
+    "all_units": _l("All units"), "unit_count": _l("Units"),
 }
 
 #: Words for values that are codes.
@@ -278,7 +287,7 @@ def _one(event: AuditEvent, key: str, value: Any, zone: str, users: Mapping[int,
         return _("Yes") if value else _("No")
     if key in ("unit", "from_unit", "to_unit", "units") and isinstance(value, int):
         return units[value].name if value in units else f"#{value}"
-    if key in ("author_id", "approver") and isinstance(value, int):
+    if key in ("author_id", "approver", "starter") and isinstance(value, int):
         return users[value].name if value in users else f"#{value}"
     if key == "post_id":
         return f"#{value}"
@@ -295,7 +304,7 @@ def _one(event: AuditEvent, key: str, value: Any, zone: str, users: Mapping[int,
         return str(REASONS[str(value)])
     if key == "via" and str(value) in VIA:
         return str(VIA[str(value)])
-    if key == "hash":
+    if key in ("hash", "previous_hash"):
         return str(value)[:12]
     if isinstance(value, str) and (when := _as_time(value)) is not None:
         return helpers.fmt_dt(when, zone, short=True)

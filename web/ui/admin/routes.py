@@ -220,6 +220,7 @@ def lift(pause_id: int) -> Response:
     return redirect(url_for("admin.pause_list"))
 
 
+from web.ui.admin import emergency_pages as _emergency_pages  # noqa: E402,F401  (routes on bp)
 from web.ui.admin import policy  # noqa: E402,F401  (routes on this blueprint)
 from web.ui.admin import report_pages as _report_pages  # noqa: E402,F401  (routes on bp)
 from web.ui.admin import stage_pages as _stage_pages  # noqa: E402,F401  (routes on bp)

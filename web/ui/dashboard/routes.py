@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
-from publisher.services import workers
+from publisher.services import emergency, workers
 from web.app import db, get_core
 from web.ui.dashboard import queries
 from web.ui.helpers import me, user_zone
@@ -28,4 +28,5 @@ def index() -> str:
         overdue=queries.comments_overdue(s, user, now, tomorrow),
         totals=queries.engagement_this_month(s, user, now, core.settings.timezone,
                                              current_app.extensions["warta.figures"]),
-        health=queries.health(s, user), workers=workers.statuses(s, now))
+        health=queries.health(s, user), workers=workers.statuses(s, now),
+        emergencies=emergency.board(s, user, now))
