@@ -26,14 +26,22 @@ from publisher.models import (
     Channel,
     ChannelStatus,
     Post,
+    PostStatus,
     Role,
     Unit,
     User,
 )
-from publisher.services import audit
+from publisher.services import audit, review_stages
 from publisher.services.access import require_role
-from publisher.services.errors import Invalid, NotFound, Text
-from publisher.services.posts import MAX_BODY, MAX_LINK, PostInput, create_post, refuse_past_time
+from publisher.services.errors import Forbidden, Invalid, NotFound, Text
+from publisher.services.posts import (
+    MAX_BODY,
+    MAX_LINK,
+    PostInput,
+    approve_stage,
+    create_post,
+    refuse_past_time,
+)
 
 #: The widest window an admin may give (a week either side): wider is no campaign time.
 MAX_WINDOW_HOURS = 168
@@ -172,6 +180,43 @@ def send_to_units(core: Core, session: Session, actor: User, fanout: CampaignFan
                      data={"fanout": fanout.id, "campaign": fanout.campaign_id})
         made.append(row)
     return made
+
+
+def preapprove(core: Core, session: Session, actor: User, fanout_id: int) -> list[int]:
+    """Diskominfo's stage approved once for every unit's copy ("pre-approved by Diskominfo's
+    stage", issue 20): a region verifier who did not write the message approves the
+    ``region_verifier`` stage of each copy that has one, bound to the copy's content now
+    (``posts.approve_stage``: the same rules as any stage). A unit that adapts its copy later
+    changes the content, so that copy comes back to the region's stage: the verifier approved
+    the words they saw. The unit's own stage is never skipped (four eyes in the unit). Returns
+    the posts approved now."""
+    if not actor.region_verifier:
+        raise Forbidden("Hanya verifikator wilayah yang dapat menyetujui tahap Diskominfo.",
+                        "Only a region verifier may approve Diskominfo's stage.",
+                        code="not_verifier")
+    fanout = session.get(CampaignFanout, fanout_id)
+    if fanout is None:
+        raise NotFound(f"Narasi tunggal #{fanout_id} tidak ditemukan.",
+                       f"Campaign message #{fanout_id} was not found.")
+    if fanout.created_by == actor.id:
+        raise Forbidden("Anda menulis narasi ini; tahap Diskominfo disetujui orang kedua.",
+                        "You wrote this message; a second person approves Diskominfo's stage.",
+                        code="self_approval")
+    done = []
+    for post_id in session.execute(select(CampaignFanoutUnit.post_id).where(
+            CampaignFanoutUnit.fanout_id == fanout.id).order_by(CampaignFanoutUnit.unit_id)
+            ).scalars():
+        post = session.get(Post, post_id)
+        if post is None or post.status not in (PostStatus.DRAFT, PostStatus.SUBMITTED):
+            continue
+        if review_stages.REGION_VERIFIER not in review_stages.stages_of(session, post)[1:]:
+            continue
+        approve_stage(core, session, actor, post.id, review_stages.REGION_VERIFIER,
+                      via="fanout")
+        done.append(post.id)
+    audit.record(session, "fanout.preapprove", "fanout", fanout.id, actor=actor,
+                 data={"posts": done, "campaign": fanout.campaign_id})
+    return done
 
 
 def fanouts_of_campaign(session: Session, campaign_id: int) -> list[CampaignFanout]:

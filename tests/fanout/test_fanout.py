@@ -203,3 +203,51 @@ def test_admin_form_sends_and_refuses_bad_input(app, client, login_as, core, wor
         assert s.execute(select(func.count()).select_from(Post)).scalar() == 3
     page = client.get(f"/laporan/kampanye/{world.campaign}").get_data(as_text=True)
     assert "Ayo imunisasi" in page
+
+
+def test_diskominfo_pre_approves_its_stage_of_every_copy(core, world, make_user) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20: "pre-approved by Diskominfo's stage". Units a and b approve in two stages
+    (their approver, then the region's verifier); unit c in one. A verifier who did not write
+    the message approves the region's stage of a's and b's copies at once; each unit's own
+    approver still approves; b adapts its copy afterwards, so b's copy comes back to the
+    region's stage (the verifier approved other words)."""
+    from publisher.models import PostStatus, Publication
+    from publisher.services import review_stages
+
+    verifier = make_user("approver", "b")
+    appr_b = make_user("approver", "b")
+    with core.sessions.begin() as s:
+        admin = s.get(User, world.users["admin"].id)
+        for key in "ab":
+            review_stages.set_unit_stages(s, admin, world.units[key],
+                                          ["unit_approver", "region_verifier"])
+        review_stages.set_verifier(s, admin, verifier.id, True)
+        review_stages.set_verifier(s, admin, admin.id, True)
+    got = copies(core, send(core, world))
+    a, b, c = (got[world.units[k]] for k in "abc")
+    fid = send(core, world, ("a",))  # a second message, for the refusals below
+    with core.sessions.begin() as s, pytest.raises(Forbidden, match="orang kedua"):
+        svc.preapprove(core, s, s.get(User, world.users["admin"].id), fid)  # wrote it
+    with core.sessions.begin() as s, pytest.raises(Forbidden):
+        svc.preapprove(core, s, s.get(User, world.users["op_a"].id), fid)  # no verifier
+    with core.sessions() as s:
+        first = s.execute(select(CampaignFanout.id).order_by(CampaignFanout.id)).scalars().first()
+    with core.sessions.begin() as s:
+        done = svc.preapprove(core, s, s.get(User, verifier.id), first)
+    assert sorted(done) == sorted([a, b]), "c has no region stage: untouched"
+    with core.sessions.begin() as s:
+        post_svc.submit_post(core, s, s.get(User, world.users["op_a"].id), a)
+        op_b = s.get(User, world.users["op_b"].id)
+        post_svc.update_post(core, s, op_b, b, post_svc.PostInput(
+            body="Bappeda mengajak: timbang balita. #CegahStunting"))
+        post_svc.submit_post(core, s, op_b, b)
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, world.users["appr_a"].id), a)
+        post_svc.approve_post(core, s, s.get(User, appr_b.id), b)
+    with core.sessions() as s:
+        assert s.get(Post, a).status == PostStatus.APPROVED, "both stages done: released"
+        assert s.execute(select(func.count()).select_from(Publication)
+                         .where(Publication.post_id == a)).scalar() == 1
+        assert s.get(Post, b).status == PostStatus.SUBMITTED
+        assert review_stages.waiting_kind(s, s.get(Post, b)) == "region_verifier", \
+            "adapted after the pre-approval: the region's stage again"

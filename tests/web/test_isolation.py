@@ -82,6 +82,8 @@ ALLOW: dict[tuple[str, str], str] = {
     "a check fails (no worker here), tests/ops/test_health.py",
     ("ops.metrics", "GET"): "its own token or address list, aggregates without unit data "
     "(404 unless configured), tests/ops/test_metrics.py",
+    ("reports.fanout_preapprove", "POST"): "region verifiers only (403 before any id is read; "
+    "the walk's users are none); tests/fanout/",
     ("reports.fanout_send", "POST"): "admins only (403 before any id is read); a unit's copy "
     "of a campaign message is a post of its unit, walked as one; tests/fanout/",
 }

@@ -110,3 +110,25 @@ def fanout_send(campaign_id: int, fanout_id: int) -> Response:
         flash(message(exc), "error")
     return redirect(url_for("reports.campaign", campaign_id=campaign_id,
                             _anchor=f"narasi-{fanout.id}"))
+
+
+@bp.post("/kampanye/<int:campaign_id>/narasi-tunggal/<int:fanout_id>/setujui-tahap")
+@login_required
+def fanout_preapprove(campaign_id: int, fanout_id: int) -> Response:
+    """A region verifier approves Diskominfo's stage of every unit's copy at once."""
+    if not me().region_verifier:
+        abort(403)
+    s, core = db(), get_core()
+    try:
+        done = svc.preapprove(core, s, me(), fanout_id)
+        s.commit()
+        flash(_("Diskominfo's stage approved for %(n)s unit copies; each unit's own approval "
+                "still follows.", n=len(done)), "success")
+    except NotFound:
+        s.rollback()
+        abort(404)
+    except ServiceError as exc:
+        s.rollback()
+        flash(message(exc), "error")
+    return redirect(url_for("reports.campaign", campaign_id=campaign_id,
+                            _anchor=f"narasi-{fanout_id}"))

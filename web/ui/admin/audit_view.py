@@ -42,6 +42,7 @@ ACTIONS: dict[str, Any] = {
     "unit.create": _l("Unit created"),
     "unit.update": _l("Unit changed"),
     "campaign.create": _l("Campaign created"),
+    "fanout.preapprove": _l("Diskominfo's stage approved for a campaign message's copies"),
     "fanout.create": _l("Campaign message written for the units"),
     "fanout.receive": _l("Campaign message received by a unit as a draft"),
     "pause.create": _l("Pause set"),
