@@ -29,9 +29,11 @@ RUN = """async () => {
 ROLE_PAGES = {
     "admin@demo.go.id": ["/", "/admin/", "/admin/pengguna", "/admin/unit", "/admin/riwayat",
                          "/admin/jeda", "/akun", "/akun/baru?platform=x", "/laporan",
-                         "/suara-warga/kata-kunci"],
+                         "/suara-warga/kata-kunci", "/admin/darurat", "/admin/tahap-persetujuan",
+                         "/admin/kebijakan", "/laporan/suara-warga", "/laporan/skor"],
     "operator@demo.go.id": ["/", "/unggahan", "/unggahan/baru", "/unggahan/impor", "/kalender",
-                            "/kalender?view=week", "/notifikasi", "/profil", "/suara-warga"],
+                            "/kalender?view=week", "/notifikasi", "/profil", "/suara-warga",
+                            "/media", "/templat"],
     "penyetuju@demo.go.id": ["/persetujuan", "/unggahan", "/laporan"],
 }
 PUBLIC_PAGES = ["/masuk", "/publik/laporan"]
