@@ -15,7 +15,7 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import postqueue
@@ -86,13 +86,7 @@ def write_reply(session: Session, user: User, comment_id: int, text: str, *,
         raise _bad("text", "Komentar ini sudah dihapus dari platform.",
                    "This comment was deleted from the platform.")
     clean = _text(text)
-    busy = session.execute(select(CommentReply.id).where(
-        CommentReply.comment_id == comment.id, CommentReply.status.in_(IN_PROGRESS))
-        .limit(1)).scalar_one_or_none()
-    if busy is not None:
-        raise Conflict("Komentar ini sudah punya balasan yang sedang diproses; ubah balasan "
-                       "itu.", "This comment already has a reply in progress; edit that one.",
-                       code="reply_in_progress")
+    _refuse_if_busy(session, comment.id)
     reply = CommentReply(comment_id=comment.id, unit_id=comment.unit_id,
                          channel_id=comment.channel_id,
                          parent_external_id=comment.external_id, text=clean,
@@ -118,6 +112,10 @@ def edit_reply(session: Session, user: User, comment_id: int, reply_id: int, tex
     clean = _text(text)
     if clean == reply.text and reply.status not in (R.REJECTED, R.FAILED):
         return reply
+    if reply.status in (R.REJECTED, R.FAILED):
+        # brought back to life: only while no other reply to the comment is under way or was
+        # written since (a failed first reply, then a second one sent, must stay one reply)
+        _refuse_if_busy(session, reply.comment_id, after=reply.id)
     reply.text = clean
     reply.status = R.AWAITING
     reply.edited_by = user.id
@@ -227,6 +225,26 @@ def _enqueue(session: Session, reply: CommentReply, now: datetime) -> None:
                                      dedupe_key=f"reply:{reply.id}",
                                      lock_key=channel_lock(reply.channel_id),
                                      now=now) or reply.job_id
+
+
+def _refuse_if_busy(session: Session, comment_id: int, *, after: int | None = None) -> None:
+    """One reply in progress per comment. The comment's row is locked first (PostgreSQL;
+    SQLite's write transaction is already exclusive), so two officers writing at once are
+    served one after the other and the second sees the first's reply. ``after``: a reply
+    being revived also yields to any reply written after it that was not rejected."""
+    session.execute(select(CitizenComment.id).where(CitizenComment.id == comment_id)
+                    .with_for_update())
+    q = select(CommentReply.id).where(CommentReply.comment_id == comment_id)
+    if after is None:
+        q = q.where(CommentReply.status.in_(IN_PROGRESS))
+    else:
+        q = q.where(CommentReply.id != after, or_(
+            CommentReply.status.in_(IN_PROGRESS),
+            (CommentReply.id > after) & (CommentReply.status.not_in((R.REJECTED, R.FAILED)))))
+    if session.execute(q.limit(1)).scalar_one_or_none() is not None:
+        raise Conflict("Komentar ini sudah punya balasan lain yang sedang diproses atau sudah "
+                       "terkirim; ubah balasan itu.", "This comment already has another reply "
+                       "in progress or sent; edit that one.", code="reply_in_progress")
 
 
 def _reply_to_act_on(session: Session, user: User, comment_id: int,

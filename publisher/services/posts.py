@@ -85,7 +85,8 @@ def _is_id(value: object) -> bool:
 
 
 def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
-                 creating: bool, current_media: list[int] | None = None
+                 creating: bool, current_media: list[int] | None = None,
+                 current_channels: list[int] | None = None
                  ) -> tuple[list[Channel], list[MediaAsset]]:
     errors: dict[str, str] = {}
     channels: list[Channel] = []
@@ -133,20 +134,22 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
             errors["campaign"] = Text(f"Kampanye #{data.campaign} tidak ditemukan.",
                                       f"Campaign #{data.campaign} not found.")
     if data.overrides is not None:
-        allowed = {str(c) for c in (data.channels or [])}
+        # an override is for a channel the post goes to: the ones chosen now, or its own
+        allowed = {str(c) for c in (data.channels if data.channels is not None
+                                    else current_channels or [])}
         for key, value in data.overrides.items():
             if not isinstance(value, dict) or set(value) - {"body", "title", "options", "media",
                                                             first_comment.KEY}:
                 errors["overrides"] = ("Pengaturan per akun hanya boleh berisi body, title, "
                                        "options, media, first_comment.")
-            elif data.channels is not None and str(key) not in allowed:
+            elif str(key) not in allowed:
                 errors["overrides"] = f"Pengaturan untuk akun #{key} yang tidak dipilih."
             elif "media" in value and (problem := channel_media.choice_error(
                     value["media"], data.media if data.media is not None
                     else current_media or [])):
                 errors["overrides"] = problem
             elif first_comment.KEY in value and (problem := _first_comment_problem(
-                    session, channels, key, value[first_comment.KEY])):
+                    session, channels, key, value[first_comment.KEY], unit_id)):
                 errors[f"first_comment_{key}"] = problem
     if errors:
         raise Invalid("Periksa kembali isian unggahan.", "Please check the post's fields.",
@@ -155,12 +158,13 @@ def _check_input(session: Session, actor: User, unit_id: int, data: PostInput,
 
 
 def _first_comment_problem(session: Session, channels: list[Channel], key: object,
-                           value: object) -> Text | None:
-    """A first comment's problem on its channel (the one chosen now, or the post's own)."""
+                           value: object, unit_id: int) -> Text | None:
+    """A first comment's problem on its channel (the one chosen now, or the post's own; never
+    another unit's, whose platform is not said)."""
     ch = next((c for c in channels if str(c.id) == str(key)), None)
     if ch is None and str(key).isdigit() and _is_id(int(str(key))):
         ch = session.get(Channel, int(str(key)))
-    if ch is None:
+    if ch is None or ch.unit_id != unit_id:
         return Text(f"Akun #{key} tidak ditemukan.", f"Channel #{key} not found.")
     return first_comment.problem(ch.platform, value)
 
@@ -321,16 +325,24 @@ def update_post(core: Core, session: Session, actor: User, post_id: int, data: P
                        "The post is being published right now; wait until it finishes.",
                        code="publishing")
     refuse_if_published(session, post, "diubah", "edited")
+    refuse_if_emergency(session, post)
     if data.scheduled_at is not None and data.scheduled_at != post.scheduled_at:
         refuse_past_time(core, data.scheduled_at)
     if (data.scheduled_at is not None and data.scheduled_at != post.scheduled_at) \
             or (data.scheduled_at is None and data.clear_schedule):
         fanout_window.refuse_outside_window(session, post.id, data.scheduled_at)
     channels, media = _check_input(session, actor, post.unit_id, data, creating=False,
+                                   current_channels=post.channel_ids,
                                    current_media=[m.id for m in post.media])
     start = data.scheduled_at or (None if data.clear_schedule else post.scheduled_at)
     rule = recurrence.parse_input(core, session, post.unit_id, data.recurrence, start,
                                   post.recurrence)
+    if rule is not None and fanout_window.fanout_of_post(session, post.id) is not None:
+        # a campaign message goes out once, in its window: a series would leave it
+        raise Invalid("Narasi tunggal kampanye tidak dapat dijadikan unggahan berulang.",
+                      "A campaign message cannot be made a recurring post.",
+                      fields={"recurrence": Text("Tidak untuk narasi tunggal.",
+                                                 "Not for a campaign message.")})
     before, words_before = content_hash(post), text_hash(post)
     _apply(post, data, channels, media)
     if data.recurrence is not None:
@@ -629,6 +641,19 @@ def reject_post(core: Core, session: Session, actor: User, post_id: int, comment
     return post
 
 
+def refuse_if_emergency(session: Session, post: Post) -> None:
+    """An emergency broadcast's post is what two admins confirmed: a unit may not edit or move
+    it (the worker's freeze-window bypass is for that confirmed content only); a change is a
+    new emergency."""
+    from publisher.models.emergency import EmergencyPost
+
+    if session.get(EmergencyPost, post.id) is not None:
+        raise Conflict("Unggahan siaran darurat tidak dapat diubah atau dipindah; buat siaran "
+                       "darurat baru bila perlu.", "An emergency broadcast's post cannot be "
+                       "changed or moved; start a new emergency broadcast if needed.",
+                       code="emergency")
+
+
 def refuse_if_published(session: Session, post: Post, verb_id: str, verb_en: str) -> None:
     """What is live on a platform cannot be changed through Warta: an edit would store text
     that never went out, a cancel or a new time would only change what the screen says."""
@@ -679,6 +704,7 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
         raise Conflict("Unggahan yang dibatalkan tidak dapat dijadwalkan ulang.",
                        "A cancelled post cannot be rescheduled.", code="cancelled")
     refuse_if_published(session, post, "dijadwalkan ulang", "rescheduled")
+    refuse_if_emergency(session, post)
     refuse_past_time(core, when)
     fanout_window.refuse_outside_window(session, post.id, when)
     was_approved = post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)

@@ -75,6 +75,7 @@ def reschedule_publication(core: Core, session: Session, actor: User, publicatio
     """Move one publication in time. The time is part of what was approved: someone who may
     approve the post moves it and the approval stands; anyone else sends the post back for
     approval at the new time (this publication is cancelled and approving creates it again)."""
+    from publisher.services import fanout_window, review_stages
     from publisher.services import posts as post_svc
 
     pub = get_publication(session, actor, publication_id)
@@ -83,12 +84,17 @@ def reschedule_publication(core: Core, session: Session, actor: User, publicatio
     post_svc.refuse_past_time(core, when)
     previous = pub.scheduled_at
     post = pub.post
-    if pub.occurrence_at is not None and not post_svc.may_approve(core, session, actor, post):
+    post_svc.refuse_if_emergency(session, post)
+    fanout_window.refuse_outside_window(session, post.id, when)
+    # A post of several stages: each stage approved the old time, so no one person keeps it.
+    may_keep = post_svc.may_approve(core, session, actor, post) \
+        and not review_stages.is_multi(session, post)
+    if pub.occurrence_at is not None and not may_keep:
         # one occurrence of a series: moving it must not move the series' start
         raise Forbidden("Hanya penyetuju yang dapat memindahkan satu jadwal unggahan berulang.",
                         "Only an approver can move one occurrence of a recurring post.",
                         code="occurrence_move")
-    if post.status == PostStatus.APPROVED and not post_svc.may_approve(core, session, actor, post):
+    if post.status == PostStatus.APPROVED and not may_keep:
         if pub.job_id:
             postqueue.queue.cancel(session, [pub.job_id], now=core.now())
         pub.status = PublicationStatus.CANCELLED

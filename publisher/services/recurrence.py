@@ -36,7 +36,7 @@ from publisher.models import (
 from publisher.services import audit
 from publisher.services.access import get_scoped, require_role
 from publisher.services.approval import content_hash
-from publisher.services.errors import Conflict, Invalid, Text
+from publisher.services.errors import Conflict, Forbidden, Invalid, Text
 from publisher.services.recurrence_rule import Rule, is_occurrence, occurrences
 
 log = logging.getLogger(__name__)
@@ -239,10 +239,21 @@ def move_occurrence(core: Core, session: Session, actor: User, post_id: int, at:
     """Move one occurrence to ``when``; the series' approval stands (approvers and admins
     only). Its publications keep their key (the original instant), so the sweep never makes a
     second set for it."""
-    from publisher.services.posts import refuse_past_time
+    from publisher.services import fanout_window, review_stages
+    from publisher.services.posts import may_approve, refuse_past_time
 
     post, pubs = _series_occurrence(core, session, actor, post_id, at)
+    # The time is part of what was approved: only someone who could approve the series
+    # (not one of its writers) keeps that approval while moving it, and no one person for a
+    # series of several stages (reschedule the series: it goes back through its stages).
+    if not may_approve(core, session, actor, post) or review_stages.is_multi(session, post):
+        raise Forbidden("Hanya penyetuju lain (bukan penulisnya) yang dapat memindahkan satu "
+                        "jadwal; seri dengan beberapa tahap persetujuan dijadwalkan ulang "
+                        "seluruhnya.", "Only another approver (not its writer) can move one "
+                        "occurrence; a series with several approval stages is rescheduled as "
+                        "a whole.", code="occurrence_move")
     refuse_past_time(core, when, field="moved_to")
+    fanout_window.refuse_outside_window(session, post.id, when, field="moved_to")
     now = core.now()
     for pub in pubs:
         pub.scheduled_at = when

@@ -396,3 +396,23 @@ def test_the_offices_own_comments_are_not_collected_as_citizens(graph_fake) -> N
         base_url=graph_fake.url + "/v25.0", timeout=5))
     page = adapter.list_comments(post, None)
     assert [c.id for c in page.comments] == [citizen]
+
+
+def test_a_failed_reply_is_not_brought_back_after_another_was_sent(meta, people,  # type: ignore[no-untyped-def]
+                                                                   graph_fake) -> None:
+    """Review of the merged features: one reply in progress per comment, and a failed first
+    reply edited after a second one went out must not make the citizen get two."""
+    from publisher.services.errors import Conflict
+
+    comment_id, _cid = fb_comment(meta, people[0], graph_fake)
+    first = approved_reply(meta, people, comment_id)
+    with meta.sessions.begin() as s:  # the platform refused it (as the worker records it)
+        s.get_one(CommentReply, first).status = R.FAILED
+    second = approved_reply(meta, people, comment_id, "Silakan datang ke kantor kelurahan.")
+    with pytest.raises(Conflict):  # one in progress: no third while the second waits
+        act(meta, inbox_reply.write_reply, people[0], comment_id, "Satu lagi.")
+    send_due(meta)
+    assert reply_row(meta, second).status == R.SENT
+    with pytest.raises(Conflict):
+        act(meta, inbox_reply.edit_reply, people[0], comment_id, first, "Coba lagi.")
+    assert reply_row(meta, first).status == R.FAILED

@@ -141,3 +141,25 @@ def test_post_mortem_lists_each_account_and_the_trail(core, world: World, clock)
     # Publishing twice cannot happen: the same publications, a second round finds nothing.
     run_once(core)
     assert all(len(outbox_records(core, a)) == 1 for a in [*ACCOUNTS_A, *ACCOUNTS_B])
+
+
+def test_a_unit_cannot_edit_or_move_an_emergency_post(core, world: World) -> None:
+    """Review of the merged features: the freeze-window bypass is for the content two admins
+    confirmed; a unit's edit or new time (then its own approval) must not ride on it."""
+    from publisher.services import posts as post_svc
+    from publisher.services import publications as pub_svc
+
+    em_id, h = start(core, world.starter)
+    confirm(core, world.confirmer, em_id, h)
+    with core.sessions() as s:
+        post_id, pub_id = s.execute(select(Publication.post_id, Publication.id)
+                                    .join(Post, Post.id == Publication.post_id)
+                                    .where(Post.unit_id == world.operator.unit_id)).first()
+    with core.sessions.begin() as s, pytest.raises(Conflict, match="darurat"):
+        post_svc.update_post(core, s, s.get_one(User, world.operator.id), post_id,
+                             post_svc.PostInput(body="Gempa: info lain."))
+    when = core.now() + timedelta(hours=3)
+    with core.sessions.begin() as s, pytest.raises(Conflict, match="darurat"):
+        post_svc.reschedule_post(core, s, s.get_one(User, world.third.id), post_id, when)
+    with core.sessions.begin() as s, pytest.raises(Conflict, match="darurat"):
+        pub_svc.reschedule_publication(core, s, s.get_one(User, world.third.id), pub_id, when)

@@ -251,3 +251,29 @@ def test_diskominfo_pre_approves_its_stage_of_every_copy(core, world, make_user)
         assert s.get(Post, b).status == PostStatus.SUBMITTED
         assert review_stages.waiting_kind(s, s.get(Post, b)) == "region_verifier", \
             "adapted after the pre-approval: the region's stage again"
+
+
+def test_no_path_moves_a_copy_out_of_its_window(core, world) -> None:  # type: ignore[no-untyped-def]
+    """Review of the merged features: the window holds for the calendar's move of one
+    publication too, and a copy cannot become a recurring series (its later occurrences would
+    all fall outside the window)."""
+    from publisher.models import Publication
+    from publisher.services import publications as pub_svc
+
+    got = copies(core, send(core, world, ("a",)))
+    a = got[world.units["a"]]
+    with core.sessions.begin() as s:
+        op_a = s.get(User, world.users["op_a"].id)
+        with pytest.raises(Invalid) as err:
+            post_svc.update_post(core, s, op_a, a, post_svc.PostInput(
+                recurrence={"freq": "daily", "count": 3}))
+        assert "recurrence" in err.value.fields
+    with core.sessions.begin() as s:
+        post_svc.submit_post(core, s, s.get(User, world.users["op_a"].id), a)
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, world.users["appr_a"].id), a)
+    with core.sessions() as s:
+        pub_id = s.execute(select(Publication.id).where(Publication.post_id == a)).scalar_one()
+    with core.sessions.begin() as s, pytest.raises(Invalid):
+        pub_svc.reschedule_publication(core, s, s.get(User, world.users["appr_a"].id), pub_id,
+                                       core.now() + timedelta(days=5))

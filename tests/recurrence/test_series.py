@@ -272,3 +272,35 @@ def test_moving_the_series_start_remakes_its_occurrences(core, clock, people, fi
     with core.sessions() as s:
         post = s.get(Post, post_id)
         assert post.status == PostStatus.APPROVED and post.approval_hash == content_hash(post)
+
+
+def test_an_occurrence_is_moved_only_by_another_approver_and_not_in_several_stages(  # type: ignore[no-untyped-def]
+        core, people, first, make_user, units) -> None:
+    """The time is part of what was approved (review of the merged features): the approver who
+    wrote a series may not move one of its occurrences (four eyes), and in a series of several
+    approval stages no single person may (it is rescheduled as a whole, back through them)."""
+    from publisher.services import review_stages
+
+    writer = make_user(Role.APPROVER)  # an approver writes the series, another approves it
+    channel = sandbox_channel(core, writer, "rc-w")
+    with core.sessions.begin() as s:
+        post = post_svc.create_post(core, s, s.get(User, writer.id), post_svc.PostInput(
+            body="Pengumuman pelayanan.", channels=[channel], scheduled_at=first,
+            recurrence=dict(DAILY)))
+        post_svc.submit_post(core, s, s.get(User, writer.id), post.id)
+        post_id = post.id
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, people["ap"].id), post_id)
+    with core.sessions.begin() as s, pytest.raises(Forbidden, match="bukan penulisnya"):
+        recurrence.move_occurrence(core, s, s.get(User, writer.id), post_id, first,
+                                   first + timedelta(hours=3))
+    admin = make_user(Role.ADMIN, None)
+    with core.sessions.begin() as s:
+        review_stages.set_unit_stages(s, s.get(User, admin.id), units["a"].id,
+                                      ["unit_approver", "region_verifier"])
+    staged = _series(core, people, first, accounts=("rc-s",), approve=False)
+    with core.sessions.begin() as s:  # waiting at its stages: the approver may not move it
+        post_svc.approve_post(core, s, s.get(User, people["ap"].id), staged)
+    with core.sessions.begin() as s, pytest.raises(Forbidden):
+        recurrence.move_occurrence(core, s, s.get(User, people["ap"].id), staged, first,
+                                   first + timedelta(hours=3))

@@ -352,3 +352,23 @@ def test_a_later_stage_approved_ahead_is_skipped(core: Core, world: World) -> No
         post_svc.submit_post(core, s, _as(s, world.author), post_id)
     assert _approve(core, world.approver, post_id).status == PostStatus.APPROVED
     assert [p.status for p in _pubs(core, post_id)] == [PublicationStatus.QUEUED]
+
+
+def test_moving_one_publication_of_a_staged_post_goes_back_through_its_stages(  # type: ignore[no-untyped-def]
+        core: Core, world: World) -> None:
+    """Review of the merged features: each stage approved the old time, so moving one
+    publication (the calendar's drag, ``reschedule_publication``) may not keep the approval on
+    one approver's word; the post goes back for approval like ``reschedule_post``."""
+    from publisher.services import publications as pub_svc
+
+    post_id = _submitted(core, world)
+    _approve(core, world.approver, post_id)
+    assert _approve(core, world.verifier, post_id).status == PostStatus.APPROVED
+    (pub,) = _pubs(core, post_id)
+    with core.sessions.begin() as s:
+        pub_svc.reschedule_publication(core, s, _as(s, world.approver2), pub.id,
+                                       core.now() + timedelta(days=2))
+    with core.sessions() as s:
+        assert _get(s, Post, post_id).status == PostStatus.SUBMITTED
+        assert review_stages.waiting_kind(s, _get(s, Post, post_id)) == "unit_approver"
+    assert [p.status for p in _pubs(core, post_id)] == [PublicationStatus.CANCELLED]

@@ -137,3 +137,24 @@ def test_the_approval_covers_the_first_comment(core, scene):  # type: ignore[no-
         row = s.get_one(FirstComment, pub_id)
         assert row.status == "failed" and row.error_code == "approval_mismatch"
         assert row.job_id is None
+
+
+def test_an_override_names_only_the_posts_own_channels(core, make_user, units) -> None:  # type: ignore[no-untyped-def]
+    """Review of the merged features: an edit of the overrides alone (no channel list) is
+    checked against the post's channels, so another unit's channel id is refused without its
+    platform being said, and nothing is stored."""
+    from publisher.services.errors import Invalid
+
+    op = make_user("operator", "a")
+    mine = _channel(core, units["a"].id, "facebook", "FB Dinsos")
+    theirs = _channel(core, units["b"].id, "x", "X Bappeda")
+    with core.sessions.begin() as s:
+        post = post_service.create_post(core, s, s.get(User, op.id), post_service.PostInput(
+            body="Pendaftaran dibuka.", channels=[mine]))
+        post_id = post.id
+    with core.sessions.begin() as s, pytest.raises(Invalid) as err:
+        post_service.update_post(core, s, s.get(User, op.id), post_id, post_service.PostInput(
+            overrides={str(theirs): {first_comment.KEY: "x" * 400}}))
+    assert "overrides" in err.value.fields and "X" not in str(err.value.fields)
+    with core.sessions() as s:
+        assert str(theirs) not in (s.get(Post, post_id).overrides or {})
