@@ -298,17 +298,42 @@ class StageView:
 def stage_views(session: Session, post: Post) -> list[StageView]:
     """Each stage of the post: who approved it and when (for its current content), and which
     one it waits at."""
-    stages = stages_of(session, post)
-    digest = post.approval_hash if post.status == PostStatus.APPROVED and post.approval_hash \
-        else content_hash(post)
-    approvals = valid_approvals(session, post.id, digest, stages)
-    at = current_stage(stages, approvals) if post.status == PostStatus.SUBMITTED else None
-    out = []
-    for i, kind in enumerate(stages):
-        a = approvals.get(i)
-        out.append(StageView(i + 1, kind, a.approver_id if a else None,
-                             a.approver.name if a else None, a.approved_at if a else None,
-                             at == i))
+    return stage_views_many(session, [post])[post.id]
+
+
+def stage_views_many(session: Session, posts: Sequence[Post]) -> dict[int, list[StageView]]:
+    """``stage_views`` of a page of posts in two queries (their review rows, their stage
+    approvals), not two per post: the API's post list shows every post's stages."""
+    ids = [p.id for p in posts]
+    if not ids:
+        return {}
+    reviews = {r.post_id: r for r in session.execute(
+        select(PostReview).where(PostReview.post_id.in_(ids))).scalars()}
+    rows: dict[int, list[StageApproval]] = {i: [] for i in ids}
+    for a in session.execute(select(StageApproval).where(
+            StageApproval.post_id.in_(ids), StageApproval.voided_at.is_(None))
+            .order_by(StageApproval.id)).scalars():
+        rows[a.post_id].append(a)
+    out: dict[int, list[StageView]] = {}
+    for post in posts:
+        review = reviews.get(post.id)
+        if post.status in (PostStatus.SUBMITTED, PostStatus.APPROVED):
+            stages = list(review.stages) if review is not None else list(DEFAULT_STAGES)
+        else:
+            stages = configured_stages(post)
+        digest = post.approval_hash if post.status == PostStatus.APPROVED and \
+            post.approval_hash else content_hash(post)
+        approvals: dict[int, StageApproval] = {}
+        for a in rows[post.id]:
+            if a.content_hash == digest and a.stage_index < len(stages) \
+                    and stages[a.stage_index] == a.kind:
+                approvals.setdefault(a.stage_index, a)
+        at = current_stage(stages, approvals) if post.status == PostStatus.SUBMITTED else None
+        out[post.id] = [StageView(i + 1, kind, approvals[i].approver_id if i in approvals
+                                  else None,
+                                  approvals[i].approver.name if i in approvals else None,
+                                  approvals[i].approved_at if i in approvals else None, at == i)
+                        for i, kind in enumerate(stages)]
     return out
 
 

@@ -43,7 +43,7 @@ def publication_out(pub: Publication) -> dict[str, Any]:
             "next_metrics_at": _iso(pub.next_metrics_at)}
 
 
-def post_out(post: Post) -> dict[str, Any]:
+def post_out(post: Post, views: list[review_stages.StageView] | None = None) -> dict[str, Any]:
     """A post as the API shows it. Its publications come from ``post.publications``: loaded
     with the page by ``search_posts``, or by one query for a single post."""
     return {"id": post.id, "unit": post.unit_id, "author": post.author_id, "status": post.status,
@@ -57,13 +57,17 @@ def post_out(post: Post) -> dict[str, Any]:
             "approved_at": _iso(post.approved_at), "created_at": _iso(post.created_at),
             "updated_at": _iso(post.updated_at),
             "overall_status": post.overall_status, "content_hash": content_hash(post),
-            "publications": [publication_out(p) for p in post.publications]} | stages_out(post)
+            "publications": [publication_out(p) for p in post.publications]} | stages_out(
+                post, views)
 
 
-def stages_out(post: Post) -> dict[str, Any]:
+def stages_out(post: Post, views: list[review_stages.StageView] | None = None
+               ) -> dict[str, Any]:
     """The post's review stages (issue 20): each with who approved it and when, for its
-    current content, and the number of the stage it waits at (``null``: not waiting)."""
-    views = review_stages.stage_views(db(), post)
+    current content, and the number of the stage it waits at (``null``: not waiting).
+    ``views``: computed with the page (``stage_views_many``), else read for this post."""
+    if views is None:
+        views = review_stages.stage_views(db(), post)
     return {"stages": [{"number": v.number, "kind": v.kind, "approved_by": v.approver_id,
                         "approved_at": _iso(v.approved_at), "current": v.current}
                        for v in views],
@@ -197,7 +201,9 @@ def list_posts():  # type: ignore[no-untyped-def]
     per_page = int_arg(request.args, "per_page", minimum=1, maximum=MAX_PER_PAGE)
     found = search_posts(db(), user, flt, page=1 if page is None else page,
                          per_page=20 if per_page is None else per_page)
-    return jsonify(posts=[post_out(p) for p in found.items], total=found.total, page=found.page,
+    views = review_stages.stage_views_many(db(), found.items)
+    return jsonify(posts=[post_out(p, views[p.id]) for p in found.items], total=found.total,
+                   page=found.page,
                    per_page=found.per_page)
 
 
