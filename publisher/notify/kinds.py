@@ -36,7 +36,8 @@ KIND_OF: dict[str, str] = {
     "channel.quota_exhausted": "quota_exhausted",
 }
 #: The kinds in the order the preferences form lists them.
-KINDS: tuple[str, ...] = tuple(KIND_OF.values())
+#: Each kind once, in the order above (several actions may share a kind: review stages).
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(KIND_OF.values()))
 #: Kinds that break quiet hours: something is broken and waiting makes it worse.
 URGENT: frozenset[str] = frozenset({"failed", "needs_reauth", "worker_stopped"})
 #: The pseudo-kind of the preference row holding the daily digest's hour (``digest.py``).
