@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 import postqueue
 from adapters.base import Problem
 from publisher.core import Core
-from publisher.jobs import enqueue_publish
 from publisher.models import (
     OPEN_PUBLICATION_STATES,
     Campaign,
@@ -45,9 +44,9 @@ from publisher.services import (
     recurrence,
     review_stages,
 )
-from publisher.services.access import can_see_unit, get_scoped, require_role
+from publisher.services.access import can_see_unit, get_scoped
 from publisher.services.approval import content_hash, text_hash
-from publisher.services.errors import Conflict, Forbidden, Invalid, Text
+from publisher.services.errors import Conflict, Invalid, Text
 from publisher.services.query_args import MAX_ID
 
 MAX_BODY = 63_000
@@ -463,184 +462,6 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int,
     return post
 
 
-def approve_post(core: Core, session: Session, actor: User, post_id: int,
-                 seen_hash: str | None = None, *, publish_now: bool = False,
-                 via: str | None = None) -> Post:
-    """Approve the stage the post waits at (one stage, the unit's approver, unless its unit or
-    campaign set more: ``review_stages``). ``seen_hash`` is the content hash of the version
-    the approver read (the approval page sends it): if the post changed since, nothing is
-    approved, so an approval always means the version that person saw. Only the last stage
-    releases the publications.
-
-    A post whose set time passed while it waited is not approved silently (it would go out
-    late, or be missed): the last stage's approver chooses ``publish_now`` or reschedules it
-    first."""
-    if not actor.region_verifier:
-        require_role(actor, Role.APPROVER, Role.ADMIN)
-    post = review_stages.get_for_review(session, actor, post_id)
-    if post.status != PostStatus.SUBMITTED:
-        raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat disetujui.",
-                       "Only a post awaiting approval can be approved.", code="bad_status")
-    stages = review_stages.stages_of(session, post)
-    digest = content_hash(post)
-    approvals = review_stages.valid_approvals(session, post.id, digest, stages)
-    index = review_stages.current_stage(stages, approvals)
-    if index >= len(stages):
-        raise Conflict("Semua tahap unggahan ini sudah disetujui.",
-                       "Every stage of this post is already approved.", code="bad_status")
-    kind = stages[index]
-    if kind == review_stages.UNIT_APPROVER:
-        require_role(actor, Role.APPROVER, Role.ADMIN)
-    _refuse_stage_actor(core, session, actor, post, kind,
-                        {a.approver_id for i, a in approvals.items() if i != index})
-    if seen_hash is not None and seen_hash != digest:
-        raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menyetujui.",
-                       "The post changed since you opened it; check it again before approving.",
-                       code="changed")
-    policy_gate.enforce_on_approve(core, session, post)
-    following = review_stages.current_stage(stages, {*approvals, index})
-    now = core.now()
-    if following < len(stages):
-        review_stages.record_approval(core, session, actor, post, index, kind, digest)
-        review_stages.move_to(core, session, post, stages, following)
-        audit.record(session, "post.stage_approve", "post", post.id, actor=actor,
-                     unit_id=post.unit_id,
-                     data={"stage": index + 1, "stage_kind": kind, "hash": digest,
-                           "waiting_stage": following + 1, "waiting_kind": stages[following]}
-                     | ({"via": via} if via else {}))
-        return post
-    if post.scheduled_at and post.scheduled_at < now - PAST_GRACE and not publish_now:
-        raise Conflict("Waktu terbit unggahan ini sudah lewat. Pilih \"Setujui dan terbitkan "
-                       "sekarang\", atau jadwalkan ulang dulu.",
-                       "This post's time has already passed. Choose \"Approve and publish "
-                       "now\", or reschedule it first.", code="time_passed")
-    review_stages.record_approval(core, session, actor, post, index, kind, digest)
-    review_stages.move_to(core, session, post, stages, len(stages))
-    existing = {p.channel_id for p in _publications(session, post.id)
-                if p.status != PublicationStatus.CANCELLED}
-    when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
-    for link in post.channel_links if post.recurrence is None else []:
-        if link.channel_id in existing:
-            continue  # already published there before an edit; never twice
-        pub = Publication(post_id=post.id, channel_id=link.channel_id,
-                          status=PublicationStatus.QUEUED, scheduled_at=post.scheduled_at or now,
-                          created_at=now, updated_at=now)
-        session.add(pub)
-        session.flush()
-        pub.job_id = enqueue_publish(session, pub.id, link.channel_id, run_at=when, now=now)
-        audit.record(session, "publication.queued", "publication", pub.id, actor=actor,
-                     unit_id=post.unit_id, data={"scheduled_at": when.isoformat()})
-    post.status = PostStatus.APPROVED
-    post.approved_by = actor.id
-    post.approved_at = now
-    post.approval_hash = digest
-    audit.record(session, "post.approve", "post", post.id, actor=actor, unit_id=post.unit_id,
-                 data={"hash": post.approval_hash, "approver": actor.id}
-                 | ({"via": via} if via else {})
-                 | ({"stage": index + 1, "stages": stages} if len(stages) > 1 else {}))
-    recurrence.materialise(core, session, post, actor=actor, now=now)
-    return post
-
-
-def _refuse_stage_actor(core: Core, session: Session, actor: User, post: Post, kind: str,
-                        other_approvers: set[int]) -> None:
-    """Say why ``actor`` may not approve this stage, if they may not: they wrote it (the
-    four-eyes rule), approved another stage, or the stage is another person's."""
-    mine = writers(session, post)
-    if review_stages.may_act(core, actor, post, kind, mine, other_approvers):
-        return
-    if actor.id in other_approvers:
-        raise Forbidden("Anda sudah menyetujui tahap lain unggahan ini; tiap tahap disetujui "
-                        "orang yang berbeda.",
-                        "You already approved another stage of this post; each stage is "
-                        "approved by a different person.", code="same_approver")
-    if actor.id in mine and not core.settings.allow_self_approval:
-        raise Forbidden("Anda tidak dapat menyetujui unggahan yang Anda tulis atau ubah "
-                        "sendiri; persetujuan harus dari orang kedua.",
-                        "You cannot approve a post you wrote or changed yourself; a second "
-                        "person must approve it.", code="self_approval")
-    raise Forbidden("Unggahan ini menunggu tahap persetujuan orang lain.",
-                    "This post waits at a stage for someone else to approve.",
-                    code="wrong_stage")
-
-
-def approve_stage(core: Core, session: Session, actor: User, post_id: int, kind: str, *,
-                  seen_hash: str | None = None, via: str | None = None) -> Post:
-    """Approve stage ``kind`` of a post as ``actor`` ahead of its turn (a campaign's fan-out
-    pre-approving a unit's copy at the region's stage). The same rules as ``approve_post``
-    (the right person, not a writer, not the approver of another stage, bound to the content
-    hash); the first stage cannot be approved ahead (a unit's copy is decided by its unit), and
-    nothing is released here: the post goes on from its first stage when it is submitted, and
-    skips this one while its content stays the same. A post waiting at ``kind`` now is simply
-    approved (``approve_post``)."""
-    # the region's verifier acts on every unit's post at the verifier stage, drafts included
-    region = kind == review_stages.REGION_VERIFIER and actor.region_verifier and _is_id(post_id)
-    post = session.get(Post, post_id) if region else None
-    if post is None:
-        post = get_scoped(session, Post, post_id, actor)
-    if review_stages.waiting_kind(session, post) == kind:
-        return approve_post(core, session, actor, post_id, seen_hash, via=via)
-    if post.status not in (PostStatus.DRAFT, PostStatus.SUBMITTED):
-        raise Conflict("Unggahan ini tidak sedang menunggu persetujuan.",
-                       "This post is not waiting for approval.", code="bad_status")
-    stages = review_stages.stages_of(session, post)
-    if kind not in stages[1:]:
-        raise Invalid("Unggahan ini tidak memiliki tahap itu (selain tahap pertama).",
-                      "This post has no such stage (after its first).",
-                      fields={"stage": "unknown"})
-    index = stages.index(kind, 1)
-    digest = content_hash(post)
-    approvals = review_stages.valid_approvals(session, post.id, digest, stages)
-    if index in approvals:
-        return post
-    _refuse_stage_actor(core, session, actor, post, kind,
-                        {a.approver_id for a in approvals.values()})
-    if seen_hash is not None and seen_hash != digest:
-        raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menyetujui.",
-                       "The post changed since you opened it; check it again before approving.",
-                       code="changed")
-    review_stages.record_approval(core, session, actor, post, index, kind, digest)
-    audit.record(session, "post.stage_approve", "post", post.id, actor=actor,
-                 unit_id=post.unit_id,
-                 data={"stage": index + 1, "stage_kind": kind, "hash": digest, "ahead": True}
-                 | ({"via": via} if via else {}))
-    return post
-
-
-def reject_post(core: Core, session: Session, actor: User, post_id: int, comment: str, *,
-                seen_hash: str | None = None, via: str | None = None) -> Post:
-    """Reject with a reason. ``seen_hash``, as for approving: a post that changed since the
-    approver read it is not rejected blindly. ``via`` names where it came from (Telegram)."""
-    if not actor.region_verifier:
-        require_role(actor, Role.APPROVER, Role.ADMIN)
-    post = review_stages.get_for_review(session, actor, post_id)
-    kind = review_stages.waiting_kind(session, post)
-    if kind == review_stages.REGION_VERIFIER and not actor.region_verifier:
-        raise Forbidden("Unggahan ini menunggu verifikasi wilayah; hanya verifikator yang dapat "
-                        "menolaknya di tahap ini.",
-                        "This post waits for the region's verification; only a verifier can "
-                        "reject it at this stage.", code="wrong_stage")
-    if kind != review_stages.REGION_VERIFIER:
-        require_role(actor, Role.APPROVER, Role.ADMIN)
-        post = get_scoped(session, Post, post_id, actor)
-    if not comment or not comment.strip():
-        raise Invalid("Alasan penolakan wajib diisi.", "A reason for rejection is required.",
-                      fields={"comment": "required"})
-    if post.status != PostStatus.SUBMITTED:
-        raise Conflict("Hanya unggahan yang menunggu persetujuan yang dapat ditolak.",
-                       "Only a post awaiting approval can be rejected.", code="bad_status")
-    if seen_hash is not None and seen_hash != content_hash(post):
-        raise Conflict("Unggahan berubah sejak Anda membukanya; periksa lagi sebelum menolak.",
-                       "The post changed since you opened it; check it again before "
-                       "rejecting.", code="changed")
-    post.status = PostStatus.REJECTED
-    post.rejection_comment = comment.strip()
-    review_stages.void_all(core, session, post, actor, reason="rejected")
-    audit.record(session, "post.reject", "post", post.id, actor=actor, unit_id=post.unit_id,
-                 data={"comment": post.rejection_comment} | ({"via": via} if via else {}))
-    return post
-
-
 def refuse_if_emergency(session: Session, post: Post) -> None:
     """An emergency broadcast's post is what two admins confirmed: a unit may not edit or move
     it (the worker's freeze-window bypass is for that confirmed content only); a change is a
@@ -740,3 +561,16 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
                        "scheduled_at": when.isoformat(), "kept_approval": kept,
                        "back_to_approval": was_approved and not kept})
     return post
+
+
+# Deciding on a submitted post lives in its own module (``post_decisions``); its three use
+# cases are posts' too, so callers keep one place to import the life of a post from.
+from publisher.services.post_decisions import (  # noqa: E402
+    approve_post as approve_post,
+)
+from publisher.services.post_decisions import (  # noqa: E402
+    approve_stage as approve_stage,
+)
+from publisher.services.post_decisions import (  # noqa: E402
+    reject_post as reject_post,
+)
