@@ -153,6 +153,26 @@ class CommentPage:
 
 
 @dataclass(frozen=True)
+class CommentUpdates:
+    """What one read of an account's stream of comments brought (``comments_by_updates``).
+
+    ``comments`` pairs each comment with the platform id of the published item it is under
+    (the worker files it under that publication); a comment's id is ``<scope>:<id>``, the
+    scope being where it was written (Telegram: the discussion group), which ``position``
+    names as ``group`` (one bot's stream may carry several channels' scopes). ``position`` is
+    where the next read starts (JSON-serialisable): the worker stores it in the same
+    transaction as the comments, so a read that was not stored is read again, and one that
+    was is never asked for twice.
+    ``more``: the read was full, read again at once. ``problem``: a standing condition of the
+    account that keeps comments from arriving (a code the channel page explains), or None."""
+
+    comments: tuple[tuple[str | None, IncomingComment], ...]
+    position: Mapping[str, Any]
+    more: bool = False
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class AccountInfo:
     """Who the credentials belong to, as verified by the platform."""
 
@@ -225,6 +245,10 @@ class Capabilities:
     #: Reading comments costs money per item read (X: per post returned), so it happens only
     #: on channels where a person switched it on (``Channel.state[COMMENTS_OPT_IN]``).
     comments_opt_in: bool = False
+    #: Comments arrive as one stream per account, not as a listing per post (Telegram: the
+    #: bot's updates from the channel's discussion group): ``comment_updates`` exists instead
+    #: of ``list_comments``, and its position is the channel's (``COMMENT_UPDATES``).
+    comments_by_updates: bool = False
     #: The platform takes a "first comment" right after the post (the account's own comment
     #: on it; on X a reply to it) of at most this many characters. None: no first comment
     #: (``post_comment`` and ``find_comment`` exist only where this is set).
@@ -239,6 +263,8 @@ class Capabilities:
 
 #: The channel state key that switches an opt-in comment reader on (``comments_opt_in``).
 COMMENTS_OPT_IN = "read_comments"
+#: The channel state key holding a stream reader's position (``CommentUpdates.position``).
+COMMENT_UPDATES = "comment_updates"
 
 
 def permalink_matches(caps: Capabilities, url: str | None) -> bool:
@@ -429,6 +455,12 @@ class BaseAdapter:
         """One page of comments on the published item ``external_id``, from ``cursor``
         (None: the first page). Only adapters whose caps say ``reads_comments``."""
         raise NotImplementedError(f"{self.platform} does not read comments")
+
+    def comment_updates(self, position: Mapping[str, Any] | None,
+                        ) -> CommentUpdates:  # pragma: no cover - default
+        """The comments that arrived since ``position`` (None: the first read). Only adapters
+        whose caps say ``comments_by_updates``."""
+        raise NotImplementedError(f"{self.platform} has no stream of comments")
 
     def reply_to_comment(self, comment_id: str, text: str) -> str:  # pragma: no cover
         """Publish ``text`` as the office's reply to ``comment_id``; the reply's platform id.

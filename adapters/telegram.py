@@ -16,17 +16,20 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import requests
 
+from adapters import _telegram_comments as comments
 from adapters._stream import FileSlice, StreamingMultipart
 from adapters.base import (
+    COMMENT_UPDATES,
     AccountInfo,
     BaseAdapter,
     Capabilities,
+    CommentUpdates,
     MediaFile,
     Metrics,
     OutgoingPost,
@@ -81,7 +84,8 @@ class TelegramAdapter(BaseAdapter):
         max_image_bytes=10_000_000, max_video_bytes=50_000_000,
         metrics=frozenset(), metrics_batch_size=100, supports_lookup=False,
         option_names=frozenset({"parse_mode", "link_preview", "long_text_followup"}),
-        media_by_range=True,
+        media_by_range=True, reads_comments=True, comments_by_updates=True,
+        replies_to_comments=True,
     )
     credential_fields: ClassVar[tuple[tuple[str, str, bool], ...]] = (
         ("bot_token", "Token bot (dari @BotFather)", True),
@@ -328,6 +332,35 @@ class TelegramAdapter(BaseAdapter):
                            "secara manual.",
                            "A Telegram bot cannot list a channel's messages; check the channel "
                            "by hand.", code="lookup_unsupported")
+
+    # -- citizens' comments (the discussion group: adapters/_telegram_comments.py) ----------
+    @classmethod
+    def channel_notices(cls, state: Mapping[str, Any]) -> tuple[str, ...]:
+        """Why comments do not arrive (no group, the bot not in it or not seeing all)."""
+        position = state.get(COMMENT_UPDATES)
+        problem = position.get("problem") if isinstance(position, dict) else None
+        return (str(problem),) if problem in comments.PROBLEMS else ()
+
+    def comment_updates(self, position: Mapping[str, Any] | None) -> CommentUpdates:
+        return comments.read(self._call, self.channel, self.token, position, self._now())
+
+    def reply_to_comment(self, comment_id: str, text: str) -> str:
+        """``sendMessage`` into the discussion group as a reply to the comment: it shows in
+        the post's comment thread. Plain text (a citizen's words quoted back stay literal)."""
+        chat, message_id = comments.split_id(comment_id)
+        sent = self._call("sendMessage", creates=True, json_body={
+            "chat_id": chat, "text": text,
+            "reply_parameters": {"message_id": message_id}})
+        return comments.comment_id(chat, sent["message_id"])
+
+    def find_comment_reply(self, comment_id: str, text: str) -> str | None:
+        """A bot cannot read a group's history: after an unknown outcome nobody can tell,
+        so the reply is left "unconfirmed" for a person (never sent twice)."""
+        raise NotSupported(PLATFORM,
+                           "Bot Telegram tidak dapat membaca riwayat grup diskusi; periksa "
+                           "balasan di grup secara manual.",
+                           "A Telegram bot cannot read the discussion group's history; check "
+                           "the reply in the group by hand.", code="lookup_unsupported")
 
     def fetch_metrics(self, ids: Sequence[str]) -> dict[str, Metrics]:
         """The Bot API gives no views or reactions on demand: reports show "not available"."""

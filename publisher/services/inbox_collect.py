@@ -9,13 +9,21 @@ the inbox has no gap, and the unique (channel, platform id) makes any re-read a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from adapters.base import CommentPage, IncomingComment
-from publisher.models import CitizenComment, CommentSource, Publication, Unit
+from publisher.models import (
+    CitizenComment,
+    CommentReply,
+    CommentSource,
+    Publication,
+    PublicationStatus,
+    Unit,
+)
 from publisher.services.working_days import due_at
 
 MAX_TEXT = 20_000
@@ -66,6 +74,76 @@ def store_page(session: Session, source: CommentSource, pub: Publication, platfo
     source.last_complete_at = now
     source.last_error = None
     return True
+
+
+def store_updates(session: Session, channels_by_scope: Mapping[str, list[int]], platform: str,
+                  items: tuple[tuple[str | None, IncomingComment], ...], *,
+                  now: datetime) -> int:
+    """Store what a stream read brought (``comments_by_updates``) under the channels of the
+    comment's scope (``<scope>:<id>``: one bot's stream may serve several channels, each with
+    its own discussion group); how many comments were new or changed. A comment from a
+    scope no channel has is skipped.
+
+    There is no "complete listing" here, so nothing is marked deleted. A comment is filed
+    under the channel's publication whose platform id it names, or, for a reply to another
+    comment or to the office's own reply, under the publication of what it answers (stored
+    earlier in this read or before). A comment under a post Warta did not publish is not
+    the office's to answer, and is skipped."""
+    zones: dict[int, str] = {}
+    pubs: dict[tuple[str, str], Publication | None] = {}
+    changed = 0
+    for post_id, c in items:
+        scope = c.id.rpartition(":")[0]
+        channel_ids = channels_by_scope.get(scope)
+        if not channel_ids:
+            continue
+        row = _known(session, channel_ids, c.id)
+        if row is not None:
+            _update(row, c, now)
+            row.seen_at = now
+            changed += 1
+            continue
+        pub = _publication_for(session, channel_ids, post_id, c.parent_id, pubs, scope)
+        if pub is None:
+            continue
+        unit_id = pub.post.unit_id
+        if unit_id not in zones:
+            unit = session.get(Unit, unit_id)
+            zones[unit_id] = unit.timezone if unit else "Asia/Jakarta"
+        _new(session, c, pub, platform, zones[unit_id], now)
+        session.flush()  # a reply to it later in the same read finds it
+        changed += 1
+    return changed
+
+
+def _known(session: Session, channel_ids: list[int], external_id: str) -> CitizenComment | None:
+    return session.execute(select(CitizenComment).where(
+        CitizenComment.channel_id.in_(channel_ids),
+        CitizenComment.external_id == _storable(external_id)[:200])).scalars().first()
+
+
+def _publication_for(session: Session, channel_ids: list[int], post_id: str | None,
+                     parent_id: str | None, cache: dict[tuple[str, str], Publication | None],
+                     scope: str) -> Publication | None:
+    if post_id is not None:
+        if (scope, post_id) not in cache:
+            cache[scope, post_id] = session.execute(select(Publication).where(
+                Publication.channel_id.in_(channel_ids), Publication.external_id == post_id,
+                Publication.status == PublicationStatus.PUBLISHED)
+                .order_by(Publication.id)).scalars().first()
+        return cache[scope, post_id]
+    if parent_id is None:
+        return None
+    parent = _known(session, channel_ids, parent_id)
+    if parent is not None:
+        return session.get(Publication, parent.publication_id)
+    reply = session.execute(select(CommentReply).where(
+        CommentReply.channel_id.in_(channel_ids),
+        CommentReply.external_id == parent_id)).scalars().first()
+    if reply is None:
+        return None
+    answered = session.get(CitizenComment, reply.comment_id)
+    return session.get(Publication, answered.publication_id) if answered else None
 
 
 def _new(session: Session, c: IncomingComment, pub: Publication, platform: str, zone: str,

@@ -31,6 +31,7 @@ from publisher.runtime import build_adapter, channel_credentials
 from publisher.services import channels as channel_service
 from publisher.services.channel_state import save_changes
 from publisher.services.inbox_collect import store_page
+from publisher.worker.comment_updates import handle_updates, stream_platforms, sweep_updates
 from publisher.worker.metrics import enqueue_per_channel
 from publisher.worker.outcome import METRIC_OFFSETS, next_metrics_time
 from publisher.worker.reconcile import platform_wait
@@ -93,13 +94,18 @@ def sweep_comments(core: Core) -> int:
             first = _aware(published_at or now) + METRIC_OFFSETS[0]
             s.add(CommentSource(channel_id=channel_id, publication_id=pub_id,
                                 next_collect_at=max(first, now), stage=0))
+    streams = stream_platforms(platforms)
+    listed = [p for p in platforms if p not in streams]
     with core.sessions.begin() as s:
+        n = sweep_updates(s, streams, now)
+        if not listed:
+            return n
         channel_ids = s.execute(select(CommentSource.channel_id)
                                 .join(Channel, Channel.id == CommentSource.channel_id)
                                 .where(CommentSource.next_collect_at <= now,
-                                       _opted_in(s, platforms)).distinct()
+                                       _opted_in(s, listed)).distinct()
                                 ).scalars().all()
-        return enqueue_per_channel(s, COLLECT_COMMENTS, "comments", channel_ids, now)
+        return n + enqueue_per_channel(s, COLLECT_COMMENTS, "comments", channel_ids, now)
 
 
 def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
@@ -111,13 +117,14 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
             return DONE
         if channel.paused_until is not None and _aware(channel.paused_until) > now:
             return RetryAt(_aware(channel.paused_until), "paused by the platform")
-        sources = s.execute(
+        stream = get_adapter_class(channel.platform).caps.comments_by_updates
+        sources = [] if stream else s.execute(
             select(CommentSource.id, Publication.external_id)
             .join(Publication, Publication.id == CommentSource.publication_id)
             .where(CommentSource.channel_id == channel_id,
                    CommentSource.next_collect_at <= now)
             .order_by(CommentSource.next_collect_at).limit(MAX_SOURCES_PER_JOB)).all()
-        if not sources:
+        if not sources and not stream:
             return DONE
         before = copy.deepcopy(dict(channel.state or {}))
         state = copy.deepcopy(before)
@@ -125,13 +132,23 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
         if get_adapter_class(platform).caps.comments_opt_in and \
                 before.get(COMMENTS_OPT_IN) is not True:
             return DONE  # switched off since the sweep: not one paid read
+        credentials = channel_credentials(core, channel)
         try:
-            adapter = build_adapter(core, platform, channel_credentials(core, channel),
+            adapter = build_adapter(core, platform, credentials,
                                     state=state, save_credentials=partial(
                                         channel_service.save_credentials, core, channel_id))
         except AdapterError:
             return DONE
     caps = type(adapter).caps
+    if caps.comments_by_updates:
+        try:
+            return handle_updates(core, channel_id, adapter,
+                                  str(credentials.get("bot_token") or ""), before, state)
+        except RetryLater as exc:
+            return _waiting(core, channel_id, exc, now)
+        except AdapterError as exc:
+            log.warning("comment updates of channel %s failed: %s", channel_id, exc.message_en)
+            return RetryAt(now + ERROR_WAIT, exc.message_en)
     pages = 0
     try:
         for source_id, external_id in sources:
@@ -165,12 +182,16 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
                         break
     except RetryLater as exc:
         _save_state(core, channel_id, before, state)
-        if not exc.retry_after:
-            return RetryAt(now + timedelta(seconds=300), exc.message_en)
-        return RetryAt(now + timedelta(seconds=platform_wait(core, channel_id, exc)),
-                       exc.message_en)
+        return _waiting(core, channel_id, exc, now)
     _save_state(core, channel_id, before, state)
     return DONE
+
+
+def _waiting(core: Core, channel_id: int, exc: RetryLater, now: datetime) -> JobResult:
+    if not exc.retry_after:
+        return RetryAt(now + timedelta(seconds=300), exc.message_en)
+    return RetryAt(now + timedelta(seconds=platform_wait(core, channel_id, exc)),
+                   exc.message_en)
 
 
 def _save_state(core: Core, channel_id: int, before: dict[str, Any],

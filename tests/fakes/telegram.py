@@ -16,6 +16,18 @@ blocked by the user"; ``fake.dms`` records what the bot sent to people (with any
 queues a callback query (an inline button pressed); ``answerCallbackQuery`` and
 ``editMessageReplyMarkup`` are recorded in ``fake.answers`` and ``fake.edits``.
 
+Discussion group (citizens' comments, platform-apis-2.md §1.6): ``fake.link_group()`` links
+one to the channel (``getChat`` of the channel then gives ``linked_chat_id``);
+``fake.group_status`` is the bot's membership there and ``fake.privacy_off`` its privacy
+mode (``getMe.can_read_all_group_messages``); as in Telegram, a bot that is neither an admin
+there nor without privacy mode gets only the group messages that reply to its own.
+``fake.forward(post_id)`` makes the automatic forward of a channel post into the group,
+``fake.comment(reply_to, text, ...)`` a citizen's message replying to a group message (the
+forward: a comment; another comment: a reply), ``fake.edit_comment`` an ``edited_message``;
+deletions are never delivered. ``sendMessage`` into the group with ``reply_parameters``
+answers a comment (``fake.group_replies``); ``getUpdates`` honours ``allowed_updates``
+(remembered between calls, as Telegram does).
+
 Webhooks: ``setWebhook`` / ``deleteWebhook`` / ``getWebhookInfo`` as documented (``fake.webhook``
 holds what was set, secret included; ``fake.webhook_calls`` the methods in order); while one is
 set, ``getUpdates`` answers 409 "Conflict: can't use getUpdates method while webhook is active".
@@ -44,6 +56,7 @@ from tests.fakes._wsgi_fake import (
 TOKEN = "123456789:AAFakeTokenValue_abcdefghijklmnopqrstu"
 CHAT_ID = -1001234567890
 BOT_ID = 123456789
+GROUP_ID = -1009876543210
 
 
 def error(code: int, description: str, **params: Any) -> Response:
@@ -77,6 +90,104 @@ class FakeTelegram(FakeServer):
         self.webhook: dict[str, Any] = {}
         self.webhook_calls: list[str] = []
         self.webhook_error = ""
+        self.group_id: int | None = None
+        self.group_status = "administrator"
+        self.privacy_off = False
+        #: group messages by id (what a reply quotes as ``reply_to_message``)
+        self.group_messages: dict[int, dict[str, Any]] = {}
+        self.group_replies: list[dict[str, Any]] = []
+        self.allowed_updates: list[str] | None = None
+
+    # -- the discussion group ----------------------------------------------------------
+    def link_group(self, group_id: int = GROUP_ID) -> None:
+        self.group_id = group_id
+
+    def _group_update(self, kind: str, msg: dict[str, Any]) -> None:
+        sees_all = self.group_status in ("administrator", "creator") or self.privacy_off
+        quoted = msg.get("reply_to_message") or {}
+        to_bot = (quoted.get("from") or {}).get("id") == BOT_ID
+        if self.group_status in ("left", "kicked") or not (sees_all or to_bot):
+            return
+        self.next_update += 1
+        self.updates.append({"update_id": self.next_update, kind: msg})
+
+    def _group_message(self, **fields: Any) -> dict[str, Any]:
+        assert self.group_id is not None, "link_group() first"
+        self.next_id += 1
+        msg = {"message_id": self.next_id, "date": 1760000000 + self.next_id,
+               "chat": {"id": self.group_id, "type": "supergroup", "title": "Diskusi Uji"},
+               **fields}
+        self.group_messages[self.next_id] = msg
+        return msg
+
+    def forward(self, post_id: int) -> int:
+        """Telegram's automatic copy of channel post ``post_id`` in the group."""
+        with self.lock:
+            msg = self._group_message(
+                is_automatic_forward=True, sender_chat=self._chat(), text="(salinan)",
+                forward_origin={"type": "channel", "chat": self._chat(),
+                                "message_id": post_id, "date": 1760000000},
+                forward_from_chat=self._chat(), forward_from_message_id=post_id)
+            msg["message_thread_id"] = msg["message_id"]
+            self._group_update("message", msg)
+            return int(msg["message_id"])
+
+    def comment(self, reply_to: int, text: str, *,
+                person: tuple[int, str | None, str | None] | None = (555, "Budi", "budi_w"),
+                sender_chat: dict[str, Any] | None = None, caption: bool = False) -> int:
+        """A message in the group replying to ``reply_to``; ``person`` (id, first name,
+        username; None parts are left out as Telegram does), or ``sender_chat`` speaking."""
+        with self.lock:
+            target = dict(self.group_messages[reply_to])
+            target.pop("reply_to_message", None)  # Telegram nests one level only
+            fields: dict[str, Any] = {("caption" if caption else "text"): text,
+                                      "reply_to_message": target,
+                                      "message_thread_id": target.get("message_thread_id",
+                                                                      reply_to)}
+            if sender_chat is not None:
+                fields["sender_chat"] = sender_chat
+                fields["from"] = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                                  "username": "GroupAnonymousBot"}
+            elif person is not None:
+                who: dict[str, Any] = {"id": person[0], "is_bot": False}
+                if person[1]:
+                    who["first_name"] = person[1]
+                if person[2]:
+                    who["username"] = person[2]
+                fields["from"] = who
+            msg = self._group_message(**fields)
+            self._group_update("message", msg)
+            return int(msg["message_id"])
+
+    def edit_comment(self, message_id: int, text: str) -> None:
+        with self.lock:
+            msg = self.group_messages[message_id]
+            msg["text"] = text
+            msg["edit_date"] = int(msg["date"]) + 60
+            self._group_update("edited_message", dict(msg))
+
+    def _group_call(self, method: str, args: dict[str, Any]) -> Any:
+        """Calls on the group's chat id (None: not the group)."""
+        if self.group_id is None or str(args.get("chat_id")) != str(self.group_id):
+            return None
+        if method == "getChatMember":
+            if self.group_status in ("left", "kicked"):
+                return error(400, "Bad Request: user not found")
+            return {"status": self.group_status, "user": {"id": BOT_ID, "is_bot": True}}
+        if method == "sendMessage":
+            target = int((args.get("reply_parameters") or {}).get("message_id") or 0)
+            if target not in self.group_messages:
+                return error(400, "Bad Request: message to be replied not found")
+            if self.group_status in ("left", "kicked"):
+                return error(403, "Forbidden: bot is not a member of the supergroup chat")
+            with self.lock:
+                msg = self._group_message(text=str(args.get("text", "")),
+                                          reply_to_message=dict(self.group_messages[target]),
+                                          **{"from": {"id": BOT_ID, "is_bot": True,
+                                                      "first_name": "Warta"}})
+                self.group_replies.append(msg)
+            return msg
+        return error(400, "Bad Request: method not handled for the group by the fake")
 
     def person(self, chat_id: int, name: str = "Siti") -> None:
         self.people[chat_id] = name
@@ -191,8 +302,13 @@ class FakeTelegram(FakeServer):
             offset = int(args.get("offset") or 0)
             with self.lock:
                 self.offsets.append(offset)
+                if args.get("allowed_updates") is not None:
+                    self.allowed_updates = list(args["allowed_updates"])
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
-                return list(self.updates[:int(args.get("limit") or 100)])
+                kinds = self.allowed_updates
+                wanted = [u for u in self.updates
+                          if kinds is None or any(k in u for k in kinds)]
+                return wanted[:int(args.get("limit") or 100)]
         if method == "answerCallbackQuery":
             with self.lock:
                 self.answers.append(dict(args))
@@ -254,14 +370,21 @@ class FakeTelegram(FakeServer):
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
         chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))
         if method == "getMe":
-            return {"id": BOT_ID, "is_bot": True, "first_name": "Warta", "username": "warta_bot"}
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Warta", "username": "warta_bot",
+                    "can_read_all_group_messages": self.privacy_off}
+        group = self._group_call(method, args)
+        if group is not None:
+            return group
         direct = self._direct(method, args)
         if direct is not None:
             return direct
         if not chat_ok:
             return error(400, "Bad Request: chat not found")
         if method == "getChat":
-            return self._chat()
+            chat = self._chat()
+            if self.group_id is not None:
+                chat["linked_chat_id"] = self.group_id
+            return chat
         if method == "getChatMember":
             member: dict[str, Any] = {"status": self.member_status,
                                       "user": {"id": BOT_ID, "is_bot": True}}

@@ -1,0 +1,168 @@
+"""Comments that arrive as a stream per account (``caps.comments_by_updates``: Telegram's
+discussion group, read through the bot's updates) rather than as a listing per post.
+
+Why a stream needs its own loop: the platform keeps unread updates for a short time only
+(Telegram: about 24 hours), so the account is read every ``POLL_EVERY`` while it has any
+published post, not on the decaying per-post schedule; and one read serves every post.
+The position (Telegram's ``offset``) is saved in the channel's state in the same
+transaction as the comments it brought: a worker killed before that commit reads the same
+updates again (Telegram forgets an update only when asked with a later offset), one killed
+after it never asks for them again, so nothing is lost and nothing is stored twice (the
+unique platform id per channel backs this up).
+
+One bot may serve several channels (an office's one bot in every unit's channel): the
+updates it brings are filed under whichever of those channels' groups they came from, and
+their jobs share one queue lock key (``updates_lock``), so two reads of one bot never run
+at once. The notification bot's updates are Warta's notifications' own
+(``publisher/notify/telegram_updates.py``): a channel using that same bot is not read.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import postqueue
+from adapters import get_adapter_class
+from adapters._telegram_comments import NOTIFY_BOT
+from adapters.base import COMMENT_UPDATES, BaseAdapter
+from publisher.core import Core
+from publisher.jobs import COLLECT_COMMENTS
+from publisher.models import Channel, ChannelStatus, CommentSource, Publication
+from publisher.services.channel_state import save_changes
+from publisher.services.inbox_collect import store_updates
+from publisher.worker.outcome import next_metrics_time
+from publisher.worker.results import DONE, JobResult
+
+log = logging.getLogger(__name__)
+#: How often an account's stream is read while it has published posts (Telegram keeps an
+#: unread update about 24 hours: a worker down for a few hours still loses nothing).
+POLL_EVERY = timedelta(minutes=5)
+#: Reads per job (100 updates each); the rest waits for the next sweep.
+MAX_READS_PER_JOB = 20
+
+
+def stream_platforms(platforms: list[str]) -> list[str]:
+    return [p for p in platforms if get_adapter_class(p).caps.comments_by_updates]
+
+
+def updates_lock(bot: str) -> str:
+    return f"comment-updates:{bot}"
+
+
+def sweep_updates(session: Session, platforms: list[str], now: datetime) -> int:
+    """Queue a read of every stream account that has published posts and was not read in
+    the last ``POLL_EVERY`` (or has a post whose "read now" or schedule is due)."""
+    if not platforms:
+        return 0
+    with_posts = select(CommentSource.channel_id).distinct()
+    due_now = set(session.execute(select(CommentSource.channel_id).where(
+        CommentSource.next_collect_at <= now).distinct()).scalars())
+    n = 0
+    for cid, state in session.execute(
+            select(Channel.id, Channel.state).where(
+                Channel.platform.in_(platforms), Channel.status == ChannelStatus.ACTIVE,
+                Channel.id.in_(with_posts)).order_by(Channel.id)):
+        position = (state or {}).get(COMMENT_UPDATES) or {}
+        polled = _parse(position.get("polled_at"))
+        if cid not in due_now and polled is not None and now - polled < POLL_EVERY:
+            continue
+        bot = position.get("bot")
+        if postqueue.enqueue(session, COLLECT_COMMENTS, {"channel_id": cid}, run_at=now,
+                             dedupe_key=f"comments:{cid}", now=now,
+                             lock_key=updates_lock(str(bot)) if bot else None) is not None:
+            n += 1
+    return n
+
+
+def handle_updates(core: Core, channel_id: int, adapter: BaseAdapter, token: str,
+                   before: dict[str, Any], state: dict[str, Any]) -> JobResult:
+    """Read the stream until it is empty (or the job's bound), storing each read with its
+    position. ``before``/``state``: the channel's state as read, and the adapter's copy."""
+    now = core.now()
+    platform = adapter.platform
+    position: dict[str, Any] = dict(state.get(COMMENT_UPDATES) or {})
+    if token and token == core.settings.notify_telegram_token:
+        position.update(problem=NOTIFY_BOT, polled_at=now.isoformat())
+        state[COMMENT_UPDATES] = position
+        _save(core, channel_id, before, state)
+        _schedule_sources(core, [channel_id], now)
+        return DONE
+    if position.get("problem") == NOTIFY_BOT:
+        position.pop("problem")
+    for _ in range(MAX_READS_PER_JOB):
+        read = adapter.comment_updates(position)  # RetryLater goes to the caller
+        position = dict(read.position)
+        position["polled_at"] = core.now().isoformat()
+        state[COMMENT_UPDATES] = position
+        with core.sessions.begin() as s:
+            scopes = _sharing(s, platform, channel_id, position)
+            store_updates(s, scopes, platform, read.comments, now=core.now())
+            save_changes(s, channel_id, before, state)
+        before = copy.deepcopy(state)
+        if not read.more:
+            break
+    with core.sessions() as s:
+        served = [cid for ids in _sharing(s, platform, channel_id, position).values()
+                  for cid in ids]
+    _schedule_sources(core, served, now)
+    return DONE
+
+
+def _sharing(session: Session, platform: str, channel_id: int,
+             position: dict[str, Any]) -> dict[str, list[int]]:
+    """The channels this read files comments under, by scope (discussion group): this one,
+    and those served by the same bot whose group is known. A group's comments go to its own
+    channels only: channel post ids repeat between channels."""
+    out: dict[str, list[int]] = {}
+    if position.get("group") is not None:
+        out[str(position["group"])] = [channel_id]
+    bot = position.get("bot")
+    if not bot:
+        return out
+    for cid, state in session.execute(select(Channel.id, Channel.state).where(
+            Channel.platform == platform, Channel.id != channel_id,
+            Channel.status == ChannelStatus.ACTIVE).order_by(Channel.id)):
+        other = (state or {}).get(COMMENT_UPDATES) or {}
+        if other.get("bot") == bot and other.get("group") is not None:
+            out.setdefault(str(other["group"]), []).append(cid)
+    return out
+
+
+def _schedule_sources(core: Core, channel_ids: list[int], now: datetime) -> None:
+    """The due posts of these channels were served by this read: their schedule moves on
+    (what "read now" and the inbox's "last read" show)."""
+    with core.sessions.begin() as s:
+        due = s.execute(select(CommentSource, Publication.published_at)
+                        .join(Publication, Publication.id == CommentSource.publication_id)
+                        .where(CommentSource.channel_id.in_(channel_ids),
+                               CommentSource.next_collect_at <= now)).all()
+        for src, published_at in due:
+            src.next_collect_at, src.stage = next_metrics_time(_aware(published_at or now), now)
+            src.last_complete_at = now
+            src.last_error = None
+
+
+def _save(core: Core, channel_id: int, before: dict[str, Any], after: dict[str, Any]) -> None:
+    with core.sessions.begin() as s:
+        save_changes(s, channel_id, before, after)
+
+
+def _parse(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return _aware(at)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
