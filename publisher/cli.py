@@ -136,6 +136,31 @@ def unit_public(slug: str, state: str) -> None:
                    f"public page {state}.")
 
 
+@unit.command("public-inbox",
+              help="Tampilkan angka Suara Warga unit (jumlah dan waktu tanggapan, tanpa isi "
+                   "komentar) di halaman transparansi publik atau tidak; tampil hanya bila "
+                   "'unit public' juga ON / show a unit's citizen-voice figures (counts and "
+                   "response times, never the comments) on the public page, or not; shown only "
+                   "while 'unit public' is on too.")
+@click.argument("slug")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@friendly
+def unit_public_inbox(slug: str, state: str) -> None:
+    from publisher.services import org
+
+    core = make_core()
+    with core.sessions.begin() as s:
+        u = org.unit_by_slug(s, slug)
+        u = org.update_unit(s, None, u.id, public_inbox=state == "on")
+        click.echo(f"Unit {u.slug}: angka Suara Warga di halaman publik "
+                   f"{'ON' if state == 'on' else 'OFF'} / citizen-voice figures on the public "
+                   f"page {state}.")
+        if u.public_inbox and not u.public_report:
+            click.echo(f"Catatan: halaman publik unit ini OFF, jadi angkanya belum tampil "
+                       f"(warta unit public {u.slug} on) / note: the unit is not on the public "
+                       f"page, so the figures are not shown yet.")
+
+
 @cli.group(help="Pengguna / users.")
 def user() -> None:
     pass

@@ -20,6 +20,10 @@ class Unit(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     #: Opt-in for the public transparency page (/publik/laporan).
     public_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A second opt-in: the public page also shows the unit's citizen-inbox figures (counts and
+    #: response times, never the comments). Only with ``public_report``: without the page there
+    #: is nowhere to show them.
+    public_inbox: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Replies to citizens from Warta wait for a second person's approval (issue 19).
     replies_need_approval: Mapped[bool] = mapped_column(Boolean, default=True,
                                                         server_default=true())

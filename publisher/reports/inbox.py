@@ -5,7 +5,10 @@ export an office hands to SP4N-LAPOR! by hand (no public API is known).
 
 **Which comments**: those the viewer may see in the inbox (``services.inbox.visible``: a unit
 sees the comments on its own posts and those forwarded to it), written (``posted_at``) in the
-period, the platform's deleted ones included (the citizen did write them).
+period, the platform's deleted ones included (the citizen did write them). The public
+transparency page has no viewer: ``public_units`` takes the comments that units of a given set
+must answer (``unit_id``), the units ``reports.public`` chose (those that opted in), with the
+same period rule and figures; it returns figures only, never a comment's words or author.
 
 **Per unit** is the unit that must answer the comment now (``unit_id``), which is whose work
 the response time measures; per campaign is the campaign of the post commented on.
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -103,9 +106,17 @@ def _joined(q: Any, group: str, flt: ReportFilter) -> Any:
     return q
 
 
-def _where(q: Any, user: User, flt: ReportFilter) -> Any:
-    q = visible(q, user).where(CitizenComment.posted_at >= flt.start,
-                               CitizenComment.posted_at < flt.end)
+#: Whose comments a figure counts: a viewer's (what ``visible`` lets them see), or, with no
+#: viewer (the public page), those that the units in the set must answer.
+Scope = User | frozenset[int]
+
+
+def _where(q: Any, scope: Scope, flt: ReportFilter) -> Any:
+    if isinstance(scope, User):
+        q = visible(q, scope)
+    else:
+        q = q.where(CitizenComment.unit_id.in_(sorted(scope)))
+    q = q.where(CitizenComment.posted_at >= flt.start, CitizenComment.posted_at < flt.end)
     if flt.unit_id is not None:
         q = q.where(CitizenComment.unit_id == flt.unit_id)
     if flt.platform:
@@ -122,6 +133,20 @@ def _where(q: Any, user: User, flt: ReportFilter) -> Any:
 def breakdown(session: Session, user: User, flt: ReportFilter, group: str,
               now: datetime, no_label: str = "") -> list[InboxRow]:
     """One row per ``group`` value with any comment in the period, most comments first."""
+    return _breakdown(session, user, flt, group, now, no_label)
+
+
+def public_units(session: Session, unit_ids: Iterable[int], flt: ReportFilter,
+                 now: datetime) -> list[InboxRow]:
+    """Per unit, for the public transparency page: the comments the units in ``unit_ids`` must
+    answer, with no viewer. The caller decides which units may be shown (``reports.public``:
+    those that opted in); a unit without a comment in the period has no row."""
+    units = frozenset(unit_ids)
+    return _breakdown(session, units, flt, "unit", now, "") if units else []
+
+
+def _breakdown(session: Session, scope: Scope, flt: ReportFilter, group: str,
+               now: datetime, no_label: str) -> list[InboxRow]:
     key, label = _key(group)
     is_complaint = CitizenComment.category == COMPLAINT
     answered = CitizenComment.responded_at.is_not(None)
@@ -133,14 +158,14 @@ def breakdown(session: Session, user: User, flt: ReportFilter, group: str,
 
     q = select(key, label, func.count(CitizenComment.id), count(is_complaint), count(answered),
                count(due), count(in_time)).select_from(CitizenComment)
-    q = _where(_joined(q, group, flt), user, flt).group_by(key, label)
+    q = _where(_joined(q, group, flt), scope, flt).group_by(key, label)
     rows = {k: InboxRow(k, str(name) if name is not None else no_label, int(n), int(c), int(a),
                         int(d), int(t))
             for k, name, n, c, a, d, t in session.execute(q)}
     spans: dict[Any, list[float]] = defaultdict(list)
     q = select(key, CitizenComment.posted_at, CitizenComment.responded_at) \
         .select_from(CitizenComment).where(answered)
-    for k, posted, responded in session.execute(_where(_joined(q, group, flt), user, flt)):
+    for k, posted, responded in session.execute(_where(_joined(q, group, flt), scope, flt)):
         p, r = _aware(posted), _aware(responded)
         if p is not None and r is not None:
             spans[k].append(max(0.0, (r - p).total_seconds() / 3600))

@@ -191,9 +191,12 @@ def token_used(core: Core, token: str) -> None:
 
 def update_unit(session: Session, actor: User | None, unit_id: int, *, name: str | None = None,
                 timezone: str | None = None, public_report: bool | None = None,
+                public_inbox: bool | None = None,
                 replies_need_approval: bool | None = None) -> Unit:
     """An admin renames a unit, changes its zone, opts it in or out of the public
-    transparency page (which shows only opted-in units: nothing is public by default), or
+    transparency page (which shows only opted-in units: nothing is public by default) and,
+    separately, of its citizen-inbox figures there (``public_inbox``: counts and response
+    times, shown only while ``public_report`` is on too; it may be set ahead of it), or
     lets its replies to citizens go out without a second person's approval.
     ``actor`` None is the server's operator at the command line, as for ``create_unit``."""
     if actor is not None and actor.role != Role.ADMIN:
@@ -212,6 +215,7 @@ def update_unit(session: Session, actor: User | None, unit_id: int, *, name: str
     changes: dict[str, object] = {}
     for field, value in (("name", name.strip() if name is not None else None),
                          ("timezone", timezone), ("public_report", public_report),
+                         ("public_inbox", public_inbox),
                          ("replies_need_approval", replies_need_approval)):
         if value is not None and getattr(unit, field) != value:
             changes[field] = [getattr(unit, field), value]

@@ -21,7 +21,7 @@ def _data() -> tuple[dict, str]:
         period = month_period(request.args.get("bulan"), zone, core.now())
     except ServiceError as exc:
         abort(400, description=exc.message_en if lang() == "en" else exc.message)
-    return public_report(db(), period), zone
+    return public_report(db(), period, core.now()), zone
 
 
 @bp.get("/laporan")
@@ -35,7 +35,7 @@ def report_json():  # type: ignore[no-untyped-def]
     data, zone = _data()
     links = [{**link, "published_at": link["published_at"].isoformat()} for link in data["links"]]
     resp = jsonify({"month": data["month"], "timezone": zone, "totals": data["totals"],
-                    "publications": links})
+                    "publications": links, "citizen_voice": data["citizen_voice"]})
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
 

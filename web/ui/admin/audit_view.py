@@ -166,6 +166,7 @@ FIELDS: dict[str, Any] = {
     "approver": _l("Approver"), "external_id": _l("Platform id"), "via": _l("Confirmed by"),
     "role": _l("Role"), "unit": _l("Unit"), "active": _l("Active"), "name": _l("Name"),
     "timezone": _l("Time zone"), "public_report": _l("Public report"),
+    "public_inbox": _l("Citizen voice figures on the public page"),
     "token": _l("Token"), "platform": _l("Platform"), "account": _l("Account"),
     "resumed": _l("Publications resumed"), "from_unit": _l("From unit"),
     "to_unit": _l("To unit"), "sha256": _l("SHA-256"), "size": _l("Size (bytes)"),

@@ -66,10 +66,12 @@ def units() -> tuple[str, int] | Response:
 @bp.route("/unit/<int:unit_id>", methods=["POST"])
 def update_unit(unit_id: int) -> tuple[str, int] | Response:
     public = request.form.get("public_report")
+    public_inbox = request.form.get("public_inbox")
     replies = request.form.get("replies_need_approval")
     result = call(org.update_unit, db(), me(), unit_id, name=request.form.get("name"),
                   timezone=request.form.get("timezone"),
                   public_report=None if public is None else public == "1",
+                  public_inbox=None if public_inbox is None else public_inbox == "1",
                   replies_need_approval=None if replies is None else replies == "1",
                   ok=_("Unit updated."))
     if isinstance(result, ServiceError):
@@ -93,7 +95,8 @@ def public_preview(unit_id: int) -> str:
     except ServiceError as exc:
         abort(400, description=message(exc))
     return render_template("public/report.html", zone=core.settings.timezone, preview=unit,
-                           data=public_report(s, period, preview=(me(), unit.id)))
+                           data=public_report(s, period, core.now(),
+                                                preview=(me(), unit.id)))
 
 
 def _users_page(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
