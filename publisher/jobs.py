@@ -13,7 +13,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 import postqueue
-from publisher.models import MediaAsset, PostMedia, Publication
+from publisher.models import EmergencyPost, MediaAsset, PostMedia, Publication
 
 PUBLISH = "publish"
 #: A publish job whose post carries a video: a long upload, run in the worker's upload pool so
@@ -46,11 +46,17 @@ def channel_lock(channel_id: int) -> str:
 
 
 def enqueue_publish(session: Session, publication_id: int, channel_id: int, *,
-                    run_at: datetime, now: datetime, priority: int = 0) -> int:
+                    run_at: datetime, now: datetime, priority: int | None = None) -> int:
     """Queue a publication's publish job (in the caller's transaction); returns the job id.
 
     A post with a video becomes a ``publish_upload`` job (the worker's upload pool).
-    ``priority``: ``EMERGENCY_PRIORITY`` for an emergency broadcast, else 0."""
+    ``priority`` None: ``EMERGENCY_PRIORITY`` when the post is an emergency broadcast's, else
+    0 — decided here, so a retried, resumed (after a reconnect) or restarted emergency
+    publication keeps its place ahead of ordinary posts whoever queues it again."""
+    if priority is None:
+        priority = EMERGENCY_PRIORITY if session.execute(select(exists().where(
+            EmergencyPost.post_id == Publication.post_id,
+            Publication.id == publication_id))).scalar() else 0
     job_id = postqueue.enqueue(session, publish_kind(session, publication_id),
                                {"publication_id": publication_id},
                                run_at=run_at, lock_key=channel_lock(channel_id), now=now,

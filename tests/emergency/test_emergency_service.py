@@ -163,3 +163,35 @@ def test_a_unit_cannot_edit_or_move_an_emergency_post(core, world: World) -> Non
         post_svc.reschedule_post(core, s, s.get_one(User, world.third.id), post_id, when)
     with core.sessions.begin() as s, pytest.raises(Conflict, match="darurat"):
         pub_svc.reschedule_publication(core, s, s.get_one(User, world.third.id), pub_id, when)
+
+
+def test_a_retried_emergency_publication_keeps_its_priority(core, world: World,
+                                                             make_user) -> None:
+    """Queued again by a person (retry) or after a reconnect, an emergency's publication is
+    still ahead of ordinary posts; an ordinary one is not lifted with it."""
+    from postqueue.models import Job
+    from publisher.jobs import EMERGENCY_PRIORITY
+    from publisher.services import publications as pub_svc
+    from tests.helpers import set_control
+
+    approver = make_user(Role.APPROVER, "a")
+    set_control(core, "em-a1", mode="reject", times=2)
+    ordinary = approved_post(core, world.operator, approver, [world.channels["em-a1"]],
+                             body="Jadwal posyandu minggu ini.")
+    em_id, h = start(core, world.starter)
+    confirm(core, world.confirmer, em_id, h)
+    run_once(core)
+    with core.sessions() as s:
+        failed = {p.post_id: p.id for p in s.execute(select(Publication).where(
+            Publication.channel_id == world.channels["em-a1"],
+            Publication.status == S.FAILED)).scalars()}
+    assert ordinary in failed and len(failed) == 2
+    with core.sessions.begin() as s:
+        for pub_id in failed.values():
+            pub_svc.retry_publication(core, s, s.get_one(User, world.starter.id), pub_id)
+    with core.sessions() as s:
+        priorities = {post_id: s.execute(select(Job.priority).join(
+            Publication, Publication.job_id == Job.id).where(Publication.id == pub_id)
+        ).scalar_one() for post_id, pub_id in failed.items()}
+    assert priorities.pop(ordinary) == 0
+    assert list(priorities.values()) == [EMERGENCY_PRIORITY]
