@@ -13,12 +13,25 @@ A comment's id is ``<group chat id>:<message id>`` (message ids are per chat; th
 both). Its post is known from the forwarded copy it answers; a reply to another comment (or
 to the office's own reply) carries only that message, so ``post_id`` is None and the worker
 files it under the publication of the message it answers. The bot's own messages are not
-delivered to it; the channel commenting as itself (``sender_chat``) is the office's, left out.
+delivered to it; the channel commenting as itself (``sender_chat``) and the group's
+anonymous admins (``sender_chat`` = the group) are the office's, left out by the worker, which
+knows every group the bot serves (``OWN_AUTHORS``).
+
+The stream is the bot's, not the channel's: one bot in several channels has one offset. The
+position therefore has a part that belongs to the bot (``SHARED``: the offset and the map of
+the group copies of posts) — the worker keeps it the same on every channel of that bot — and
+a part that belongs to the channel (its group, its chat id, its problem). Comments of every
+group the bot is in are returned; the worker files each under its group's channel.
+
+``threads`` maps ``<group>:<message id>`` of the automatic copy of a post to the channel
+post's id (learned from the copies themselves and from the comments answering them, at most
+``MAX_THREADS``): a reply to a message Warta never stored (the office answering as the
+channel, a comment from before reading began) is still filed under its post through the
+thread it belongs to (``message_thread_id``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,6 +56,10 @@ CONFLICT = "tg_updates_conflict"
 #: notifications' own (``publisher/notify/telegram_updates.py``).
 NOTIFY_BOT = "tg_notify_bot"
 PROBLEMS = (NO_GROUP, NOT_IN_GROUP, CANNOT_READ, CONFLICT, NOTIFY_BOT)
+#: The position's keys that belong to the bot's stream (the same on all its channels).
+SHARED = ("offset", "threads")
+#: Thread copies remembered (the newest; a post gets most comments in its first days).
+MAX_THREADS = 2000
 
 
 def comment_id(chat_id: int | str, message_id: int | str) -> str:
@@ -57,21 +74,26 @@ def split_id(external_id: str) -> tuple[str, int]:
     return chat, int(message)
 
 
-def bot_fingerprint(token: str) -> str:
-    """Which bot reads: channels sharing one bot share its one stream of updates (the worker
-    reads it once for all of them). A truncated hash, never the token."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
+def bot_id(token: str) -> str:
+    """Which bot reads: the digits before the token's colon are the bot's user id (public, no
+    secret; the same after a ``/revoke``), so channels sharing one bot share its stream."""
+    return token.strip().partition(":")[0]
 
 
 def read(call: Call, channel: str, token: str, position: Mapping[str, Any] | None,
-         now: datetime) -> CommentUpdates:
-    """One read of the bot's updates from the saved position (discovering the group first)."""
+         now: datetime, *, consume: bool = True) -> CommentUpdates:
+    """One read of the bot's updates from the saved position (discovering the group first).
+    ``consume`` False: only look at the group and the bot's rights (no update is taken)."""
     pos: dict[str, Any] = dict(position or {})
-    pos["bot"] = bot_fingerprint(token)
+    bot = bot_id(token)
+    if pos.get("bot") != bot or pos.get("channel") != channel:
+        # Another bot (its update ids are unrelated: an old offset would confirm and lose
+        # its updates) or another channel (another group): nothing known still holds.
+        pos = {"bot": bot, "channel": channel}
     if _due_for_check(pos, now):
         _check(call, channel, pos, now)
     problem = pos.get("problem")
-    if not pos.get("group") or problem in (NO_GROUP, NOT_IN_GROUP):
+    if not consume or not pos.get("group") or problem in (NO_GROUP, NOT_IN_GROUP):
         return CommentUpdates((), pos, problem=problem)
     try:
         updates = call("getUpdates", creates=False, json_body={
@@ -85,30 +107,36 @@ def read(call: Call, channel: str, token: str, position: Mapping[str, Any] | Non
     if problem == CONFLICT:
         pos.pop("problem", None)
     updates = [u for u in updates or [] if isinstance(u, dict) and "update_id" in u]
-    out = [c for c in (parse(u, pos) for u in updates) if c is not None]
+    threads: dict[str, str] = dict(pos.get("threads") or {})
+    out = [c for c in (parse(u, threads) for u in updates) if c is not None]
     if updates:
         pos["offset"] = max(int(u["update_id"]) for u in updates) + 1
+    if len(threads) > MAX_THREADS:
+        newest = sorted(threads, key=lambda k: int(k.rpartition(":")[2]))[-MAX_THREADS:]
+        threads = {k: threads[k] for k in newest}
+    pos["threads"] = threads
     return CommentUpdates(tuple(out), pos, more=len(updates) >= LIMIT,
                           problem=pos.get("problem"))
 
 
-def parse(update: Mapping[str, Any], pos: Mapping[str, Any]) -> tuple[str | None,
-                                                                       IncomingComment] | None:
-    """(channel post id or None, comment) for a comment in the group; None for the rest."""
+def parse(update: Mapping[str, Any],
+          threads: dict[str, str]) -> tuple[str | None, IncomingComment] | None:
+    """(channel post id or None, comment) for a comment in a group; None for the rest.
+    ``threads`` learns the group copies of posts seen here."""
     msg = update.get("message") or update.get("edited_message")
-    if not isinstance(msg, dict) or msg.get("is_automatic_forward"):
+    if not isinstance(msg, dict):
         return None
     chat = msg.get("chat") or {}
     group = chat.get("id")
-    if group is None or str(group) != str(pos.get("group")):
+    if group is None or chat.get("type") not in ("supergroup", "group"):
+        return None
+    if msg.get("is_automatic_forward"):
+        origin = _origin(msg)
+        if origin is not None:
+            threads[comment_id(group, msg["message_id"])] = origin
         return None
     sender_chat = msg.get("sender_chat") if isinstance(msg.get("sender_chat"), dict) else None
     person = msg.get("from") if isinstance(msg.get("from"), dict) else None
-    if sender_chat and str(sender_chat.get("id")) == str(pos.get("channel_chat")):
-        return None  # the channel itself: the office's own words
-    if person and pos.get("bot_id") is not None and str(person.get("id")) == str(
-            pos.get("bot_id")):
-        return None
     reply_to = msg.get("reply_to_message")
     if not isinstance(reply_to, dict) or not reply_to.get("message_id"):
         return None  # ordinary group talk, not a comment under a post
@@ -118,8 +146,11 @@ def parse(update: Mapping[str, Any], pos: Mapping[str, Any]) -> tuple[str | None
         post_id = _origin(reply_to)
         if post_id is None:
             return None
+        threads[comment_id(group, reply_to["message_id"])] = post_id
     else:
         parent = comment_id(group, reply_to["message_id"])
+        if msg.get("message_thread_id"):
+            post_id = threads.get(comment_id(group, msg["message_thread_id"]))
     name, handle, author_id = _author(sender_chat, person)
     edited = msg.get("edit_date")
     return post_id, IncomingComment(

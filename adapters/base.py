@@ -456,10 +456,11 @@ class BaseAdapter:
         (None: the first page). Only adapters whose caps say ``reads_comments``."""
         raise NotImplementedError(f"{self.platform} does not read comments")
 
-    def comment_updates(self, position: Mapping[str, Any] | None,
-                        ) -> CommentUpdates:  # pragma: no cover - default
-        """The comments that arrived since ``position`` (None: the first read). Only adapters
-        whose caps say ``comments_by_updates``."""
+    def comment_updates(self, position: Mapping[str, Any] | None, *,
+                        consume: bool = True) -> CommentUpdates:  # pragma: no cover
+        """The comments that arrived since ``position`` (None: the first read). ``consume``
+        False: only refresh what the position knows of the account, taking no update. Only
+        adapters whose caps say ``comments_by_updates``."""
         raise NotImplementedError(f"{self.platform} has no stream of comments")
 
     def reply_to_comment(self, comment_id: str, text: str) -> str:  # pragma: no cover

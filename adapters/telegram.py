@@ -341,8 +341,10 @@ class TelegramAdapter(BaseAdapter):
         problem = position.get("problem") if isinstance(position, dict) else None
         return (str(problem),) if problem in comments.PROBLEMS else ()
 
-    def comment_updates(self, position: Mapping[str, Any] | None) -> CommentUpdates:
-        return comments.read(self._call, self.channel, self.token, position, self._now())
+    def comment_updates(self, position: Mapping[str, Any] | None, *,
+                        consume: bool = True) -> CommentUpdates:
+        return comments.read(self._call, self.channel, self.token, position, self._now(),
+                             consume=consume)
 
     def reply_to_comment(self, comment_id: str, text: str) -> str:
         """``sendMessage`` into the discussion group as a reply to the comment: it shows in
@@ -385,6 +387,8 @@ class TelegramAdapter(BaseAdapter):
                 code="not_admin", detail=self._scrub(json.dumps(member)))
         self.ctx.state["chat_id"] = chat.get("id")
         self.ctx.state["username"] = chat.get("username")
+        # which bot this is: channels of one bot share its one stream of comment updates
+        self.ctx.state["bot_id"] = str(me.get("id")) if me.get("id") is not None else None
         return AccountInfo(str(chat.get("id")), str(chat.get("title") or self.channel),
                            chat.get("username"),
                            extra={"bot_username": me.get("username"), "type": chat.get("type")})

@@ -76,13 +76,15 @@ def store_page(session: Session, source: CommentSource, pub: Publication, platfo
     return True
 
 
-def store_updates(session: Session, channels_by_scope: Mapping[str, list[int]], platform: str,
+def store_updates(session: Session, channels_by_scope: Mapping[str, list[int]],
+                  own_by_scope: Mapping[str, set[str]], platform: str,
                   items: tuple[tuple[str | None, IncomingComment], ...], *,
                   now: datetime) -> int:
     """Store what a stream read brought (``comments_by_updates``) under the channels of the
     comment's scope (``<scope>:<id>``: one bot's stream may serve several channels, each with
     its own discussion group); how many comments were new or changed. A comment from a
-    scope no channel has is skipped.
+    scope no channel has is skipped, and so is one by the office's own speakers there
+    (``own_by_scope``: author ids, e.g. the channel posting as itself).
 
     There is no "complete listing" here, so nothing is marked deleted. A comment is filed
     under the channel's publication whose platform id it names, or, for a reply to another
@@ -95,7 +97,8 @@ def store_updates(session: Session, channels_by_scope: Mapping[str, list[int]], 
     for post_id, c in items:
         scope = c.id.rpartition(":")[0]
         channel_ids = channels_by_scope.get(scope)
-        if not channel_ids:
+        if not channel_ids or (c.author_id is not None
+                               and c.author_id in own_by_scope.get(scope, set())):
             continue
         row = _known(session, channel_ids, c.id)
         if row is not None:

@@ -29,11 +29,13 @@ from sqlalchemy.orm import Session
 
 import postqueue
 from adapters import get_adapter_class
-from adapters._telegram_comments import NOTIFY_BOT
+from adapters._telegram_comments import NOTIFY_BOT, SHARED, bot_id
 from adapters.base import COMMENT_UPDATES, BaseAdapter
+from adapters.errors import AdapterError
 from publisher.core import Core
 from publisher.jobs import COLLECT_COMMENTS
 from publisher.models import Channel, ChannelStatus, CommentSource, Publication
+from publisher.runtime import build_adapter, channel_credentials
 from publisher.services.channel_state import save_changes
 from publisher.services.inbox_collect import store_updates
 from publisher.worker.outcome import next_metrics_time
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 POLL_EVERY = timedelta(minutes=5)
 #: Reads per job (100 updates each); the rest waits for the next sweep.
 MAX_READS_PER_JOB = 20
+#: Channels of the same bot whose group one job looks at before reading (new channels).
+MAX_SIBLING_CHECKS = 20
 
 
 def stream_platforms(platforms: list[str]) -> list[str]:
@@ -72,7 +76,7 @@ def sweep_updates(session: Session, platforms: list[str], now: datetime) -> int:
         polled = _parse(position.get("polled_at"))
         if cid not in due_now and polled is not None and now - polled < POLL_EVERY:
             continue
-        bot = position.get("bot")
+        bot = (state or {}).get("bot_id") or position.get("bot")
         if postqueue.enqueue(session, COLLECT_COMMENTS, {"channel_id": cid}, run_at=now,
                              dedupe_key=f"comments:{cid}", now=now,
                              lock_key=updates_lock(str(bot)) if bot else None) is not None:
@@ -82,12 +86,16 @@ def sweep_updates(session: Session, platforms: list[str], now: datetime) -> int:
 
 def handle_updates(core: Core, channel_id: int, adapter: BaseAdapter, token: str,
                    before: dict[str, Any], state: dict[str, Any]) -> JobResult:
-    """Read the stream until it is empty (or the job's bound), storing each read with its
-    position. ``before``/``state``: the channel's state as read, and the adapter's copy."""
+    """Read the bot's stream until it is empty (or the job's bound), storing each read with
+    its position, filing each group's comments under that group's channel, and keeping the
+    bot's part of the position the same on all its channels. ``before``/``state``: the
+    channel's state as read, and the adapter's copy."""
     now = core.now()
     platform = adapter.platform
+    bot = bot_id(token)
     position: dict[str, Any] = dict(state.get(COMMENT_UPDATES) or {})
-    if token and token == core.settings.notify_telegram_token:
+    notify = core.settings.notify_telegram_token
+    if bot and notify and bot == bot_id(notify):
         position.update(problem=NOTIFY_BOT, polled_at=now.isoformat())
         state[COMMENT_UPDATES] = position
         _save(core, channel_id, before, state)
@@ -95,43 +103,112 @@ def handle_updates(core: Core, channel_id: int, adapter: BaseAdapter, token: str
         return DONE
     if position.get("problem") == NOTIFY_BOT:
         position.pop("problem")
+    _check_siblings(core, platform, channel_id, bot)
+    with core.sessions() as s:
+        position.update(_freshest_shared(_siblings(s, platform, channel_id, bot), position,
+                                         bot))
+    served: set[int] = {channel_id}
     for _ in range(MAX_READS_PER_JOB):
         read = adapter.comment_updates(position)  # RetryLater goes to the caller
         position = dict(read.position)
         position["polled_at"] = core.now().isoformat()
         state[COMMENT_UPDATES] = position
         with core.sessions.begin() as s:
-            scopes = _sharing(s, platform, channel_id, position)
-            store_updates(s, scopes, platform, read.comments, now=core.now())
+            siblings = _siblings(s, platform, channel_id, bot)
+            scopes, own = _scopes(channel_id, position, siblings)
+            store_updates(s, scopes, own, platform, read.comments, now=core.now())
             save_changes(s, channel_id, before, state)
+            _replicate(s, position, siblings)
+        served.update(cid for ids in scopes.values() for cid in ids)
         before = copy.deepcopy(state)
         if not read.more:
             break
-    with core.sessions() as s:
-        served = [cid for ids in _sharing(s, platform, channel_id, position).values()
-                  for cid in ids]
-    _schedule_sources(core, served, now)
+    _schedule_sources(core, sorted(served), now)
     return DONE
 
 
-def _sharing(session: Session, platform: str, channel_id: int,
-             position: dict[str, Any]) -> dict[str, list[int]]:
-    """The channels this read files comments under, by scope (discussion group): this one,
-    and those served by the same bot whose group is known. A group's comments go to its own
-    channels only: channel post ids repeat between channels."""
-    out: dict[str, list[int]] = {}
-    if position.get("group") is not None:
-        out[str(position["group"])] = [channel_id]
-    bot = position.get("bot")
+def _siblings(session: Session, platform: str, channel_id: int,
+              bot: str) -> list[tuple[int, dict[str, Any]]]:
+    """The other channels of the same bot (whatever their status: a disabled or paused
+    channel's comments are still its own), with their stored state."""
     if not bot:
-        return out
+        return []
+    out = []
     for cid, state in session.execute(select(Channel.id, Channel.state).where(
-            Channel.platform == platform, Channel.id != channel_id,
-            Channel.status == ChannelStatus.ACTIVE).order_by(Channel.id)):
-        other = (state or {}).get(COMMENT_UPDATES) or {}
-        if other.get("bot") == bot and other.get("group") is not None:
-            out.setdefault(str(other["group"]), []).append(cid)
+            Channel.platform == platform, Channel.id != channel_id).order_by(Channel.id)):
+        state = dict(state or {})
+        position = state.get(COMMENT_UPDATES) or {}
+        if str(state.get("bot_id") or position.get("bot") or "") == bot:
+            out.append((cid, state))
     return out
+
+
+def _check_siblings(core: Core, platform: str, channel_id: int, bot: str) -> None:
+    """A channel of this bot whose group is not known yet would lose the comments this read
+    takes from its group: look at its group first (no update is taken)."""
+    with core.sessions() as s:
+        todo = [cid for cid, state in _siblings(s, platform, channel_id, bot)
+                if not (state.get(COMMENT_UPDATES) or {}).get("checked_at")
+                or str((state.get(COMMENT_UPDATES) or {}).get("bot")) != bot][:MAX_SIBLING_CHECKS]
+    for cid in todo:
+        try:
+            with core.sessions() as s:
+                channel = s.get_one(Channel, cid)
+                before = copy.deepcopy(dict(channel.state or {}))
+                state = copy.deepcopy(before)
+                other = build_adapter(core, platform, channel_credentials(core, channel),
+                                      state=state)
+            read = other.comment_updates(state.get(COMMENT_UPDATES), consume=False)
+        except AdapterError as exc:
+            log.warning("group of channel %s could not be checked: %s", cid, exc.message_en)
+            continue
+        state[COMMENT_UPDATES] = {**dict(read.position),
+                                  **{k: v for k, v in (before.get(COMMENT_UPDATES) or {})
+                                     .items() if k in SHARED}}
+        _save(core, cid, before, state)
+
+
+def _freshest_shared(siblings: list[tuple[int, dict[str, Any]]], position: dict[str, Any],
+                     bot: str) -> dict[str, Any]:
+    """The bot's part of the position as far as any of its channels got (the offsets are
+    kept equal; the furthest one is the truth if a write was ever missed)."""
+    best = {k: position[k] for k in SHARED if k in position}
+    for _cid, state in siblings:
+        other = state.get(COMMENT_UPDATES) or {}
+        if str(other.get("bot")) == bot and int(other.get("offset") or 0) > int(
+                best.get("offset") or 0):
+            best = {k: other[k] for k in SHARED if k in other}
+    return best
+
+
+def _scopes(channel_id: int, position: dict[str, Any],
+            siblings: list[tuple[int, dict[str, Any]]],
+            ) -> tuple[dict[str, list[int]], dict[str, set[str]]]:
+    """By group: the channels whose comments it holds, and the office's own speakers there
+    (the channel posting as itself, the group's anonymous admins)."""
+    scopes: dict[str, list[int]] = {}
+    own: dict[str, set[str]] = {}
+    for cid, pos in [(channel_id, position)] + [
+            (cid, state.get(COMMENT_UPDATES) or {}) for cid, state in siblings]:
+        group = pos.get("group")
+        if group is None:
+            continue
+        scopes.setdefault(str(group), []).append(cid)
+        own.setdefault(str(group), {str(group)}).update(
+            {str(pos["channel_chat"])} if pos.get("channel_chat") is not None else set())
+    return scopes, own
+
+
+def _replicate(session: Session, position: dict[str, Any],
+               siblings: list[tuple[int, dict[str, Any]]]) -> None:
+    """The bot's part of the position onto its other channels (in the read's transaction)."""
+    for cid, state in siblings:
+        theirs = dict(state.get(COMMENT_UPDATES) or {})
+        if str(theirs.get("bot")) != str(position.get("bot")):
+            continue  # not looked at yet: its own first read starts it
+        after = {**state, COMMENT_UPDATES: {**theirs, **{k: position[k] for k in SHARED
+                                                         if k in position}}}
+        save_changes(session, cid, state, after)
 
 
 def _schedule_sources(core: Core, channel_ids: list[int], now: datetime) -> None:

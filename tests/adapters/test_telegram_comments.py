@@ -7,12 +7,12 @@ problems explained on the Accounts page, and a reply from Warta sent into the th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from adapters._telegram_comments import bot_fingerprint
 from adapters.base import COMMENT_UPDATES
 from postqueue.models import Job
 from publisher.models import (
@@ -30,6 +30,7 @@ from tests.adapters.test_comment_replies import approved_reply, reply_row, send_
 from tests.fakes import telegram as tg_fake
 
 G = tg_fake.GROUP_ID
+BOT = str(tg_fake.BOT_ID)  # the digits before the token's colon
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_comments_reach_the_inbox_once_across_a_crash_and_edits_follow(  # type:
     assert got[0].text == "Kapan bansos cair di desa kami?" and got[0].due_at is not None
     pos = position(core, ch)
     assert pos["group"] == G and pos["offset"] == ft.next_update + 1
-    assert pos["bot"] == bot_fingerprint(tg_fake.TOKEN) and tg_fake.TOKEN not in str(pos)
+    assert pos["bot"] == BOT and tg_fake.TOKEN not in str(pos)
     assert "problem" not in pos
 
     # A worker dies after reading the next updates, before storing them: they are read again.
@@ -132,31 +133,40 @@ def test_comments_reach_the_inbox_once_across_a_crash_and_edits_follow(  # type:
 
 def test_one_bot_in_two_channels_files_each_groups_comments_under_its_own_channel(  # type: ignore[no-untyped-def]
         tg_core, ft, people, clock):
+    """Telegram keeps one stream per bot: whichever channel reads it files the other
+    channel's comments under that channel (even while it is paused), and the offset moves
+    on both, so neither asks for updates the other already took."""
     core = tg_core
     ft.link_group()
     a = e2e.tg_channel(core, people[0])
     b = e2e.channel(core, people[0], "telegram", {"bot_token": tg_fake.TOKEN,
                                                   "channel": "@diskominfo_test"}, name="kedua")
     other_group = -1007777777777
-    with core.sessions.begin() as s:  # channel B's group, as its own first read found it
-        row = s.get_one(Channel, b)
+    with core.sessions.begin() as s:  # channel B's group, as its own first read found it;
+        row = s.get_one(Channel, b)  # B is paused by the platform, so only A reads
         row.state = {**(row.state or {}), COMMENT_UPDATES: {
-            "bot": bot_fingerprint(tg_fake.TOKEN), "group": other_group,
-            "checked_at": core.now().isoformat(), "polled_at": core.now().isoformat()}}
+            "bot": BOT, "channel": "@diskominfo_test", "group": other_group,
+            "channel_chat": -1002222222222, "checked_at": core.now().isoformat()}}
+        row.paused_until = core.now() + timedelta(hours=3)
     pub_a = published(core, people, a, "105")
     pub_b = published(core, people, b, "105")  # the same post id, in another channel
     copy = ft.forward(105)
     in_a = ft.comment(copy, "Komentar di kanal A")
-    with ft.lock:  # a comment in B's group, under B's post 105
-        ft.next_update += 1
-        ft.updates.append({"update_id": ft.next_update, "message": {
-            "message_id": 77, "date": 1760000100, "text": "Komentar di kanal B",
-            "chat": {"id": other_group, "type": "supergroup"},
-            "from": {"id": 901, "is_bot": False, "first_name": "Ani"},
-            "reply_to_message": {"message_id": 70, "date": 1760000000,
-                                 "chat": {"id": other_group, "type": "supergroup"},
-                                 "is_automatic_forward": True,
-                                 "forward_origin": {"type": "channel", "message_id": 105}}}})
+
+    def b_update(message_id: int, text: str, **fields: Any) -> None:
+        with ft.lock:
+            ft.next_update += 1
+            ft.updates.append({"update_id": ft.next_update, "message": {
+                "message_id": message_id, "date": 1760000100, "text": text,
+                "chat": {"id": other_group, "type": "supergroup"}, **fields}})
+
+    forward_b = {"message_id": 70, "date": 1760000000, "is_automatic_forward": True,
+                 "chat": {"id": other_group, "type": "supergroup"},
+                 "forward_origin": {"type": "channel", "message_id": 105}}
+    b_update(77, "Komentar di kanal B", reply_to_message=forward_b,
+             **{"from": {"id": 901, "is_bot": False, "first_name": "Ani"}})
+    b_update(78, "Admin B menjawab", reply_to_message=forward_b,
+             sender_chat={"id": -1002222222222, "title": "Kanal B"})  # B itself: not stored
     clock.advance(minutes=11)
     run_once(core)
     by_id = {r.external_id: r for r in rows(core)}
@@ -164,10 +174,67 @@ def test_one_bot_in_two_channels_files_each_groups_comments_under_its_own_channe
     assert by_id[f"{other_group}:77"].channel_id == b
     assert by_id[f"{other_group}:77"].publication_id == pub_b
     assert len(by_id) == 2
+    assert position(core, b)["offset"] == position(core, a)["offset"] == ft.next_update + 1
     with core.sessions() as s:
-        jobs = s.execute(select(Job.lock_key).where(Job.dedupe_key.like("comments:%"))
-                         ).scalars().all()
-    assert set(jobs) <= {comment_updates.updates_lock(bot_fingerprint(tg_fake.TOKEN)), None}
+        locks = s.execute(select(Job.lock_key).where(Job.dedupe_key.like("comments:%"))
+                          ).scalars().all()
+    assert locks and set(locks) == {comment_updates.updates_lock(BOT)}
+
+
+def test_a_channel_of_the_same_bot_not_read_yet_is_looked_at_before_the_stream_is(  # type: ignore[no-untyped-def]
+        tg_core, ft, people, clock):
+    """Reading the bot's stream takes every group's updates: a channel of that bot whose group
+    is not known yet (just connected, paused) has its group found first, so its comments
+    have somewhere to go, and it then shares the offset."""
+    core = tg_core
+    ft.link_group()
+    a = e2e.tg_channel(core, people[0])
+    b = e2e.channel(core, people[0], "telegram", {"bot_token": tg_fake.TOKEN,
+                                                  "channel": "@diskominfo_test"}, name="kedua")
+    with core.sessions.begin() as s:
+        s.get_one(Channel, b).paused_until = core.now() + timedelta(hours=3)
+    published(core, people, a, "105")
+    ft.comment(ft.forward(105), "Kapan cair?")
+    assert COMMENT_UPDATES not in (e2e.channel_row(core, b).state or {})
+    clock.advance(minutes=11)
+    run_once(core)
+    theirs = position(core, b)
+    assert theirs["group"] == G and theirs["bot"] == BOT and theirs["checked_at"]
+    assert theirs["offset"] == position(core, a)["offset"] == ft.next_update + 1
+
+
+def test_replies_to_the_offices_own_words_and_a_new_bot(  # type: ignore[no-untyped-def]
+        tg_core, ft, people, clock):
+    """A citizen answering the channel's own message in the thread is filed under the post
+    (through the thread's copy); the group's anonymous admins are the office; a channel moved
+    to another bot starts that bot's stream afresh instead of confirming it away."""
+    core = tg_core
+    ft.link_group()
+    ch = e2e.tg_channel(core, people[0])
+    pub = published(core, people, ch, "105")
+    copy = ft.forward(105)
+    office = ft.comment(copy, "Pendaftaran dibuka Senin.", sender_chat=ft._chat())
+    anon = ft.comment(copy, "Admin grup", sender_chat={"id": G, "title": "Diskusi Uji"})
+    follow = ft.comment(office, "Di kantor mana, Pak?", person=(558, "Tono", None))
+    clock.advance(minutes=11)
+    run_once(core)
+    got = {r.external_id: r for r in rows(core)}
+    assert set(got) == {f"{G}:{follow}"}, (office, anon)
+    assert got[f"{G}:{follow}"].publication_id == pub
+    assert got[f"{G}:{follow}"].parent_external_id == f"{G}:{office}"
+
+    new_token = "987654321:BBOtherTokenValue_abcdefghijklmnopq"
+    ft.token = new_token
+    from publisher.models import User
+    from publisher.services import channels as channel_service
+    with core.sessions.begin() as s:
+        channel_service.reconnect_channel(core, s, s.get_one(User, people[1].id), ch, {
+            "bot_token": new_token, "channel": "@diskominfo_test"})
+    asked = len(ft.offsets)
+    clock.advance(minutes=6)
+    run_once(core)
+    assert ft.offsets[asked:][:1] == [0]  # the new bot's stream from its start
+    assert position(core, ch)["bot"] == "987654321"
 
 
 @pytest.mark.parametrize("setup, code, words", [
