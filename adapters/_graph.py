@@ -12,13 +12,14 @@ parameter so that it never appears in a URL, a proxy log or an error detail.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
 from adapters._stream import StreamingMultipart
+from adapters.base import API_USAGE
 from adapters.errors import (
     AdapterError,
     AuthExpired,
@@ -62,6 +63,32 @@ def usage_wait_seconds(headers: Mapping[str, str]) -> float | None:
     and ``X-Page-Usage`` are flat objects. Unparseable headers are ignored (they are advisory).
     """
     minutes: list[float] = []
+    for entry in _usage_entries(headers):
+        value = entry.get("estimated_time_to_regain_access")
+        if isinstance(value, int | float) and value > 0:
+            minutes.append(float(value))
+    return max(minutes) * 60.0 if minutes else None
+
+
+def usage_percent(headers: Mapping[str, str]) -> float | None:
+    """The highest usage percentage in Meta's usage headers (any of ``call_count``,
+    ``total_cputime``, ``total_time`` of any entry), 100 for an entry already throttled
+    (``estimated_time_to_regain_access`` > 0); None when no header is readable."""
+    pcts: list[float] = []
+    for entry in _usage_entries(headers):
+        for key in ("call_count", "total_cputime", "total_time"):
+            value = entry.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                pcts.append(float(value))
+        regain = entry.get("estimated_time_to_regain_access")
+        if isinstance(regain, int | float) and regain > 0:
+            pcts.append(100.0)
+    return max(pcts) if pcts else None
+
+
+def _usage_entries(headers: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The usage objects of every usage header (the BUC header's lists flattened)."""
+    out: list[dict[str, Any]] = []
     for name in ("X-Business-Use-Case-Usage", "X-App-Usage", "X-Page-Usage",
                  "X-Ad-Account-Usage"):
         raw = headers.get(name)
@@ -71,18 +98,24 @@ def usage_wait_seconds(headers: Mapping[str, str]) -> float | None:
             data = json.loads(raw)
         except ValueError:
             continue
-        entries: list[Any] = []
-        if isinstance(data, dict) and all(isinstance(v, list) for v in data.values()) and data:
-            for value in data.values():
-                entries.extend(value)
-        else:
-            entries.append(data)
-        for entry in entries:
-            if isinstance(entry, dict):
-                value = entry.get("estimated_time_to_regain_access")
-                if isinstance(value, int | float) and value > 0:
-                    minutes.append(float(value))
-    return max(minutes) * 60.0 if minutes else None
+        if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+            out.extend(e for value in data.values() for e in value if isinstance(e, dict))
+        elif isinstance(data, dict):
+            out.append(data)
+    return out
+
+
+def record_usage(state: MutableMapping[str, Any], headers: Mapping[str, str],
+                 now: datetime) -> None:
+    """Keep the usage Meta reported on the channel's last call in its state
+    (``adapters.base.API_USAGE``: ``{"pct", "at", "regain_s"}``), for comment collection's
+    headroom guard (``publisher/worker/comments.py``). Nothing is kept from a call without
+    readable headers: the last known figure stays."""
+    pct = usage_percent(headers)
+    if pct is None:
+        return
+    state[API_USAGE] = {"pct": round(pct, 1), "at": now.isoformat(),
+                        "regain_s": usage_wait_seconds(headers) or 0.0}
 
 
 def error_body(resp: requests.Response) -> dict[str, Any]:
@@ -238,15 +271,20 @@ def connect(platform: str, base_url: str, ctx: Any, id_field: str,
     token = str(ctx.credentials.get("access_token", "")).strip()
     if not account_id or not token:
         raise AuthExpired(platform, missing_id, missing_en, code="missing_credentials")
-    return account_id, GraphClient(platform, base_url, token, ctx.http, ctx.timeout)
+    return account_id, GraphClient(platform, base_url, token, ctx.http, ctx.timeout,
+                                   usage_state=ctx.state, now=ctx.now)
 
 
 class GraphClient:
-    """A thin Graph API caller: one method that sends, checks and classifies."""
+    """A thin Graph API caller: one method that sends, checks and classifies, and keeps the
+    usage Meta reports on each answer in ``usage_state`` (the channel's state) when given."""
 
     def __init__(self, platform: str, base_url: str, token: str, http: requests.Session,
-                 timeout: float) -> None:
+                 timeout: float, *, usage_state: MutableMapping[str, Any] | None = None,
+                 now: Callable[[], datetime] | None = None) -> None:
         self.platform = platform
+        self.usage_state = usage_state
+        self.now = now or (lambda: datetime.now(UTC))
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.http = http
@@ -272,6 +310,8 @@ class GraphClient:
             # ChunkedEncodingError: the connection broke in the middle of the answer (requests
             # does not count it as a ConnectionError); Meta may have acted all the same.
             raise self._network_error(exc, after_create) from None
+        if self.usage_state is not None:
+            record_usage(self.usage_state, resp.headers, self.now())
         if resp.status_code >= 400 or (resp.status_code == 200 and error_body(resp)):
             raise classify(self.platform, resp, after_create=after_create, secrets=[self.token])
         try:

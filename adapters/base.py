@@ -263,6 +263,10 @@ class Capabilities:
 
 #: The channel state key that switches an opt-in comment reader on (``comments_opt_in``).
 COMMENTS_OPT_IN = "read_comments"
+#: ``Channel.state`` key: the API usage the platform reported on the channel's last call,
+#: ``{"pct": 0-100, "at": ISO time, "regain_s": seconds}`` (Meta's usage headers, kept by
+#: ``adapters/_graph.py``); comment collection stops reading at a threshold.
+API_USAGE = "api_usage"
 #: The channel state key holding a stream reader's position (``CommentUpdates.position``).
 COMMENT_UPDATES = "comment_updates"
 

@@ -42,6 +42,18 @@ Budgets (the reference's figures; the stricter reading where it is ambiguous):
   (all channels of the installation share it), ``commentThreads.list`` and ``comments.list`` 1
   unit a call (platform-apis-2.md §1.5, platform-apis.md §5.5). Publishing and metrics share it.
 
+Headroom (``--max-usage``, default 75, the setting ``WARTA_COMMENTS_MAX_USAGE_PERCENT``): the
+Graph fake reports a usage modelled on those budgets, scaled to the run (budget × posts / 1000,
+so the run's figure × 1000 / posts is held against the real one): the page's (Facebook) or the
+account's (Instagram) calls in the last 24 h of the bench clock / that budget, on every answer.
+Comment collection stops reading at the threshold (``publisher/worker/comments.py``), so the
+run shows what staying within costs: the jobs held and the due sources they left for later.
+YouTube's own guard (reads never spend the quota one upload needs) runs on the same scaled
+budget: ``WARTA_YOUTUBE_DAILY_QUOTA`` and ``WARTA_YOUTUBE_UPLOAD_COST`` × posts / 1000.
+``--no-headroom`` runs without the model and with YouTube's full budget (the old figures).
+The busiest 24 h of calls (a window sliding by the bench's steps) is what a budget limits;
+calls / days is the work a day of posts asks for.
+
 Only counts are printed, no times, so the machine's load does not change the figures.
 """
 
@@ -51,7 +63,7 @@ import argparse
 import logging
 import random
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -102,6 +114,14 @@ class Result:
     comments: Counter[str] = field(default_factory=Counter)
     stored: int = 0
     unfinished: int = 0
+    #: Headroom: jobs held by the usage guard (Meta) or by the quota guard (YouTube), the due
+    #: sources those held jobs left for later, and the busiest 24 h of calls per platform.
+    held: Counter[str] = field(default_factory=Counter)
+    held_sources: Counter[str] = field(default_factory=Counter)
+    busiest_24h: Counter[str] = field(default_factory=Counter)
+    max_usage: int | None = None
+    #: YouTube's calls per Pacific day (its quota's day, which the adapter's guard counts).
+    youtube_days: Counter[str] = field(default_factory=Counter)
 
     def per_day(self, platform: str) -> float:
         return self.calls[platform] / self.days
@@ -114,6 +134,26 @@ class Result:
 def budgets(engaged_users: int, impressions: int) -> dict[str, int]:
     return {"facebook": 4800 * engaged_users, "instagram_graph": 4800 * impressions,
             "youtube": 10_000}
+
+
+class UsageModel:
+    """The usage Meta's headers report, modelled: the platform's comment calls in the last
+    24 h of the bench clock against its budget scaled to the run, in percent (``GraphFake.
+    usage_model``; other requests get the fake's fixed figure)."""
+
+    def __init__(self, clock: Clock, owner: dict[str, str], budget: dict[str, float]) -> None:
+        self.clock, self.owner, self.budget = clock, owner, budget
+        self.times: dict[str, deque[datetime]] = {p: deque() for p in budget}
+
+    def __call__(self, rec: Any) -> float | None:
+        platform = _attribute(rec, self.owner)
+        if platform not in self.times:
+            return None
+        q = self.times[platform]
+        q.append(self.clock.now)
+        while q and q[0] <= self.clock.now - timedelta(hours=24):
+            q.popleft()
+        return 100.0 * len(q) / self.budget[platform]
 
 
 def comment_plan(rnd: random.Random) -> tuple[int, list[int]]:
@@ -139,7 +179,7 @@ def serve_fakes() -> Iterator[tuple[Any, Any]]:
         yt.stop()
 
 
-def _core(url: str, clock: Clock, graph: Any, yt: Any) -> Any:
+def _core(url: str, clock: Clock, graph: Any, yt: Any, extra: dict[str, str]) -> Any:
     from cryptography.fernet import Fernet
 
     from publisher.config import load_settings
@@ -152,8 +192,8 @@ def _core(url: str, clock: Clock, graph: Any, yt: Any) -> Any:
         "WARTA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WARTA_MEDIA_DIR": "/tmp/warta-bench-media", "WARTA_PUBLIC_URL": "https://warta.test",
         "WARTA_FACEBOOK_API_URL": base, "WARTA_INSTAGRAM_GRAPH_API_URL": base,
-        "WARTA_YOUTUBE_API_URL": yt.url, "WARTA_YOUTUBE_TOKEN_URL": f"{yt.url}/token"},
-        dotenv=None)
+        "WARTA_YOUTUBE_API_URL": yt.url, "WARTA_YOUTUBE_TOKEN_URL": f"{yt.url}/token",
+        **extra}, dotenv=None)
     core = build_core(settings, clock=clock)
     upgrade(core.engine)
     return core
@@ -258,25 +298,44 @@ def _attribute(rec: Any, owner: dict[str, str]) -> str | None:
     return owner.get(parts[0])
 
 
-def run(url: str, posts: int, days: int, seed: int = 7) -> Result:
-    """The whole run; the fakes are started and stopped here."""
+def run(url: str, posts: int, days: int, seed: int = 7, *, max_usage: int | None = None,
+        budget: dict[str, int] | None = None) -> Result:
+    """The whole run; the fakes are started and stopped here. ``max_usage``: the headroom
+    guard's threshold with the usage modelled on ``budget`` scaled to the run (None: no model,
+    YouTube's full quota)."""
     from sqlalchemy import func, select
 
+    from adapters._google import pacific_day
     from publisher.models import CitizenComment, CommentSource
+    from publisher.worker import comments as collect
 
     result = Result(days=days, posts=posts,
                     by_hour={p: Counter() for p in PLATFORMS})
     rnd = random.Random(seed)
     clock = Clock(START)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the fakes' access log
+    result.max_usage = max_usage
+    scale = posts / PER
+    extra: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    windows: dict[str, deque[datetime]] = {p: deque() for p in PLATFORMS}
+    channels_of: dict[int, str] = {}
     with ExitStack() as stack:
         graph, yt = stack.enter_context(serve_fakes())
-        core = _core(url, clock, graph, yt)
+        if max_usage is not None:
+            budget = budget or budgets(1, 1)
+            extra = {"WARTA_COMMENTS_MAX_USAGE_PERCENT": str(max_usage),
+                     "WARTA_YOUTUBE_DAILY_QUOTA": str(max(1, round(budget["youtube"] * scale))),
+                     "WARTA_YOUTUBE_UPLOAD_COST": str(max(1, round(1600 * scale)))}
+            graph.usage_model = UsageModel(clock, owner, {
+                p: budget[p] * scale for p in ("facebook", "instagram_graph")})
+            stack.enter_context(_count_holds(collect, result, channels_of))
+        core = _core(url, clock, graph, yt, extra)
         stack.callback(core.engine.dispose)
         user_id, channels = _channels(core, graph, yt)
+        channels_of.update({cid: p for p, cid in channels.items()})
         graph.requests.clear()
         yt.requests.clear()
-        owner: dict[str, str] = {}
         end = START + timedelta(days=days + SCHEDULE_DAYS)
         seen_graph = seen_yt = 0
         while clock.now < end:
@@ -288,10 +347,19 @@ def run(url: str, posts: int, days: int, seed: int = 7) -> Result:
             for rec in graph.requests[seen_graph:]:
                 platform = _attribute(rec, owner)
                 _count(result, platform or "graph-other", clock.now, rec)
+                if platform:
+                    windows[platform].append(clock.now)
             for rec in yt.requests[seen_yt:]:
                 name = rec.path.rsplit("/", 1)[-1]
-                _count(result, "youtube" if name in ("commentThreads", "comments")
-                       else "youtube-other", clock.now, rec)
+                is_read = name in ("commentThreads", "comments")
+                _count(result, "youtube" if is_read else "youtube-other", clock.now, rec)
+                if is_read:
+                    windows["youtube"].append(clock.now)
+                    result.youtube_days[pacific_day(clock.now)] += 1
+            for p, q in windows.items():
+                while q and q[0] <= clock.now - timedelta(hours=24):
+                    q.popleft()
+                result.busiest_24h[p] = max(result.busiest_24h[p], len(q))
             seen_graph, seen_yt = len(graph.requests), len(yt.requests)
             # 10-minute steps while posts are young, then hourly: a step only delays a read.
             young = clock.now < START + timedelta(days=days + 1)
@@ -311,6 +379,30 @@ def run(url: str, posts: int, days: int, seed: int = 7) -> Result:
             result.unfinished = s.execute(select(func.count(CommentSource.id)).where(
                 CommentSource.next_collect_at.is_not(None))).scalar_one()
     return result
+
+
+@contextmanager
+def _count_holds(collect: Any, result: Result, channels_of: dict[int, str]) -> Iterator[None]:
+    """Count the jobs the guards hold: Meta's usage guard (``_held``, with the due sources
+    it leaves) and YouTube's quota guard (a ``quota_exceeded`` wait of a comment job)."""
+    held, waiting = collect._held, collect._waiting
+
+    def counting_held(channel_id: int, until: datetime, state: Any, due: int) -> Any:
+        platform = channels_of.get(channel_id, "?")
+        result.held[platform] += 1
+        result.held_sources[platform] += due
+        return held(channel_id, until, state, due)
+
+    def counting_waiting(core: Any, channel_id: int, exc: Any, now: datetime) -> Any:
+        if exc.code == "quota_exceeded":
+            result.held[channels_of.get(channel_id, "?")] += 1
+        return waiting(core, channel_id, exc, now)
+
+    collect._held, collect._waiting = counting_held, counting_waiting
+    try:
+        yield
+    finally:
+        collect._held, collect._waiting = held, waiting
 
 
 def _count(result: Result, platform: str, now: datetime, rec: Any) -> None:
@@ -340,9 +432,34 @@ def report(result: Result, budget: dict[str, int]) -> list[str]:
                      f"{result.peak_hour(p):>10.0f}{at_1000:>16.0f}{budget[p]:>11,}"
                      f"{share:>8.1%}  {'within' if at_1000 <= budget[p] else 'OVER'}"
                      f"  ({BUDGET_SOURCES[p]})")
+    if result.max_usage is not None:
+        lines += headroom_report(result, budget)
     other = {k: v for k, v in result.calls.items() if k not in PLATFORMS}
     lines.append(f"other requests (not comment reads; YouTube's are token refreshes, no "
                  f"quota): {dict(other) or 0}")
+    return lines
+
+
+def headroom_report(result: Result, budget: dict[str, int]) -> list[str]:
+    """The guards' side: the busiest 24 h of calls against the budget and the threshold
+    (Meta) or the quota less one upload (YouTube), and what staying within deferred."""
+    k = PER / result.posts
+    lines = [f"headroom: reads stop at {result.max_usage}% of the budget (Meta, usage modelled "
+             f"on the budget x {result.posts / PER:g}); YouTube reads keep one upload's "
+             f"quota (its day: the Pacific day, so YouTube's figure is its busiest Pacific "
+             f"day); busiest 24 h of calls, x {k:g} per 1,000 posts a day:",
+             f"{'platform':<16}{'busiest 24h':>12}{'@1000':>8}{'budget':>8}{'limit':>8}"
+             f"{'share':>8}{'jobs held':>10}{'sources left due':>17}  verdict"]
+    for p in PLATFORMS:
+        busiest = (max(result.youtube_days.values(), default=0) if p == "youtube"
+                   else result.busiest_24h[p])
+        at_1000 = busiest * k
+        limit = (budget[p] - 1600 if p == "youtube"
+                 else budget[p] * (result.max_usage or 100) / 100)
+        left = str(result.held_sources[p]) if p != "youtube" else "-"
+        lines.append(f"{p:<16}{busiest:>12}{at_1000:>8.0f}{budget[p]:>8,}"
+                     f"{limit:>8,.0f}{at_1000 / budget[p]:>8.1%}{result.held[p]:>10}"
+                     f"{left:>17}  {'within' if at_1000 <= budget[p] else 'OVER'}")
     return lines
 
 
@@ -354,13 +471,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engaged-users", type=int, default=1)
     ap.add_argument("--impressions", type=int, default=1)
     ap.add_argument("--path", default="var/bench-comments.db")
+    ap.add_argument("--max-usage", type=int, default=75,
+                    help="WARTA_COMMENTS_MAX_USAGE_PERCENT for the run")
+    ap.add_argument("--no-headroom", action="store_true",
+                    help="no usage model, YouTube's full quota (the figures before the guard)")
     args = ap.parse_args(argv)
     if args.posts < 1 or args.days < 1:
         ap.error("--posts and --days must be at least 1")
     Path("var").mkdir(exist_ok=True)
     url = database_url(args.backend, 0.0, args.path, fresh=True)
-    result = run(url, args.posts, args.days)
-    for line in report(result, budgets(args.engaged_users, args.impressions)):
+    budget = budgets(args.engaged_users, args.impressions)
+    result = run(url, args.posts, args.days, budget=budget,
+                 max_usage=None if args.no_headroom else args.max_usage)
+    for line in report(result, budget):
         print(line)
     return 0
 

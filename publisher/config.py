@@ -64,6 +64,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "WARTA_INBOX_RETENTION_MONTHS": ("0", "after how many months the citizen inbox forgets "
                                           "who wrote a comment and what it said, keeping its "
                                           "counts (0: keep)"),
+    "WARTA_COMMENTS_MAX_USAGE_PERCENT": ("75", "comment collection stops reading a Meta "
+                                               "channel whose reported API usage is at or "
+                                               "above this percentage, leaving the rest for "
+                                               "publishing (1-100)"),
     "WARTA_REQUIRE_TOTP": ("", "roles that must use a second factor (TOTP app), e.g. "
                                "admin,approver"),
     "WARTA_PUBLIC_URL": ("", "public base URL; platforms fetching media (Instagram Graph) need it"),
@@ -178,6 +182,13 @@ def _int(env: Mapping[str, str], name: str, minimum: int = 0) -> int:
         raise SettingsError(f"{name}={raw!r} must be a whole number.") from None
     if value < minimum:
         raise SettingsError(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def _percent(env: Mapping[str, str], name: str) -> int:
+    value = _int(env, name, 1)
+    if value > 100:
+        raise SettingsError(f"{name}={value} must be at most 100.")
     return value
 
 
@@ -350,6 +361,8 @@ class Settings:
     figures_cache_seconds: int = 60
     #: months after which comment authors and texts are removed (0: kept; issue 19).
     inbox_retention_months: int = 0
+    #: Meta API usage (%) at which comment reads stop so publishing keeps its room (issue 19).
+    comments_max_usage_percent: int = 75
     worker_metrics_addr: str = "127.0.0.1"
 
     @property
@@ -448,6 +461,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: str | None = 
         allow_self_approval=_bool(full, "WARTA_ALLOW_SELF_APPROVAL"),
         figures_cache_seconds=_int(full, "WARTA_FIGURES_CACHE_SECONDS", 0),
         inbox_retention_months=_int(full, "WARTA_INBOX_RETENTION_MONTHS", 0),
+        comments_max_usage_percent=_percent(full, "WARTA_COMMENTS_MAX_USAGE_PERCENT"),
         public_url=public_url,
         sandbox_outbox=Path(full["WARTA_SANDBOX_OUTBOX"]),
         log_level=level,

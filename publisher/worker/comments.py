@@ -7,6 +7,16 @@ The schedule is the metrics one (``next_metrics_time``: 10 minutes, an hour, 6 h
 3 days, a week, a month after publishing): citizens write most right after a post goes up.
 A platform's wait (Retry-After, quota, throttle) ends the job with the platform's own time;
 the saved cursor makes the retry continue where it stopped.
+
+Headroom (Meta): a throttled Page or Instagram token stops *publishing* too, so comment reads
+stop before Meta throttles: while the usage the platform reported on the channel's last call
+(``API_USAGE`` in the channel's state, kept by the Graph client on every call, publishing's
+included) is at or above ``WARTA_COMMENTS_MAX_USAGE_PERCENT``, the job reads no further page and
+comes back later (``_headroom``). That is not an error: the sources stay due with their cursors.
+The decision is here, not in the adapter, because it is about which jobs may spend a budget
+that publishing shares (an installation setting, like a channel's pause), while the adapter
+only reports what the platform said; the publish path never looks at it. (YouTube's guard is
+the adapter's own: it counts quota units against the upload cost, which only it knows.)
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from adapters import REGISTRY, get_adapter_class
-from adapters.base import COMMENTS_OPT_IN
+from adapters.base import API_USAGE, COMMENTS_OPT_IN
 from adapters.errors import AdapterError, RetryLater
 from postqueue import ClaimedJob
 from publisher.core import Core
@@ -46,6 +56,9 @@ MAX_PAGES_PER_JOB = 40
 NEW_SOURCES_PER_SWEEP = 500
 #: An error that is neither a wait nor a refusal to go on: look again in an hour.
 ERROR_WAIT = timedelta(hours=1)
+#: How long a usage figure at or above the threshold holds reads back: Meta's windows roll
+#: (an hour for Page BUC), so after this one page is read again, which also renews the figure.
+USAGE_HOLD = timedelta(minutes=30)
 
 
 def comment_platforms() -> list[str]:
@@ -151,8 +164,12 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
             return RetryAt(now + ERROR_WAIT, exc.message_en)
     pages = 0
     try:
-        for source_id, external_id in sources:
+        for done, (source_id, external_id) in enumerate(sources):
             while pages < MAX_PAGES_PER_JOB:
+                held = _headroom(core, state)
+                if held is not None:
+                    _save_state(core, channel_id, before, state)
+                    return _held(channel_id, held, state, len(sources) - done)
                 with core.sessions() as s:
                     cursor = s.get_one(CommentSource, source_id).cursor
                 try:
@@ -185,6 +202,35 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
         return _waiting(core, channel_id, exc, now)
     _save_state(core, channel_id, before, state)
     return DONE
+
+
+def _headroom(core: Core, state: dict[str, Any]) -> datetime | None:
+    """Until when comment reads must wait for the channel's API usage to fall (None: read
+    on). The figure counts until the regain time Meta gave with it (already throttled: Meta's
+    own time, like the throttle's wait), else while younger than ``USAGE_HOLD``; an older one
+    lets one page through, whose answer renews it."""
+    usage = state.get(API_USAGE)
+    if not isinstance(usage, dict):
+        return None
+    try:
+        pct = float(usage.get("pct") or 0)
+        at = _aware(datetime.fromisoformat(str(usage.get("at"))))
+        regain = float(usage.get("regain_s") or 0)
+    except (TypeError, ValueError):
+        return None  # an unreadable record never stops collection for good
+    if pct < core.settings.comments_max_usage_percent:
+        return None
+    until = at + (timedelta(seconds=regain) if regain > 0 else USAGE_HOLD)
+    return until if until > core.now() else None
+
+
+def _held(channel_id: int, until: datetime, state: dict[str, Any], due: int) -> JobResult:
+    """The job's end when usage leaves no room: its due sources keep their cursors."""
+    pct = state[API_USAGE].get("pct")
+    log.info("comments of channel %s held until %s: API usage %s%%, %d source(s) still due",
+             channel_id, until.isoformat(), pct, due,
+             extra={"comments_held": {"channel_id": channel_id, "due": due, "pct": pct}})
+    return RetryAt(until, f"API usage at {pct}%: comment reads wait so publishing keeps room")
 
 
 def _waiting(core: Core, channel_id: int, exc: RetryLater, now: datetime) -> JobResult:

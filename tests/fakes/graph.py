@@ -146,6 +146,12 @@ class GraphFake(ReelsMixin, GraphReplies):
     faults: FaultPlan = field(default_factory=FaultPlan)
     #: The fake's clock for new media's ``timestamp`` (None: a fixed day in 2026-09).
     clock: Any = None
+    #: The usage percentage the headers report on a successful answer (tests set it to drive
+    #: comment collection's headroom guard), or ``usage_model(request)`` when set: a figure
+    #: modelled on the request (the bench: calls in the last 24 h against a budget; None
+    #: falls back to ``usage_pct``).
+    usage_pct: int = 12
+    usage_model: Any = None
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(2_000_001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -206,6 +212,7 @@ class GraphFake(ReelsMixin, GraphReplies):
             return self._error(failure)(environ, start_response)
         with self._lock:
             status, body = self.dispatch(rec)
+            pct = self.usage_model(rec) if self.usage_model is not None else None
         if failure is not None:
             if failure.get("proxy"):
                 return failure["proxy"].response()(environ, start_response)
@@ -213,7 +220,8 @@ class GraphFake(ReelsMixin, GraphReplies):
                 time.sleep(float(failure["delay"]))
             if failure.get("code") is not None:
                 return self._error(failure)(environ, start_response)
-        return self._json(status, body)(environ, start_response)
+        return self._json(status, body, self._usage_headers(
+            pct=self.usage_pct if pct is None else round(pct)))(environ, start_response)
 
     def server_error(self) -> Response:
         return self._error({"code": 2, "status": 500, "is_transient": True,
@@ -230,9 +238,11 @@ class GraphFake(ReelsMixin, GraphReplies):
                 return f.spec
         return None
 
-    def _usage_headers(self, regain: int = 0, pct: int = 12) -> dict[str, str]:
+    def _usage_headers(self, regain: int = 0, pct: int | None = None) -> dict[str, str]:
+        pct = self.usage_pct if pct is None else pct
         return {
-            "X-App-Usage": json.dumps({"call_count": pct, "total_time": 5, "total_cputime": 4}),
+            "X-App-Usage": json.dumps({"call_count": 12 if pct < 100 else pct, "total_time": 5,
+                                       "total_cputime": 4}),
             "X-Business-Use-Case-Usage": json.dumps({self.page_id: [{
                 "type": "pages", "call_count": 100 if regain else pct, "total_cputime": 3,
                 "total_time": 3, "estimated_time_to_regain_access": regain}]}),
@@ -256,7 +266,7 @@ class GraphFake(ReelsMixin, GraphReplies):
             err["error_user_title"] = "Error"
             err["error_user_msg"] = spec["user_msg"]
         headers = self._usage_headers(regain=int(spec.get("regain_minutes", 0)),
-                                      pct=100 if spec.get("app_usage") else 12)
+                                      pct=100 if spec.get("app_usage") else None)
         return self._json(int(spec.get("status", 400)), {"error": err}, headers)
 
     @staticmethod
