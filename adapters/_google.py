@@ -79,6 +79,22 @@ def quota_error(now: datetime, detail: str = "", status: int | None = None) -> R
         detail=detail)
 
 
+def reserve_error(now: datetime) -> RetryLater:
+    """Warta's own stop for a read or a reply that would spend the quota the next upload
+    needs. Scoped to the job, not the channel: the upload that the reserve is kept for must
+    not be held by it (a channel-wide wait pauses publishing too)."""
+    wait = seconds_to_pacific_midnight(now)
+    return RetryLater(
+        PLATFORM,
+        "Sisa kuota YouTube hari ini disimpan untuk unggahan video; membaca dan membalas "
+        f"komentar dilanjutkan otomatis setelah kuota direset (sekitar {wait / 3600:.0f} jam "
+        "lagi).",
+        "Today's remaining YouTube quota is kept for video uploads; reading and answering "
+        f"comments continues automatically after the quota resets (in about "
+        f"{wait / 3600:.0f} hours).",
+        retry_after=wait, scope="post", code="quota_reserved")
+
+
 def classify(resp: requests.Response, *, stage: str, now: datetime,
              secrets: list[str]) -> AdapterErrorLike:
     """The error to raise for a non-2xx Google answer. ``stage`` "create" = final upload."""

@@ -25,6 +25,7 @@ from adapters._google import (
     classify,
     pacific_day,
     quota_error,
+    reserve_error,
     seconds_to_pacific_midnight,
 )
 from adapters._replies import youtube_find_reply
@@ -319,7 +320,7 @@ class YouTubeAdapter(BaseAdapter):
 
         def get(resource: str, params: dict[str, Any]) -> Mapping[str, Any]:
             if self._quota_used() + LIST_COST > self.budget - self.upload_cost:
-                raise quota_error(self._now())
+                raise reserve_error(self._now())
             body = self._call("GET", f"{self.api}/{resource}", params=params).json()
             return body if isinstance(body, dict) else {}
 
@@ -347,7 +348,7 @@ class YouTubeAdapter(BaseAdapter):
     def _spare(self, cost: int) -> None:
         """A reply or a moderation call never spends the quota one upload needs."""
         if self._quota_used() + cost > self.budget - self.upload_cost:
-            raise quota_error(self._now())
+            raise reserve_error(self._now())
 
     def reply_to_comment(self, comment_id: str, text: str) -> str:
         """``comments.insert`` with ``parentId`` (50 units). No answer after sending (a

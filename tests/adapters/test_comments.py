@@ -117,7 +117,9 @@ def test_youtube_rate_limit_and_quota(yt: FakeYouTube) -> None:
     state = {"quota": {"day": "2026-10-01", "used": 10_000 - 1600}}
     with pytest.raises(RetryLater) as err:
         youtube(yt, state).list_comments("vid1", None)
-    assert err.value.code == "quota_exceeded" and err.value.scope == "channel"
+    # Warta's own reserve: the job waits, the channel is not paused (the upload it keeps the
+    # quota for must still go out).
+    assert err.value.code == "quota_reserved" and err.value.scope == "post"
     assert len(yt.calls("/youtube/v3/commentThreads", "GET")) == 1
 
 

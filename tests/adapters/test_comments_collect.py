@@ -180,3 +180,35 @@ def test_a_refused_listing_follows_the_schedule_and_ends(fb_core, clock, people,
         run_once(core)
     with core.sessions() as s:
         assert s.execute(select(CommentSource)).scalar_one().next_collect_at is None
+
+
+def test_reading_stops_at_the_upload_reserve_without_pausing_the_channel(  # type: ignore[no-untyped-def]
+        yt_core, clock, people, yt):
+    """Comment reads never spend the quota of the next upload — and stopping them must not
+    hold that upload: the wait is the job's, the channel is not paused."""
+    from adapters._google import pacific_day
+    from publisher.models import Channel
+
+    core, (op, _ap) = yt_core, people
+    channel_id = e2e.yt_channel(core, op, yt)
+    now = clock.now
+    with core.sessions.begin() as s:
+        post = Post(unit_id=op.unit_id, author_id=op.id, body="Video", status="approved",
+                    overrides={}, created_at=now, updated_at=now)
+        s.add(post)
+        s.flush()
+        s.add(Publication(post_id=post.id, channel_id=channel_id, status="published",
+                          scheduled_at=now, external_id="vid1", published_at=now,
+                          created_at=now, updated_at=now))
+    yt.add_thread("vid1", "Kapan cair?")
+    clock.advance(minutes=11)
+    with core.sessions.begin() as s:
+        ch = s.get_one(Channel, channel_id)
+        ch.state = {**(ch.state or {}),
+                    "quota": {"day": pacific_day(clock.now), "used": 10_000 - 1600}}
+    run_once(core)
+    assert rows(core) == [] and yt.calls("/youtube/v3/commentThreads", "GET") == []
+    with core.sessions() as s:
+        assert s.get_one(Channel, channel_id).paused_until is None
+        src = s.execute(select(CommentSource)).scalar_one()
+        assert src.cursor is None and src.next_collect_at is not None  # still due, no gap
