@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from adapters.base import API_USAGE
 from publisher.models import Channel
 
 _GONE = object()
@@ -49,6 +50,8 @@ def merge(fresh: dict[str, Any], before: dict[str, Any], after: dict[str, Any],
             continue
         if new is _GONE:
             out.pop(key, None)
+        elif key == API_USAGE:
+            out[key] = _newer_reading(out.get(key), new)
         elif _is_day_counter(new) and _is_day_counter(out.get(key)):
             out[key] = _add_spending(out[key], old, new)
         elif depth > 0 and isinstance(new, dict) and isinstance(old, dict) \
@@ -57,6 +60,14 @@ def merge(fresh: dict[str, Any], before: dict[str, Any], after: dict[str, Any],
         else:
             out[key] = new
     return out
+
+
+def _newer_reading(stored: Any, new: Any) -> Any:
+    """A usage reading is one value, whole: of the stored one and this job's, the later wins
+    (mixing the fields of two readings would make a figure nobody read)."""
+    if not isinstance(stored, dict) or not isinstance(new, dict):
+        return new
+    return new if str(new.get("at") or "") >= str(stored.get("at") or "") else stored
 
 
 def _is_day_counter(value: Any) -> bool:

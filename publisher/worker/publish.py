@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from adapters.base import BaseAdapter, OutgoingPost, Pending, Published
+from adapters.base import API_USAGE, BaseAdapter, OutgoingPost, Pending, Published
 from adapters.errors import (
     AdapterError,
     AuthExpired,
@@ -126,8 +126,10 @@ class _Call:
         return True
 
     def persist_state(self) -> None:
-        """Save the adapter's per-channel state, if the call changed it."""
-        if self.state == self._saved_state:
+        """Save the adapter's per-channel state, if the call changed it. A change of Meta's
+        usage reading alone is not worth a locked write on the publishing path (it is saved
+        with the next change, and comment reads record their own readings)."""
+        if _without_usage(self.state) == _without_usage(self._saved_state):
             return
         # Only this call's changes: a comment or metrics job may have saved the channel's
         # state meanwhile (channel_state says why a whole-dict write is unsafe).
@@ -319,6 +321,10 @@ def call_platform(call: _Call, post_out: OutgoingPost,
                                   "menerbitkan; periksa akun sebelum mencoba lagi.",
                                   "Unexpected error while publishing; check the account "
                                   "before retrying.", detail=repr(exc), code="unexpected")
+
+
+def _without_usage(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k != API_USAGE}
 
 
 def settle_outcome(core: Core, job: ClaimedJob, call: _Call, post_out: OutgoingPost,

@@ -174,3 +174,16 @@ def test_merge_granularity() -> None:
                  {"quota": {"day": "2026-06-09", "used": 95}}) == day
     assert merge({"quota": {"day": "2026-06-09", "used": 90}}, {},
                  day) == day
+
+
+def test_a_usage_reading_is_merged_whole_and_the_later_one_wins() -> None:
+    """Meta's usage reading (``api_usage``) is one figure: a comment job's reading and a
+    publish's saved meanwhile are never mixed field by field, and an older one does not
+    replace a newer one (the comment guard would read on at 80%, or hold at 50%)."""
+    start = {"api_usage": {"pct": 80.0, "at": "2026-06-10T10:00:00+00:00", "regain_s": 0}}
+    published = {"api_usage": {"pct": 50.0, "at": "2026-06-10T10:05:00+00:00", "regain_s": 0}}
+    later = {"api_usage": {"pct": 80.0, "at": "2026-06-10T10:10:00+00:00", "regain_s": 0}}
+    assert merge(dict(published), start, later) == later
+    newer = {"api_usage": {"pct": 95.0, "at": "2026-06-10T10:12:00+00:00", "regain_s": 60}}
+    older = {"api_usage": {"pct": 50.0, "at": "2026-06-10T10:10:00+00:00", "regain_s": 0}}
+    assert merge(dict(newer), start, older) == newer
