@@ -63,6 +63,11 @@ def public_report(session: Session, period: Period, now: datetime, *,
             "citizen_voice": _citizen_voice(session, period, now, preview)}
 
 
+def _month_in(period: Period, zone: str) -> ReportFilter:
+    same = Period(period.kind, period.first_day, period.last_day, zone)
+    return ReportFilter(start=same.start, end=same.end)
+
+
 #: The citizen-voice figures the public page shows per unit (nothing else of ``InboxRow``).
 CITIZEN_VOICE_FIGURES = ("comments", "complaints", "median_response_hours", "in_time_share")
 
@@ -70,16 +75,26 @@ CITIZEN_VOICE_FIGURES = ("comments", "complaints", "median_response_hours", "in_
 def _citizen_voice(session: Session, period: Period, now: datetime,
                    preview: tuple[User, int] | None) -> list[dict[str, Any]]:
     """One row per unit that shows its figures, by name; a unit with no comment in the month
-    shows zeros (and no median or share: None, never a made-up 0)."""
-    flt = ReportFilter(start=period.start, end=period.end)
+    shows zeros (and no median or share: None, never a made-up 0). Each unit's month is cut in
+    the unit's own zone, as its /laporan/suara-warga cuts it (the same comment must count in
+    the same month on both pages)."""
+    rows: dict[Any, ib.InboxRow] = {}
     if preview is None:
-        units = {uid: name for uid, name in session.execute(select(Unit.id, Unit.name).where(
-            Unit.public_report.is_(True), Unit.public_inbox.is_(True)))}
-        rows = {r.key: r for r in ib.public_units(session, units, flt, now)}
+        found = session.execute(select(Unit.id, Unit.name, Unit.timezone).where(
+            Unit.public_report.is_(True), Unit.public_inbox.is_(True))).all()
+        units = {uid: name for uid, name, _tz in found}
+        by_zone: dict[str, set[int]] = {}
+        for uid, _name, tz in found:
+            by_zone.setdefault(tz or period.zone, set()).add(uid)
+        for zone, ids in by_zone.items():
+            flt = _month_in(period, zone)
+            rows.update({r.key: r for r in ib.public_units(session, ids, flt, now)})
     else:
         viewer, unit_id = preview
-        units = {uid: name for uid, name in
-                 session.execute(select(Unit.id, Unit.name).where(Unit.id == unit_id))}
+        found = session.execute(select(Unit.id, Unit.name, Unit.timezone)
+                                .where(Unit.id == unit_id)).all()
+        units = {uid: name for uid, name, _tz in found}
+        flt = _month_in(period, found[0][2] if found and found[0][2] else period.zone)
         rows = {r.key: r for r in ib.breakdown(session, viewer, replace(flt, unit_id=unit_id),
                                                "unit", now)}
     out = []

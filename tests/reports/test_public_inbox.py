@@ -210,3 +210,38 @@ def test_cli_switches_the_figures_and_says_when_the_page_is_off(test_env, monkey
     assert r.exit_code == 0 and "OFF" in r.output
     with core.sessions() as s:
         assert s.get(Unit, units["b"].id).public_inbox is False
+
+
+def test_a_units_public_month_is_cut_in_its_own_zone(core, clock, units, make_user) -> None:  # type: ignore[no-untyped-def]
+    """1 June 00:30 WITA is 31 May 23:30 WIB: for a Makassar unit that comment is June's, on
+    its /laporan/suara-warga and on the public page alike (the admin's preview too)."""
+    from datetime import UTC, datetime
+
+    from publisher.models import Role, Unit, User
+    from publisher.reports import inbox as ib
+    from publisher.reports.facts import ReportFilter
+    from publisher.reports.period import month_period
+    from publisher.reports.public import public_report
+    from tests.inbox.helpers import comment, published
+
+    clock.now = datetime(2026, 6, 10, 3, tzinfo=UTC)
+    with core.sessions.begin() as s:
+        u = s.get_one(Unit, units["a"].id)
+        u.timezone, u.public_report, u.public_inbox = "Asia/Makassar", True, True
+    op = make_user(Role.OPERATOR, "a")
+    admin = make_user(Role.ADMIN, None)
+    comment(core, published(core, op), "x", at=datetime(2026, 5, 31, 16, 30, tzinfo=UTC))
+    with core.sessions() as s:
+        wita = month_period("2026-06", "Asia/Makassar", clock.now)
+        (staff,) = ib.breakdown(s, s.get_one(User, op.id),
+                                ReportFilter(start=wita.start, end=wita.end), "unit", clock.now)
+        june = month_period("2026-06", core.settings.timezone, clock.now)
+        may = month_period("2026-05", core.settings.timezone, clock.now)
+        rows = {r["unit"]: r for r in public_report(s, june, clock.now)["citizen_voice"]}
+        rows_may = {r["unit"]: r for r in public_report(s, may, clock.now)["citizen_voice"]}
+        preview = public_report(s, june, clock.now,
+                                preview=(s.get_one(User, admin.id), units["a"].id))
+    name = units["a"].name
+    assert staff.comments == 1
+    assert rows[name]["comments"] == 1 and rows_may[name]["comments"] == 0
+    assert [r["comments"] for r in preview["citizen_voice"]] == [1]
