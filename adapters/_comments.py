@@ -19,7 +19,6 @@ from typing import Any
 
 from adapters._graph import GraphClient, parse_time
 from adapters.base import CommentPage, IncomingComment
-from adapters.errors import RetryLater
 
 FB_FIELDS = "id,message,created_time,from{id,name},parent{id},is_hidden"
 
@@ -59,13 +58,9 @@ IG_FIELDS = "id,text,timestamp,username,hidden,from"
 
 
 def instagram_page(graph: GraphClient, media_id: str, cursor: Mapping[str, Any] | None,
-                   limit: int = 50, stop: Callable[[], bool] | None = None) -> CommentPage:
+                   limit: int = 50) -> CommentPage:
     """``GET /{ig-media-id}/comments``: top-level comments with their ``replies`` edge (the
-    rest of a long reply list through ``/{comment}/replies``); ``username`` may be absent.
-
-    One page may make dozens of reply calls, so ``stop`` (the worker's headroom guard) is
-    asked before each: when it says stop, the page is given up (``RetryLater``, for the job
-    only) and read again later from the same cursor — comments are unique by id."""
+    rest of a long reply list through ``/{comment}/replies``); ``username`` may be absent."""
     params: dict[str, Any] = {"limit": limit,
                               "fields": f"{IG_FIELDS},replies{{{IG_FIELDS}}}"}
     if cursor and cursor.get("after"):
@@ -84,8 +79,6 @@ def instagram_page(graph: GraphClient, media_id: str, cursor: Mapping[str, Any] 
         for _ in range(50):  # bounded, like YouTube's replies
             if not (replies.get("paging") or {}).get("next") or not after:
                 break
-            if stop is not None and stop():
-                raise headroom_stop(graph.platform)
             more = graph.call("GET", f"{item['id']}/replies",
                               params={"fields": IG_FIELDS, "limit": limit, "after": after})
             replies = more if isinstance(more, dict) else {}
@@ -96,19 +89,6 @@ def instagram_page(graph: GraphClient, media_id: str, cursor: Mapping[str, Any] 
     paging: Mapping[str, Any] = body["paging"] if isinstance(body.get("paging"), dict) else {}
     after = (paging.get("cursors") or {}).get("after")
     return CommentPage(tuple(out), {"after": after} if paging.get("next") and after else None)
-
-
-def headroom_stop(platform: str) -> RetryLater:
-    return RetryLater(platform,
-                      "Pembacaan komentar berhenti sejenak agar batas panggilan Meta tetap cukup "
-                      "untuk menerbitkan; dilanjutkan otomatis.",
-                      "Comment reads pause so Meta's call budget stays enough for publishing; "
-                      "they continue automatically.",
-                      retry_after=HEADROOM_WAIT, scope="post", code="usage_headroom")
-
-
-#: How long a page given up for headroom waits (the worker's own hold is the same).
-HEADROOM_WAIT = 30 * 60.0
 
 
 def _instagram(item: Mapping[str, Any], parent_id: str | None) -> IncomingComment:

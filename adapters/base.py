@@ -357,10 +357,6 @@ class BaseAdapter:
     def __init__(self, ctx: AdapterContext) -> None:
         self.ctx = ctx
         self.base_url = (ctx.base_url or self.default_base_url or "").rstrip("/")
-        #: Set by the comment worker: True while reads must stop now (Meta's headroom, which
-        #: the worker decides). A ``list_comments`` whose one page makes many calls (Instagram's
-        #: reply lists) asks it between them; None: nothing to ask.
-        self.read_guard: Callable[[], bool] | None = None
 
     @classmethod
     def option_choices(cls, state: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -209,8 +209,7 @@ class InstagramGraphAdapter(BaseAdapter):
     def list_comments(self, external_id: str, cursor: Mapping[str, Any] | None) -> CommentPage:
         """The media's comments and their replies, a page at a time (``_comments.py``)."""
         return without_own(instagram_page(self.graph, external_id, cursor, int(
-            self.ctx.settings.get("comments_page_size") or 50), stop=self.read_guard),
-            str(self.ig_user_id))
+            self.ctx.settings.get("comments_page_size") or 50)), str(self.ig_user_id))
 
     def post_comment(self, external_id: str, text: str) -> str:
         """The account's first comment on its own media (``_first_comment.py``)."""

@@ -163,8 +163,6 @@ def handle_collect_comments(core: Core, job: ClaimedJob) -> JobResult:
             log.warning("comment updates of channel %s failed: %s", channel_id, exc.message_en)
             return RetryAt(now + ERROR_WAIT, exc.message_en)
     pages = 0
-    # the same guard inside a page whose one read makes many calls (Instagram's replies)
-    adapter.read_guard = lambda: _headroom(core, state) is not None
     try:
         for done, (source_id, external_id) in enumerate(sources):
             while pages < MAX_PAGES_PER_JOB:

@@ -194,39 +194,3 @@ def test_the_hold_lasts_to_metas_regain_time_when_it_gives_one(fb_core, clock) -
     state[API_USAGE] = {"pct": 75, "at": "garbage"}
     assert collect._headroom(fb_core, state) is None
     assert isinstance(at, datetime)
-
-
-def test_instagram_stops_inside_a_page_between_its_reply_calls(ig_core, clock, people,  # type: ignore[no-untyped-def]
-                                                               graph_fake):
-    """One Instagram page may make dozens of /replies calls: the guard is asked before each,
-    and a page given up is read again later from the same cursor, nothing lost or doubled."""
-    core, (op, _ap) = ig_core, people
-    channel_id = e2e.ig_graph_channel(core, op, graph_fake)
-    media = graph_fake.new_id()
-    graph_fake.objects[media] = {"id": media, "kind": "ig_media", "caption": ""}
-    tops = [graph_fake.add_comment(media, f"pertanyaan {i}") for i in range(2)]
-    for top in tops:
-        for i in range(3):  # more than the listing carries inline: /replies is needed
-            graph_fake.add_comment(top, f"balasan {i}")
-    now = clock.now
-    with core.sessions.begin() as s:
-        post = Post(unit_id=op.unit_id, author_id=op.id, body="Foto", status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        s.add(Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id=media, published_at=now,
-                          created_at=now, updated_at=now))
-    graph_fake.usage_model = lambda rec: 80 if rec.path.endswith("/replies") else 50
-    clock.advance(minutes=11)
-    run_once(core)
-    assert len(graph_fake.calls("GET", r".*/replies")) == 1  # the second was not made
-    assert stored(core) == []
-    with core.sessions() as s:
-        from publisher.models import Channel, CommentSource
-        assert s.execute(select(CommentSource)).scalar_one().cursor is None
-        assert s.get_one(Channel, channel_id).paused_until is None  # publishing goes on
-    graph_fake.usage_model, graph_fake.usage_pct = None, 10
-    clock.advance(minutes=35)
-    run_once(core)
-    assert len(stored(core)) == 8 and len(set(stored(core))) == 8
