@@ -456,3 +456,42 @@ def test_still_processing_keeps_polling_and_says_why(core, clock, people, monkey
     p = pub(core, pub_id)
     assert (p.status, p.error_code) == (S.UNCONFIRMED, "pending_too_long")
     assert p.error == "Platform masih memproses setelah 24 jam; periksa akun."
+
+
+def _raise(exc: Exception):  # type: ignore[no-untyped-def]
+    def poll(self, pending):  # type: ignore[no-untyped-def]
+        raise exc
+    return poll
+
+
+def test_a_throttled_poll_waits_the_platforms_time_and_pauses_the_channel(
+        core, clock, people, monkeypatch):  # type: ignore[no-untyped-def]
+    ch, pub_id = pending_post(core, clock, people, "cekkuota")
+    monkeypatch.setattr(SandboxAdapter, "poll", _raise(RetryLater(
+        "sandbox", "Kuota habis.", "Quota spent.", retry_after=120, scope="channel",
+        code="quota_exceeded", http_status=429)))
+    clock.advance(seconds=5)
+    until = clock.now + timedelta(seconds=123)  # the platform's 120 s plus PLATFORM_SLACK
+    assert run_once(core) == 1
+    p = pub(core, pub_id)
+    assert (p.status, p.polling_since, p.external_id) == (S.PUBLISHING, None, None)
+    assert p.pending_state
+    j = job(core, p.job_id)
+    assert (j.kind, j.run_at, j.last_error) == ("poll", until, "Quota spent.")
+    with core.sessions() as s:
+        assert s.get(Channel, ch).paused_until == until
+
+
+def test_a_poll_the_platform_refuses_fails_with_its_words(core, clock, people, monkeypatch):  # type: ignore[no-untyped-def]
+    from adapters.errors import Rejected
+
+    ch, pub_id = pending_post(core, clock, people, "tolak")
+    monkeypatch.setattr(SandboxAdapter, "poll", _raise(Rejected(
+        "sandbox", "Video ditolak platform.", "The platform refused the video.",
+        code="bad_video", http_status=400)))
+    clock.advance(seconds=5)
+    assert run_once(core) == 1
+    p = pub(core, pub_id)
+    assert (p.status, p.error_code, p.polling_since) == (S.FAILED, "bad_video", None)
+    assert (p.error, p.error_en) == ("Video ditolak platform.", "The platform refused the video.")
+    assert p.external_id is None
