@@ -495,3 +495,50 @@ def test_a_poll_the_platform_refuses_fails_with_its_words(core, clock, people, m
     assert (p.status, p.error_code, p.polling_since) == (S.FAILED, "bad_video", None)
     assert (p.error, p.error_en) == ("Video ditolak platform.", "The platform refused the video.")
     assert p.external_id is None
+
+
+@pytest.mark.parametrize("refresh_ok", [True, False])
+def test_a_poll_with_an_expired_session_refreshes_once_or_asks_to_reconnect(
+        core, clock, people, monkeypatch, refresh_ok):  # type: ignore[no-untyped-def]
+    ch, pub_id = pending_post(core, clock, people, "sesi")
+    (record,) = outbox_records(core, "sesi")
+    with core.sessions.begin() as s:  # the stored token expired meanwhile
+        c = s.get(Channel, ch)
+        creds = core.box.open(c.credentials_encrypted)
+        c.credentials_encrypted = core.box.seal({**creds, "token": "expired"})
+    set_control(core, "sesi", refresh_ok=refresh_ok)
+
+    original = SandboxAdapter.poll
+
+    def poll(self, pending):  # type: ignore[no-untyped-def]
+        self._check_auth(self._raw_control())  # as a platform checks the token on every call
+        return original(self, pending)
+    monkeypatch.setattr(SandboxAdapter, "poll", poll)
+    clock.advance(seconds=5)
+    run_once(core)
+    p = pub(core, pub_id)
+    if refresh_ok:  # refreshed, polled again at once, published with the pending post's id
+        assert (p.status, p.external_id) == (S.PUBLISHED, record["id"])
+    else:
+        # Already sent: not "needs reauth" (which a reconnect resumes as never sent, and
+        # published a second time) but unconfirmed, with the account marked for reconnecting.
+        assert (p.status, p.error_code) == (S.UNCONFIRMED, "auth_after_submit")
+        assert p.error == ("Sesi akun sandbox berakhir. Sambungkan ulang akun ini. Unggahan "
+                           "sudah terkirim dan sedang diproses platform; sambungkan ulang akun "
+                           "lalu periksa apakah sudah terbit sebelum menerbitkan ulang.")
+        assert p.error_en == ("The sandbox account session expired. Reconnect this account. "
+                              "The post was already sent and the platform was processing it; "
+                              "reconnect the account, then check whether it went out before "
+                              "publishing again.")
+        with core.sessions() as s:
+            assert s.get(Channel, ch).status == "needs_reauth"
+        with core.sessions.begin() as s:
+            from publisher.models import User
+            from publisher.services import channels as channel_svc
+
+            channel_svc.reconnect_channel(core, s, s.get(User, people["op"].id), ch,
+                                          {"account": "sesi", "token": "baru"})
+        clock.advance(minutes=1)
+        run_once(core)
+        assert pub(core, pub_id).status == S.UNCONFIRMED
+    assert len(outbox_records(core, "sesi")) == 1, "published twice"
