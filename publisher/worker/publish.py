@@ -552,7 +552,18 @@ def handle_poll(core: Core, job: ClaimedJob) -> JobResult:
         except RetryLater as wait:  # the token server is unreachable: poll again later
             return RetryAt(now + timedelta(seconds=backoff_seconds(1, base=15,
                                                                    retry_after=wait.retry_after)))
-        return _auth_expired(core, pub_id, None, exc)
+        # The post was already sent and the platform is processing it: "needs reauth" means
+        # "nothing went out", and a reconnect (or a retry) would publish it a second time.
+        # The account is marked for reconnecting; a person checks it before publishing again.
+        record_state(core, pub_id, None, S.UNCONFIRMED, exc, outcome="auth",
+                     message_id=f"{exc.message_id} Unggahan sudah terkirim dan sedang diproses "
+                                "platform; sambungkan ulang akun lalu periksa apakah sudah "
+                                "terbit sebelum menerbitkan ulang.",
+                     message_en=f"{exc.message_en} The post was already sent and the platform "
+                                "was processing it; reconnect the account, then check whether "
+                                "it went out before publishing again.",
+                     code="auth_after_submit", channel_status=ChannelStatus.NEEDS_REAUTH)
+        return DONE
     except Exception as exc:  # noqa: BLE001 - OutcomeUnknown, or anything after the call
         _mark_polling(core, pub_id, None)
         call.persist_state()
