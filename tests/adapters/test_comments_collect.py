@@ -13,7 +13,6 @@ from publisher.models import (
     CitizenComment,
     CommentSource,
     CommentStatus,
-    Post,
     Publication,
 )
 from publisher.worker import comments as collect
@@ -123,14 +122,7 @@ def test_youtube_stops_at_the_first_known_comment_without_a_gap_after_restart(  
     core, (op, _ap) = yt_core, people
     channel_id = e2e.yt_channel(core, op, yt)
     now = clock.now
-    with core.sessions.begin() as s:
-        post = Post(unit_id=op.unit_id, author_id=op.id, body="Video", status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        s.add(Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id="vid1", published_at=now,
-                          created_at=now, updated_at=now))
+    e2e.published_row(core, op, channel_id, "vid1", body="Video")
     old = [yt.add_thread("vid1", f"lama {i}") for i in range(3)]
     yt.add_reply(old[0], "balasan")
     clock.advance(minutes=11)
@@ -191,15 +183,7 @@ def test_reading_stops_at_the_upload_reserve_without_pausing_the_channel(  # typ
 
     core, (op, _ap) = yt_core, people
     channel_id = e2e.yt_channel(core, op, yt)
-    now = clock.now
-    with core.sessions.begin() as s:
-        post = Post(unit_id=op.unit_id, author_id=op.id, body="Video", status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        s.add(Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id="vid1", published_at=now,
-                          created_at=now, updated_at=now))
+    e2e.published_row(core, op, channel_id, "vid1", body="Video")
     yt.add_thread("vid1", "Kapan cair?")
     clock.advance(minutes=11)
     with core.sessions.begin() as s:

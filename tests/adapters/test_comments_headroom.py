@@ -14,7 +14,7 @@ from adapters._graph import usage_percent
 from adapters.base import API_USAGE
 from postqueue.models import Job
 from publisher.jobs import COLLECT_COMMENTS
-from publisher.models import Channel, CitizenComment, CommentSource, Post, Publication
+from publisher.models import Channel, CitizenComment, CommentSource, Publication
 from publisher.worker import comments as collect
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
@@ -146,15 +146,7 @@ def test_instagram_reads_stop_at_80_percent_too(ig_core, clock, people, graph_fa
     media = graph_fake.new_id()
     graph_fake.objects[media] = {"id": media, "kind": "ig_media", "caption": ""}
     ids = [graph_fake.add_comment(media, f"komentar {i}") for i in range(5)]
-    now = clock.now
-    with core.sessions.begin() as s:
-        post = Post(unit_id=op.unit_id, author_id=op.id, body="Foto", status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        s.add(Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id=media, published_at=now,
-                          created_at=now, updated_at=now))
+    e2e.published_row(core, op, channel_id, media, body="Foto")
     graph_fake.usage_pct = 80
     clock.advance(minutes=11)
     run_once(core)

@@ -19,8 +19,6 @@ from publisher.models import (
     Channel,
     CitizenComment,
     CommentReply,
-    Post,
-    Publication,
     ReplyStatus,
     Role,
 )
@@ -38,21 +36,8 @@ def tg_core(core_with, ft):  # type: ignore[no-untyped-def]
     return core_with(WARTA_TELEGRAM_API_URL=ft.url)
 
 
-def published(core: Any, people: Any, channel_id: int, external_id: str,
-              body: str = "Bansos tahap 2 cair minggu ini.") -> int:
-    op = people[0]
-    now = core.now()
-    with core.sessions.begin() as s:
-        post = Post(unit_id=op.unit_id, author_id=op.id, body=body, status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        pub = Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id=external_id, published_at=now,
-                          created_at=now, updated_at=now)
-        s.add(pub)
-        s.flush()
-        return pub.id
+def published(core: Any, people: Any, channel_id: int, external_id: str) -> int:
+    return e2e.published_row(core, people[0], channel_id, external_id)
 
 
 def rows(core: Any) -> list[CitizenComment]:
