@@ -370,7 +370,8 @@ class FakeTelegram(FakeServer):
     def _dispatch(self, method: str, args: dict[str, Any], rec: Recorded) -> Any:
         chat_ok = str(args.get("chat_id")) in (f"@{self.username}", str(CHAT_ID))
         if method == "getMe":
-            return {"id": int(self.token.partition(":")[0]), "is_bot": True,
+            prefix = self.token.partition(":")[0]  # a bot's id is its token's digits
+            return {"id": int(prefix) if prefix.isdigit() else BOT_ID, "is_bot": True,
                     "first_name": "Warta", "username": "warta_bot",
                     "can_read_all_group_messages": self.privacy_off}
         group = self._group_call(method, args)
