@@ -51,7 +51,8 @@ from publisher.worker.first_comment import handle_first_comment
 from publisher.worker.liveness import Liveness
 from publisher.worker.metrics import handle_collect, sweep_metrics
 from publisher.worker.notify import handle_digest, handle_fanout, handle_send, handle_weekly
-from publisher.worker.publish import call_platform, handle_poll, handle_publish
+from publisher.worker.poll import handle_poll
+from publisher.worker.publish import call_platform, handle_publish
 from publisher.worker.replies import handle_send_reply
 from publisher.worker.results import DONE, Done, Fail, JobResult, RetryAt, Settled
 from publisher.worker.tokens import handle_renew, sweep_token_renewals
