@@ -187,7 +187,7 @@ def _author(sender_chat: Mapping[str, Any] | None,
 
 
 def _due_for_check(pos: Mapping[str, Any], now: datetime) -> bool:
-    checked = _parse_iso(pos.get("checked_at"))
+    checked = parse_stamp(pos.get("checked_at"))
     if checked is None:
         return True
     wait = RECHECK_PROBLEM if pos.get("problem") else RECHECK
@@ -232,7 +232,8 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
-def _parse_iso(value: Any) -> datetime | None:
+def parse_stamp(value: Any) -> datetime | None:
+    """A position's ISO time (``checked_at``, ``polled_at``), aware; None when unreadable."""
     if not value:
         return None
     try:

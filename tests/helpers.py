@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.core import Core
-from publisher.models import Post, User
+from publisher.models import Post, Publication, User
 from publisher.services import channels as channel_svc
 from publisher.services import posts as post_svc
 
@@ -64,3 +64,22 @@ def set_control(core: Core, account: str, **control: object) -> None:
 def post_of(core: Core, post_id: int) -> Post:
     with core.sessions() as s:
         return s.get(Post, post_id)
+
+
+def published_on(core: Core, user: User, channel_id: int, external_id: str, *,
+                 body: str = "Bansos tahap 2 cair minggu ini.") -> int:
+    """A post of ``user``'s unit already published on the channel as ``external_id``, written
+    straight to the database (for tests of what comes after publishing: comments, replies);
+    returns the publication id."""
+    now = core.now()
+    with core.sessions.begin() as s:
+        post = Post(unit_id=user.unit_id, author_id=user.id, body=body, status="approved",
+                    overrides={}, created_at=now, updated_at=now)
+        s.add(post)
+        s.flush()
+        pub = Publication(post_id=post.id, channel_id=channel_id, status="published",
+                          scheduled_at=now, external_id=external_id, published_at=now,
+                          created_at=now, updated_at=now)
+        s.add(pub)
+        s.flush()
+        return pub.id

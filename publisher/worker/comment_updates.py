@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 import postqueue
 from adapters import get_adapter_class
-from adapters._telegram_comments import NOTIFY_BOT, SHARED, bot_id
+from adapters._telegram_comments import NOTIFY_BOT, SHARED, bot_id, parse_stamp
 from adapters.base import COMMENT_UPDATES, BaseAdapter
 from adapters.errors import AdapterError
 from publisher.core import Core
@@ -73,7 +73,7 @@ def sweep_updates(session: Session, platforms: list[str], now: datetime) -> int:
                 Channel.platform.in_(platforms), Channel.status == ChannelStatus.ACTIVE,
                 Channel.id.in_(with_posts)).order_by(Channel.id)):
         position = (state or {}).get(COMMENT_UPDATES) or {}
-        polled = _parse(position.get("polled_at"))
+        polled = parse_stamp(position.get("polled_at"))
         if cid not in due_now and polled is not None and now - polled < POLL_EVERY:
             continue
         bot = (state or {}).get("bot_id") or position.get("bot")
@@ -228,16 +228,6 @@ def _schedule_sources(core: Core, channel_ids: list[int], now: datetime) -> None
 def _save(core: Core, channel_id: int, before: dict[str, Any], after: dict[str, Any]) -> None:
     with core.sessions.begin() as s:
         save_changes(s, channel_id, before, after)
-
-
-def _parse(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return _aware(at)
 
 
 def _aware(at: datetime) -> datetime:

@@ -16,8 +16,6 @@ from publisher.models import (
     AuditEvent,
     CitizenComment,
     CommentReply,
-    Post,
-    Publication,
     ReplyStatus,
     Role,
     Unit,
@@ -28,6 +26,7 @@ from publisher.services.errors import Forbidden, NotFound
 from publisher.worker import replies as reply_worker
 from publisher.worker.runner import run_job
 from tests.adapters import worker_e2e as e2e
+from tests.helpers import published_on
 
 R = ReplyStatus
 
@@ -53,18 +52,10 @@ def yt_core(core_with, yt):  # type: ignore[no-untyped-def]
 def _on_platform(core: Any, user: User, channel_id: int, platform: str, post_ext: str,
                  comment_ext: str, text: str = "Bansos saya belum cair") -> int:
     """A published post of ``user``'s unit and a citizen's comment on it, as collected."""
+    pub_id = published_on(core, user, channel_id, post_ext, body="Bansos tahap 2 cair.")
     now = core.now()
     with core.sessions.begin() as s:
-        post = Post(unit_id=user.unit_id, author_id=user.id, body="Bansos tahap 2 cair.",
-                    status="approved", overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        pub = Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id=post_ext, published_at=now,
-                          created_at=now, updated_at=now)
-        s.add(pub)
-        s.flush()
-        row = CitizenComment(channel_id=channel_id, publication_id=pub.id, platform=platform,
+        row = CitizenComment(channel_id=channel_id, publication_id=pub_id, platform=platform,
                              external_id=comment_ext, text=text, posted_at=now,
                              origin_unit_id=user.unit_id, unit_id=user.unit_id,
                              collected_at=now, seen_at=now, updated_at=now)

@@ -18,7 +18,7 @@ from publisher.models import (
 from publisher.worker import comments as collect
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
-from tests.helpers import approved_post
+from tests.helpers import approved_post, published_on
 
 
 def rows(core) -> list[CitizenComment]:  # type: ignore[no-untyped-def]
@@ -122,7 +122,7 @@ def test_youtube_stops_at_the_first_known_comment_without_a_gap_after_restart(  
     core, (op, _ap) = yt_core, people
     channel_id = e2e.yt_channel(core, op, yt)
     now = clock.now
-    e2e.published_row(core, op, channel_id, "vid1", body="Video")
+    published_on(core, op, channel_id, "vid1", body="Video")
     old = [yt.add_thread("vid1", f"lama {i}") for i in range(3)]
     yt.add_reply(old[0], "balasan")
     clock.advance(minutes=11)
@@ -183,7 +183,7 @@ def test_reading_stops_at_the_upload_reserve_without_pausing_the_channel(  # typ
 
     core, (op, _ap) = yt_core, people
     channel_id = e2e.yt_channel(core, op, yt)
-    e2e.published_row(core, op, channel_id, "vid1", body="Video")
+    published_on(core, op, channel_id, "vid1", body="Video")
     yt.add_thread("vid1", "Kapan cair?")
     clock.advance(minutes=11)
     with core.sessions.begin() as s:

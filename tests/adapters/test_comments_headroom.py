@@ -18,7 +18,7 @@ from publisher.models import Channel, CitizenComment, CommentSource, Publication
 from publisher.worker import comments as collect
 from publisher.worker import run_once
 from tests.adapters import worker_e2e as e2e
-from tests.helpers import approved_post
+from tests.helpers import approved_post, published_on
 
 
 def stored(core) -> list[str]:  # type: ignore[no-untyped-def]
@@ -146,7 +146,7 @@ def test_instagram_reads_stop_at_80_percent_too(ig_core, clock, people, graph_fa
     media = graph_fake.new_id()
     graph_fake.objects[media] = {"id": media, "kind": "ig_media", "caption": ""}
     ids = [graph_fake.add_comment(media, f"komentar {i}") for i in range(5)]
-    e2e.published_row(core, op, channel_id, media, body="Foto")
+    published_on(core, op, channel_id, media, body="Foto")
     graph_fake.usage_pct = 80
     clock.advance(minutes=11)
     run_once(core)

@@ -26,6 +26,7 @@ from publisher.worker import comment_updates, run_once
 from tests.adapters import worker_e2e as e2e
 from tests.adapters.test_comment_replies import approved_reply, reply_row, send_due
 from tests.fakes import telegram as tg_fake
+from tests.helpers import published_on
 
 G = tg_fake.GROUP_ID
 BOT = str(tg_fake.BOT_ID)  # the digits before the token's colon
@@ -37,7 +38,7 @@ def tg_core(core_with, ft):  # type: ignore[no-untyped-def]
 
 
 def published(core: Any, people: Any, channel_id: int, external_id: str) -> int:
-    return e2e.published_row(core, people[0], channel_id, external_id)
+    return published_on(core, people[0], channel_id, external_id)
 
 
 def rows(core: Any) -> list[CitizenComment]:

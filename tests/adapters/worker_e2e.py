@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from postqueue.models import Job
 from publisher.core import Core
-from publisher.models import Channel, Post, Publication, PublicationStatus, User
+from publisher.models import Channel, Publication, PublicationStatus, User
 from publisher.services import channels as channel_svc
 from publisher.services import media as media_svc
 from publisher.worker import run_once
@@ -111,25 +111,6 @@ def approved(core: Core, author: User, approver: User, channel_id: int, *, body:
     with core.sessions() as s:
         return s.execute(select(Publication.id).where(Publication.post_id == post_id)
                          ).scalar_one()
-
-
-def published_row(core: Core, user: User, channel_id: int, external_id: str, *,
-                  body: str = "Bansos tahap 2 cair minggu ini.") -> int:
-    """A post of ``user``'s unit already published on the channel as ``external_id``, written
-    straight to the database (for tests of what comes after publishing: comments, replies);
-    returns the publication id."""
-    now = core.now()
-    with core.sessions.begin() as s:
-        post = Post(unit_id=user.unit_id, author_id=user.id, body=body, status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        pub = Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id=external_id, published_at=now,
-                          created_at=now, updated_at=now)
-        s.add(pub)
-        s.flush()
-        return pub.id
 
 
 def publication(core: Core, pub_id: int) -> Publication:

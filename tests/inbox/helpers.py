@@ -7,8 +7,8 @@ from datetime import datetime
 from itertools import count
 
 from publisher.core import Core
-from publisher.models import CitizenComment, Post, Publication, User
-from tests.helpers import sandbox_channel
+from publisher.models import CitizenComment, Publication, User
+from tests.helpers import published_on, sandbox_channel
 
 _n = count(1)
 
@@ -16,18 +16,7 @@ _n = count(1)
 def published(core: Core, user: User, body: str = "Bansos tahap 2 cair.") -> int:
     """A post of ``user``'s unit published on a new sandbox channel; the publication id."""
     channel_id = sandbox_channel(core, user, f"acct{next(_n)}")
-    now = core.now()
-    with core.sessions.begin() as s:
-        post = Post(unit_id=user.unit_id, author_id=user.id, body=body, status="approved",
-                    overrides={}, created_at=now, updated_at=now)
-        s.add(post)
-        s.flush()
-        pub = Publication(post_id=post.id, channel_id=channel_id, status="published",
-                          scheduled_at=now, external_id=f"ext{next(_n)}", published_at=now,
-                          created_at=now, updated_at=now)
-        s.add(pub)
-        s.flush()
-        return pub.id
+    return published_on(core, user, channel_id, f"ext{next(_n)}", body=body)
 
 
 def comment(core: Core, publication_id: int, text: str, *, at: datetime | None = None,
