@@ -26,13 +26,33 @@ def can_see_unit(user: User, unit_id: int | None) -> bool:
 
 
 def get_scoped(session: Session, model: type[T], object_id: int, user: User,
-               unit_attr: str = "unit_id") -> T:
-    obj = session.get(model, object_id)
+               unit_attr: str = "unit_id", *, lock: bool = False) -> T:
+    """The object if ``user`` may see it, else *not found* (never *forbidden*: another
+    unit's ids are not confirmed to exist). ``lock``: see ``lock_row``."""
+    obj = lock_row(session, model, object_id) if lock else session.get(model, object_id)
     if obj is None or not can_see_unit(user, getattr(obj, unit_attr)):
         id_name, en_name = _NAMES.get(model.__name__, (model.__name__, model.__name__))
         raise NotFound(f"{id_name} #{object_id} tidak ditemukan.",
                        f"{en_name} #{object_id} was not found.")
     return obj
+
+
+def lock_row(session: Session, model: type[T], object_id: int) -> T | None:
+    """The row, locked until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL)
+    and read afresh, not from the session's cache.
+
+    Two people deciding on one post at once (two approvers, an approver and an editor, an
+    approval and a reschedule) must act one after the other: on PostgreSQL both would read
+    the same state and both write, e.g. two approvals of one stage, or publications created
+    at the time a reschedule had just moved. SQLite needs nothing: a writing transaction
+    begins ``IMMEDIATE`` (``publisher.db``), so writers are serialised there already, and
+    SQLAlchemy renders no ``FOR UPDATE`` for it."""
+    pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    # the lock on the row alone: the model's joined relationships would put ``FOR UPDATE``
+    # on an outer join, which PostgreSQL refuses
+    if session.execute(select(pk).where(pk == object_id).with_for_update()).first() is None:
+        return None
+    return session.get(model, object_id, populate_existing=True)
 
 
 def scope(query: Select, user: User, unit_column: object) -> Select:

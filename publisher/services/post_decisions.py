@@ -14,7 +14,7 @@ from publisher.core import Core
 from publisher.jobs import enqueue_publish
 from publisher.models import Post, PostStatus, Publication, PublicationStatus, Role, User
 from publisher.services import audit, policy_gate, recurrence, review_stages
-from publisher.services.access import get_scoped, require_role
+from publisher.services.access import get_scoped, lock_row, require_role
 from publisher.services.approval import content_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid
 from publisher.services.posts import PAST_GRACE, _is_id, _publications, writers
@@ -132,9 +132,9 @@ def approve_stage(core: Core, session: Session, actor: User, post_id: int, kind:
     approved (``approve_post``)."""
     # the region's verifier acts on every unit's post at the verifier stage, drafts included
     region = kind == review_stages.REGION_VERIFIER and actor.region_verifier and _is_id(post_id)
-    post = session.get(Post, post_id) if region else None
+    post = lock_row(session, Post, post_id) if region else None
     if post is None:
-        post = get_scoped(session, Post, post_id, actor)
+        post = get_scoped(session, Post, post_id, actor, lock=True)
     if review_stages.waiting_kind(session, post) == kind:
         return approve_post(core, session, actor, post_id, seen_hash, via=via)
     if post.status not in (PostStatus.DRAFT, PostStatus.SUBMITTED):
@@ -179,7 +179,7 @@ def reject_post(core: Core, session: Session, actor: User, post_id: int, comment
                         "reject it at this stage.", code="wrong_stage")
     if kind != review_stages.REGION_VERIFIER:
         require_role(actor, Role.APPROVER, Role.ADMIN)
-        post = get_scoped(session, Post, post_id, actor)
+        post = get_scoped(session, Post, post_id, actor, lock=True)
     if not comment or not comment.strip():
         raise Invalid("Alasan penolakan wajib diisi.", "A reason for rejection is required.",
                       fields={"comment": "required"})

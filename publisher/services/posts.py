@@ -315,7 +315,7 @@ def duplicate_post(core: Core, session: Session, actor: User, post_id: int, *,
 def update_post(core: Core, session: Session, actor: User, post_id: int, data: PostInput) -> Post:
     """Edit a post. Any edit of a submitted, rejected or approved post returns it to draft,
     and an approval is voided: its not-yet-published publications are cancelled."""
-    post = get_scoped(session, Post, post_id, actor)
+    post = get_scoped(session, Post, post_id, actor, lock=True)
     if post.status == PostStatus.CANCELLED:
         raise Conflict("Unggahan yang dibatalkan tidak dapat diubah.",
                        "A cancelled post cannot be edited.", code="cancelled")
@@ -437,7 +437,7 @@ def submit_post(core: Core, session: Session, actor: User, post_id: int,
     """Submit for approval. The policy rules are checked last (``policy_gate``): a hard
     violation refuses, a soft one must be among ``acknowledged`` (rule ids) and is recorded
     for the approver."""
-    post = get_scoped(session, Post, post_id, actor)
+    post = get_scoped(session, Post, post_id, actor, lock=True)
     if post.status not in (PostStatus.DRAFT, PostStatus.REJECTED):
         raise Conflict(f"Unggahan berstatus '{post.status}' tidak dapat diajukan.",
                        f"A post in status '{post.status}' cannot be submitted.",
@@ -490,7 +490,7 @@ def refuse_if_published(session: Session, post: Post, verb_id: str, verb_en: str
 
 
 def cancel_post(core: Core, session: Session, actor: User, post_id: int) -> Post:
-    post = get_scoped(session, Post, post_id, actor)
+    post = get_scoped(session, Post, post_id, actor, lock=True)
     if post.status == PostStatus.CANCELLED:
         return post
     if post.recurrence is None:  # a series may stop after some occurrences went out
@@ -520,7 +520,7 @@ def reschedule_post(core: Core, session: Session, actor: User, post_id: int,
     """Move a post in time. The time is part of what was approved: an approver or admin who
     may approve the post keeps its approval (the hash is re-bound to the new time and the open
     publications move with it); anyone else sends it back for approval, its jobs cancelled."""
-    post = get_scoped(session, Post, post_id, actor)
+    post = get_scoped(session, Post, post_id, actor, lock=True)
     if post.status == PostStatus.CANCELLED:
         raise Conflict("Unggahan yang dibatalkan tidak dapat dijadwalkan ulang.",
                        "A cancelled post cannot be rescheduled.", code="cancelled")

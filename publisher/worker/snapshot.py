@@ -155,7 +155,11 @@ def load_snapshots(session: Session, pub_ids: Sequence[int]) -> dict[int, PubSna
         for post_id, index, kind, approver, digest in session.execute(
                 select(StageApproval.post_id, StageApproval.stage_index, StageApproval.kind,
                        StageApproval.approver_id, StageApproval.content_hash)
-                .where(StageApproval.post_id.in_(staged), StageApproval.voided_at.is_(None))):
+                .where(StageApproval.post_id.in_(staged), StageApproval.voided_at.is_(None))
+                # oldest first: "the first approval of a stage counts", as the services read
+                # it (``review_stages.valid_approvals``); unordered, a second approval of the
+                # same stage could come first and fail a rightly approved post
+                .order_by(StageApproval.id)):
             stage_rows[post_id].append((index, kind, approver, digest))
     out: dict[int, PubSnapshot] = {}
     for row in rows:

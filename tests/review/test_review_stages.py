@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from publisher.core import Core
 from publisher.jobs import enqueue_publish
@@ -208,6 +208,42 @@ def test_worker_never_publishes_with_only_stage_one(core: Core, world: World) ->
     (pub,) = _pubs(core, post_id)
     assert pub.status == PublicationStatus.FAILED
     assert "tahap" in (pub.error or "")
+
+
+def test_worker_counts_the_first_approval_of_a_stage_as_the_services_do(  # type: ignore[no-untyped-def]
+        core: Core, world: World, units) -> None:
+    """A stage approved twice (two approvers at once, before decisions were locked): the
+    services count its first approval, so the second approver could approve the next stage
+    too. The worker must count the same one; read in the rows' physical order (PostgreSQL
+    returns an updated row last) it took the second and failed the post *stages_incomplete*."""
+    with core.sessions.begin() as s:
+        review_stages.set_unit_stages(s, _as(s, world.admin), units["a"].id,
+                                      ["unit_approver", "unit_approver"])
+    post_id = _submitted(core, world)
+    _approve(core, world.approver, post_id)
+    assert _approve(core, world.approver2, post_id).status == PostStatus.APPROVED
+    first = _approvals(core, post_id)[0]
+    with core.sessions.begin() as s:
+        post = _get(s, Post, post_id)
+        s.add(StageApproval(post_id=post_id, stage_index=0, kind="unit_approver",
+                            approver_id=world.approver2.id, content_hash=content_hash(post),
+                            approved_at=core.now()))
+        # the first approval written again under its own id: PostgreSQL stores it after the
+        # others (heap and index), so an unordered read meets the duplicate first; SQLite
+        # reads by rowid, which is the id, whatever the query says
+        s.execute(delete(StageApproval).where(StageApproval.id == first.id))
+        s.add(StageApproval(id=first.id, post_id=post_id, stage_index=0, kind=first.kind,
+                            approver_id=first.approver_id, content_hash=first.content_hash,
+                            approved_at=first.approved_at))
+    with core.sessions() as s:
+        post = _get(s, Post, post_id)
+        stages = review_stages.stages_of(s, post)
+        counted = review_stages.valid_approvals(s, post_id, content_hash(post), stages)
+        assert {i: a.approver_id for i, a in counted.items()} == {
+            0: world.approver.id, 1: world.approver2.id}
+    run_once(core)
+    assert [p.status for p in _pubs(core, post_id)] == [PublicationStatus.PUBLISHED]
+    assert len(outbox_records(core, "rv-a")) == 1
 
 
 def test_a_unit_without_stages_is_one_stage_as_before(core: Core, world: World,
