@@ -8,6 +8,7 @@ three, so callers import them from either.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
@@ -73,6 +74,7 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
                        "now\", or reschedule it first.", code="time_passed")
     review_stages.record_approval(core, session, actor, post, index, kind, digest)
     review_stages.move_to(core, session, post, stages, len(stages))
+    _close_former_shape(core, session, actor, post)
     existing = {p.channel_id for p in _publications(session, post.id)
                 if p.status != PublicationStatus.CANCELLED}
     when = post.scheduled_at if post.scheduled_at and post.scheduled_at > now else now
@@ -97,6 +99,30 @@ def approve_post(core: Core, session: Session, actor: User, post_id: int,
                  | ({"stage": index + 1, "stages": stages} if len(stages) > 1 else {}))
     recurrence.materialise(core, session, post, actor=actor, now=now)
     return post
+
+
+def _close_former_shape(core: Core, session: Session, actor: User, post: Post) -> None:
+    """Cancel the failed publications of the shape the post had before an edit switched it
+    between one-off and recurring (an occurrence of a series that is now one post, or the
+    one-off beside what is now a series).
+
+    Approved again in its new shape, the post gets that shape's publications; a failed one of
+    the old shape would otherwise stay retriable, putting out an occurrence of a series that no
+    longer exists or a copy beside the new series, and a failed occurrence counted as "already
+    there" kept the new one-off from being made at all, so the approved post never went out.
+    Only *failed* ones: voiding the approval already cancelled the open ones (queued, missed,
+    waiting for a reconnect), and an *unconfirmed* one may have gone out, so it stays for a
+    person to settle and still counts as there."""
+    former = (Publication.occurrence_at.is_not(None) if post.recurrence is None
+              else Publication.occurrence_at.is_(None))
+    now = core.now()
+    for pub in session.execute(select(Publication).where(
+            Publication.post_id == post.id, former,
+            Publication.status == PublicationStatus.FAILED)).scalars():
+        pub.status = PublicationStatus.CANCELLED
+        pub.updated_at = now
+        audit.record(session, "publication.cancelled", "publication", pub.id, actor=actor,
+                     unit_id=post.unit_id, data={"reason": "shape_changed"})
 
 
 def _refuse_stage_actor(core: Core, session: Session, actor: User, post: Post, kind: str,

@@ -304,3 +304,100 @@ def test_an_occurrence_is_moved_only_by_another_approver_and_not_in_several_stag
     with core.sessions.begin() as s, pytest.raises(Forbidden):
         recurrence.move_occurrence(core, s, s.get(User, people["ap"].id), staged, first,
                                    first + timedelta(hours=3))
+
+
+def _fail(core, pub_id: int, status: str = PublicationStatus.FAILED) -> None:  # type: ignore[no-untyped-def]
+    with core.sessions.begin() as s:
+        s.execute(update(Publication).where(Publication.id == pub_id)
+                  .values(status=status, error="Media ditolak platform."))
+
+
+def _reshape(core, people, post_id: int, data: post_svc.PostInput) -> None:  # type: ignore[no-untyped-def]
+    """Edit (voids the approval), submit and approve again."""
+    for role, step in (("op", lambda s, u: post_svc.update_post(core, s, u, post_id, data)),
+                       ("op", lambda s, u: post_svc.submit_post(core, s, u, post_id)),
+                       ("ap", lambda s, u: post_svc.approve_post(core, s, u, post_id))):
+        with core.sessions.begin() as s:
+            step(s, s.get(User, people[role].id))
+
+
+def _states(core, post_id) -> list[tuple[bool, str]]:  # type: ignore[no-untyped-def]
+    """(is an occurrence, status) of every publication, oldest first."""
+    with core.sessions() as s:
+        return [(p.occurrence_at is not None, p.status) for p in s.execute(
+            select(Publication).where(Publication.post_id == post_id)
+            .order_by(Publication.id)).scalars()]
+
+
+def _retry(core, people, pub_id: int) -> None:  # type: ignore[no-untyped-def]
+    from publisher.services import publications as pub_svc
+
+    with core.sessions.begin() as s:
+        pub_svc.retry_publication(core, s, s.get(User, people["op"].id), pub_id)
+
+
+def test_a_series_made_one_off_after_a_failed_occurrence_goes_out_once_at_its_time(  # type: ignore[no-untyped-def]
+        core, clock, people, first) -> None:
+    """Before: the failed occurrence counted as "already there", so the approved one-off got
+    no publication and never went out, while the occurrence of the gone series could still be
+    retried."""
+    from publisher.services.errors import Conflict
+
+    post_id = _series(core, people, first, accounts=("rc-shape",))
+    occurrence = _live(core, post_id)
+    assert len(occurrence) == 1  # the first occurrence, a day ahead
+    with core.sessions() as s:
+        occ_id = s.execute(select(Publication.id).where(Publication.post_id == post_id)
+                           ).scalar_one()
+    _fail(core, occ_id)
+    when = first + timedelta(days=3)
+    _reshape(core, people, post_id, post_svc.PostInput(recurrence={}, scheduled_at=when))
+    assert _states(core, post_id) == [(True, PublicationStatus.CANCELLED),
+                                      (False, PublicationStatus.QUEUED)]
+    with pytest.raises(Conflict):
+        _retry(core, people, occ_id)  # cancelled: the series it belonged to is gone
+    clock.now = when - timedelta(minutes=1)
+    run_once(core)
+    assert outbox_records(core, "rc-shape") == []  # not before its time
+    clock.now = when
+    run_once(core)
+    run_once(core)
+    assert len(outbox_records(core, "rc-shape")) == 1
+    assert _states(core, post_id)[-1] == (False, PublicationStatus.PUBLISHED)
+
+
+def test_a_one_off_made_a_series_after_failing_cannot_be_retried_beside_it(  # type: ignore[no-untyped-def]
+        core, clock, people, first) -> None:
+    from publisher.services.errors import Conflict
+
+    channel = sandbox_channel(core, people["op"], "rc-shape2")
+    with core.sessions.begin() as s:
+        post = post_svc.create_post(core, s, s.get(User, people["op"].id), post_svc.PostInput(
+            body="Posyandu balita.", channels=[channel], scheduled_at=first))
+        post_svc.submit_post(core, s, s.get(User, people["op"].id), post.id)
+        post_id = post.id
+    with core.sessions.begin() as s:
+        post_svc.approve_post(core, s, s.get(User, people["ap"].id), post_id)
+    with core.sessions() as s:
+        one_off = s.execute(select(Publication.id).where(Publication.post_id == post_id)
+                            ).scalar_one()
+    _fail(core, one_off)
+    _reshape(core, people, post_id, post_svc.PostInput(recurrence=dict(DAILY)))
+    states = _states(core, post_id)
+    assert states[0] == (False, PublicationStatus.CANCELLED)
+    assert states[1:] and all(occ and st == PublicationStatus.QUEUED for occ, st in states[1:])
+    with pytest.raises(Conflict):
+        _retry(core, people, one_off)
+
+
+def test_an_unconfirmed_occurrence_stays_for_a_person_and_still_counts_as_there(  # type: ignore[no-untyped-def]
+        core, clock, people, first) -> None:
+    """It may have gone out: not cancelled, and no one-off is made beside it on its channel."""
+    post_id = _series(core, people, first, accounts=("rc-shape3",))
+    with core.sessions() as s:
+        occ_id = s.execute(select(Publication.id).where(Publication.post_id == post_id)
+                           ).scalar_one()
+    _fail(core, occ_id, PublicationStatus.UNCONFIRMED)
+    _reshape(core, people, post_id, post_svc.PostInput(recurrence={},
+                                                       scheduled_at=first + timedelta(days=3)))
+    assert _states(core, post_id) == [(True, PublicationStatus.UNCONFIRMED)]

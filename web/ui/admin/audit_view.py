@@ -202,6 +202,7 @@ REASONS: dict[str, Any] = {
     "edited": _l("edited after approval"), "rescheduled": _l("rescheduled"),
     "post cancelled": _l("the post was cancelled"),
     "rejected": _l("rejected"),
+    "shape_changed": _l("the post became one-off or recurring"),
 }
 VIA: dict[str, Any] = {
     "published": _l("the platform's answer"),
