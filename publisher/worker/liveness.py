@@ -83,12 +83,10 @@ class Liveness:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=5)
-        if self._conn is not None:
-            try:
-                self._conn.close()  # releases the advisory lock
-            except Exception:  # noqa: BLE001
-                pass
-            self._conn = None
+        # Closed for real (invalidated), not returned to the pool: a pooled connection keeps
+        # its session's advisory lock, and the stopped worker would look alive to the others
+        # for as long as this process lives.
+        self._drop_connection()
 
     def fresh(self) -> bool:
         """Has our heartbeat (and, on PostgreSQL, our lock) been confirmed recently enough that
