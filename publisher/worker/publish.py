@@ -76,7 +76,23 @@ class _Call:
         self.job = job
         self.pub_id = pub_id
         self._last_progress = 0.0
-        self.adapter = self._build(core.box.open(sealed))
+        self.adapter = self._build(self._open(core, platform, sealed))
+
+    @staticmethod
+    def _open(core: Core, platform: str, sealed: bytes) -> dict[str, Any]:
+        """The channel's credentials, or ``AuthExpired`` when they cannot be decrypted (the
+        encryption key changed since they were saved): an adapter error, so a post fails with
+        "reconnect" instead of its job crashing again and again, and a crashed publication
+        becomes *unconfirmed* instead of staying *publishing* for ever."""
+        try:
+            return core.box.open(sealed)
+        except ValueError as exc:
+            raise AuthExpired(
+                platform, "Kredensial akun ini tidak dapat dibuka (kunci enkripsi Warta berubah "
+                "sejak disimpan); hubungkan ulang akun.",
+                "This account's credentials cannot be opened (Warta's encryption key changed "
+                "since they were saved); reconnect the account.",
+                code="credentials_unreadable") from exc
 
     @classmethod
     def of_channel(cls, core: Core, channel: Channel, job: ClaimedJob, pub_id: int) -> _Call:

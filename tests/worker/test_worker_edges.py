@@ -542,3 +542,72 @@ def test_a_poll_with_an_expired_session_refreshes_once_or_asks_to_reconnect(
         run_once(core)
         assert pub(core, pub_id).status == S.UNCONFIRMED
     assert len(outbox_records(core, "sesi")) == 1, "published twice"
+
+
+# -- credentials that cannot be opened (the encryption key changed) -------------------------------
+def _seal_with_another_key(core, channel_id: int) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.fernet import Fernet
+
+    with core.sessions.begin() as s:
+        s.get(Channel, channel_id).credentials_encrypted = Fernet(Fernet.generate_key()).encrypt(
+            json.dumps({"account": "x", "token": "t"}).encode())
+
+
+def test_a_crashed_publication_whose_credentials_cannot_be_opened_is_unconfirmed(
+        core, clock, people):  # type: ignore[no-untyped-def]
+    """Before: the decryption error crashed the look after the dead worker at every try, and
+    the publication stayed *publishing* with no word for the operator."""
+    ch = sandbox_channel(core, people["op"], "kunci")
+    approved_post(core, people["op"], people["ap"], [ch], when=clock.now)
+    pub_id = crash_submitted(core)
+    _seal_with_another_key(core, ch)
+    clock.advance(seconds=31)
+    assert run_once(core) == 1
+    p = pub(core, pub_id)
+    assert (p.status, p.error_code) == (S.UNCONFIRMED, "credentials_unreadable")
+    assert "hubungkan ulang akun" in (p.error or "")
+    assert "reconnect the account" in (p.error_en or "")
+    assert job(core, p.job_id).status == JobStatus.DONE
+    assert outbox_records(core, "kunci") == []
+    clock.advance(hours=1)
+    assert run_once(core) == 0  # settled: nothing left to run
+
+
+def test_a_due_post_whose_credentials_cannot_be_opened_fails_with_reconnect(
+        core, clock, people):  # type: ignore[no-untyped-def]
+    ch = sandbox_channel(core, people["op"], "kunci2")
+    post_id = approved_post(core, people["op"], people["ap"], [ch], when=clock.now)
+    _seal_with_another_key(core, ch)
+    assert run_once(core) == 1
+    (p,) = pubs_of(core, post_id)
+    assert (p.status, p.error_code) == (S.FAILED, "credentials_unreadable")
+    assert "reconnect the account" in (p.error_en or "")
+    assert job(core, p.job_id).status == JobStatus.DONE
+    assert outbox_records(core, "kunci2") == []
+
+
+def test_a_crashed_publication_on_a_paused_channel_waits_before_looking(
+        core, clock, people, monkeypatch):  # type: ignore[no-untyped-def]
+    """The platform holds the whole channel (a spent quota): the look after a dead worker is
+    a platform call too, so it waits for the pause like everything else."""
+    looks: list[int] = []
+    real = SandboxAdapter.lookup
+
+    def counted(self, post, since):  # type: ignore[no-untyped-def]
+        looks.append(1)
+        return real(self, post, since)
+
+    monkeypatch.setattr(SandboxAdapter, "lookup", counted)
+    ch = sandbox_channel(core, people["op"], "jeda")
+    approved_post(core, people["op"], people["ap"], [ch], when=clock.now)
+    pub_id = crash_submitted(core)
+    until = clock.now + timedelta(minutes=30)
+    with core.sessions.begin() as s:
+        s.get(Channel, ch).paused_until = until
+    clock.advance(seconds=31)
+    assert run_once(core) == 1
+    assert looks == [] and pub(core, pub_id).status == S.PUBLISHING
+    assert job(core, pub(core, pub_id).job_id).run_at == until
+    clock.now = until + timedelta(seconds=1)
+    assert run_once(core) == 1
+    assert looks == [1]
