@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from postqueue.models import Job, JobStatus
 from publisher.core import Core
@@ -141,3 +141,53 @@ def test_a_running_worker_records_a_publication_as_run_once_does(  # type: ignor
         "post_id": "<post>", "author_id": people["op"].id, "via": "published"}
     assert by_worker["channel"] == {"last_published_at": now, "last_error": None}
     assert by_worker["job"] == {"status": JobStatus.DONE, "finished_at": now}
+
+
+def test_a_worker_whose_heartbeat_is_not_confirmed_starts_nothing(  # type: ignore[no-untyped-def]
+        core, clock, people, worker, monkeypatch) -> None:
+    """Others may already count it dead (its lock lost, its heartbeat late): a call it started
+    now could meet the same post reconciled by another worker."""
+    ch = sandbox_channel(core, people["op"], "gc-stale")
+    post_id = approved_post(core, people["op"], people["ap"], [ch])
+    monkeypatch.setattr(worker.liveness, "fresh", lambda: False)
+    worker.start()
+    time.sleep(1.5)  # a tick is 1 s: the loop has looked at least once
+    with core.sessions() as s:
+        status = s.execute(select(Publication.status).where(
+            Publication.post_id == post_id)).scalar_one()
+        assert s.execute(select(Job.status).join(
+            Publication, Publication.job_id == Job.id).where(
+            Publication.post_id == post_id)).scalar_one() == JobStatus.QUEUED
+    assert status == PublicationStatus.QUEUED
+    assert outbox_records(core, "gc-stale") == []
+    monkeypatch.setattr(worker.liveness, "fresh", lambda: True)
+    worker._wake.set()
+    wait_published(core, post_id)
+    assert len(outbox_records(core, "gc-stale")) == 1
+
+
+def test_a_worker_publishes_every_due_post_once_through_its_slots(  # type: ignore[no-untyped-def]
+        test_env, clock, people, units) -> None:
+    from publisher.config import load_settings
+    from publisher.core import build_core
+
+    core = build_core(load_settings({**test_env, "WARTA_WORKER_THREADS": "2"}), clock=clock)
+    w = Worker(core, worker_id="slots")
+    try:
+        accounts = [f"gc-slot-{i}" for i in range(5)]
+        posts = [approved_post(core, people["op"], people["ap"],
+                               [sandbox_channel(core, people["op"], a)]) for a in accounts]
+        assert w.threads == 2
+        w.start()
+        for post_id in posts:
+            wait_published(core, post_id)
+        for a in accounts:
+            assert len(outbox_records(core, a)) == 1, a
+        with core.sessions() as s:
+            attempts = s.execute(select(func.count()).select_from(PublishAttempt)).scalar_one()
+            assert attempts == len(posts)  # one call each: nothing claimed twice
+            assert s.execute(select(func.count()).select_from(Job).where(
+                Job.status != JobStatus.DONE, Job.kind == "publish")).scalar_one() == 0
+    finally:
+        w.stop()
+        core.engine.dispose()
