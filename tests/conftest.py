@@ -187,16 +187,11 @@ def clock(request: pytest.FixtureRequest) -> Clock:
 
 
 @pytest.fixture
-def test_env(backend: str, tmp_path: Path,
-             pg_template: str | None) -> Iterator[dict[str, str]]:
-    """The WARTA_* environment of one isolated installation (database, media, outbox).
-
-    A PostgreSQL test's database is dropped when the test ends. Left to the end of the
-    session, the thousands of a full run were dropped inside the last test's teardown (one
-    checkpoint each), which took more than that test's 300 s timeout on a busy host."""
+def test_env(backend: str, tmp_path: Path, pg_template: str | None) -> dict[str, str]:
+    """The WARTA_* environment of one isolated installation (database, media, outbox)."""
     from cryptography.fernet import Fernet
 
-    env = {
+    return {
         "WARTA_DATABASE_URL": new_database_url(backend, tmp_path, pg_template),
         "WARTA_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
         "WARTA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
@@ -205,23 +200,6 @@ def test_env(backend: str, tmp_path: Path,
         "WARTA_MAX_UPLOAD_MB": "5",
         "WARTA_LEASE_SECONDS": "60",
     }
-    yield env
-    if backend != "sqlite":
-        drop_database(env["WARTA_DATABASE_URL"])
-
-
-def drop_database(url_text: str) -> None:
-    """Drop one test database (its connections closed by force: a test's leftover engine or
-    thread must not keep it). A failure leaves it to the session's sweep (``pg_template``)."""
-    import psycopg
-
-    url = make_url(url_text)
-    admin = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    except psycopg.Error:
-        pass
 
 
 @pytest.fixture
