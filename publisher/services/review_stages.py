@@ -203,12 +203,11 @@ def waiting_kind(session: Session, post: Post) -> str | None:
     return stages[index] if index < len(stages) else None
 
 
-def get_for_review(session: Session, actor: User, post_id: int, *, lock: bool = True) -> Post:
+def get_for_review(session: Session, actor: User, post_id: int) -> Post:
     """A post the actor may review: one of their units' (``get_scoped``), or — for the region's
     verifier — any unit's post waiting at a verifier stage. Anything else is *not found*.
     Locked for the decision (``access.lock_row``): two approvers at once act in turn."""
-    post = ((lock_row(session, Post, post_id) if lock else session.get(Post, post_id))
-            if 0 < post_id <= MAX_ID else None)
+    post = lock_row(session, Post, post_id) if 0 < post_id <= MAX_ID else None
     if post is not None and (can_see_unit(actor, post.unit_id) or (
             actor.region_verifier and waiting_kind(session, post) == REGION_VERIFIER)):
         return post
