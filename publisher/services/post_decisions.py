@@ -8,7 +8,6 @@ three, so callers import them from either.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.core import Core
@@ -18,7 +17,13 @@ from publisher.services import audit, policy_gate, recurrence, review_stages
 from publisher.services.access import get_scoped, lock_row, require_role
 from publisher.services.approval import content_hash
 from publisher.services.errors import Conflict, Forbidden, Invalid
-from publisher.services.posts import PAST_GRACE, _is_id, _publications, writers
+from publisher.services.posts import (
+    PAST_GRACE,
+    _is_id,
+    _publications,
+    cancel_open_publications,
+    writers,
+)
 
 
 def approve_post(core: Core, session: Session, actor: User, post_id: int,
@@ -113,16 +118,10 @@ def _close_former_shape(core: Core, session: Session, actor: User, post: Post) -
     Only *failed* ones: voiding the approval already cancelled the open ones (queued, missed,
     waiting for a reconnect), and an *unconfirmed* one may have gone out, so it stays for a
     person to settle and still counts as there."""
-    former = (Publication.occurrence_at.is_not(None) if post.recurrence is None
-              else Publication.occurrence_at.is_(None))
-    now = core.now()
-    for pub in session.execute(select(Publication).where(
-            Publication.post_id == post.id, former,
-            Publication.status == PublicationStatus.FAILED)).scalars():
-        pub.status = PublicationStatus.CANCELLED
-        pub.updated_at = now
-        audit.record(session, "publication.cancelled", "publication", pub.id, actor=actor,
-                     unit_id=post.unit_id, data={"reason": "shape_changed"})
+    recurring = post.recurrence is not None
+    cancel_open_publications(core, session, post, actor, reason="shape_changed",
+                             states=(PublicationStatus.FAILED,),
+                             which=lambda p: (p.occurrence_at is None) == recurring)
 
 
 def _refuse_stage_actor(core: Core, session: Session, actor: User, post: Post, kind: str,

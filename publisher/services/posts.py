@@ -7,7 +7,7 @@ transaction, so an approved post is never left without its jobs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -377,10 +377,15 @@ def _void_approval(core: Core, session: Session, post: Post, actor: User | None,
 
 
 def cancel_open_publications(core: Core, session: Session, post: Post, actor: User | None,
-                             reason: str) -> int:
+                             reason: str, *,
+                             states: Sequence[str] = OPEN_PUBLICATION_STATES,
+                             which: Callable[[Publication], bool] | None = None) -> int:
+    """Cancel the post's publications in ``states`` (by default those not out yet that still
+    may go), and their queued jobs, each audited ``publication.cancelled`` with ``reason``;
+    ``which`` narrows the choice further."""
     cancelled = 0
     for pub in _publications(session, post.id):
-        if pub.status in OPEN_PUBLICATION_STATES:
+        if pub.status in states and (which is None or which(pub)):
             pub.status = PublicationStatus.CANCELLED
             pub.updated_at = core.now()
             if pub.job_id:
